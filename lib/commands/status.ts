@@ -1,0 +1,52 @@
+// `status`: relays reachable or not, who we are, the active call, calls waiting, what is new.
+import type { Context } from '../context.ts'
+import { connectAndSync, announceAndClose, unixNow } from '../online.ts'
+import { callView, activeCall, incomingCalls, type CallView } from '../calls.ts'
+import { onlineAgents } from '../agents.ts'
+import { table } from '../output.ts'
+import { EXIT, networkError, type CommandResult } from '../errors.ts'
+
+export async function status(ctx: Context): CommandResult {
+  const online = await connectAndSync(ctx)
+  await announceAndClose(ctx, online)
+
+  const { state, reports, summary } = online
+  const active = activeCall(state)
+  const doc = {
+    npub: ctx.identity.npub,
+    pubkey: ctx.identity.pubkey,
+    name: ctx.name,
+    relays: reports.map((r) => ({ url: r.url, connected: r.connected, ...(r.error ? { error: r.error } : {}), ...(r.ms !== undefined ? { ms: r.ms } : {}) })),
+    activeCall: active ? callView(active, state) : null,
+    incomingCalls: incomingCalls(state).map((c) => callView(c, state)),
+    agentsOnline: onlineAgents(state, ctx.identity.pubkey, unixNow(), ctx.onlineWindow).length,
+    new: { agents: summary.newAgents.length },
+  }
+  const reachable = reports.filter((r) => r.connected).length
+  const offline =
+    reachable === 0
+      ? networkError('no-relay-reachable', 'no relay could be reached', 'check the network, or name other relays: `node p2p.js status --relay wss://nos.lol`')
+      : undefined
+
+  if (offline) ctx.out.error(offline, doc)
+  if (offline && ctx.out.json) return EXIT.network
+  ctx.out.result(doc, () => [
+    ...table([
+      ['agent', `${ctx.name}  ${ctx.identity.npub}`],
+      ['relays', `${reachable} of ${reports.length} reachable`],
+    ]),
+    ...table(
+      reports.map((r) => [r.connected ? '✓' : '✗', r.url, r.connected ? `${r.ms} ms` : (r.error ?? '')]),
+      '          ',
+    ),
+    ...table([
+      ['call', describeCall(doc.activeCall)],
+      ['incoming', doc.incomingCalls.length ? doc.incomingCalls.map(describeCall).join('\n          ') : 'none'],
+      ['online', `${doc.agentsOnline} agent${doc.agentsOnline === 1 ? '' : 's'}${doc.agentsOnline ? ' (`node p2p.js list`)' : ''}${doc.new.agents ? `, ${doc.new.agents} new` : ''}`],
+    ]),
+  ])
+  return offline ? EXIT.network : EXIT.ok
+}
+
+const describeCall = (call: CallView | null) =>
+  call ? `${call.id} with ${call.peer.name || call.peer.npub}: "${call.topic}" (${call.state})` : 'none'

@@ -1,0 +1,19 @@
+// `whoami`: this agent's public identity and settings. Local only: no relay is contacted.
+import type { Context } from '../context.ts'
+import { table } from '../output.ts'
+import type { CommandResult } from '../errors.ts'
+
+export async function whoami(ctx: Context): CommandResult {
+  const owner = ctx.config.owner ?? null
+  ctx.out.result(
+    { npub: ctx.identity.npub, pubkey: ctx.identity.pubkey, name: ctx.name, about: ctx.config.about ?? '', owner, relays: ctx.relays, relaySource: ctx.relaySource, home: ctx.paths.dir },
+    () =>
+      table([
+        ['npub', ctx.identity.npub],
+        ['name', ctx.name + (ctx.config.name ? '' : ' (default; `node p2p.js config set name <name>`)')],
+        ['owner', owner ?? 'not set (`node p2p.js config set owner <npub>`)'],
+        ['relays', `${ctx.relays.join(' ')} (${ctx.relaySource})`],
+        ['home', ctx.paths.dir],
+      ]),
+  )
+}

@@ -1,0 +1,57 @@
+// Everything printed goes through here: one JSON document with --json, readable lines
+// otherwise; relay traffic and timings on stderr with --verbose; errors with their hint.
+import type { P2PError } from './errors.ts'
+
+export interface Output {
+  json: boolean
+  /** prints the command's result: `doc` with --json, `plain` lines otherwise */
+  result(doc: object, plain: () => string[]): void
+  error(err: P2PError, extra?: object): void
+  /** --verbose only */
+  log(line: string): void
+  /** always, on stderr */
+  warn(line: string): void
+}
+
+const MAX_LOG_LINE = 400
+
+export function createOutput(opts: { json?: boolean; verbose?: boolean }, started = Date.now()): Output {
+  const json = Boolean(opts.json)
+  return {
+    json,
+    result(doc, plain) {
+      process.stdout.write(json ? JSON.stringify(doc, null, 2) + '\n' : plain().map((l) => l + '\n').join(''))
+    },
+    error(err, extra = {}) {
+      if (json) {
+        const doc = { ...extra, error: { code: err.code, message: err.message, hint: err.hint } }
+        process.stdout.write(JSON.stringify(doc, null, 2) + '\n')
+      } else {
+        process.stderr.write(`error: ${err.message}\n  next: ${err.hint}\n`)
+      }
+    },
+    log(line) {
+      if (!opts.verbose) return
+      const clipped = line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}… (${line.length} chars)` : line
+      process.stderr.write(`[${String(Date.now() - started).padStart(5)} ms] ${clipped}\n`)
+    },
+    warn(line) {
+      process.stderr.write(line + '\n')
+    },
+  }
+}
+
+/** "12 s ago", "3 min ago", "2 h ago", "4 d ago" */
+export function ago(unixSeconds: number, now = Math.floor(Date.now() / 1000)): string {
+  const s = Math.max(0, now - unixSeconds)
+  if (s < 60) return `${s} s ago`
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`
+  return `${Math.floor(s / 86_400)} d ago`
+}
+
+/** Pads the first column so that rows line up. */
+export function table(rows: string[][], indent = ''): string[] {
+  const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), [])
+  return rows.map((row) => indent + row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]) : cell)).join('  ').trimEnd())
+}

@@ -1,0 +1,199 @@
+// One relay connection, NIP-01 and NIP-42 over `ws`. Every operation has a deadline and
+// resolves (never rejects, never hangs) with what the relay actually said: a query says
+// whether it ended on EOSE, a publish counts only the relay's `OK true` as accepted.
+import WebSocket from 'ws'
+import { verifyEvent, validateEvent, type Event, type EventTemplate } from 'nostr-tools/pure'
+import { matchFilters, type Filter } from 'nostr-tools/filter'
+import { makeAuthEvent } from 'nostr-tools/nip42'
+
+export type PublishStatus =
+  | { url: string; ok: true }
+  | { url: string; ok: false; reason: string; timedOut: boolean }
+
+export interface QueryResult {
+  url: string
+  /** true when the relay said EOSE: it sent everything it has for the filters */
+  complete: boolean
+  reason?: string
+}
+
+export interface SocketOptions {
+  log: (url: string, line: string) => void
+  /** signs NIP-42 AUTH events; without it, relays that require AUTH are reported as refusing */
+  signAuth?: (template: EventTemplate) => Event
+}
+
+/** Frames larger than this are refused: no gift wrap we use comes near it. */
+const MAX_FRAME_BYTES = 4 * 1024 * 1024
+/** Events dated further ahead than this are not believed. */
+const MAX_FUTURE_S = 15 * 60
+
+interface PendingQuery {
+  filters: Filter[]
+  onEvent: (event: Event) => void
+  /** `relayClosed`: the relay ended the subscription itself, so no CLOSE is sent */
+  finish: (complete: boolean, reason?: string, relayClosed?: boolean) => void
+  authRetried: boolean
+}
+
+interface PendingPublish {
+  event: Event
+  finish: (status: PublishStatus) => void
+  authRetried: boolean
+}
+
+export class RelaySocket {
+  private ws?: WebSocket
+  private serial = 0
+  private readonly queries = new Map<string, PendingQuery>()
+  private readonly publishes = new Map<string, PendingPublish>()
+  private auth?: { eventId: string; done: Promise<boolean>; settle: (ok: boolean) => void }
+  /** events dropped: bad signature, not matching the REQ, malformed or from the far future */
+  invalidEvents = 0
+
+  constructor(
+    readonly url: string,
+    private readonly opts: SocketOptions,
+  ) {}
+
+  /** Resolves when connected; rejects with a short reason on failure or after `timeoutMs`. */
+  connect(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.url, { handshakeTimeout: timeoutMs, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false })
+      this.ws = ws
+      const timer = setTimeout(() => fail('connect timed out'), timeoutMs)
+      const fail = (reason: string) => {
+        clearTimeout(timer)
+        this.close(reason)
+        reject(new Error(reason))
+      }
+      ws.once('open', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      ws.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message))
+      ws.on('close', (code) => this.close(`connection closed (${code})`))
+      ws.on('message', (data, isBinary) => this.receive(data, isBinary))
+    })
+  }
+
+  query(filters: Filter[], deadline: number, onEvent: (event: Event) => void): Promise<QueryResult> {
+    const id = `p2p:${++this.serial}`
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(false, 'no EOSE before the deadline'), Math.max(0, deadline - Date.now()))
+      const finish = (complete: boolean, reason?: string, relayClosed = false) => {
+        if (!this.queries.delete(id)) return
+        clearTimeout(timer)
+        if (!relayClosed) this.send(['CLOSE', id])
+        resolve({ url: this.url, complete, ...(reason ? { reason } : {}) })
+      }
+      this.queries.set(id, { filters, onEvent, finish, authRetried: false })
+      this.send(['REQ', id, ...filters])
+    })
+  }
+
+  publish(event: Event, deadline: number): Promise<PublishStatus> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(
+        () => finish({ url: this.url, ok: false, reason: 'no OK before the deadline', timedOut: true }),
+        Math.max(0, deadline - Date.now()),
+      )
+      const finish = (status: PublishStatus) => {
+        if (this.publishes.get(event.id)?.finish !== finish) return
+        this.publishes.delete(event.id)
+        clearTimeout(timer)
+        resolve(status)
+      }
+      this.publishes.set(event.id, { event, finish, authRetried: false })
+      this.send(['EVENT', event])
+    })
+  }
+
+  /** Ends every pending operation with `reason` and drops the socket at once. */
+  close(reason = 'closed by us'): void {
+    for (const q of [...this.queries.values()]) q.finish(false, reason)
+    for (const p of [...this.publishes.values()]) p.finish({ url: this.url, ok: false, reason, timedOut: false })
+    this.auth?.settle(false)
+    if (this.ws) {
+      this.ws.removeAllListeners()
+      this.ws.on('error', () => {}) // a late error from a socket we no longer want
+      this.ws.terminate()
+      this.ws = undefined
+    }
+  }
+
+  private send(message: unknown[]): void {
+    if (this.ws?.readyState !== WebSocket.OPEN) return
+    const text = JSON.stringify(message)
+    this.opts.log(this.url, `> ${text}`)
+    this.ws.send(text)
+  }
+
+  private receive(data: WebSocket.RawData, isBinary: boolean): void {
+    if (isBinary) return this.opts.log(this.url, '< (binary frame ignored)')
+    const text = data.toString()
+    this.opts.log(this.url, `< ${text}`)
+    let message: unknown
+    try {
+      message = JSON.parse(text)
+    } catch {
+      return this.opts.log(this.url, '! malformed JSON ignored')
+    }
+    if (!Array.isArray(message) || typeof message[0] !== 'string') return
+    const [type, a, b, c] = message
+    if (type === 'EVENT') this.onEvent(a, b)
+    else if (type === 'EOSE') this.queries.get(a)?.finish(true)
+    else if (type === 'CLOSED') this.onClosed(a, String(b ?? ''))
+    else if (type === 'OK') this.onOk(a, b === true, String(c ?? ''))
+    else if (type === 'AUTH' && typeof a === 'string') this.authenticate(a)
+  }
+
+  private onEvent(subId: unknown, event: unknown): void {
+    const query = this.queries.get(subId as string)
+    if (!query) return
+    const valid =
+      validateEvent(event) &&
+      typeof (event as Event).id === 'string' &&
+      (event as Event).created_at <= Date.now() / 1000 + MAX_FUTURE_S &&
+      matchFilters(query.filters, event as Event) &&
+      verifyEvent(event as Event)
+    if (!valid) {
+      this.invalidEvents++
+      return this.opts.log(this.url, '! invalid event dropped')
+    }
+    query.onEvent(event as Event)
+  }
+
+  private async onClosed(subId: unknown, reason: string): Promise<void> {
+    const query = this.queries.get(subId as string)
+    if (!query) return
+    if (reason.startsWith('auth-required:') && !query.authRetried && (await this.auth?.done)) {
+      query.authRetried = true
+      return this.send(['REQ', subId, ...query.filters])
+    }
+    query.finish(false, `closed by relay: ${reason || 'no reason given'}`, true)
+  }
+
+  private async onOk(eventId: unknown, ok: boolean, reason: string): Promise<void> {
+    const auth = this.auth
+    if (auth && auth.eventId === eventId) return auth.settle(ok)
+    const pending = this.publishes.get(eventId as string)
+    if (!pending) return
+    if (ok) return pending.finish({ url: this.url, ok: true })
+    if (reason.startsWith('auth-required:') && !pending.authRetried && (await this.auth?.done)) {
+      pending.authRetried = true
+      return this.send(['EVENT', pending.event])
+    }
+    pending.finish({ url: this.url, ok: false, reason: reason || 'refused without a reason', timedOut: false })
+  }
+
+  /** NIP-42: answer a challenge at once, so that a later auth-required can be retried. */
+  private authenticate(challenge: string): void {
+    if (!this.opts.signAuth) return
+    const event = this.opts.signAuth(makeAuthEvent(this.url, challenge))
+    let settle: (ok: boolean) => void = () => {}
+    const done = new Promise<boolean>((resolve) => (settle = resolve))
+    this.auth = { eventId: event.id, done, settle }
+    this.send(['AUTH', event])
+  }
+}

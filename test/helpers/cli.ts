@@ -1,0 +1,65 @@
+// Runs the built CLI (p2p.js) as a child process, as an agent's bash tool would.
+import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export const CLI = resolve(import.meta.dirname, '../../p2p.js')
+
+export interface RunResult {
+  code: number | null
+  stdout: string
+  stderr: string
+  ms: number
+  json<T = any>(): T
+}
+
+export function tempHome(prefix = 'p2p-home-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+export interface Agent {
+  home: string
+  run(args: string[], opts?: { env?: Record<string, string>; stdin?: string }): Promise<RunResult>
+}
+
+/** An agent with its own P2P_HOME, using `relays` unless a call names others. */
+export function agent(relays: string[], home = tempHome()): Agent {
+  return {
+    home,
+    run: (args, opts = {}) => runCli(args, { P2P_HOME: home, P2P_RELAYS: relays.join(','), ...opts.env }, opts.stdin),
+  }
+}
+
+export function runCli(args: string[], env: Record<string, string>, stdin?: string, killAfterMs = 20_000): Promise<RunResult> {
+  const started = Date.now()
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(killer)
+      resolvePromise({
+        code,
+        stdout,
+        stderr,
+        ms: Date.now() - started,
+        json: () => {
+          try {
+            return JSON.parse(stdout)
+          } catch {
+            throw new Error(`stdout is not JSON (exit ${code}):\n${stdout}\nstderr:\n${stderr}`)
+          }
+        },
+      })
+    })
+    child.stdin.end(stdin ?? '')
+  })
+}
