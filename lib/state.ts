@@ -43,8 +43,9 @@ export interface CallRecord {
 
 export interface State {
   version: number
-  /** Unix seconds up to which presence has been read from relays. */
-  cursor: { presence: number }
+  /** Unix seconds up to which presence has been read from relays, and the online window it
+   *  was read for (a wider window must read further back than the cursor). */
+  cursor: { presence: number; presenceWindow: number }
   agents: Record<string, AgentRecord>
   calls: Record<string, CallRecord>
   seen: string[]
@@ -53,7 +54,7 @@ export interface State {
 
 export const emptyState = (): State => ({
   version: STATE_VERSION,
-  cursor: { presence: 0 },
+  cursor: { presence: 0, presenceWindow: 0 },
   agents: {},
   calls: {},
   seen: [],

@@ -11,7 +11,8 @@ const PRESENCE_OVERLAP_S = 120
 const MAX_PRESENCE_EVENTS = 1_000
 
 export function syncFilters(state: State, me: string, now: number, onlineWindow: number): Filter[] {
-  const since = Math.max(now - onlineWindow, state.cursor.presence - PRESENCE_OVERLAP_S)
+  const cursor = state.cursor.presenceWindow >= onlineWindow ? state.cursor.presence - PRESENCE_OVERLAP_S : 0
+  const since = Math.max(now - onlineWindow, cursor)
   return [
     { kinds: [PRESENCE_KIND], '#t': [PRESENCE_TOPIC], since, limit: MAX_PRESENCE_EVENTS },
     // our own announcements and relay lists, to republish only where they are missing or stale
@@ -48,7 +49,7 @@ export function foldSync(state: State, outcome: QueryOutcome, reports: RelayRepo
     }
   }
   // Only a relay that said EOSE has told us everything: without one, keep the old cursor.
-  if (outcome.results.some((r) => r.complete)) state.cursor.presence = now
+  if (outcome.results.some((r) => r.complete)) state.cursor = { ...state.cursor, presence: now, presenceWindow: onlineWindow }
   return { newAgents }
 }
 

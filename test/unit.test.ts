@@ -1,0 +1,218 @@
+// Pure logic, no network: relay lists, keys, presence, sync folding, state parsing, config.
+import { describe, it, expect } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { generateSecretKey, getPublicKey, finalizeEvent, type Event } from 'nostr-tools/pure'
+import * as nip19 from 'nostr-tools/nip19'
+import { normalizeRelayUrl, parseRelayList, resolveRelays, DEFAULT_RELAYS } from '../lib/relays.ts'
+import { parsePubkey } from '../lib/pubkey.ts'
+import { presenceEvent, parsePresence, presenceIsCurrent, relayListIsCurrent, relayListEvent, inboxRelaysEvent, PRESENCE_REFRESH_S } from '../lib/presence.ts'
+import { foldSync, syncFilters, heldBy } from '../lib/sync.ts'
+import { parseState, emptyState, STATE_VERSION } from '../lib/state.ts'
+import { parseConfigValue } from '../lib/config.ts'
+import { onlineAgents } from '../lib/agents.ts'
+import { unknownCommand } from '../lib/main.ts'
+import { ago, table } from '../lib/output.ts'
+import { VERSION } from '../lib/version.ts'
+import type { QueryOutcome } from '../lib/relay/session.ts'
+
+const NOW = 1_800_000_000
+const key = () => {
+  const sk = generateSecretKey()
+  return { sk, pk: getPublicKey(sk) }
+}
+const presence = { agentId: 'bot', name: 'bot', about: 'does things', relays: ['wss://a.example'], version: VERSION }
+const outcomeOf = (events: Event[], url = 'wss://a.example'): QueryOutcome => ({
+  events,
+  seenOn: new Map(events.map((e) => [e.id, new Set([url])])),
+  results: [{ url, complete: true }],
+})
+
+describe('relay URLs', () => {
+  it('normalises and rejects', () => {
+    expect(normalizeRelayUrl('WSS://Relay.Example.COM/')).toBe('wss://relay.example.com')
+    expect(normalizeRelayUrl('ws://127.0.0.1:7000')).toBe('ws://127.0.0.1:7000')
+    for (const bad of ['http://x.com', 'relay.damus.io', '', 'wss://user:pw@x.com']) {
+      expect(() => normalizeRelayUrl(bad)).toThrow(/not a relay URL/)
+    }
+  })
+  it('parses lists and picks the source by precedence', () => {
+    expect(parseRelayList('wss://a.io, wss://b.io wss://a.io')).toEqual(['wss://a.io', 'wss://b.io'])
+    expect(resolveRelays({ flag: ['wss://f.io'], env: 'wss://e.io', config: ['wss://c.io'] })).toEqual({ urls: ['wss://f.io'], source: 'flag' })
+    expect(resolveRelays({ env: 'wss://e.io', config: ['wss://c.io'] }).source).toBe('env')
+    expect(resolveRelays({ env: ' ', config: ['wss://c.io'] }).source).toBe('config')
+    expect(resolveRelays({})).toEqual({ urls: DEFAULT_RELAYS, source: 'default' })
+  })
+})
+
+describe('public keys', () => {
+  it('accepts npub, nprofile and hex; rejects the rest', () => {
+    const { pk } = key()
+    expect(parsePubkey(nip19.npubEncode(pk))).toBe(pk)
+    expect(parsePubkey(nip19.nprofileEncode({ pubkey: pk, relays: ['wss://a.io'] }))).toBe(pk)
+    expect(parsePubkey(pk.toUpperCase())).toBe(pk)
+    expect(parsePubkey('npub1notreally')).toBeNull()
+    expect(parsePubkey(nip19.nsecEncode(generateSecretKey()))).toBeNull()
+    expect(parsePubkey('abc')).toBeNull()
+  })
+})
+
+describe('presence', () => {
+  it('round-trips our announcement, with expiration and the original skill tags', () => {
+    const { sk, pk } = key()
+    const event = finalizeEvent(presenceEvent(presence, NOW), sk)
+    expect(event.tags).toContainEqual(['d', 'bot'])
+    expect(event.tags).toContainEqual(['t', 'openclaw-p2p'])
+    expect(event.tags).toContainEqual(['expiration', String(NOW + 600)])
+    const content = JSON.parse(event.content)
+    expect(content).toMatchObject({ agentId: 'bot', name: 'bot', capabilities: [], timestamp: NOW * 1000 })
+    expect(parsePresence(event)).toEqual({ pubkey: pk, agentId: 'bot', name: 'bot', about: 'does things', lastSeen: NOW, client: `p2p-comm ${VERSION}`, nip17: true })
+  })
+
+  it("reads the original skill's announcement", () => {
+    const { sk } = key()
+    const template = JSON.parse(readFileSync(new URL('../fixtures/original-skill-presence.json', import.meta.url), 'utf8'))
+    const event = finalizeEvent({ kind: template.kind, tags: template.tags, content: template.content, created_at: NOW }, sk)
+    expect(parsePresence(event)).toMatchObject({ agentId: 'legacy-helper', name: 'Legacy Helper', about: '', nip17: false })
+  })
+
+  it('ignores other apps and survives junk content', () => {
+    const { sk } = key()
+    expect(parsePresence(finalizeEvent({ kind: 30078, tags: [['d', 'x']], content: '{}', created_at: NOW }, sk))).toBeNull()
+    const junk = finalizeEvent({ kind: 30078, tags: [['d', 'junk\u001b[31m'], ['t', 'openclaw-p2p']], content: 'not json', created_at: NOW }, sk)
+    expect(parsePresence(junk)).toMatchObject({ agentId: 'junk [31m', name: 'junk [31m' })
+  })
+
+  it('is current only when fresh and saying the same thing', () => {
+    const { sk } = key()
+    const held = finalizeEvent(presenceEvent(presence, NOW), sk)
+    expect(presenceIsCurrent(held, presence, NOW + 10)).toBe(true)
+    expect(presenceIsCurrent(held, presence, NOW + PRESENCE_REFRESH_S)).toBe(false)
+    expect(presenceIsCurrent(held, { ...presence, about: 'changed' }, NOW + 10)).toBe(false)
+    expect(presenceIsCurrent(held, { ...presence, relays: ['wss://b.example'] }, NOW + 10)).toBe(false)
+    expect(presenceIsCurrent(undefined, presence, NOW)).toBe(false)
+  })
+
+  it('compares relay lists as sets', () => {
+    const { sk } = key()
+    const list = finalizeEvent(relayListEvent(['wss://a.io', 'wss://b.io'], NOW), sk)
+    const inbox = finalizeEvent(inboxRelaysEvent(['wss://a.io'], NOW), sk)
+    expect(relayListIsCurrent(list, ['wss://b.io', 'wss://a.io'])).toBe(true)
+    expect(relayListIsCurrent(list, ['wss://a.io'])).toBe(false)
+    expect(relayListIsCurrent(inbox, ['wss://a.io'])).toBe(true)
+    expect(relayListIsCurrent(undefined, ['wss://a.io'])).toBe(false)
+  })
+})
+
+describe('sync', () => {
+  it('folds announcements into agents, keeps the newest, skips ourselves, tracks relay health', () => {
+    const me = key()
+    const other = key()
+    const state = emptyState()
+    const old = finalizeEvent(presenceEvent({ ...presence, name: 'old' }, NOW - 100), other.sk)
+    const newer = finalizeEvent(presenceEvent({ ...presence, name: 'new' }, NOW - 10), other.sk)
+    const mine = finalizeEvent(presenceEvent(presence, NOW), me.sk)
+    const reports = [
+      { url: 'wss://a.example', connected: true, invalidEvents: 0, ms: 5 },
+      { url: 'wss://dead.example', connected: false, error: 'ECONNREFUSED', invalidEvents: 0 },
+    ]
+    const summary = foldSync(state, outcomeOf([newer, old, mine]), reports, me.pk, NOW, 300)
+    expect(summary.newAgents).toEqual([other.pk])
+    expect(Object.keys(state.agents)).toEqual([other.pk])
+    expect(state.agents[other.pk].name).toBe('new')
+    expect(state.cursor).toEqual({ presence: NOW, presenceWindow: 300 })
+    expect(state.relayHealth['wss://a.example']).toEqual({ lastAttempt: NOW, lastOk: NOW })
+    expect(state.relayHealth['wss://dead.example']).toEqual({ lastAttempt: NOW, lastError: 'ECONNREFUSED' })
+    // the same announcement again is not new
+    expect(foldSync(state, outcomeOf([newer]), [], me.pk, NOW + 5, 300).newAgents).toEqual([])
+  })
+
+  it('keeps the cursor when no relay answered in full, and clamps future timestamps', () => {
+    const me = key()
+    const other = key()
+    const state = emptyState()
+    const future = finalizeEvent(presenceEvent(presence, NOW + 500), other.sk)
+    foldSync(state, { ...outcomeOf([future]), results: [{ url: 'wss://a.example', complete: false }] }, [], me.pk, NOW, 300)
+    expect(state.cursor.presence).toBe(0)
+    expect(state.agents[other.pk].lastSeen).toBe(NOW)
+  })
+
+  it('reads presence since the cursor, within the window', () => {
+    const me = key()
+    const state = emptyState()
+    expect(syncFilters(state, me.pk, NOW, 300)[0].since).toBe(NOW - 300)
+    state.cursor = { presence: NOW - 30, presenceWindow: 300 }
+    expect(syncFilters(state, me.pk, NOW, 300)[0].since).toBe(NOW - 150)
+    // a wider window than the cursor was read for reads the whole window again
+    expect(syncFilters(state, me.pk, NOW, 600)[0].since).toBe(NOW - 600)
+  })
+
+  it('finds which of our events each relay holds', () => {
+    const me = key()
+    const a = finalizeEvent(presenceEvent(presence, NOW - 50), me.sk)
+    const b = finalizeEvent(presenceEvent(presence, NOW - 5), me.sk)
+    const outcome = outcomeOf([a, b])
+    expect(heldBy(outcome, 'wss://a.example', me.pk, 30078, 'bot')?.id).toBe(b.id)
+    expect(heldBy(outcome, 'wss://other.example', me.pk, 30078, 'bot')).toBeUndefined()
+    expect(heldBy(outcome, 'wss://a.example', me.pk, 30078, 'someone-else')).toBeUndefined()
+  })
+})
+
+describe('online agents', () => {
+  it('lists newest first within the window, never us, flags shared names', () => {
+    const state = emptyState()
+    const add = (pubkey: string, name: string, lastSeen: number) => (state.agents[pubkey] = { pubkey, name, about: '', agentId: name, lastSeen })
+    add('a'.repeat(64), 'helper', NOW - 10)
+    add('b'.repeat(64), 'Helper', NOW - 5)
+    add('c'.repeat(64), 'stale', NOW - 400)
+    add('d'.repeat(64), 'me', NOW)
+    const agents = onlineAgents(state, 'd'.repeat(64), NOW, 300)
+    expect(agents.map((a) => a.pubkey)).toEqual(['b'.repeat(64), 'a'.repeat(64)])
+    expect(agents.every((a) => a.nameShared)).toBe(true)
+  })
+})
+
+describe('state file', () => {
+  it('fills in what an older writer lacked', () => {
+    const state = parseState(JSON.stringify({ version: 1, agents: {} }))
+    expect(state).toEqual(emptyState())
+  })
+  it('refuses what is not a state document', () => {
+    for (const text of ['{', '[]', '{"agents":{}}', '{"version":1,"seen":{}}', '{"version":1,"calls":[]}']) {
+      expect(() => parseState(text), text).toThrow()
+    }
+  })
+  it('refuses a state from a newer version with advice', () => {
+    expect(() => parseState(JSON.stringify({ version: STATE_VERSION + 1 }))).toThrow(/newer p2p-comm/)
+  })
+})
+
+describe('config values', () => {
+  it('validates each key', () => {
+    const { pk } = key()
+    expect(parseConfigValue('owner', pk)).toBe(nip19.npubEncode(pk))
+    expect(() => parseConfigValue('owner', 'npub1bad')).toThrow(/not an npub/)
+    expect(parseConfigValue('relays', 'wss://a.io,wss://b.io')).toEqual(['wss://a.io', 'wss://b.io'])
+    expect(parseConfigValue('relays', 'default')).toBeUndefined()
+    expect(() => parseConfigValue('relays', 'https://a.io')).toThrow(/not a relay URL/)
+    expect(() => parseConfigValue('name', 'two\nlines')).toThrow()
+    expect(parseConfigValue('onlineWindow', '600')).toBe(600)
+    expect(() => parseConfigValue('onlineWindow', '5')).toThrow()
+    expect(parseConfigValue('name', 'unset')).toBeUndefined()
+  })
+})
+
+describe('output helpers', () => {
+  it('suggests the nearest command for a typo', () => {
+    expect(unknownCommand('Unknown argument: statsu', ['status', 'list']).hint).toMatch(/node p2p.js status/)
+    expect(unknownCommand('Unknown argument: zzzzzz', ['status', 'list']).hint).toMatch(/--help/)
+  })
+  it('formats relative times and aligned tables', () => {
+    expect(ago(NOW - 5, NOW)).toBe('5 s ago')
+    expect(ago(NOW - 180, NOW)).toBe('3 min ago')
+    expect(ago(NOW - 7200, NOW)).toBe('2 h ago')
+    expect(table([['a', 'x'], ['long', 'y']])).toEqual(['a     x', 'long  y'])
+  })
+  it('keeps VERSION in step with package.json', () => {
+    expect(VERSION).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version)
+  })
+})
