@@ -1,0 +1,68 @@
+// The command-line surface: help, usage errors, exit codes, the secret key never printed.
+import { describe, it, expect } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { nsecEncode } from 'nostr-tools/nip19'
+import { hexToBytes } from 'nostr-tools/utils'
+import { agent } from './helpers/cli.ts'
+import { deadRelayUrl } from './helpers/relay.ts'
+
+const a = agent(['ws://127.0.0.1:1'])
+
+describe('help', () => {
+  it('the tool shows the flow and every command', async () => {
+    const r = await a.run(['--help'])
+    expect(r.code).toBe(0)
+    for (const word of ['status', 'list', 'whoami', 'config', '--json', '--relay', '--timeout', '--verbose']) expect(r.stdout).toContain(word)
+  })
+
+  it.each(['status', 'list', 'whoami', 'config get', 'config set'])('%s --help has an example', async (command) => {
+    const r = await a.run([...command.split(' '), '--help'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/Examples:\s+node p2p\.js \S+/)
+  })
+
+  it('prints the version', async () => {
+    const r = await a.run(['--version'])
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version)
+  })
+})
+
+describe('bad usage exits 2 with what to do next', () => {
+  it.each([
+    [['statsu'], /did you mean `node p2p.js status`/],
+    [['frobnicate'], /--help/],
+    [[], /--help|status/],
+    [['status', '--bogus'], /--help/],
+    [['status', '--relay', 'http://example.com'], /wss:\/\//],
+    [['status', '--timeout', '-5'], /--timeout 8000/],
+    [['config'], /get|set/],
+  ])('%j', async (args, hint) => {
+    const plain = await a.run(args)
+    expect(plain.code).toBe(2)
+    expect(plain.stdout).toBe('')
+    expect(plain.stderr).toMatch(/error: /)
+    const json = await a.run([...args, '--json'])
+    expect(json.code).toBe(2)
+    const { error } = json.json()
+    expect(error.code).toEqual(expect.any(String))
+    expect(error.message).toEqual(expect.any(String))
+    expect(`${error.message} ${error.hint}`).toMatch(hint)
+  })
+})
+
+describe('secrets', () => {
+  it('no command prints the secret key', async () => {
+    const b = agent([await deadRelayUrl()])
+    const outputs: string[] = []
+    for (const args of [['whoami'], ['status', '--verbose'], ['list', '--verbose'], ['config', 'get'], ['config', 'set', 'name', 'x'], ['whoami', '--json']]) {
+      const r = await b.run(args)
+      outputs.push(r.stdout, r.stderr)
+    }
+    const secret = JSON.parse(readFileSync(join(b.home, 'p2p-identity.json'), 'utf8')).secretKey as string
+    const all = outputs.join('\n')
+    expect(all).toContain('npub1')
+    expect(all).not.toContain(secret)
+    expect(all).not.toContain(nsecEncode(hexToBytes(secret)))
+  })
+})
