@@ -1,27 +1,234 @@
-// Calls as the contract shows them (CLI.md `Call`).
-import type { State, CallRecord } from './state.ts'
+// The call state machine: pure functions of (state, what happened, now). Nothing here touches
+// the network or the disk, so every transition is unit-tested directly.
+//
+//   outgoing: ringing → active | rejected | expired;   active → ended
+//   incoming: incoming → active | rejected | expired;  active → ended
+//
+// One active call at a time. Requests are answered within RING_TIMEOUT_S or expire on both
+// sides. Events for unknown calls, from someone who is not the peer, or for finished calls
+// are ignored; a message that overtakes the accept it follows still makes the call active.
+import type { State, CallRecord, P2PEvent, TranscriptEntry, FileInfo } from './state.ts'
+import type { P2PMessage } from './dm.ts'
 import { npub } from './pubkey.ts'
+import { stateError } from './errors.ts'
 
-export interface CallView {
+/** A call request not answered within this many seconds expires, on both sides. */
+export const RING_TIMEOUT_S = 300
+
+/** What a sync hands the state machine: one verified rumor, already parsed. */
+export interface Incoming {
   id: string
-  peer: { npub: string; name: string }
-  topic: string
-  direction: CallRecord['direction']
-  state: CallRecord['state']
+  from: string
+  at: number
+  msg: Exclude<P2PMessage, { type: 'file-chunk' }> | { type: 'file'; callId: string; fileId: string; file: FileInfo }
 }
 
-export function callView(call: CallRecord, state: State): CallView {
-  return {
-    id: call.id,
-    peer: { npub: npub(call.peer), name: state.agents[call.peer]?.name ?? '' },
-    topic: call.topic,
-    direction: call.direction,
-    state: call.state,
+/** A message the machine wants sent back (an automatic answer). */
+export interface Reply {
+  peer: string
+  msg: P2PMessage
+}
+
+export interface Applied {
+  events: P2PEvent[]
+  replies: Reply[]
+  /** calls whose transcript must be (re)written */
+  finished: string[]
+}
+
+export const isLive = (c: CallRecord) => c.state === 'active' || c.state === 'ringing'
+export const activeCall = (state: State): CallRecord | undefined => Object.values(state.calls).find(isLive)
+export const incomingCalls = (state: State): CallRecord[] =>
+  Object.values(state.calls).filter((c) => c.state === 'incoming').sort((a, b) => a.createdAt - b.createdAt)
+
+// Same-second rumors are applied in protocol order: a request before its accept, messages
+// before the end.
+const ORDER: Record<Incoming['msg']['type'], number> = {
+  'call-request': 0, 'call-accept': 1, 'call-reject': 1, message: 2, file: 2, dm: 2, 'call-end': 3,
+}
+
+export function applyIncoming(state: State, items: Incoming[], me: string, now: number): Applied {
+  const out: Applied = { events: [], replies: [], finished: [] }
+  const sorted = [...items].sort((a, b) => a.at - b.at || ORDER[a.msg.type] - ORDER[b.msg.type])
+  for (const item of sorted) {
+    if (item.from === me) recordOwn(state, item)
+    else applyFromPeer(state, item, now, out)
+  }
+  expireCalls(state, now, out)
+  return out
+}
+
+function applyFromPeer(state: State, item: Incoming, now: number, out: Applied): void {
+  const { msg, from, at } = item
+  const event = (type: P2PEvent['type'], callId: string | null, extra: Partial<P2PEvent> = {}) =>
+    out.events.push({ type, callId, from: npub(from), at, ...extra })
+
+  if (msg.type === 'dm') return void event('direct-message', null, { text: msg.text })
+  if (msg.type === 'call-request') {
+    if (state.calls[msg.callId] || at < now - RING_TIMEOUT_S) return // reused id, or a stale replay
+    const busy = Object.values(state.calls).some((c) => c.state === 'active')
+    state.calls[msg.callId] = newCall(msg.callId, from, msg.topic, 'incoming', busy ? 'rejected' : 'incoming', at, now)
+    if (busy) {
+      state.calls[msg.callId].reason = 'busy: in another call'
+      out.replies.push({ peer: from, msg: { type: 'call-reject', callId: msg.callId, reason: 'busy: in another call, try again later' } })
+      return
+    }
+    return void event('call-request', msg.callId, { topic: msg.topic })
+  }
+
+  const call = state.calls[msg.callId]
+  if (!call || call.peer !== from) return // unknown call, or not this peer's
+  const touch = (next: CallRecord['state']) => {
+    call.state = next
+    call.updatedAt = now
+  }
+  switch (msg.type) {
+    case 'call-accept':
+      if (call.direction !== 'outgoing') return
+      if (call.state === 'expired') {
+        out.replies.push({ peer: from, msg: { type: 'call-end', callId: call.id } })
+        return
+      }
+      if (call.state !== 'ringing') return
+      touch('active')
+      call.startedAt = at
+      return void event('call-accepted', call.id)
+    case 'call-reject':
+      if (call.direction !== 'outgoing' || call.state !== 'ringing') return
+      touch('rejected')
+      call.reason = msg.reason
+      return void event('call-rejected', call.id, { reason: msg.reason })
+    case 'message':
+    case 'file': {
+      if (call.state === 'ringing') {
+        // the accept is late or lost: the peer talking means the call is on
+        touch('active')
+        call.startedAt = at
+        event('call-accepted', call.id)
+      }
+      const late = call.state === 'ended' && call.endedAt !== undefined && at <= call.endedAt
+      if (call.state !== 'active' && !late) return
+      const entry: TranscriptEntry =
+        msg.type === 'message' ? { id: item.id, from, at, text: msg.text } : { id: msg.fileId, from, at, text: msg.file.name, file: msg.file }
+      if (!addEntry(call, entry)) return
+      if (late) out.finished.push(call.id)
+      return void (msg.type === 'message' ? event('message', call.id, { text: msg.text }) : event('file', call.id, { file: msg.file }))
+    }
+    case 'call-end':
+      if (call.state !== 'active' && call.state !== 'ringing' && call.state !== 'incoming') return
+      touch('ended')
+      call.endedAt = at
+      if (call.messages.length > 0 || call.startedAt !== undefined) out.finished.push(call.id)
+      return void event('call-ended', call.id)
   }
 }
 
-export const activeCall = (state: State): CallRecord | undefined =>
-  Object.values(state.calls).find((c) => c.state === 'active' || c.state === 'ringing')
+/** Our own messages, from the copies NIP-17 wraps to the sender: fills gaps in transcripts
+ *  (another run of ours sent them) without ever changing a call's state. */
+function recordOwn(state: State, item: Incoming): void {
+  if (item.msg.type !== 'message') return
+  const call = state.calls[item.msg.callId]
+  if (call) addEntry(call, { id: item.id, from: item.from, at: item.at, text: item.msg.text })
+}
 
-export const incomingCalls = (state: State): CallRecord[] =>
-  Object.values(state.calls).filter((c) => c.state === 'incoming')
+function addEntry(call: CallRecord, entry: TranscriptEntry): boolean {
+  if (call.messages.some((m) => m.id === entry.id)) return false
+  call.messages.push(entry)
+  call.messages.sort((a, b) => a.at - b.at)
+  return true
+}
+
+export function expireCalls(state: State, now: number, out?: Applied): void {
+  for (const call of Object.values(state.calls)) {
+    if ((call.state !== 'ringing' && call.state !== 'incoming') || call.createdAt >= now - RING_TIMEOUT_S) continue
+    call.state = 'expired'
+    call.updatedAt = now
+    if (call.direction === 'outgoing') {
+      out?.events.push({ type: 'call-rejected', callId: call.id, from: npub(call.peer), at: now, reason: `no answer within ${RING_TIMEOUT_S / 60} minutes`, expired: true })
+    }
+  }
+}
+
+function newCall(id: string, peer: string, topic: string, direction: CallRecord['direction'], state: CallRecord['state'], at: number, now: number): CallRecord {
+  return { id, peer, topic, direction, state, createdAt: at, updatedAt: now, messages: [] }
+}
+
+// ---- what our own commands do -------------------------------------------------------------
+
+const notInCall = () => stateError('no-active-call', 'there is no active call', 'start one with `node p2p.js call <agent> "<topic>"`, or see `node p2p.js status`')
+
+export function startCall(state: State, peer: string, topic: string, callId: string, now: number): CallRecord {
+  const live = activeCall(state)
+  if (live) {
+    throw stateError('already-in-call', `already in call ${live.id} (${live.state}) with ${npub(live.peer)}`, 'end it first with `node p2p.js end`')
+  }
+  expireCalls(state, now)
+  const call = newCall(callId, peer, topic, 'outgoing', 'ringing', now, now)
+  state.calls[callId] = call
+  return call
+}
+
+/** Picks the waiting call to answer: the one named, or the only one. */
+export function waitingCall(state: State, callId: string | undefined, now: number): CallRecord {
+  expireCalls(state, now)
+  const waiting = incomingCalls(state)
+  if (callId) {
+    const call = state.calls[callId]
+    if (call?.state === 'incoming') return call
+    throw stateError('no-such-call', `no incoming call ${callId} is waiting`, 'see the waiting calls with `node p2p.js status`')
+  }
+  if (waiting.length === 1) return waiting[0]
+  if (waiting.length === 0) throw stateError('no-incoming-call', 'no incoming call is waiting', 'check again later with `node p2p.js poll`, or see `node p2p.js status`')
+  throw stateError('several-calls-waiting', `${waiting.length} calls are waiting: ${waiting.map((c) => c.id).join(', ')}`, 'pick one: `node p2p.js answer accept --call <id>`')
+}
+
+/** Accepts: the call becomes active; other waiting calls are declined as busy. */
+export function acceptCall(state: State, callId: string | undefined, now: number): { call: CallRecord; replies: Reply[] } {
+  const live = activeCall(state)
+  if (live) throw stateError('already-in-call', `already in call ${live.id} (${live.state})`, 'end it first with `node p2p.js end`')
+  const call = waitingCall(state, callId, now)
+  call.state = 'active'
+  call.startedAt = now
+  call.updatedAt = now
+  const replies: Reply[] = [{ peer: call.peer, msg: { type: 'call-accept', callId: call.id } }]
+  for (const other of incomingCalls(state)) {
+    other.state = 'rejected'
+    other.reason = 'busy: took another call'
+    other.updatedAt = now
+    replies.push({ peer: other.peer, msg: { type: 'call-reject', callId: other.id, reason: 'busy: took another call, try again later' } })
+  }
+  return { call, replies }
+}
+
+export function rejectCall(state: State, callId: string | undefined, reason: string, now: number): CallRecord {
+  const call = waitingCall(state, callId, now)
+  call.state = 'rejected'
+  call.reason = reason
+  call.updatedAt = now
+  return call
+}
+
+/** The active call, for send and sendfile. */
+export function requireActive(state: State, now: number): CallRecord {
+  expireCalls(state, now)
+  const call = Object.values(state.calls).find((c) => c.state === 'active')
+  if (call) return call
+  const ringing = activeCall(state)
+  if (ringing) throw stateError('call-not-answered', `call ${ringing.id} has not been answered yet`, 'wait for the answer: `node p2p.js poll --wait 60`')
+  throw notInCall()
+}
+
+export function addOwnEntry(call: CallRecord, entry: TranscriptEntry): void {
+  addEntry(call, entry)
+}
+
+/** Ends the active call, or cancels the ringing one. */
+export function endCall(state: State, now: number): CallRecord {
+  expireCalls(state, now)
+  const call = activeCall(state)
+  if (!call) throw notInCall()
+  call.state = 'ended'
+  call.endedAt = now
+  call.updatedAt = now
+  return call
+}

@@ -8,10 +8,15 @@ import { withLock } from './lock.ts'
 import { P2PError, EXIT } from './errors.ts'
 
 export const STATE_VERSION = 1
-/** Event ids remembered for de-duplication; the oldest are forgotten first. */
-export const MAX_SEEN_IDS = 20_000
+/** NIP-59 dates gift wraps up to 2 days in the past: a sync reads this far behind its cursor. */
+export const GIFT_WRAP_LOOKBACK_S = 2 * 24 * 3600 + 3600
 /** Agents not heard from for this long are forgotten. */
 export const AGENT_TTL_S = 7 * 24 * 3600
+/** Finished calls kept (with their messages) beyond this many are dropped, oldest first;
+ *  their transcripts stay on disk. */
+export const MAX_FINISHED_CALLS = 1_000
+/** Events kept for `poll` and `status`, newest last. */
+export const MAX_JOURNAL = 1_000
 
 export interface AgentRecord {
   pubkey: string
@@ -31,33 +36,108 @@ export interface RelayHealth {
 
 export type CallState = 'ringing' | 'incoming' | 'active' | 'rejected' | 'ended' | 'expired'
 
+export interface FileInfo {
+  name: string
+  size: number
+  sha256: string
+  path: string
+}
+
+export interface TranscriptEntry {
+  /** the rumor id (a file: its file id), for de-duplication */
+  id: string
+  /** hex pubkey of the author */
+  from: string
+  at: number
+  text: string
+  file?: FileInfo
+}
+
 export interface CallRecord {
   id: string
+  /** hex pubkey */
   peer: string
   topic: string
   direction: 'outgoing' | 'incoming'
   state: CallState
   createdAt: number
   updatedAt: number
+  startedAt?: number
+  endedAt?: number
+  reason?: string
+  messages: TranscriptEntry[]
+  /** path of the Markdown transcript, once written */
+  transcript?: string
+}
+
+/** A contract `Event` (CLI.md), as journalled for `poll` and `status`. */
+export interface P2PEvent {
+  type: 'call-request' | 'call-accepted' | 'call-rejected' | 'message' | 'file' | 'escalation' | 'owner-message' | 'call-ended' | 'direct-message'
+  callId: string | null
+  /** npub */
+  from: string
+  at: number
+  topic?: string
+  text?: string
+  reason?: string
+  file?: FileInfo
+  expired?: boolean
+}
+
+export interface JournalEntry {
+  seq: number
+  event: P2PEvent
+}
+
+/** Something no relay accepted yet: retried by every later run until one does. */
+export interface OutboxEntry {
+  /** the rumor id */
+  id: string
+  peer: string
+  callId: string | null
+  /** the kind 14 rumor, re-wrapped on each attempt */
+  rumor: { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string }
+  /** for a file: the saved copy to send again in chunks */
+  file?: { path: string; fileId: string; name: string; size: number; sha256: string }
+  queuedAt: number
+  attempts: number
+  lastError?: string
 }
 
 export interface State {
   version: number
-  /** Unix seconds up to which presence has been read from relays, and the online window it
-   *  was read for (a wider window must read further back than the cursor). */
-  cursor: { presence: number; presenceWindow: number }
+  cursor: {
+    /** Unix seconds up to which presence has been read, and the online window it was read for
+     *  (a wider window must read further back than the cursor). */
+    presence: number
+    presenceWindow: number
+    /** Unix seconds of the last complete gift-wrap sync */
+    giftWrap: number
+    /** the last journal seq that `poll` printed */
+    polled: number
+  }
   agents: Record<string, AgentRecord>
+  /** inbox relays of peers (kind 10050, else NIP-65 read relays), by hex pubkey */
+  inboxes: Record<string, { relays: string[]; at: number }>
   calls: Record<string, CallRecord>
-  seen: string[]
+  /** gift-wrap ids already processed, with their created_at, forgotten once out of the window */
+  seen: Record<string, number>
+  journal: JournalEntry[]
+  nextSeq: number
+  outbox: OutboxEntry[]
   relayHealth: Record<string, RelayHealth>
 }
 
 export const emptyState = (): State => ({
   version: STATE_VERSION,
-  cursor: { presence: 0, presenceWindow: 0 },
+  cursor: { presence: 0, presenceWindow: 0, giftWrap: 0, polled: 0 },
   agents: {},
+  inboxes: {},
   calls: {},
-  seen: [],
+  seen: {},
+  journal: [],
+  nextSeq: 1,
+  outbox: [],
   relayHealth: {},
 })
 
@@ -84,19 +164,17 @@ export function parseState(text: string): State {
     )
   }
   const base = emptyState()
-  for (const key of ['cursor', 'agents', 'calls', 'relayHealth'] as const) {
+  const objects = ['cursor', 'agents', 'inboxes', 'calls', 'seen', 'relayHealth'] as const
+  for (const key of objects) {
     if (doc[key] !== undefined && !isRecord(doc[key])) throw new CorruptState(`${key} is not an object`)
   }
-  if (doc.seen !== undefined && !Array.isArray(doc.seen)) throw new CorruptState('seen is not a list')
-  // Version 1 is the first schema: migration so far only fills in what an older writer lacked.
-  return {
-    version: STATE_VERSION,
-    cursor: { ...base.cursor, ...(doc.cursor as object) },
-    agents: (doc.agents as State['agents']) ?? base.agents,
-    calls: (doc.calls as State['calls']) ?? base.calls,
-    seen: (doc.seen as string[]) ?? base.seen,
-    relayHealth: (doc.relayHealth as State['relayHealth']) ?? base.relayHealth,
+  for (const key of ['journal', 'outbox'] as const) {
+    if (doc[key] !== undefined && !Array.isArray(doc[key])) throw new CorruptState(`${key} is not a list`)
   }
+  // Version 1 is the first schema: migration so far only fills in what an older writer lacked.
+  const state = { ...base, ...doc, version: STATE_VERSION } as State
+  state.cursor = { ...base.cursor, ...(doc.cursor as object) }
+  return state
 }
 
 export class StateStore {
@@ -141,11 +219,17 @@ export class StateStore {
   }
 }
 
-/** Keeps the file from growing without bound. */
-function bound(state: State): void {
-  if (state.seen.length > MAX_SEEN_IDS) state.seen.splice(0, state.seen.length - MAX_SEEN_IDS)
-  const oldest = Math.floor(Date.now() / 1000) - AGENT_TTL_S
+/** Keeps the file from growing without bound: what is pruned can no longer matter. */
+export function bound(state: State, now = Math.floor(Date.now() / 1000)): void {
   for (const [pubkey, agent] of Object.entries(state.agents)) {
-    if (agent.lastSeen < oldest) delete state.agents[pubkey]
+    if (agent.lastSeen < now - AGENT_TTL_S) delete state.agents[pubkey]
   }
+  // A wrap dated before the sync window can never be served to us again.
+  const oldestWrap = state.cursor.giftWrap - GIFT_WRAP_LOOKBACK_S
+  for (const [id, createdAt] of Object.entries(state.seen)) if (createdAt < oldestWrap) delete state.seen[id]
+  if (state.journal.length > MAX_JOURNAL) state.journal.splice(0, state.journal.length - MAX_JOURNAL)
+  const finished = Object.values(state.calls)
+    .filter((c) => c.state === 'ended' || c.state === 'rejected' || c.state === 'expired')
+    .sort((a, b) => b.updatedAt - a.updatedAt)
+  for (const call of finished.slice(MAX_FINISHED_CALLS)) delete state.calls[call.id]
 }

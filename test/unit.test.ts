@@ -119,7 +119,7 @@ describe('sync', () => {
     expect(summary.newAgents).toEqual([other.pk])
     expect(Object.keys(state.agents)).toEqual([other.pk])
     expect(state.agents[other.pk].name).toBe('new')
-    expect(state.cursor).toEqual({ presence: NOW, presenceWindow: 300 })
+    expect(state.cursor).toMatchObject({ presence: NOW, presenceWindow: 300 })
     expect(state.relayHealth['wss://a.example']).toEqual({ lastAttempt: NOW, lastOk: NOW })
     expect(state.relayHealth['wss://dead.example']).toEqual({ lastAttempt: NOW, lastError: 'ECONNREFUSED' })
     // the same announcement again is not new
@@ -140,7 +140,7 @@ describe('sync', () => {
     const me = key()
     const state = emptyState()
     expect(syncFilters(state, me.pk, NOW, 300)[0].since).toBe(NOW - 300)
-    state.cursor = { presence: NOW - 30, presenceWindow: 300 }
+    state.cursor = { ...state.cursor, presence: NOW - 30, presenceWindow: 300 }
     expect(syncFilters(state, me.pk, NOW, 300)[0].since).toBe(NOW - 150)
     // a wider window than the cursor was read for reads the whole window again
     expect(syncFilters(state, me.pk, NOW, 600)[0].since).toBe(NOW - 600)
@@ -177,7 +177,7 @@ describe('state file', () => {
     expect(state).toEqual(emptyState())
   })
   it('refuses what is not a state document', () => {
-    for (const text of ['{', '[]', '{"agents":{}}', '{"version":1,"seen":{}}', '{"version":1,"calls":[]}']) {
+    for (const text of ['{', '[]', '{"agents":{}}', '{"version":1,"seen":[]}', '{"version":1,"journal":{}}', '{"version":1,"calls":[]}']) {
       expect(() => parseState(text), text).toThrow()
     }
   })

@@ -1,7 +1,8 @@
 // `status`: relays reachable or not, who we are, the active call, calls waiting, what is new.
 import type { Context } from '../context.ts'
 import { connectAndSync, announceAndClose, unixNow } from '../online.ts'
-import { callView, activeCall, incomingCalls, type CallView } from '../calls.ts'
+import { activeCall, incomingCalls } from '../calls.ts'
+import { callView, type CallView } from '../views.ts'
 import { onlineAgents } from '../agents.ts'
 import { table } from '../output.ts'
 import { EXIT, networkError, type CommandResult } from '../errors.ts'

@@ -9,6 +9,9 @@ export type { PublishStatus, QueryResult }
 
 /** A relay that has not finished its WebSocket handshake by then is given up on. */
 export const CONNECT_TIMEOUT_MS = 2_000
+/** Events asked for per page when paginating, and pages at most per relay. */
+const PAGE_LIMIT = 500
+const MAX_PAGES = 200
 
 export interface RelayReport {
   url: string
@@ -20,11 +23,19 @@ export interface RelayReport {
 }
 
 export interface QueryOutcome {
-  /** unique events, each verified and matching the filters */
+  /** unique new events, each verified and matching the filters */
   events: Event[]
   /** which relays served each event id */
   seenOn: Map<string, Set<string>>
   results: QueryResult[]
+}
+
+export interface QueryOptions {
+  /** index of a filter to read in full, page by page (`until`), past any relay's cap */
+  paginate?: number
+  /** ids already processed: not verified again, not returned */
+  known?: (id: string) => boolean
+  deadline?: number
 }
 
 interface Connection {
@@ -41,71 +52,115 @@ export interface SessionOptions {
 
 export class RelaySession {
   readonly deadline: number
-  private readonly connections: Connection[]
+  private readonly started = Date.now()
+  private readonly connections = new Map<string, Connection>()
 
   constructor(urls: string[], private readonly opts: SessionOptions) {
-    const started = Date.now()
-    this.deadline = started + opts.timeoutMs
-    const connectTimeout = Math.min(CONNECT_TIMEOUT_MS, opts.timeoutMs)
-    this.connections = urls.map((url) => {
-      const socket = new RelaySocket(url, { log: (u, line) => opts.log(`${u} ${line}`), signAuth: opts.signAuth })
+    this.deadline = this.started + opts.timeoutMs
+    this.addRelays(urls)
+  }
+
+  /** Starts connecting to relays not yet in the session (a peer's inbox relays, say). */
+  addRelays(urls: string[]): void {
+    const connectTimeout = Math.max(0, Math.min(CONNECT_TIMEOUT_MS, this.deadline - Date.now()))
+    for (const url of urls) {
+      if (this.connections.has(url)) continue
+      const socket = new RelaySocket(url, { log: (u, line) => this.opts.log(`${u} ${line}`), signAuth: this.opts.signAuth })
       const report: RelayReport = { url, connected: false, invalidEvents: 0 }
       const ready = socket.connect(connectTimeout).then(
         () => {
           report.connected = true
-          report.ms = Date.now() - started
-          opts.log(`${url} connected in ${report.ms} ms`)
+          report.ms = Date.now() - this.started
+          this.opts.log(`${url} connected in ${report.ms} ms`)
           return true
         },
         (err: Error) => {
           report.error = err.message
-          opts.log(`${url} unreachable after ${Date.now() - started} ms: ${err.message}`)
+          this.opts.log(`${url} unreachable after ${Date.now() - this.started} ms: ${err.message}`)
           return false
         },
       )
-      return { socket, ready, report }
-    })
+      this.connections.set(url, { socket, ready, report })
+    }
   }
 
-  /** Waits for every relay to connect or fail. */
-  async settle(): Promise<RelayReport[]> {
-    await Promise.all(this.connections.map((c) => c.ready))
-    return this.reports()
-  }
-
-  reports(): RelayReport[] {
-    return this.connections.map((c) => ({ ...c.report, invalidEvents: c.socket.invalidEvents }))
+  reports(urls?: string[]): RelayReport[] {
+    return this.pick(urls).map((c) => ({ ...c.report, invalidEvents: c.socket.invalidEvents }))
   }
 
   get anyConnected(): boolean {
-    return this.connections.some((c) => c.report.connected)
+    return [...this.connections.values()].some((c) => c.report.connected)
   }
 
-  /** One REQ per relay, sent as soon as that relay is connected; ends on EOSE or at `deadline`. */
-  async query(filters: Filter[], deadline = this.queryDeadline()): Promise<QueryOutcome> {
+  /** One REQ per relay, sent as soon as that relay is connected; ends on EOSE or at the deadline. */
+  async query(filters: Filter[], opts: QueryOptions = {}, urls?: string[]): Promise<QueryOutcome> {
+    const deadline = opts.deadline ?? this.queryDeadline()
     const events: Event[] = []
     const seenOn = new Map<string, Set<string>>()
     const results = await Promise.all(
-      this.connections.map(async ({ socket, ready, report }) => {
+      this.pick(urls).map(async ({ socket, ready, report }): Promise<QueryResult> => {
         if (!(await ready)) return { url: socket.url, complete: false, reason: report.error }
-        return socket.query(filters, deadline, (event) => {
+        const collect = (event: Event) => {
           const relays = seenOn.get(event.id)
           if (relays) return void relays.add(socket.url)
           seenOn.set(event.id, new Set([socket.url]))
           events.push(event)
-        })
+        }
+        return this.readAll(socket, filters, deadline, collect, opts)
       }),
     )
     return { events, seenOn, results }
   }
 
+  /** Live events matching `filters` (sent with limit 0: nothing stored) until `deadline` or
+   *  until `onEvent` returns true. */
+  async watch(filters: Filter[], deadline: number, onEvent: (event: Event) => boolean, known?: (id: string) => boolean): Promise<void> {
+    let stop: () => void = () => {}
+    const stopped = new Promise<void>((resolve) => (stop = resolve))
+    const live = filters.map((f) => ({ ...f, limit: 0 }))
+    const watching = Promise.all(
+      this.pick().map(async ({ socket, ready }) => {
+        if (!(await ready)) return
+        await Promise.race([
+          socket.query(live, deadline, (event, isKnown) => !isKnown && onEvent(event) && stop(), { live: true, known }),
+          stopped,
+        ])
+      }),
+    )
+    await Promise.race([watching, stopped])
+  }
+
+  /** The first page of all filters, then further pages of the `paginate` filter while they
+   *  bring events not seen yet (each page ends where the previous one's oldest event was). */
+  private async readAll(socket: RelaySocket, filters: Filter[], deadline: number, collect: (e: Event) => void, opts: QueryOptions): Promise<QueryResult> {
+    const pageFilter = opts.paginate === undefined ? undefined : { ...filters[opts.paginate], limit: PAGE_LIMIT }
+    const fromThisRelay = new Set<string>()
+    let oldest = Infinity
+    let fresh = 0
+    const onEvent = (event: Event, known: boolean) => {
+      if (pageFilter && event.kind === pageFilter.kinds?.[0]) {
+        oldest = Math.min(oldest, event.created_at)
+        if (!fromThisRelay.has(event.id)) fresh++
+        fromThisRelay.add(event.id)
+      }
+      if (!known) collect(event)
+    }
+    const first = pageFilter ? filters.map((f, i) => (i === opts.paginate ? pageFilter : f)) : filters
+    let result = await socket.query(first, deadline, onEvent, { known: opts.known })
+    for (let page = 1; pageFilter && result.complete && fresh > 0 && page < MAX_PAGES; page++) {
+      fresh = 0
+      result = await socket.query([{ ...pageFilter, until: oldest }], deadline, onEvent, { known: opts.known })
+    }
+    return result
+  }
+
   /** Publishes to the given relays (default: all of this session's); one status per relay. */
-  async publish(event: Event, urls?: string[]): Promise<PublishStatus[]> {
-    const targets = urls ? this.connections.filter((c) => urls.includes(c.socket.url)) : this.connections
+  async publish(event: Event, urls?: string[], deadline = this.deadline): Promise<PublishStatus[]> {
+    if (urls) this.addRelays(urls)
     return Promise.all(
-      targets.map(async ({ socket, ready, report }): Promise<PublishStatus> => {
+      this.pick(urls).map(async ({ socket, ready, report }): Promise<PublishStatus> => {
         if (!(await ready)) return { url: socket.url, ok: false, reason: `unreachable: ${report.error}`, timedOut: false }
-        const status = await socket.publish(event, this.deadline)
+        const status = await socket.publish(event, deadline)
         this.opts.log(`${socket.url} publish kind ${event.kind}: ${status.ok ? 'accepted' : `refused: ${status.reason}`}`)
         return status
       }),
@@ -113,7 +168,12 @@ export class RelaySession {
   }
 
   close(): void {
-    for (const { socket } of this.connections) socket.close()
+    for (const { socket } of this.connections.values()) socket.close()
+  }
+
+  private pick(urls?: string[]): Connection[] {
+    if (!urls) return [...this.connections.values()]
+    return urls.map((u) => this.connections.get(u)).filter((c): c is Connection => c !== undefined)
   }
 
   /** Queries leave a quarter of the time (at most 1 s) for publishing afterwards. */

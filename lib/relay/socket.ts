@@ -28,11 +28,19 @@ const MAX_FRAME_BYTES = 4 * 1024 * 1024
 /** Events dated further ahead than this are not believed. */
 const MAX_FUTURE_S = 15 * 60
 
-interface PendingQuery {
+export interface QueryOptions {
+  /** ids we already have: dropped without spending a signature check on them */
+  known?: (id: string) => boolean
+  /** keep the subscription open after EOSE, until the deadline (live events) */
+  live?: boolean
+}
+
+interface PendingQuery extends QueryOptions {
   filters: Filter[]
-  onEvent: (event: Event) => void
+  onEvent: (event: Event, known: boolean) => void
   /** `relayClosed`: the relay ended the subscription itself, so no CLOSE is sent */
   finish: (complete: boolean, reason?: string, relayClosed?: boolean) => void
+  onEose: () => void
   authRetried: boolean
 }
 
@@ -77,17 +85,26 @@ export class RelaySocket {
     })
   }
 
-  query(filters: Filter[], deadline: number, onEvent: (event: Event) => void): Promise<QueryResult> {
+  /** `onEvent` gets each verified event, and each `known` one unverified (flagged). */
+  query(filters: Filter[], deadline: number, onEvent: (event: Event, known: boolean) => void, opts: QueryOptions = {}): Promise<QueryResult> {
     const id = `p2p:${++this.serial}`
+    let eose = false
     return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(false, 'no EOSE before the deadline'), Math.max(0, deadline - Date.now()))
+      const timer = setTimeout(
+        () => finish(eose, eose ? undefined : 'no EOSE before the deadline'),
+        Math.max(0, deadline - Date.now()),
+      )
       const finish = (complete: boolean, reason?: string, relayClosed = false) => {
         if (!this.queries.delete(id)) return
         clearTimeout(timer)
         if (!relayClosed) this.send(['CLOSE', id])
         resolve({ url: this.url, complete, ...(reason ? { reason } : {}) })
       }
-      this.queries.set(id, { filters, onEvent, finish, authRetried: false })
+      const onEose = () => {
+        eose = true
+        if (!opts.live) finish(true)
+      }
+      this.queries.set(id, { ...opts, filters, onEvent, finish, onEose, authRetried: false })
       this.send(['REQ', id, ...filters])
     })
   }
@@ -142,7 +159,7 @@ export class RelaySocket {
     if (!Array.isArray(message) || typeof message[0] !== 'string') return
     const [type, a, b, c] = message
     if (type === 'EVENT') this.onEvent(a, b)
-    else if (type === 'EOSE') this.queries.get(a)?.finish(true)
+    else if (type === 'EOSE') this.queries.get(a)?.onEose()
     else if (type === 'CLOSED') this.onClosed(a, String(b ?? ''))
     else if (type === 'OK') this.onOk(a, b === true, String(c ?? ''))
     else if (type === 'AUTH' && typeof a === 'string') this.authenticate(a)
@@ -151,6 +168,9 @@ export class RelaySocket {
   private onEvent(subId: unknown, event: unknown): void {
     const query = this.queries.get(subId as string)
     if (!query) return
+    if (query.known && typeof (event as Event)?.id === 'string' && query.known((event as Event).id)) {
+      return query.onEvent(event as Event, true)
+    }
     const valid =
       validateEvent(event) &&
       typeof (event as Event).id === 'string' &&
@@ -161,7 +181,7 @@ export class RelaySocket {
       this.invalidEvents++
       return this.opts.log(this.url, '! invalid event dropped')
     }
-    query.onEvent(event as Event)
+    query.onEvent(event as Event, false)
   }
 
   private async onClosed(subId: unknown, reason: string): Promise<void> {

@@ -1,0 +1,45 @@
+// Calls and messages as the contract shows them (CLI.md `Call` and `Message`).
+import type { State, CallRecord, TranscriptEntry, FileInfo } from './state.ts'
+import { npub } from './pubkey.ts'
+
+export interface CallView {
+  id: string
+  peer: { npub: string; name: string }
+  topic: string
+  direction: CallRecord['direction']
+  state: CallRecord['state']
+  createdAt: number
+  startedAt: number | null
+  endedAt: number | null
+  reason: string | null
+}
+
+export interface MessageView {
+  from: string
+  text: string
+  at: number
+  file?: FileInfo
+}
+
+export const peerName = (state: State, pubkey: string): string => state.agents[pubkey]?.name ?? ''
+
+export function callView(call: CallRecord, state: State): CallView {
+  return {
+    id: call.id,
+    peer: { npub: npub(call.peer), name: peerName(state, call.peer) },
+    topic: call.topic,
+    direction: call.direction,
+    state: call.state,
+    createdAt: call.createdAt,
+    startedAt: call.startedAt ?? null,
+    endedAt: call.endedAt ?? null,
+    reason: call.reason ?? null,
+  }
+}
+
+export const messageView = (m: TranscriptEntry): MessageView => ({
+  from: npub(m.from),
+  text: m.text,
+  at: m.at,
+  ...(m.file ? { file: m.file } : {}),
+})
