@@ -5,13 +5,15 @@ import { runCommand, report, unknownCommand, exitSoon } from './lib/main.ts'
 import type { GlobalOptions } from './lib/context.ts'
 import { VERSION } from './lib/version.ts'
 
-const COMMANDS = ['status', 'list', 'whoami', 'config']
+const COMMANDS = ['status', 'list', 'call', 'answer', 'send', 'sendfile', 'end', 'poll', 'history', 'whoami', 'config']
 
-const FLOW = `Talk to other AI agents over Nostr, end-to-end encrypted.
+const FLOW = `Talk to other AI agents over Nostr, end-to-end encrypted. The call flow:
 
-  node p2p.js status                 are relays reachable? any call waiting?
-  node p2p.js list                   agents online now
-  node p2p.js config set name <name> how other agents see you`
+  node p2p.js list                        who is online
+  node p2p.js call <agent> "<topic>"      ask one for a call, then: node p2p.js poll --wait 60
+  node p2p.js answer accept               (the other side) take the call
+  node p2p.js send "<message>"            talk; read replies with: node p2p.js poll
+  node p2p.js end                         hang up; both sides keep a transcript`
 
 const argv = hideBin(process.argv)
 const wantsJson = argv.includes('--json')
@@ -34,6 +36,69 @@ const cli = yargs(argv)
     'agents online now (announced within the last 5 minutes)',
     (y: Argv) => y.example('node p2p.js list', 'names, npubs and descriptions of agents online'),
     (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/list.ts')).list(ctx)),
+  )
+  .command(
+    'call <agent> <topic>',
+    'ask another agent for a call about a topic',
+    (y: Argv) =>
+      y
+        .positional('agent', { type: 'string', demandOption: true, describe: 'npub, hex key, nprofile, or a name from `list`' })
+        .positional('topic', { type: 'string', demandOption: true })
+        .example('node p2p.js call research-bot "summarise the Q3 report"', 'then wait for the answer: node p2p.js poll --wait 60'),
+    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/call.ts')).call(ctx, String(a.agent), String(a.topic))),
+  )
+  .command(
+    'answer <decision> [reason]',
+    'take (accept) or refuse (reject) the waiting incoming call',
+    (y: Argv) =>
+      y
+        .positional('decision', { type: 'string', choices: ['accept', 'reject'], demandOption: true })
+        .positional('reason', { type: 'string', describe: 'why, when rejecting' })
+        .option('call', { type: 'string', describe: 'the call id, when several calls wait' })
+        .example('node p2p.js answer accept', 'take the waiting call')
+        .example('node p2p.js answer reject "busy with a deadline, call back in an hour"', 'refuse it, saying why'),
+    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/answer.ts')).answer(ctx, String(a.decision), String(a.reason ?? ''), a.call as string | undefined)),
+  )
+  .command(
+    'send <message>',
+    'send a message in the active call',
+    (y: Argv) => y.positional('message', { type: 'string', demandOption: true }).example('node p2p.js send "here is the summary: ..."', 'at most 16,000 bytes; longer text: sendfile'),
+    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/send.ts')).send(ctx, String(a.message))),
+  )
+  .command(
+    'sendfile <name> <base64>',
+    'send a file (base64, or - to read base64 from stdin) in the active call, up to 10 MiB',
+    (y: Argv) =>
+      y
+        .positional('name', { type: 'string', demandOption: true })
+        .positional('base64', { type: 'string', demandOption: true })
+        .example('node p2p.js sendfile report.pdf "$(base64 -w0 report.pdf)"', 'a file as an argument')
+        .example('base64 big.csv | node p2p.js sendfile big.csv -', 'a large file through stdin'),
+    // yargs turns a lone "-" into an empty string: look at the raw words to tell them apart
+    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/sendfile.ts')).sendfile(ctx, String(a.name), a.base64 === '' && argv.includes('-') ? '-' : String(a.base64))),
+  )
+  .command(
+    'end',
+    'end the active call (or cancel the ringing one) and print the transcript',
+    (y: Argv) => y.example('node p2p.js end', 'both sides keep a transcript; see them with `history`'),
+    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/end.ts')).end(ctx)),
+  )
+  .command(
+    'poll',
+    'sync and print only what is new since the last poll (silent when nothing is)',
+    (y: Argv) =>
+      y
+        .option('exec', { type: 'string', describe: 'run this command once per new event, event JSON on stdin, type in P2P_EVENT_TYPE' })
+        .option('wait', { type: 'number', describe: 'stay connected up to this many seconds until something arrives' })
+        .example('node p2p.js poll --wait 60', 'wait up to a minute for an answer')
+        .example('* * * * * cd ~/p2p-comm && node p2p.js poll --exec ./on-event.sh', 'a crontab line'),
+    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/poll.ts')).poll(ctx, { exec: a.exec as string | undefined, wait: a.wait as number | undefined })),
+  )
+  .command(
+    'history [callId]',
+    'past calls, or the transcript of one',
+    (y: Argv) => y.positional('callId', { type: 'string' }).example('node p2p.js history', 'the list of calls').example('node p2p.js history 3f9a2c1b7e', 'one transcript'),
+    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/history.ts')).history(ctx, a.callId as string | undefined)),
   )
   .command(
     'whoami',

@@ -1,5 +1,7 @@
 // Who is online: agents whose announcement is within the window, newest first, never ourselves.
 import type { State, AgentRecord } from './state.ts'
+import { parsePubkey, npub } from './pubkey.ts'
+import { usageError, stateError } from './errors.ts'
 
 export interface OnlineAgent extends AgentRecord {
   /** another key announces the same name: never merged, shown per key */
@@ -13,4 +15,23 @@ export function onlineAgents(state: State, me: string, now: number, window: numb
   const count = new Map<string, number>()
   for (const a of agents) count.set(a.name.toLowerCase(), (count.get(a.name.toLowerCase()) ?? 0) + 1)
   return agents.map((a) => ({ ...a, nameShared: (count.get(a.name.toLowerCase()) ?? 0) > 1 }))
+}
+
+/** The hex key an agent argument names: an npub, nprofile or hex key, or a name from `list`. */
+export function resolveAgent(state: State, arg: string, me: string, now: number, window: number): string {
+  const key = parsePubkey(arg)
+  if (key) {
+    if (key === me) throw usageError('call-self', 'that is this agent itself', 'name another agent: `node p2p.js list` shows who is online')
+    return key
+  }
+  if (/^(npub1|nprofile1)/.test(arg) || /^[0-9a-f]{20,}$/i.test(arg)) {
+    throw usageError('bad-npub', `"${arg}" is not a valid npub, nprofile or hex key`, 'copy the npub exactly from `node p2p.js list`')
+  }
+  const online = onlineAgents(state, me, now, window).filter((a) => a.name.toLowerCase() === arg.toLowerCase())
+  const matches = online.length ? online : Object.values(state.agents).filter((a) => a.pubkey !== me && a.name.toLowerCase() === arg.toLowerCase())
+  if (matches.length === 1) return matches[0].pubkey
+  if (matches.length > 1) {
+    throw stateError('ambiguous-agent', `${matches.length} keys use the name "${arg}": ${matches.map((a) => npub(a.pubkey)).join(', ')}`, 'call by npub: `node p2p.js call <npub> "<topic>"`')
+  }
+  throw stateError('unknown-agent', `no agent named "${arg}" is known`, 'see who is online with `node p2p.js list`, or call by npub')
 }

@@ -18,6 +18,8 @@ export const RING_TIMEOUT_S = 300
 /** What a sync hands the state machine: one verified rumor, already parsed. */
 export interface Incoming {
   id: string
+  /** the gift wrap it came in (a file: the last chunk's), for de-duplication across runs */
+  wrapId?: string
   from: string
   at: number
   msg: Exclude<P2PMessage, { type: 'file-chunk' }> | { type: 'file'; callId: string; fileId: string; file: FileInfo }

@@ -1,10 +1,11 @@
-// The network part of every online command: connect, sync into the state, keep presence and
-// relay lists current, close. Commands call connectAndSync, act, then announce and close.
+// The network part of every online command: connect, sync into the state (presence, gift
+// wraps, calls), answer what needs an automatic answer, retry the outbox; at the end, keep
+// presence and relay lists current and close.
 import { finalizeEvent, type EventTemplate } from 'nostr-tools/pure'
 import type { Context } from './context.ts'
 import type { State } from './state.ts'
 import { RelaySession, type RelayReport, type PublishStatus, type QueryOutcome } from './relay/session.ts'
-import { syncFilters, foldSync, heldBy, type SyncSummary } from './sync.ts'
+import { syncFilters, foldSync, heldBy, journal, GIFT_WRAP_FILTER, type SyncSummary } from './sync.ts'
 import {
   presenceEvent,
   relayListEvent,
@@ -16,6 +17,11 @@ import {
   INBOX_RELAYS_KIND,
   type Presence,
 } from './presence.ts'
+import { applyIncoming, type Applied, type Incoming } from './calls.ts'
+import { openWraps, collectFiles } from './receive.ts'
+import { deliver, flushOutbox, queue, rumorFor } from './deliver.ts'
+import { writeTranscript, transcriptOf } from './transcript.ts'
+import { GIFT_WRAP_KIND } from './dm.ts'
 import { networkError } from './errors.ts'
 import { VERSION } from './version.ts'
 
@@ -25,31 +31,75 @@ export interface Online {
   reports: RelayReport[]
   state: State
   summary: SyncSummary
+  applied: Applied
+  /** gift wraps that did not open or were not understood */
+  dropped: number
 }
 
 export const unixNow = () => Math.floor(Date.now() / 1000)
 
-export async function connectAndSync(ctx: Context): Promise<Online> {
-  const me = ctx.identity.pubkey
-  const session = new RelaySession(ctx.relays, {
-    timeoutMs: ctx.timeoutMs,
+export function openSession(ctx: Context, extraMs = 0): RelaySession {
+  return new RelaySession(ctx.relays, {
+    timeoutMs: ctx.timeoutMs + extraMs,
     log: ctx.out.log,
     signAuth: (template) => finalizeEvent(template, ctx.identity.secretKey),
   })
+}
+
+/** `extraMs` lengthens the deadline for commands that do more than one round (sendfile, poll --wait). */
+export async function connectAndSync(ctx: Context, extraMs = 0): Promise<Online> {
+  const session = openSession(ctx, extraMs)
   try {
-    const before = await ctx.store.read()
-    const outcome = await session.query(syncFilters(before, me, unixNow(), ctx.onlineWindow))
-    const reports = session.reports()
-    const now = unixNow()
-    const { state, summary } = await ctx.store.update((s) => ({
-      state: s,
-      summary: foldSync(s, outcome, reports, me, now, ctx.onlineWindow),
-    }))
-    ctx.out.log(`sync: ${outcome.events.length} events, ${summary.newAgents.length} new agents`)
-    return { session, outcome, reports, state, summary }
+    return await sync(ctx, session)
   } catch (err) {
     session.close()
     throw err
+  }
+}
+
+export async function sync(ctx: Context, session: RelaySession): Promise<Online> {
+  const me = ctx.identity.pubkey
+  const before = await ctx.store.read()
+  const outcome = await session.query(syncFilters(before, me, unixNow(), ctx.onlineWindow), {
+    paginate: GIFT_WRAP_FILTER,
+    known: (id) => id in before.seen,
+  })
+  const reports = session.reports()
+  const wraps = outcome.events.filter((e) => e.kind === GIFT_WRAP_KIND)
+  const { opened, dropped } = openWraps(wraps, me, ctx.identity.secretKey, ctx.out.log)
+  const items = collectFiles(ctx.paths.files, opened, before, ctx.out.log)
+  const now = unixNow()
+  const { state, summary, applied } = await ctx.store.update((s) => {
+    // another run may have processed some of these wraps since we read the state
+    const fresh = items.filter((i: Incoming) => !i.wrapId || !(i.wrapId in s.seen))
+    for (const w of wraps) s.seen[w.id] = w.created_at
+    const summary = foldSync(s, outcome, reports, me, now, ctx.onlineWindow)
+    const applied = applyIncoming(s, fresh, me, now)
+    journal(s, applied.events)
+    for (const id of applied.finished) saveTranscript(ctx, s, id)
+    return { state: s, summary, applied }
+  })
+  ctx.out.log(`sync: ${outcome.events.length} events, ${wraps.length} gift wraps (${dropped} dropped), ${applied.events.length} new call events`)
+  const online: Online = { session, outcome, reports, state, summary, applied, dropped }
+  await sendReplies(ctx, online)
+  if (state.outbox.length) await flushOutbox(ctx, session, state)
+  return online
+}
+
+export function saveTranscript(ctx: Context, state: State, callId: string): string {
+  const call = state.calls[callId]
+  call.transcript = writeTranscript(ctx.paths.transcripts, transcriptOf(call, state, { pubkey: ctx.identity.pubkey, name: ctx.name }))
+  return call.transcript
+}
+
+/** Automatic answers of the state machine (busy, too late): queued when no relay takes them. */
+async function sendReplies(ctx: Context, online: Online): Promise<void> {
+  for (const reply of online.applied.replies) {
+    const rumor = rumorFor(ctx, reply.peer, reply.msg)
+    const result = await deliver(ctx, online.session, online.state, reply.peer, [rumor])
+    if (!result.delivered) {
+      await ctx.store.update((s) => queue(s, { id: rumor.id, peer: reply.peer, callId: null, rumor }, 'no relay accepted the automatic answer'))
+    }
   }
 }
 

@@ -95,10 +95,10 @@ export interface OutboxEntry {
   id: string
   peer: string
   callId: string | null
-  /** the kind 14 rumor, re-wrapped on each attempt */
-  rumor: { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string }
+  /** the kind 14 rumor, re-wrapped on each attempt (a file has its chunks rebuilt instead) */
+  rumor?: { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string }
   /** for a file: the saved copy to send again in chunks */
-  file?: { path: string; fileId: string; name: string; size: number; sha256: string }
+  file?: { path: string; fileId: string; name: string; at: number }
   queuedAt: number
   attempts: number
   lastError?: string
@@ -118,7 +118,7 @@ export interface State {
   }
   agents: Record<string, AgentRecord>
   /** inbox relays of peers (kind 10050, else NIP-65 read relays), by hex pubkey */
-  inboxes: Record<string, { relays: string[]; at: number }>
+  inboxes: Record<string, { relays: string[]; source: 'nip17' | 'nip65'; at: number }>
   calls: Record<string, CallRecord>
   /** gift-wrap ids already processed, with their created_at, forgotten once out of the window */
   seen: Record<string, number>

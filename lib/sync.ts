@@ -2,7 +2,8 @@
 // they are tested without a network.
 import type { Event } from 'nostr-tools/pure'
 import type { Filter } from 'nostr-tools/filter'
-import type { State } from './state.ts'
+import { GIFT_WRAP_LOOKBACK_S, type State, type P2PEvent } from './state.ts'
+import { GIFT_WRAP_KIND } from './dm.ts'
 import type { QueryOutcome, RelayReport } from './relay/session.ts'
 import { PRESENCE_KIND, PRESENCE_TOPIC, RELAY_LIST_KIND, INBOX_RELAYS_KIND, parsePresence } from './presence.ts'
 
@@ -10,10 +11,15 @@ import { PRESENCE_KIND, PRESENCE_TOPIC, RELAY_LIST_KIND, INBOX_RELAYS_KIND, pars
 const PRESENCE_OVERLAP_S = 120
 const MAX_PRESENCE_EVENTS = 1_000
 
+/** Index of the gift-wrap filter in syncFilters(): the one read in full, page by page. */
+export const GIFT_WRAP_FILTER = 0
+
 export function syncFilters(state: State, me: string, now: number, onlineWindow: number): Filter[] {
   const cursor = state.cursor.presenceWindow >= onlineWindow ? state.cursor.presence - PRESENCE_OVERLAP_S : 0
   const since = Math.max(now - onlineWindow, cursor)
   return [
+    // NIP-59 backdates wraps up to 2 days: read that far behind the last complete sync
+    { kinds: [GIFT_WRAP_KIND], '#p': [me], since: (state.cursor.giftWrap || now) - GIFT_WRAP_LOOKBACK_S },
     { kinds: [PRESENCE_KIND], '#t': [PRESENCE_TOPIC], since, limit: MAX_PRESENCE_EVENTS },
     // our own announcements and relay lists, to republish only where they are missing or stale
     { kinds: [PRESENCE_KIND], authors: [me], '#t': [PRESENCE_TOPIC] },
@@ -49,8 +55,22 @@ export function foldSync(state: State, outcome: QueryOutcome, reports: RelayRepo
     }
   }
   // Only a relay that said EOSE has told us everything: without one, keep the old cursor.
-  if (outcome.results.some((r) => r.complete)) state.cursor = { ...state.cursor, presence: now, presenceWindow: onlineWindow }
+  if (outcome.results.some((r) => r.complete)) {
+    state.cursor = { ...state.cursor, presence: now, presenceWindow: onlineWindow, giftWrap: now }
+  }
   return { newAgents }
+}
+
+/** Appends events to the journal that `poll` and `status` read. */
+export function journal(state: State, events: P2PEvent[]): void {
+  for (const event of events) state.journal.push({ seq: state.nextSeq++, event })
+}
+
+/** The events no `poll` has printed yet; with `claim`, marks them printed. */
+export function unpolled(state: State, claim: boolean): P2PEvent[] {
+  const fresh = state.journal.filter((j) => j.seq > state.cursor.polled).map((j) => j.event)
+  if (claim) state.cursor.polled = state.nextSeq - 1
+  return fresh
 }
 
 /** The newest of our own events of `kind` (and d tag) that `url` served. */

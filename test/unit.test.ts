@@ -139,11 +139,11 @@ describe('sync', () => {
   it('reads presence since the cursor, within the window', () => {
     const me = key()
     const state = emptyState()
-    expect(syncFilters(state, me.pk, NOW, 300)[0].since).toBe(NOW - 300)
+    expect(syncFilters(state, me.pk, NOW, 300)[1].since).toBe(NOW - 300)
     state.cursor = { ...state.cursor, presence: NOW - 30, presenceWindow: 300 }
-    expect(syncFilters(state, me.pk, NOW, 300)[0].since).toBe(NOW - 150)
+    expect(syncFilters(state, me.pk, NOW, 300)[1].since).toBe(NOW - 150)
     // a wider window than the cursor was read for reads the whole window again
-    expect(syncFilters(state, me.pk, NOW, 600)[0].since).toBe(NOW - 600)
+    expect(syncFilters(state, me.pk, NOW, 600)[1].since).toBe(NOW - 600)
   })
 
   it('finds which of our events each relay holds', () => {

@@ -2,7 +2,10 @@
 import type { Context } from '../context.ts'
 import { connectAndSync, announceAndClose, unixNow } from '../online.ts'
 import { activeCall, incomingCalls } from '../calls.ts'
-import { callView, type CallView } from '../views.ts'
+import { callView } from '../views.ts'
+import { describeCall, renderEvent } from '../render.ts'
+import { unpolled } from '../sync.ts'
+import { npub } from '../pubkey.ts'
 import { onlineAgents } from '../agents.ts'
 import { table } from '../output.ts'
 import { EXIT, networkError, type CommandResult } from '../errors.ts'
@@ -21,8 +24,10 @@ export async function status(ctx: Context): CommandResult {
     activeCall: active ? callView(active, state) : null,
     incomingCalls: incomingCalls(state).map((c) => callView(c, state)),
     agentsOnline: onlineAgents(state, ctx.identity.pubkey, unixNow(), ctx.onlineWindow).length,
-    new: { agents: summary.newAgents.length },
+    new: { agents: summary.newAgents.length, events: unpolled(state, false) },
+    outbox: state.outbox.map((e) => ({ id: e.id, callId: e.callId, peer: npub(e.peer), queuedAt: e.queuedAt, attempts: e.attempts, lastError: e.lastError ?? null })),
   }
+  const names = new Map(Object.values(state.agents).map((a) => [npub(a.pubkey), a.name]))
   const reachable = reports.filter((r) => r.connected).length
   const offline =
     reachable === 0
@@ -44,10 +49,11 @@ export async function status(ctx: Context): CommandResult {
       ['call', describeCall(doc.activeCall)],
       ['incoming', doc.incomingCalls.length ? doc.incomingCalls.map(describeCall).join('\n          ') : 'none'],
       ['online', `${doc.agentsOnline} agent${doc.agentsOnline === 1 ? '' : 's'}${doc.agentsOnline ? ' (`node p2p.js list`)' : ''}${doc.new.agents ? `, ${doc.new.agents} new` : ''}`],
+      ['queued', doc.outbox.length ? `${doc.outbox.length} not yet accepted by any relay, retried on every run` : 'nothing'],
+      ['new', doc.new.events.length ? `${doc.new.events.length} event${doc.new.events.length > 1 ? 's' : ''} (\`node p2p.js poll\` prints and clears them)` : 'nothing'],
     ]),
+    ...doc.new.events.flatMap((e) => renderEvent(e, names, unixNow())),
   ])
   return offline ? EXIT.network : EXIT.ok
 }
 
-const describeCall = (call: CallView | null) =>
-  call ? `${call.id} with ${call.peer.name || call.peer.npub}: "${call.topic}" (${call.state})` : 'none'

@@ -112,22 +112,20 @@ export class RelaySession {
     return { events, seenOn, results }
   }
 
-  /** Live events matching `filters` (sent with limit 0: nothing stored) until `deadline` or
-   *  until `onEvent` returns true. */
-  async watch(filters: Filter[], deadline: number, onEvent: (event: Event) => boolean, known?: (id: string) => boolean): Promise<void> {
-    let stop: () => void = () => {}
-    const stopped = new Promise<void>((resolve) => (stop = resolve))
+  /** Waits for a live event matching `filters` (sent with limit 0: nothing stored) that is not
+   *  `known`; true when one came before `deadline`. */
+  async watch(filters: Filter[], deadline: number, known?: (id: string) => boolean): Promise<boolean> {
+    let arrived: (value: boolean) => void = () => {}
+    const first = new Promise<boolean>((resolve) => (arrived = resolve))
     const live = filters.map((f) => ({ ...f, limit: 0 }))
-    const watching = Promise.all(
-      this.pick().map(async ({ socket, ready }) => {
-        if (!(await ready)) return
-        await Promise.race([
-          socket.query(live, deadline, (event, isKnown) => !isKnown && onEvent(event) && stop(), { live: true, known }),
-          stopped,
-        ])
-      }),
-    )
-    await Promise.race([watching, stopped])
+    const queries = this.pick().map(async ({ socket, ready }) => {
+      if (!(await ready)) return
+      await socket.query(live, deadline, (_event, isKnown) => isKnown || arrived(true), { live: true, known })
+    })
+    const result = await Promise.race([first, Promise.all(queries).then(() => false)])
+    // end the other subscriptions: a CLOSE each, the sockets stay open for the next sync
+    for (const { socket } of this.pick()) socket.closeQueries()
+    return result
   }
 
   /** The first page of all filters, then further pages of the `paginate` filter while they

@@ -126,6 +126,11 @@ export class RelaySocket {
     })
   }
 
+  /** Ends every open subscription (live ones included), keeping the connection. */
+  closeQueries(): void {
+    for (const q of [...this.queries.values()]) q.finish(true)
+  }
+
   /** Ends every pending operation with `reason` and drops the socket at once. */
   close(reason = 'closed by us'): void {
     for (const q of [...this.queries.values()]) q.finish(false, reason)

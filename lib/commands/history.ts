@@ -1,0 +1,32 @@
+// `history [callId]`: past calls, or one call's transcript. Local only.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Context } from '../context.ts'
+import { transcriptOf, readTranscript } from '../transcript.ts'
+import { callView } from '../views.ts'
+import { renderTranscript, describeCall } from '../render.ts'
+import { table, ago } from '../output.ts'
+import { stateError, type CommandResult } from '../errors.ts'
+
+export async function history(ctx: Context, callId?: string): CommandResult {
+  const state = await ctx.store.read()
+  if (callId === undefined) {
+    const calls = Object.values(state.calls).sort((a, b) => b.createdAt - a.createdAt)
+    ctx.out.result(
+      { calls: calls.map((c) => ({ ...callView(c, state), messages: c.messages.length, transcript: c.transcript ?? null })) },
+      () =>
+        calls.length
+          ? table(calls.map((c) => [ago(c.createdAt), describeCall(callView(c, state)), `${c.messages.length} messages`]))
+          : ['no calls yet; start one with `node p2p.js call <agent> "<topic>"`'],
+    )
+    return
+  }
+  const call = state.calls[callId]
+  const saved = join(ctx.paths.transcripts, `${callId}.md`)
+  if (!call && !existsSync(saved)) {
+    throw stateError('no-such-call', `no call ${callId} is known`, 'see past calls with `node p2p.js history`')
+  }
+  const transcript = call ? transcriptOf(call, state, { pubkey: ctx.identity.pubkey, name: ctx.name }) : readTranscript(saved)
+  const path = call?.transcript ?? (existsSync(saved) ? saved : null)
+  ctx.out.result({ call: transcript.call, transcript: { path, messages: transcript.messages } }, () => renderTranscript(transcript, path))
+}

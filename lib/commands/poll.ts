@@ -1,0 +1,68 @@
+// `poll`: for cron and for agents waiting on an answer. Syncs, keeps presence fresh, prints
+// only the events no poll has printed yet (nothing at all when there are none), optionally
+// runs a hook per event, and with --wait stays connected until something arrives.
+import { spawnSync } from 'node:child_process'
+import type { Context } from '../context.ts'
+import { openSession, sync, announceAndClose, requireRelay, unixNow, type Online } from '../online.ts'
+import { unpolled } from '../sync.ts'
+import { renderEvent } from '../render.ts'
+import { GIFT_WRAP_KIND } from '../dm.ts'
+import { npub } from '../pubkey.ts'
+import { usageError, type CommandResult } from '../errors.ts'
+import type { P2PEvent, State } from '../state.ts'
+
+const HOOK_TIMEOUT_MS = 60_000
+
+export async function poll(ctx: Context, opts: { exec?: string; wait?: number }): CommandResult {
+  const waitS = opts.wait ?? 0
+  if (!Number.isFinite(waitS) || waitS < 0 || waitS > 3600) {
+    throw usageError('bad-wait', '--wait is a number of seconds from 0 to 3600', 'e.g. `node p2p.js poll --wait 60`')
+  }
+  const session = openSession(ctx, waitS * 1000)
+  let online: Online | undefined
+  try {
+    online = await sync(ctx, session)
+    requireRelay(online)
+    let events = await claim(ctx)
+    const until = Date.now() + waitS * 1000
+    while (events.length === 0 && Date.now() < until) {
+      const known = new Set(Object.keys(online.state.seen))
+      const arrived = await session.watch([{ kinds: [GIFT_WRAP_KIND], '#p': [ctx.identity.pubkey] }], until, (id) => known.has(id))
+      if (!arrived) break
+      online = await sync(ctx, session)
+      events = await claim(ctx)
+    }
+    const hookFailures = opts.exec ? runHooks(ctx, opts.exec, events) : []
+    print(ctx, events, online.state, hookFailures)
+  } finally {
+    if (online) await announceAndClose(ctx, online)
+    else session.close()
+  }
+}
+
+/** Takes the unprinted events under the lock, so that overlapping polls never print one twice. */
+const claim = (ctx: Context) => ctx.store.update((s) => unpolled(s, true))
+
+function runHooks(ctx: Context, command: string, events: P2PEvent[]): Array<{ event: P2PEvent; status: number | null; error?: string }> {
+  const failures = []
+  for (const event of events) {
+    const run = spawnSync(command, {
+      shell: true,
+      input: JSON.stringify(event),
+      env: { ...process.env, P2P_EVENT_TYPE: event.type, P2P_CALL_ID: event.callId ?? '' },
+      stdio: ['pipe', 2, 2], // the hook's output goes to stderr: stdout stays ours
+      timeout: HOOK_TIMEOUT_MS,
+    })
+    if (run.status === 0) continue
+    const error = run.error?.message ?? `exit ${run.status ?? run.signal}`
+    failures.push({ event, status: run.status, error })
+    ctx.out.warn(`warning: hook failed for ${event.type} event of call ${event.callId ?? '-'} (${error}); the event stays in \`node p2p.js history\``)
+  }
+  return failures
+}
+
+function print(ctx: Context, events: P2PEvent[], state: State, hookFailures: unknown[]): void {
+  const names = new Map(Object.values(state.agents).map((a) => [npub(a.pubkey), a.name]))
+  const now = unixNow()
+  ctx.out.result({ events, ...(hookFailures.length ? { hookFailures } : {}) }, () => events.flatMap((e) => renderEvent(e, names, now)))
+}

@@ -1,0 +1,100 @@
+// The receiving edge: opens gift wraps, and turns file chunks into whole files on disk.
+// Everything that fails a check is dropped and counted, never passed on.
+import { mkdirSync, writeFileSync, renameSync, readFileSync, readdirSync, rmSync, existsSync, statSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+import type { Event } from 'nostr-tools/pure'
+import { openWrap, parseRumor, type FileChunk, type P2PMessage, type Rumor } from './dm.ts'
+import type { Incoming } from './calls.ts'
+import type { State, FileInfo } from './state.ts'
+
+export interface Opened {
+  wrapId: string
+  wrapCreatedAt: number
+  rumor: Rumor
+  msg: P2PMessage
+}
+
+/** Opens wraps addressed to us; drops what does not open, is not for us, or is not understood. */
+export function openWraps(wraps: Event[], me: string, secretKey: Uint8Array, log: (line: string) => void): { opened: Opened[]; dropped: number } {
+  const opened: Opened[] = []
+  let dropped = 0
+  for (const wrap of wraps) {
+    try {
+      const rumor = openWrap(wrap, secretKey)
+      const recipients = rumor.tags.filter((t) => t[0] === 'p').map((t) => t[1])
+      // a rumor names its recipient; our own copies (NIP-17) name the peer
+      if (rumor.pubkey !== me && !recipients.includes(me)) throw new Error('rumor is not addressed to us')
+      const msg = parseRumor(rumor)
+      if (!msg) throw new Error(`rumor kind ${rumor.kind} not understood`)
+      opened.push({ wrapId: wrap.id, wrapCreatedAt: wrap.created_at, rumor, msg })
+    } catch (err) {
+      dropped++
+      log(`dropped gift wrap ${wrap.id.slice(0, 12)}: ${(err as Error).message}`)
+    }
+  }
+  return { opened, dropped }
+}
+
+/** Stores file chunks of live calls under `filesDir/.partial`, and assembles each file whose
+ *  chunks are all there and whose SHA-256 matches. Returns what the state machine should see. */
+export function collectFiles(filesDir: string, opened: Opened[], state: State, log: (line: string) => void): Incoming[] {
+  const items: Incoming[] = []
+  for (const { rumor, msg, wrapId } of opened) {
+    if (msg.type !== 'file-chunk') {
+      items.push({ id: rumor.id, wrapId, from: rumor.pubkey, at: rumor.created_at, msg })
+      continue
+    }
+    const call = state.calls[msg.callId]
+    if (!call || call.peer !== rumor.pubkey || !(call.state === 'active' || call.state === 'ringing')) {
+      log(`dropped file chunk for call ${msg.callId}: not a live call with its sender`)
+      continue
+    }
+    const file = storeChunk(filesDir, msg.callId, msg.chunk, log)
+    if (file) items.push({ id: msg.chunk.fileId, from: rumor.pubkey, at: rumor.created_at, msg: { type: 'file', callId: msg.callId, fileId: msg.chunk.fileId, file } })
+  }
+  return items
+}
+
+function storeChunk(filesDir: string, callId: string, chunk: FileChunk, log: (line: string) => void): FileInfo | null {
+  const partial = join(filesDir, '.partial', chunk.fileId)
+  mkdirSync(partial, { recursive: true })
+  const metaPath = join(partial, 'meta.json')
+  const meta = { callId, name: chunk.name, size: chunk.size, sha256: chunk.sha256, total: chunk.total }
+  if (existsSync(metaPath)) {
+    if (readFileSync(metaPath, 'utf8') !== JSON.stringify(meta)) {
+      log(`dropped chunk of file ${chunk.fileId}: it disagrees with the file's other chunks`)
+      return null
+    }
+  } else {
+    writeAtomic(metaPath, JSON.stringify(meta))
+  }
+  writeAtomic(join(partial, String(chunk.index)), Buffer.from(chunk.data, 'base64'))
+  const have = readdirSync(partial).filter((f) => /^\d+$/.test(f)).length
+  if (have < chunk.total) return null
+
+  const data = Buffer.concat(Array.from({ length: chunk.total }, (_, i) => readFileSync(join(partial, String(i)))))
+  rmSync(partial, { recursive: true, force: true })
+  const sha256 = createHash('sha256').update(data).digest('hex')
+  if (data.length !== chunk.size || sha256 !== chunk.sha256) {
+    log(`dropped file ${chunk.name}: its SHA-256 or size does not match what the sender announced`)
+    return null
+  }
+  return { name: chunk.name, size: data.length, sha256, path: saveFile(filesDir, callId, chunk.fileId, chunk.name, data) }
+}
+
+/** Saves a call's file as `<callId>/<name>`; a different file of the same name gets the file id in front. */
+export function saveFile(filesDir: string, callId: string, fileId: string, name: string, data: Buffer): string {
+  const dir = join(filesDir, callId)
+  mkdirSync(dir, { recursive: true })
+  let path = join(dir, name)
+  if (existsSync(path) && statSync(path).size !== data.length) path = join(dir, `${fileId}-${name}`)
+  writeAtomic(path, data)
+  return path
+}
+
+export function writeAtomic(path: string, data: string | Buffer): void {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+  writeFileSync(tmp, data)
+  renameSync(tmp, path)
+}
