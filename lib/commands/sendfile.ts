@@ -11,7 +11,7 @@ import { queuedNotice, relayLines } from '../delivery-output.ts'
 import { usageError, EXIT, type CommandResult } from '../errors.ts'
 
 /** Publishing time allowed per chunk beyond the usual deadline. */
-const MS_PER_CHUNK = 25
+const MS_PER_CHUNK = 60
 
 export function decodeBase64(text: string): Buffer {
   const compact = text.replace(/\s+/g, '')

@@ -1,0 +1,263 @@
+// The call state machine and the wire format, without a network.
+import { describe, it, expect } from 'vitest'
+import { generateSecretKey, getPublicKey, finalizeEvent } from 'nostr-tools/pure'
+import * as nip19 from 'nostr-tools/nip19'
+import { emptyState, type State } from '../lib/state.ts'
+import { applyIncoming, startCall, acceptCall, rejectCall, endCall, requireActive, expireCalls, RING_TIMEOUT_S, type Incoming } from '../lib/calls.ts'
+import { buildRumor, parseRumor, wrapRumor, openWrap, isSafeFileName, CHUNK_BYTES, MAX_MESSAGE_BYTES, type P2PMessage } from '../lib/dm.ts'
+import { inboxFromLists } from '../lib/deliver.ts'
+import { openWraps } from '../lib/receive.ts'
+import { sanitize } from '../lib/render.ts'
+
+const NOW = 1_800_000_000
+const ME = 'a'.repeat(64)
+const PEER = 'b'.repeat(64)
+const OTHER = 'c'.repeat(64)
+let serial = 0
+const from = (who: string, msg: Incoming['msg'], at = NOW): Incoming => ({ id: `r${++serial}`, from: who, at, msg })
+
+function ringing(): State {
+  const state = emptyState()
+  startCall(state, PEER, 'topic', 'ca11ca11', NOW)
+  return state
+}
+function incoming(): State {
+  const state = emptyState()
+  applyIncoming(state, [from(PEER, { type: 'call-request', callId: 'ca11ca11', topic: 'hello' })], ME, NOW)
+  return state
+}
+
+describe('outgoing calls', () => {
+  it('ringing → active on accept, then messages, then ended', () => {
+    const state = ringing()
+    const a = applyIncoming(state, [from(PEER, { type: 'call-accept', callId: 'ca11ca11' })], ME, NOW + 1)
+    expect(a.events.map((e) => e.type)).toEqual(['call-accepted'])
+    expect(state.calls.ca11ca11.state).toBe('active')
+    const m = applyIncoming(state, [from(PEER, { type: 'message', callId: 'ca11ca11', text: 'hi' })], ME, NOW + 2)
+    expect(m.events[0]).toMatchObject({ type: 'message', text: 'hi', callId: 'ca11ca11', from: nip19.npubEncode(PEER) })
+    const e = applyIncoming(state, [from(PEER, { type: 'call-end', callId: 'ca11ca11' }, NOW + 3)], ME, NOW + 3)
+    expect(e.events.map((x) => x.type)).toEqual(['call-ended'])
+    expect(e.finished).toEqual(['ca11ca11'])
+    expect(state.calls.ca11ca11).toMatchObject({ state: 'ended', endedAt: NOW + 3 })
+  })
+
+  it('ringing → rejected with the reason', () => {
+    const state = ringing()
+    const r = applyIncoming(state, [from(PEER, { type: 'call-reject', callId: 'ca11ca11', reason: 'busy with taxes' })], ME, NOW + 1)
+    expect(r.events[0]).toMatchObject({ type: 'call-rejected', reason: 'busy with taxes' })
+    expect(state.calls.ca11ca11).toMatchObject({ state: 'rejected', reason: 'busy with taxes' })
+  })
+
+  it('ringing → expired after the ring timeout, and a late accept is told the call is over', () => {
+    const state = ringing()
+    const x = applyIncoming(state, [], ME, NOW + RING_TIMEOUT_S + 1)
+    expect(x.events[0]).toMatchObject({ type: 'call-rejected', expired: true })
+    expect(state.calls.ca11ca11.state).toBe('expired')
+    const late = applyIncoming(state, [from(PEER, { type: 'call-accept', callId: 'ca11ca11' }, NOW + 10)], ME, NOW + RING_TIMEOUT_S + 5)
+    expect(late.events).toEqual([])
+    expect(late.replies).toEqual([{ peer: PEER, msg: { type: 'call-end', callId: 'ca11ca11' } }])
+    expect(state.calls.ca11ca11.state).toBe('expired')
+  })
+
+  it('a message that overtakes the accept still makes the call active', () => {
+    const state = ringing()
+    const a = applyIncoming(state, [from(PEER, { type: 'message', callId: 'ca11ca11', text: 'early' }, NOW + 2)], ME, NOW + 3)
+    expect(a.events.map((e) => e.type)).toEqual(['call-accepted', 'message'])
+    expect(state.calls.ca11ca11.state).toBe('active')
+    // the accept arriving afterwards changes nothing
+    expect(applyIncoming(state, [from(PEER, { type: 'call-accept', callId: 'ca11ca11' }, NOW + 1)], ME, NOW + 4).events).toEqual([])
+  })
+
+  it('applies a batch in protocol order even when it comes in any order', () => {
+    const state = ringing()
+    const batch = [
+      from(PEER, { type: 'call-end', callId: 'ca11ca11' }, NOW + 5),
+      from(PEER, { type: 'message', callId: 'ca11ca11', text: 'two' }, NOW + 5),
+      from(PEER, { type: 'message', callId: 'ca11ca11', text: 'one' }, NOW + 4),
+      from(PEER, { type: 'call-accept', callId: 'ca11ca11' }, NOW + 4),
+    ]
+    const a = applyIncoming(state, batch, ME, NOW + 6)
+    expect(a.events.map((e) => e.text ?? e.type)).toEqual(['call-accepted', 'one', 'two', 'call-ended'])
+    expect(state.calls.ca11ca11.messages.map((m) => m.text)).toEqual(['one', 'two'])
+  })
+
+  it('one call at a time: a second call is refused while one rings', () => {
+    const state = ringing()
+    expect(() => startCall(state, OTHER, 't', 'ca11ca12', NOW)).toThrow(/already in call/)
+  })
+})
+
+describe('incoming calls', () => {
+  it('incoming → active on accept, with a reply for the caller', () => {
+    const state = incoming()
+    expect(state.calls.ca11ca11).toMatchObject({ state: 'incoming', direction: 'incoming', topic: 'hello' })
+    const { call, replies } = acceptCall(state, undefined, NOW + 1)
+    expect(call.state).toBe('active')
+    expect(replies).toEqual([{ peer: PEER, msg: { type: 'call-accept', callId: 'ca11ca11' } }])
+    expect(requireActive(state, NOW + 2).id).toBe('ca11ca11')
+  })
+
+  it('incoming → rejected', () => {
+    const state = incoming()
+    expect(rejectCall(state, 'ca11ca11', 'no', NOW + 1)).toMatchObject({ state: 'rejected', reason: 'no' })
+    expect(() => acceptCall(state, undefined, NOW + 2)).toThrow(/no incoming call/)
+  })
+
+  it('incoming → expired when not answered in time; the caller cancelling ends it', () => {
+    const state = incoming()
+    expireCalls(state, NOW + RING_TIMEOUT_S + 1)
+    expect(state.calls.ca11ca11.state).toBe('expired')
+    const other = incoming()
+    expect(applyIncoming(other, [from(PEER, { type: 'call-end', callId: 'ca11ca11' }, NOW + 1)], ME, NOW + 2).events[0].type).toBe('call-ended')
+    expect(other.calls.ca11ca11.state).toBe('ended')
+  })
+
+  it('a busy agent declines new requests automatically; accepting one declines the others', () => {
+    const state = incoming()
+    acceptCall(state, undefined, NOW + 1)
+    const busy = applyIncoming(state, [from(OTHER, { type: 'call-request', callId: 'beefbeef', topic: 'x' })], ME, NOW + 2)
+    expect(busy.events).toEqual([])
+    expect(busy.replies[0]).toMatchObject({ peer: OTHER, msg: { type: 'call-reject', callId: 'beefbeef' } })
+    expect(state.calls.beefbeef.state).toBe('rejected')
+
+    const two = emptyState()
+    applyIncoming(two, [from(PEER, { type: 'call-request', callId: 'aaaa0001', topic: 'x' }), from(OTHER, { type: 'call-request', callId: 'aaaa0002', topic: 'y' })], ME, NOW)
+    expect(() => acceptCall(two, undefined, NOW + 1)).toThrow(/2 calls are waiting/)
+    const { replies } = acceptCall(two, 'aaaa0002', NOW + 1)
+    expect(replies.map((r) => r.msg.type)).toEqual(['call-accept', 'call-reject'])
+    expect(two.calls.aaaa0001.state).toBe('rejected')
+  })
+
+  it('ignores stale replays, reused ids, strangers, unknown and finished calls', () => {
+    const state = incoming()
+    const ignored = applyIncoming(
+      state,
+      [
+        from(PEER, { type: 'call-request', callId: 'old00001', topic: 'replay' }, NOW - RING_TIMEOUT_S - 10),
+        from(OTHER, { type: 'call-request', callId: 'ca11ca11', topic: 'reused id' }),
+        from(OTHER, { type: 'call-end', callId: 'ca11ca11' }),
+        from(OTHER, { type: 'message', callId: 'ca11ca11', text: 'not my call' }),
+        from(PEER, { type: 'message', callId: 'ffffffff', text: 'unknown call' }),
+        from(PEER, { type: 'message', callId: 'ca11ca11', text: 'before accepting' }),
+      ],
+      ME,
+      NOW,
+    )
+    expect(ignored.events).toEqual([])
+    expect(Object.keys(state.calls)).toEqual(['ca11ca11'])
+    expect(state.calls.ca11ca11).toMatchObject({ state: 'incoming', topic: 'hello', messages: [] })
+  })
+})
+
+describe('ending and transcripts', () => {
+  it('end works on the active or ringing call only, and records our own messages once', () => {
+    const state = ringing()
+    expect(endCall(state, NOW + 1).state).toBe('ended')
+    expect(() => endCall(state, NOW + 2)).toThrow(/no active call/)
+    const s2 = incoming()
+    acceptCall(s2, undefined, NOW)
+    // our own copy of a message (NIP-17 self copy) fills the transcript once
+    const own = from(ME, { type: 'message', callId: 'ca11ca11', text: 'mine' })
+    applyIncoming(s2, [own, own], ME, NOW)
+    expect(s2.calls.ca11ca11.messages.map((m) => m.text)).toEqual(['mine'])
+  })
+
+  it('a message sent before the end but received after it still joins the transcript', () => {
+    const state = incoming()
+    acceptCall(state, undefined, NOW)
+    applyIncoming(state, [from(PEER, { type: 'call-end', callId: 'ca11ca11' }, NOW + 10)], ME, NOW + 10)
+    const late = applyIncoming(state, [from(PEER, { type: 'message', callId: 'ca11ca11', text: 'last words' }, NOW + 9)], ME, NOW + 20)
+    expect(late.finished).toEqual(['ca11ca11'])
+    expect(state.calls.ca11ca11.messages.map((m) => m.text)).toEqual(['last words'])
+    expect(applyIncoming(state, [from(PEER, { type: 'message', callId: 'ca11ca11', text: 'too late' }, NOW + 30)], ME, NOW + 30).events).toEqual([])
+  })
+})
+
+describe('wire format', () => {
+  const alice = generateSecretKey()
+  const bob = generateSecretKey()
+  const A = getPublicKey(alice)
+  const B = getPublicKey(bob)
+  const chunkData = Buffer.alloc(CHUNK_BYTES, 0xab).toString('base64')
+  const messages: P2PMessage[] = [
+    { type: 'call-request', callId: 'ca11ca11', topic: 'the topic' },
+    { type: 'call-accept', callId: 'ca11ca11' },
+    { type: 'call-reject', callId: 'ca11ca11', reason: 'no time' },
+    { type: 'message', callId: 'ca11ca11', text: 'hello\nthere' },
+    { type: 'file-chunk', callId: 'ca11ca11', chunk: { fileId: 'f11ef11e', name: 'a.bin', size: CHUNK_BYTES * 2, sha256: 'e'.repeat(64), index: 1, total: 2, data: chunkData } },
+    { type: 'call-end', callId: 'ca11ca11' },
+    { type: 'dm', text: 'just a note' },
+  ]
+
+  it.each(messages)('round-trips $type through a gift wrap', (msg) => {
+    const rumor = buildRumor(msg, A, B, NOW, 'alice')
+    expect(rumor.kind).toBe(14)
+    expect(rumor.tags[0]).toEqual(['p', B])
+    const wrap = wrapRumor(rumor, alice, B)
+    expect(wrap.kind).toBe(1059)
+    expect(wrap.pubkey).not.toBe(A)
+    const opened = openWrap(wrap, bob)
+    expect(opened.id).toBe(rumor.id)
+    expect(parseRumor(opened)).toEqual(msg)
+  })
+
+  it('keeps the largest chunk and the largest message inside a 64 KiB event and NIP-44 limits', () => {
+    const big = [messages[4], { type: 'message', callId: 'ca11ca11', text: 'é'.repeat(MAX_MESSAGE_BYTES / 2) } as P2PMessage]
+    for (const msg of big) {
+      const wrap = wrapRumor(buildRumor(msg, A, B, NOW, 'alice'), alice, B)
+      expect(JSON.stringify(wrap).length).toBeLessThan(64 * 1024)
+    }
+  })
+
+  it('reads human text as a plain DM and refuses malformed protocol tags', () => {
+    const rumor = (tags: string[][], content = 'x') => ({ ...buildRumor({ type: 'dm', text: content }, A, B, NOW, 'a'), tags: [['p', B], ...tags] })
+    expect(parseRumor(rumor([]))).toEqual({ type: 'dm', text: 'x' })
+    expect(parseRumor(rumor([['p2p', 'message', 'NOT-HEX']]))).toBeNull()
+    expect(parseRumor(rumor([['p2p', 'call-request', 'ca11ca11']]))).toBeNull() // no subject
+    expect(parseRumor(rumor([['p2p', 'teleport', 'ca11ca11']]))).toBeNull()
+    const file = (f: string[]) => rumor([['p2p', 'file-chunk', 'ca11ca11'], ['file', ...f], ['data', 'AAAA']])
+    expect(parseRumor(file(['f11ef11e', '../etc/passwd', '3', 'e'.repeat(64), '0', '1']))).toBeNull()
+    expect(parseRumor(file(['f11ef11e', 'ok.txt', '3', 'e'.repeat(64), '1', '1']))).toBeNull() // index out of range
+    expect(parseRumor(file(['f11ef11e', 'ok.txt', '3', 'e'.repeat(64), '0', '5']))).toBeNull() // total disagrees with size
+    expect(parseRumor(file(['f11ef11e', 'ok.txt', '3', 'e'.repeat(64), '0', '1']))).toMatchObject({ type: 'file-chunk' })
+    expect(parseRumor({ ...buildRumor({ type: 'dm', text: 'x' }, A, B, NOW, 'a'), kind: 1 })).toBeNull()
+  })
+
+  it('drops a wrap whose seal signer is not the rumor author, and one not addressed to us', () => {
+    const mallory = generateSecretKey()
+    // a rumor claiming to be Alice's, sealed by Mallory
+    const forged = wrapRumor(buildRumor({ type: 'message', callId: 'ca11ca11', text: 'I am Alice' }, A, B, NOW, 'alice'), mallory, B)
+    const log: string[] = []
+    expect(openWraps([forged], B, bob, (l) => log.push(l))).toMatchObject({ opened: [], dropped: 1 })
+    // addressed (p tag of the rumor) to someone else, though wrapped to us
+    const misdirected = wrapRumor(buildRumor({ type: 'dm', text: 'for carol' }, A, getPublicKey(generateSecretKey()), NOW, 'alice'), alice, B)
+    expect(openWraps([misdirected], B, bob, (l) => log.push(l)).dropped).toBe(1)
+    // not a gift wrap at all
+    expect(openWraps([finalizeEvent({ kind: 1059, tags: [['p', B]], content: 'garbage', created_at: NOW }, mallory)], B, bob, () => {}).dropped).toBe(1)
+    expect(log.join('\n')).toMatch(/dropped gift wrap/)
+  })
+
+  it('accepts only safe file names', () => {
+    for (const ok of ['report.pdf', 'a b.txt', 'ünïcode.md']) expect(isSafeFileName(ok)).toBe(true)
+    for (const bad of ['', '.', '..', '../x', 'a/b', 'a\\b', '.hidden', 'nul\u0000', 'x'.repeat(201)]) expect(isSafeFileName(bad)).toBe(false)
+  })
+})
+
+describe('peer inbox relays', () => {
+  it('prefers kind 10050, then NIP-65 read relays', () => {
+    const sk = generateSecretKey()
+    const pk = getPublicKey(sk)
+    const inbox = finalizeEvent({ kind: 10050, tags: [['relay', 'wss://inbox.example'], ['relay', 'not a url']], content: '', created_at: NOW }, sk)
+    const list = finalizeEvent({ kind: 10002, tags: [['r', 'wss://both.example'], ['r', 'wss://write.example', 'write'], ['r', 'wss://read.example', 'read']], content: '', created_at: NOW }, sk)
+    expect(inboxFromLists([list, inbox], pk)).toEqual({ relays: ['wss://inbox.example'], source: 'nip17' })
+    expect(inboxFromLists([list], pk)).toEqual({ relays: ['wss://both.example', 'wss://read.example'], source: 'nip65' })
+    expect(inboxFromLists([], pk)).toBeNull()
+  })
+})
+
+describe('output safety', () => {
+  it('strips terminal control sequences from peer text', () => {
+    expect(sanitize('a\u001b[31mred\u001b[0m\rb\u0007c\u009bd\ttab\nline')).toBe('aredbcd\ttab\nline')
+    expect(sanitize('\u001b]0;evil title\u0007ok')).toBe('ok')
+  })
+})
