@@ -82,7 +82,10 @@ export async function sync(ctx: Context, session: RelaySession): Promise<Online>
   ctx.out.log(`sync: ${outcome.events.length} events, ${wraps.length} gift wraps (${dropped} dropped), ${applied.events.length} new call events`)
   const online: Online = { session, outcome, reports, state, summary, applied, dropped }
   await sendReplies(ctx, online)
-  if (state.outbox.length) await flushOutbox(ctx, session, state)
+  if (state.outbox.length || applied.replies.length) {
+    if (state.outbox.length) await flushOutbox(ctx, session, state)
+    online.state = await ctx.store.read() // the outbox changed
+  }
   return online
 }
 
