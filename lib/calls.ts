@@ -22,6 +22,8 @@ export interface Incoming {
   wrapId?: string
   from: string
   at: number
+  /** the sender's milliseconds, to order what was sent within one second */
+  ms?: number
   msg: Exclude<P2PMessage, { type: 'file-chunk' }> | { type: 'file'; callId: string; fileId: string; file: FileInfo }
 }
 
@@ -51,7 +53,7 @@ const ORDER: Record<Incoming['msg']['type'], number> = {
 
 export function applyIncoming(state: State, items: Incoming[], me: string, now: number): Applied {
   const out: Applied = { events: [], replies: [], finished: [] }
-  const sorted = [...items].sort((a, b) => a.at - b.at || ORDER[a.msg.type] - ORDER[b.msg.type])
+  const sorted = [...items].sort((a, b) => a.at - b.at || ORDER[a.msg.type] - ORDER[b.msg.type] || (a.ms ?? 0) - (b.ms ?? 0))
   for (const item of sorted) {
     if (item.from === me) recordOwn(state, item)
     else applyFromPeer(state, item, now, out)
@@ -111,7 +113,7 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied):
       const late = call.state === 'ended' && call.endedAt !== undefined && at <= call.endedAt
       if (call.state !== 'active' && !late) return
       const entry: TranscriptEntry =
-        msg.type === 'message' ? { id: item.id, from, at, text: msg.text } : { id: msg.fileId, from, at, text: msg.file.name, file: msg.file }
+        msg.type === 'message' ? { id: item.id, from, at, ms: item.ms, text: msg.text } : { id: msg.fileId, from, at, ms: item.ms, text: msg.file.name, file: msg.file }
       if (!addEntry(call, entry)) return
       if (late) out.finished.push(call.id)
       return void (msg.type === 'message' ? event('message', call.id, { text: msg.text }) : event('file', call.id, { file: msg.file }))
@@ -130,13 +132,13 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied):
 function recordOwn(state: State, item: Incoming): void {
   if (item.msg.type !== 'message') return
   const call = state.calls[item.msg.callId]
-  if (call) addEntry(call, { id: item.id, from: item.from, at: item.at, text: item.msg.text })
+  if (call) addEntry(call, { id: item.id, from: item.from, at: item.at, ms: item.ms, text: item.msg.text })
 }
 
 function addEntry(call: CallRecord, entry: TranscriptEntry): boolean {
   if (call.messages.some((m) => m.id === entry.id)) return false
   call.messages.push(entry)
-  call.messages.sort((a, b) => a.at - b.at)
+  call.messages.sort((a, b) => a.at - b.at || (a.ms ?? 0) - (b.ms ?? 0))
   return true
 }
 

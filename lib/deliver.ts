@@ -74,11 +74,11 @@ function tally(accepted: Map<string, number>, reasons: Map<string, string>, s: P
   else reasons.set(s.url, s.reason)
 }
 
-export const rumorFor = (ctx: Context, peer: string, msg: P2PMessage, at = now()): Rumor =>
-  buildRumor(msg, ctx.identity.pubkey, peer, at, ctx.name)
+export const rumorFor = (ctx: Context, peer: string, msg: P2PMessage, at = now(), ms = Date.now()): Rumor =>
+  buildRumor(msg, ctx.identity.pubkey, peer, at, ctx.name, ms)
 
-/** Splits a file into chunk rumors (each fits one gift wrap). */
-export function fileRumors(ctx: Context, peer: string, callId: string, file: { fileId: string; name: string; data: Buffer }, at = now()): Rumor[] {
+/** Splits a file into chunk rumors (each fits one gift wrap), all stamped with the same time. */
+export function fileRumors(ctx: Context, peer: string, callId: string, file: { fileId: string; name: string; data: Buffer }, at = now(), ms = at * 1000): Rumor[] {
   const sha256 = createHash('sha256').update(file.data).digest('hex')
   const total = Math.max(1, Math.ceil(file.data.length / CHUNK_BYTES))
   return Array.from({ length: total }, (_, index) =>
@@ -86,7 +86,7 @@ export function fileRumors(ctx: Context, peer: string, callId: string, file: { f
       type: 'file-chunk',
       callId,
       chunk: { fileId: file.fileId, name: file.name, size: file.data.length, sha256, index, total, data: file.data.subarray(index * CHUNK_BYTES, (index + 1) * CHUNK_BYTES).toString('base64') },
-    }, at),
+    }, at, ms),
   )
 }
 
@@ -101,7 +101,7 @@ export async function flushOutbox(ctx: Context, session: RelaySession, state: St
   const failed = new Map<string, string>()
   for (const entry of state.outbox) {
     const rumors = entry.file
-      ? fileRumors(ctx, entry.peer, entry.callId ?? '', { fileId: entry.file.fileId, name: entry.file.name, data: readFileSync(entry.file.path) }, entry.file.at)
+      ? fileRumors(ctx, entry.peer, entry.callId ?? '', { fileId: entry.file.fileId, name: entry.file.name, data: readFileSync(entry.file.path) }, entry.file.at, entry.file.ms)
       : entry.rumor ? [entry.rumor] : []
     const result = await deliver(ctx, session, state, entry.peer, rumors, !entry.file)
     if (result.delivered) sent.push(entry.id)

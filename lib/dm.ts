@@ -55,35 +55,37 @@ export function isSafeFileName(name: string): boolean {
   )
 }
 
-/** The kind 14 rumor for a message from `from` to `to`. */
-export function buildRumor(msg: P2PMessage, from: string, to: string, now: number, senderName: string): Rumor {
+/** The kind 14 rumor for a message from `from` to `to`. The p2p tag's fourth element is the
+ *  send time in milliseconds: it orders messages sent within the same second. */
+export function buildRumor(msg: P2PMessage, from: string, to: string, now: number, senderName: string, nowMs = Date.now()): Rumor {
   const tags: string[][] = [['p', to]]
+  const ms = String(nowMs)
   let content: string
   switch (msg.type) {
     case 'call-request':
-      tags.push(['p2p', msg.type, msg.callId], ['subject', msg.topic])
+      tags.push(['p2p', msg.type, msg.callId, ms], ['subject', msg.topic])
       content = `📞 ${senderName} asks for a call about "${msg.topic}" (call ${msg.callId}). Agents answer with \`node p2p.js answer accept\`.`
       break
     case 'call-accept':
-      tags.push(['p2p', msg.type, msg.callId])
+      tags.push(['p2p', msg.type, msg.callId, ms])
       content = `✅ ${senderName} accepted call ${msg.callId}.`
       break
     case 'call-reject':
-      tags.push(['p2p', msg.type, msg.callId], ['reason', msg.reason])
+      tags.push(['p2p', msg.type, msg.callId, ms], ['reason', msg.reason])
       content = `❌ ${senderName} declined call ${msg.callId}${msg.reason ? `: ${msg.reason}` : '.'}`
       break
     case 'message':
-      tags.push(['p2p', msg.type, msg.callId])
+      tags.push(['p2p', msg.type, msg.callId, ms])
       content = msg.text
       break
     case 'file-chunk': {
       const c = msg.chunk
-      tags.push(['p2p', msg.type, msg.callId], ['file', c.fileId, c.name, String(c.size), c.sha256, String(c.index), String(c.total)], ['data', c.data])
+      tags.push(['p2p', msg.type, msg.callId, ms], ['file', c.fileId, c.name, String(c.size), c.sha256, String(c.index), String(c.total)], ['data', c.data])
       content = `📎 File "${c.name}" (${c.size} bytes), part ${c.index + 1} of ${c.total}.`
       break
     }
     case 'call-end':
-      tags.push(['p2p', msg.type, msg.callId])
+      tags.push(['p2p', msg.type, msg.callId, ms])
       content = `👋 ${senderName} ended call ${msg.callId}.`
       break
     case 'dm':
@@ -139,6 +141,12 @@ function parseChunk(file: string[] | undefined, data: string[] | undefined): Fil
     Number.isInteger(index) && index >= 0 && index < total &&
     typeof chunk.data === 'string' && chunk.data.length <= Math.ceil(CHUNK_BYTES / 3) * 4 && BASE64.test(chunk.data)
   return valid ? chunk : null
+}
+
+/** The sender's millisecond clock from the p2p tag, 0 when absent. */
+export function rumorMs(rumor: Rumor): number {
+  const ms = Number(tagOf(rumor, 'p2p')?.[3])
+  return Number.isSafeInteger(ms) && ms > 0 ? ms : 0
 }
 
 /** Seals and wraps a rumor for `recipient` (NIP-59: random wrap key, randomised timestamps). */

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync, renameSync, readFileSync, readdirSync, rmSync
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import type { Event } from 'nostr-tools/pure'
-import { openWrap, parseRumor, type FileChunk, type P2PMessage, type Rumor } from './dm.ts'
+import { openWrap, parseRumor, rumorMs, type FileChunk, type P2PMessage, type Rumor } from './dm.ts'
 import type { Incoming } from './calls.ts'
 import type { State, FileInfo } from './state.ts'
 
@@ -42,7 +42,7 @@ export function collectFiles(filesDir: string, opened: Opened[], state: State, l
   const items: Incoming[] = []
   for (const { rumor, msg, wrapId } of opened) {
     if (msg.type !== 'file-chunk') {
-      items.push({ id: rumor.id, wrapId, from: rumor.pubkey, at: rumor.created_at, msg })
+      items.push({ id: rumor.id, wrapId, from: rumor.pubkey, at: rumor.created_at, ms: rumorMs(rumor), msg })
       continue
     }
     const call = state.calls[msg.callId]
@@ -51,7 +51,7 @@ export function collectFiles(filesDir: string, opened: Opened[], state: State, l
       continue
     }
     const file = storeChunk(filesDir, msg.callId, msg.chunk, log)
-    if (file) items.push({ id: msg.chunk.fileId, from: rumor.pubkey, at: rumor.created_at, msg: { type: 'file', callId: msg.callId, fileId: msg.chunk.fileId, file } })
+    if (file) items.push({ id: msg.chunk.fileId, from: rumor.pubkey, at: rumor.created_at, ms: rumorMs(rumor), msg: { type: 'file', callId: msg.callId, fileId: msg.chunk.fileId, file } })
   }
   return items
 }

@@ -49,6 +49,8 @@ export interface TranscriptEntry {
   /** hex pubkey of the author */
   from: string
   at: number
+  /** the sender's milliseconds, when known: orders entries within one second */
+  ms?: number
   text: string
   file?: FileInfo
 }
@@ -98,7 +100,7 @@ export interface OutboxEntry {
   /** the kind 14 rumor, re-wrapped on each attempt (a file has its chunks rebuilt instead) */
   rumor?: { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string }
   /** for a file: the saved copy to send again in chunks */
-  file?: { path: string; fileId: string; name: string; at: number }
+  file?: { path: string; fileId: string; name: string; at: number; ms: number }
   queuedAt: number
   attempts: number
   lastError?: string

@@ -4,7 +4,7 @@ import { generateSecretKey, getPublicKey, finalizeEvent } from 'nostr-tools/pure
 import * as nip19 from 'nostr-tools/nip19'
 import { emptyState, type State } from '../lib/state.ts'
 import { applyIncoming, startCall, acceptCall, rejectCall, endCall, requireActive, expireCalls, RING_TIMEOUT_S, type Incoming } from '../lib/calls.ts'
-import { buildRumor, parseRumor, wrapRumor, openWrap, isSafeFileName, CHUNK_BYTES, MAX_MESSAGE_BYTES, type P2PMessage } from '../lib/dm.ts'
+import { buildRumor, parseRumor, rumorMs, wrapRumor, openWrap, isSafeFileName, CHUNK_BYTES, MAX_MESSAGE_BYTES, type P2PMessage } from '../lib/dm.ts'
 import { inboxFromLists } from '../lib/deliver.ts'
 import { openWraps } from '../lib/receive.ts'
 import { sanitize } from '../lib/render.ts'
@@ -79,6 +79,16 @@ describe('outgoing calls', () => {
     const a = applyIncoming(state, batch, ME, NOW + 6)
     expect(a.events.map((e) => e.text ?? e.type)).toEqual(['call-accepted', 'one', 'two', 'call-ended'])
     expect(state.calls.ca11ca11.messages.map((m) => m.text)).toEqual(['one', 'two'])
+  })
+
+  it('orders messages of the same second by the sender’s milliseconds', () => {
+    const state = ringing()
+    applyIncoming(state, [from(PEER, { type: 'call-accept', callId: 'ca11ca11' })], ME, NOW)
+    const second = { ...from(PEER, { type: 'message', callId: 'ca11ca11', text: 'second' }, NOW + 1), ms: (NOW + 1) * 1000 + 900 }
+    const first = { ...from(PEER, { type: 'message', callId: 'ca11ca11', text: 'first' }, NOW + 1), ms: (NOW + 1) * 1000 + 100 }
+    expect(applyIncoming(state, [second, first], ME, NOW + 2).events.map((e) => e.text)).toEqual(['first', 'second'])
+    const rumor = buildRumor({ type: 'message', callId: 'ca11ca11', text: 'x' }, PEER, ME, NOW, 'p', NOW * 1000 + 42)
+    expect(rumorMs(rumor)).toBe(NOW * 1000 + 42)
   })
 
   it('one call at a time: a second call is refused while one rings', () => {

@@ -19,8 +19,9 @@ export async function send(ctx: Context, text: string): CommandResult {
     const now = unixNow()
     const { call, rumor, state } = await ctx.store.update((s) => {
       const call = requireActive(s, now)
-      const rumor = rumorFor(ctx, call.peer, { type: 'message', callId: call.id, text }, now)
-      addOwnEntry(call, { id: rumor.id, from: ctx.identity.pubkey, at: now, text })
+      const ms = Date.now()
+      const rumor = rumorFor(ctx, call.peer, { type: 'message', callId: call.id, text }, now, ms)
+      addOwnEntry(call, { id: rumor.id, from: ctx.identity.pubkey, at: now, ms, text })
       return { call, rumor, state: s }
     })
     const delivery = await deliverOrQueue(ctx, online.session, state, call.peer, call.id, [rumor])

@@ -34,16 +34,17 @@ export async function sendfile(ctx: Context, name: string, content: string): Com
   try {
     requireRelay(online)
     const now = unixNow()
+    const ms = Date.now()
     const fileId = newFileId()
     const sha256 = createHash('sha256').update(data).digest('hex')
     const { call, file, state } = await ctx.store.update((s) => {
       const call = requireActive(s, now)
       const file = { name, size: data.length, sha256, path: saveFile(ctx.paths.files, call.id, fileId, name, data) }
-      addOwnEntry(call, { id: fileId, from: ctx.identity.pubkey, at: now, text: name, file })
+      addOwnEntry(call, { id: fileId, from: ctx.identity.pubkey, at: now, ms, text: name, file })
       return { call, file, state: s }
     })
-    const rumors = fileRumors(ctx, call.peer, call.id, { fileId, name, data }, now)
-    const delivery = await deliverOrQueue(ctx, online.session, state, call.peer, call.id, rumors, { path: file.path, fileId, name, at: now })
+    const rumors = fileRumors(ctx, call.peer, call.id, { fileId, name, data }, now, ms)
+    const delivery = await deliverOrQueue(ctx, online.session, state, call.peer, call.id, rumors, { path: file.path, fileId, name, at: now, ms })
     ctx.out.result({ callId: call.id, relays: delivery.relays, queued: delivery.queued, file: { ...file, chunks } }, () => [
       `sent ${name} (${data.length} bytes, ${chunks} chunk${chunks > 1 ? 's' : ''}, sha256 ${sha256.slice(0, 16)}…) in call ${call.id}`,
       ...relayLines(delivery),
