@@ -7,22 +7,70 @@ import { tmpdir, cpus } from 'node:os'
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import { startRelay, type TestRelay } from '../test/helpers/relay.ts'
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { writeFileSync, readFileSync } from 'node:fs'
+import { buildRumor, wrapRumor } from '../lib/dm.ts'
+import { RelaySocket } from '../lib/relay/socket.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
 const root = resolve(import.meta.dirname, '..')
 const cli = join(root, 'p2p.js')
 const json = process.argv.includes('--json')
 
-function run(args: string[], env: Record<string, string> = {}): Promise<number> {
+function run(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<number> {
   const started = process.hrtime.bigint()
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'ignore', 'inherit'] })
     child.on('error', fail)
     child.on('close', (code) => {
       if (code !== 0) return fail(new Error(`${args.join(' ')} exited ${code}`))
       done(Number(process.hrtime.bigint() - started) / 1e6)
     })
+    child.stdin.end(stdin ?? '')
   })
+}
+
+function captured(args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env } })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.on('error', fail)
+    child.on('close', () => done(out))
+  })
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+
+/** Publishes `count` NIP-17 DMs from a stranger to `recipient`, as another client would. */
+async function sendDms(url: string, recipient: string, count: number): Promise<void> {
+  const stranger = generateSecretKey()
+  const socket = new RelaySocket(url, { log: () => {} })
+  await socket.connect(2_000)
+  const now = Math.floor(Date.now() / 1000)
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      socket.publish(wrapRumor(buildRumor({ type: 'dm', text: `note ${i}` }, getPublicKey(stranger), recipient, now, 'bench'), stranger, recipient), Date.now() + 30_000),
+    ),
+  )
+  socket.close()
+}
+
+/** A state file holding `calls` finished calls of `perCall` messages each. */
+function bulkyState(home: string, calls: number, perCall: number): void {
+  const file = join(home, 'p2p-state.json')
+  const state = JSON.parse(readFileSync(file, 'utf8'))
+  const peer = getPublicKey(generateSecretKey())
+  const at = Math.floor(Date.now() / 1000) - 3600
+  for (let c = 0; c < calls; c++) {
+    const id = c.toString(16).padStart(10, '0')
+    state.calls[id] = {
+      id, peer, topic: `bench call ${c}`, direction: 'outgoing', state: 'ended', createdAt: at, updatedAt: at, startedAt: at, endedAt: at,
+      messages: Array.from({ length: perCall }, (_, m) => ({ id: `${id}-${m}`, from: peer, at, text: `message ${m} of call ${c}, a sentence of ordinary length.` })),
+    }
+  }
+  writeFileSync(file, JSON.stringify(state))
 }
 
 interface Row {
@@ -68,6 +116,56 @@ try {
     const floor = await measure(`bare nostr-tools, ${n} relay${n > 1 ? 's' : ''}`, [floorScript, ...urls.slice(0, n)])
     add(floor)
     add(await measure(`p2p status, ${n} relay${n > 1 ? 's' : ''}`, [cli, 'status'], env(n)), floor)
+  }
+
+  // ---- calls: latency, throughput, poll cost ----
+  const home2 = (name: string) => mkdtempSync(join(tmpdir(), `p2p-bench-${name}-`))
+  const pair = async () => {
+    const [a, b] = [home2('a'), home2('b')]
+    const envA = { P2P_HOME: a, P2P_RELAYS: urls[0] }
+    const envB = { P2P_HOME: b, P2P_RELAYS: urls[0] }
+    await run([cli, 'status'], envB)
+    const npubB = JSON.parse(await captured([cli, 'whoami', '--json'], envB)).npub
+    await run([cli, 'call', npubB, 'bench'], envA)
+    await run([cli, 'poll'], envB)
+    await run([cli, 'answer', 'accept'], envB)
+    await run([cli, 'poll'], envA)
+    return { envA, envB }
+  }
+  const { envA, envB } = await pair()
+  const latencies: number[] = []
+  for (let i = 0; i < Math.min(RUNS, 10); i++) {
+    const started = Date.now()
+    await run([cli, 'send', `ping ${i}`], envA)
+    await run([cli, 'poll'], envB)
+    latencies.push(Date.now() - started)
+  }
+  rows.push({ name: 'send → peer poll prints it (2 processes)', meanMs: mean(latencies), medianMs: median(latencies) })
+  for (const mb of [1, 10]) {
+    const data = Buffer.alloc(mb * 1024 * 1024 - 1024, 0x5a).toString('base64')
+    const sendMs = await run([cli, 'sendfile', `bench-${mb}.bin`, '-'], envA, data)
+    const recvMs = await run([cli, 'poll'], envB)
+    rows.push({ name: `sendfile ${mb} MB (send; ${(mb / (sendMs / 1000)).toFixed(2)} MB/s)`, meanMs: sendMs, medianMs: sendMs })
+    rows.push({ name: `poll receiving ${mb} MB (${(mb / (recvMs / 1000)).toFixed(2)} MB/s)`, meanMs: recvMs, medianMs: recvMs })
+  }
+  for (const waiting of [0, 100, 1000]) {
+    const home = home2(`poll${waiting}`)
+    const env = { P2P_HOME: home, P2P_RELAYS: urls[1] }
+    await run([cli, 'status'], env)
+    const npubHex = JSON.parse(await captured([cli, 'whoami', '--json'], env)).pubkey
+    await sendDms(urls[1], npubHex, waiting)
+    const first = await run([cli, 'poll'], env)
+    rows.push({ name: `poll with ${waiting} waiting events`, meanMs: first, medianMs: first })
+  }
+  {
+    const home = home2('bulky')
+    const env = { P2P_HOME: home, P2P_RELAYS: urls[2] }
+    await run([cli, 'poll'], env)
+    const empty = await measure('poll, nothing new, empty state', [cli, 'poll'], env)
+    rows.push(empty)
+    bulkyState(home, 1000, 10)
+    const bulky = await measure('poll, nothing new, 1,000 calls × 10 messages in state', [cli, 'poll'], env)
+    rows.push({ ...bulky, floor: empty.name, ratio: bulky.medianMs / empty.medianMs })
   }
 
   if (json) {
