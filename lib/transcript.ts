@@ -31,7 +31,7 @@ export function renderMarkdown(t: Transcript): string {
     `# Call ${t.call.id}: ${t.call.topic}`,
     '',
     ...t.participants.map((p) => `- ${p.name || '(no name)'}: \`${p.npub}\``),
-    `- ${t.call.direction === 'outgoing' ? 'called by' : 'called'} ${t.call.direction === 'outgoing' ? names.get(t.participants[0].npub) : names.get(t.participants[1].npub)}`,
+    `- caller: ${names.get(t.participants[t.call.direction === 'outgoing' ? 0 : 1].npub)}`,
     `- started ${iso(t.call.startedAt ?? undefined)}, ended ${iso(t.call.endedAt ?? undefined)}`,
     '',
   ]
