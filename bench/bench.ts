@@ -9,8 +9,7 @@ import { build } from 'esbuild'
 import { startRelay, type TestRelay } from '../test/helpers/relay.ts'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { writeFileSync, readFileSync } from 'node:fs'
-import { buildRumor, wrapRumor } from '../lib/dm.ts'
-import { RelaySocket } from '../lib/relay/socket.ts'
+import { sendDms } from '../test/helpers/stranger.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
 const root = resolve(import.meta.dirname, '..')
@@ -42,20 +41,6 @@ function captured(args: string[], env: Record<string, string>): Promise<string> 
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-
-/** Publishes `count` NIP-17 DMs from a stranger to `recipient`, as another client would. */
-async function sendDms(url: string, recipient: string, count: number): Promise<void> {
-  const stranger = generateSecretKey()
-  const socket = new RelaySocket(url, { log: () => {} })
-  await socket.connect(2_000)
-  const now = Math.floor(Date.now() / 1000)
-  await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      socket.publish(wrapRumor(buildRumor({ type: 'dm', text: `note ${i}` }, getPublicKey(stranger), recipient, now, 'bench'), stranger, recipient), Date.now() + 30_000),
-    ),
-  )
-  socket.close()
-}
 
 /** A state file holding `calls` finished calls of `perCall` messages each. */
 function bulkyState(home: string, calls: number, perCall: number): void {

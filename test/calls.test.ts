@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { randomBytes, createHash } from 'node:crypto'
 import { agent, type Agent } from './helpers/cli.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
+import { sendDms } from './helpers/stranger.ts'
 
 let r1: TestRelay
 let r2: TestRelay
@@ -191,6 +192,21 @@ describe('nothing sent is lost', () => {
     } finally {
       await relay.stop()
     }
+  })
+})
+
+describe('sync completeness', () => {
+  it('reads past a relay’s cap on one REQ: 600 waiting DMs all arrive, once', async () => {
+    const bob = await named('bob10', [r2.url])
+    const pubkey = (await bob.run(['whoami', '--json'])).json().pubkey
+    await sendDms(r2.url, pubkey, 600)
+    const r = await bob.run(['poll', '--json', '--verbose', '--timeout', '20000'])
+    expect(r.code).toBe(0)
+    const texts = r.json().events.map((e: { type: string; text: string }) => `${e.type}:${e.text}`)
+    expect(new Set(texts).size).toBe(600)
+    expect(texts.every((t: string) => t.startsWith('direct-message:note '))).toBe(true)
+    expect(r.stderr).toMatch(/"until":\d+/) // a second page was asked for
+    expect(await poll(bob)).toEqual([])
   })
 })
 
