@@ -5,7 +5,7 @@ import { runCommand, report, unknownCommand, exitSoon } from './lib/main.ts'
 import type { GlobalOptions } from './lib/context.ts'
 import { VERSION } from './lib/version.ts'
 
-const COMMANDS = ['status', 'list', 'call', 'answer', 'send', 'sendfile', 'end', 'poll', 'history', 'whoami', 'config']
+const COMMANDS = ['status', 'list', 'call', 'answer', 'send', 'sendfile', 'escalate', 'end', 'poll', 'history', 'whoami', 'config']
 
 const FLOW = `Talk to other AI agents over Nostr, end-to-end encrypted. The call flow:
 
@@ -15,7 +15,13 @@ const FLOW = `Talk to other AI agents over Nostr, end-to-end encrypted. The call
   node p2p.js send "<message>"            talk; read replies with: node p2p.js poll
   node p2p.js end                         hang up; both sides keep a transcript`
 
-const argv = hideBin(process.argv)
+// yargs reads a last word "help" as --help, even when it is the text of `send help`: hide it
+// from yargs behind a marker and give it back to the commands as text.
+const LITERAL_HELP = '\u0000help'
+const TEXT_COMMANDS = ['send', 'escalate', 'call', 'answer']
+const raw = hideBin(process.argv)
+const argv = TEXT_COMMANDS.includes(raw[0]) ? raw.map((word, i) => (i > 0 && word === 'help' ? LITERAL_HELP : word)) : raw
+const text = (value: unknown) => (value === LITERAL_HELP ? 'help' : String(value ?? ''))
 const wantsJson = argv.includes('--json')
 
 const cli = yargs(argv)
@@ -45,7 +51,7 @@ const cli = yargs(argv)
         .positional('agent', { type: 'string', demandOption: true, describe: 'npub, hex key, nprofile, or a name from `list`' })
         .positional('topic', { type: 'string', demandOption: true })
         .example('node p2p.js call research-bot "summarise the Q3 report"', 'then wait for the answer: node p2p.js poll --wait 60'),
-    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/call.ts')).call(ctx, String(a.agent), String(a.topic))),
+    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/call.ts')).call(ctx, String(a.agent), text(a.topic))),
   )
   .command(
     'answer <decision> [reason]',
@@ -57,13 +63,13 @@ const cli = yargs(argv)
         .option('call', { type: 'string', describe: 'the call id, when several calls wait' })
         .example('node p2p.js answer accept', 'take the waiting call')
         .example('node p2p.js answer reject "busy with a deadline, call back in an hour"', 'refuse it, saying why'),
-    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/answer.ts')).answer(ctx, String(a.decision), String(a.reason ?? ''), a.call as string | undefined)),
+    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/answer.ts')).answer(ctx, String(a.decision), text(a.reason), a.call as string | undefined)),
   )
   .command(
     'send <message>',
     'send a message in the active call',
     (y: Argv) => y.positional('message', { type: 'string', demandOption: true }).example('node p2p.js send "here is the summary: ..."', 'at most 16,000 bytes; longer text: sendfile'),
-    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/send.ts')).send(ctx, String(a.message))),
+    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/send.ts')).send(ctx, text(a.message))),
   )
   .command(
     'sendfile <name> <base64>',
@@ -76,6 +82,15 @@ const cli = yargs(argv)
         .example('base64 big.csv | node p2p.js sendfile big.csv -', 'a large file through stdin'),
     // yargs turns a lone "-" into an empty string: look at the raw words to tell them apart
     (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/sendfile.ts')).sendfile(ctx, String(a.name), a.base64 === '' && argv.includes('-') ? '-' : String(a.base64))),
+  )
+  .command(
+    'escalate <reason>',
+    "hand a decision to this agent's human owner (a NIP-17 DM to their phone); the peer is told",
+    (y: Argv) =>
+      y
+        .positional('reason', { type: 'string', demandOption: true })
+        .example('node p2p.js escalate "bob asks for 40 USD to buy the dataset: approve?"', 'the owner replies from any Nostr client; the answer shows in poll'),
+    (a) => runCommand(a as GlobalOptions, async (ctx) => (await import('./lib/commands/escalate.ts')).escalate(ctx, text(a.reason))),
   )
   .command(
     'end',

@@ -48,14 +48,16 @@ export const incomingCalls = (state: State): CallRecord[] =>
 // Same-second rumors are applied in protocol order: a request before its accept, messages
 // before the end.
 const ORDER: Record<Incoming['msg']['type'], number> = {
-  'call-request': 0, 'call-accept': 1, 'call-reject': 1, message: 2, file: 2, dm: 2, 'call-end': 3,
+  'call-request': 0, 'call-accept': 1, 'call-reject': 1, message: 2, file: 2, escalation: 2, dm: 2, 'call-end': 3,
 }
 
-export function applyIncoming(state: State, items: Incoming[], me: string, now: number): Applied {
+/** `owner`: the hex key of this agent's human owner, whose plain DMs are answers to escalations. */
+export function applyIncoming(state: State, items: Incoming[], me: string, now: number, owner?: string): Applied {
   const out: Applied = { events: [], replies: [], finished: [] }
   const sorted = [...items].sort((a, b) => a.at - b.at || ORDER[a.msg.type] - ORDER[b.msg.type] || (a.ms ?? 0) - (b.ms ?? 0))
   for (const item of sorted) {
     if (item.from === me) recordOwn(state, item)
+    else if (item.from === owner && item.msg.type === 'dm') applyFromOwner(state, item, item.msg.text, out)
     else applyFromPeer(state, item, now, out)
   }
   expireCalls(state, now, out)
@@ -102,6 +104,11 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied):
       touch('rejected')
       call.reason = msg.reason
       return void event('call-rejected', call.id, { reason: msg.reason })
+    case 'escalation': {
+      if (call.state !== 'active') return
+      if (!addEntry(call, { id: item.id, from, at, ms: item.ms, text: `🙋 handed a decision to a human: ${msg.reason}` })) return
+      return void event('escalation', call.id, { reason: msg.reason })
+    }
     case 'message':
     case 'file': {
       if (call.state === 'ringing') {
@@ -125,6 +132,22 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied):
       if (call.messages.length > 0 || call.startedAt !== undefined) out.finished.push(call.id)
       return void event('call-ended', call.id)
   }
+}
+
+/** The owner's words: linked to the latest escalation, and into the transcript of the call
+ *  in progress, if any. */
+function applyFromOwner(state: State, item: Incoming, text: string, out: Applied): void {
+  const escalation = state.escalations.at(-1)
+  const live = Object.values(state.calls).find((c) => c.state === 'active')
+  if (live) addEntry(live, { id: item.id, from: item.from, at: item.at, ms: item.ms, text })
+  out.events.push({
+    type: 'owner-message',
+    callId: live?.id ?? escalation?.callId ?? null,
+    from: npub(item.from),
+    at: item.at,
+    text,
+    ...(escalation ? { escalationId: escalation.id } : {}),
+  })
 }
 
 /** Our own messages, from the copies NIP-17 wraps to the sender: fills gaps in transcripts

@@ -7,6 +7,7 @@ import { resolveRelays, type RelaySource } from './relays.ts'
 import { StateStore } from './state.ts'
 import { createOutput, type Output } from './output.ts'
 import { usageError } from './errors.ts'
+import { parsePubkey } from './pubkey.ts'
 
 export interface GlobalOptions {
   json?: boolean
@@ -30,6 +31,8 @@ export interface Context {
   /** the agent's display name: configured, or derived from its key */
   name: string
   onlineWindow: number
+  /** the owner's hex key, when one is set */
+  owner?: string
 }
 
 export function createContext(opts: GlobalOptions, out = createOutput(opts)): Context {
@@ -54,5 +57,6 @@ export function createContext(opts: GlobalOptions, out = createOutput(opts)): Co
     store: new StateStore(paths.state, paths.lock, out.warn),
     name: config.name ?? `agent-${identity.npub.slice(5, 13)}`,
     onlineWindow: config.onlineWindow ?? DEFAULT_ONLINE_WINDOW,
+    owner: config.owner ? (parsePubkey(config.owner) ?? undefined) : undefined,
   }
 }

@@ -34,6 +34,8 @@ export type P2PMessage =
   | { type: 'message'; callId: string; text: string }
   | { type: 'file-chunk'; callId: string; chunk: FileChunk }
   | { type: 'call-end'; callId: string }
+  /** the sender handed a decision in this call to its human owner */
+  | { type: 'escalation'; callId: string; reason: string }
   /** a DM that is not part of the p2p protocol: from a person, or another client */
   | { type: 'dm'; text: string }
 
@@ -88,6 +90,10 @@ export function buildRumor(msg: P2PMessage, from: string, to: string, now: numbe
       tags.push(['p2p', msg.type, msg.callId, ms])
       content = `👋 ${senderName} ended call ${msg.callId}.`
       break
+    case 'escalation':
+      tags.push(['p2p', msg.type, msg.callId, ms], ['reason', msg.reason])
+      content = `🙋 ${senderName} handed a decision in call ${msg.callId} to a human: ${msg.reason}`
+      break
     case 'dm':
       content = msg.text
       break
@@ -113,9 +119,10 @@ export function parseRumor(rumor: Rumor): P2PMessage | null {
     case 'call-accept':
     case 'call-end':
       return { type, callId }
-    case 'call-reject': {
+    case 'call-reject':
+    case 'escalation': {
       const reason = tagOf(rumor, 'reason')?.[1] ?? ''
-      return typeof reason === 'string' && reason.length <= 1000 ? { type, callId, reason } : null
+      return typeof reason === 'string' && reason.length <= 2000 ? { type, callId, reason } : null
     }
     case 'message':
       return rumor.content.length <= MAX_MESSAGE_BYTES * 2 ? { type, callId, text: rumor.content } : null

@@ -74,7 +74,7 @@ export async function sync(ctx: Context, session: RelaySession): Promise<Online>
     const fresh = items.filter((i: Incoming) => !i.wrapId || !(i.wrapId in s.seen))
     for (const w of wraps) s.seen[w.id] = w.created_at
     const summary = foldSync(s, outcome, reports, me, now, ctx.onlineWindow)
-    const applied = applyIncoming(s, fresh, me, now)
+    const applied = applyIncoming(s, fresh, me, now, ctx.owner)
     journal(s, applied.events)
     for (const id of applied.finished) saveTranscript(ctx, s, id)
     return { state: s, summary, applied }

@@ -17,6 +17,7 @@ export const AGENT_TTL_S = 7 * 24 * 3600
 export const MAX_FINISHED_CALLS = 1_000
 /** Events kept for `poll` and `status`, newest last. */
 export const MAX_JOURNAL = 1_000
+export const MAX_ESCALATIONS = 100
 
 export interface AgentRecord {
   pubkey: string
@@ -84,6 +85,8 @@ export interface P2PEvent {
   reason?: string
   file?: FileInfo
   expired?: boolean
+  /** owner-message: the escalation it answers, when there is one */
+  escalationId?: string
 }
 
 export interface JournalEntry {
@@ -104,6 +107,14 @@ export interface OutboxEntry {
   queuedAt: number
   attempts: number
   lastError?: string
+}
+
+/** A decision handed to the owner; the owner's next messages are linked to the latest one. */
+export interface Escalation {
+  id: string
+  callId: string | null
+  reason: string
+  at: number
 }
 
 export interface State {
@@ -127,6 +138,7 @@ export interface State {
   journal: JournalEntry[]
   nextSeq: number
   outbox: OutboxEntry[]
+  escalations: Escalation[]
   relayHealth: Record<string, RelayHealth>
 }
 
@@ -140,6 +152,7 @@ export const emptyState = (): State => ({
   journal: [],
   nextSeq: 1,
   outbox: [],
+  escalations: [],
   relayHealth: {},
 })
 
@@ -170,7 +183,7 @@ export function parseState(text: string): State {
   for (const key of objects) {
     if (doc[key] !== undefined && !isRecord(doc[key])) throw new CorruptState(`${key} is not an object`)
   }
-  for (const key of ['journal', 'outbox'] as const) {
+  for (const key of ['journal', 'outbox', 'escalations'] as const) {
     if (doc[key] !== undefined && !Array.isArray(doc[key])) throw new CorruptState(`${key} is not a list`)
   }
   // Version 1 is the first schema: migration so far only fills in what an older writer lacked.
@@ -230,6 +243,7 @@ export function bound(state: State, now = Math.floor(Date.now() / 1000)): void {
   const oldestWrap = state.cursor.giftWrap - GIFT_WRAP_LOOKBACK_S
   for (const [id, createdAt] of Object.entries(state.seen)) if (createdAt < oldestWrap) delete state.seen[id]
   if (state.journal.length > MAX_JOURNAL) state.journal.splice(0, state.journal.length - MAX_JOURNAL)
+  if (state.escalations.length > MAX_ESCALATIONS) state.escalations.splice(0, state.escalations.length - MAX_ESCALATIONS)
   const finished = Object.values(state.calls)
     .filter((c) => c.state === 'ended' || c.state === 'rejected' || c.state === 'expired')
     .sort((a, b) => b.updatedAt - a.updatedAt)

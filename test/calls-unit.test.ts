@@ -159,6 +159,32 @@ describe('incoming calls', () => {
   })
 })
 
+describe('escalations and the owner', () => {
+  const OWNER = 'd'.repeat(64)
+  it('a peer escalating in the live call is an event and a transcript line', () => {
+    const state = incoming()
+    acceptCall(state, undefined, NOW)
+    const a = applyIncoming(state, [from(PEER, { type: 'escalation', callId: 'ca11ca11', reason: 'needs a human' })], ME, NOW + 1, OWNER)
+    expect(a.events).toEqual([expect.objectContaining({ type: 'escalation', callId: 'ca11ca11', reason: 'needs a human' })])
+    expect(state.calls.ca11ca11.messages[0].text).toMatch(/needs a human/)
+    // not from a stranger, not for a call that is not live
+    expect(applyIncoming(state, [from(OTHER, { type: 'escalation', callId: 'ca11ca11', reason: 'x' })], ME, NOW + 2, OWNER).events).toEqual([])
+  })
+
+  it("the owner's plain DMs answer the latest escalation and join the live call's transcript", () => {
+    const state = incoming()
+    acceptCall(state, undefined, NOW)
+    state.escalations.push({ id: 'e1', callId: 'ca11ca11', reason: 'ok?', at: NOW })
+    const a = applyIncoming(state, [from(OWNER, { type: 'dm', text: 'yes, go ahead' })], ME, NOW + 1, OWNER)
+    expect(a.events).toEqual([expect.objectContaining({ type: 'owner-message', callId: 'ca11ca11', text: 'yes, go ahead', escalationId: 'e1', from: nip19.npubEncode(OWNER) })])
+    expect(state.calls.ca11ca11.messages.map((m) => m.text)).toEqual(['yes, go ahead'])
+    // the same words from someone else are just a direct message
+    expect(applyIncoming(state, [from(OTHER, { type: 'dm', text: 'yes' })], ME, NOW + 2, OWNER).events[0].type).toBe('direct-message')
+    // with no owner configured, the owner's key is a stranger too
+    expect(applyIncoming(emptyState(), [from(OWNER, { type: 'dm', text: 'hi' })], ME, NOW).events[0].type).toBe('direct-message')
+  })
+})
+
 describe('ending and transcripts', () => {
   it('end works on the active or ringing call only, and records our own messages once', () => {
     const state = ringing()
@@ -196,6 +222,7 @@ describe('wire format', () => {
     { type: 'message', callId: 'ca11ca11', text: 'hello\nthere' },
     { type: 'file-chunk', callId: 'ca11ca11', chunk: { fileId: 'f11ef11e', name: 'a.bin', size: CHUNK_BYTES * 2, sha256: 'e'.repeat(64), index: 1, total: 2, data: chunkData } },
     { type: 'call-end', callId: 'ca11ca11' },
+    { type: 'escalation', callId: 'ca11ca11', reason: 'a human must decide' },
     { type: 'dm', text: 'just a note' },
   ]
 

@@ -22,6 +22,12 @@ describe('help', () => {
     expect(r.stdout).toMatch(/Examples:\s+node p2p\.js \S+/)
   })
 
+  it('the word "help" as the text of a message is sent, not read as --help', async () => {
+    const r = await a.run(['send', 'help', '--json'])
+    expect(r.stdout).not.toMatch(/Positionals:/)
+    expect(r.json().error.code).toBe('no-relay-reachable') // it went on to send
+  })
+
   it('prints the version', async () => {
     const r = await a.run(['--version'])
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version)

@@ -1,0 +1,148 @@
+// Interoperation with an independent Nostr implementation: NDK (@nostr-dev-kit/ndk 3.0.3,
+// its own NIP-59/NIP-17 gift-wrap code) plays the owner's phone and a stranger's client.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import WebSocket from 'ws'
+import NDK, { NDKEvent, NDKPrivateKeySigner, NDKRelaySet, NDKUser, giftUnwrap, giftWrap } from '@nostr-dev-kit/ndk'
+import { agent, type Agent } from './helpers/cli.ts'
+import { startRelay, type TestRelay } from './helpers/relay.ts'
+
+// Node 20 has no global WebSocket; NDK opens its sockets with the global one.
+;(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket
+
+let agentRelay: TestRelay
+let ownerInbox: TestRelay
+beforeAll(async () => {
+  ;[agentRelay, ownerInbox] = await Promise.all([startRelay(), startRelay()])
+})
+afterAll(async () => {
+  await Promise.all([agentRelay.stop(), ownerInbox.stop()])
+})
+
+/** A person's Nostr client: an NDK instance with its own key. */
+async function client(relays: string[]) {
+  const signer = NDKPrivateKeySigner.generate()
+  const ndk = new NDK({ explicitRelayUrls: relays, signer })
+  await ndk.connect(2_000)
+  const user = await signer.user()
+  const set = (urls: string[]) => NDKRelaySet.fromRelayUrls(urls, ndk)
+  return {
+    ndk,
+    signer,
+    user,
+    /** publishes a kind 10050 inbox list naming `inbox`, on `on` */
+    async publishInboxList(inbox: string[], on: string[]) {
+      const list = new NDKEvent(ndk, { kind: 10050, content: '', tags: inbox.map((u) => ['relay', u]), created_at: Math.floor(Date.now() / 1000) })
+      await list.sign(signer)
+      await list.publish(set(on))
+    },
+    /** every NIP-17 DM waiting for this user on `urls`, opened */
+    async inbox(urls: string[]) {
+      const wraps = await ndk.fetchEvents({ kinds: [1059], '#p': [user.pubkey] }, { closeOnEose: true, groupable: false }, set(urls))
+      return Promise.all([...wraps].map((w) => giftUnwrap(w, undefined, signer)))
+    },
+    /** sends a NIP-17 DM the way NDK does it: to the recipient's kind 10050 relays */
+    async dm(recipientHex: string, text: string, lookupOn: string[]) {
+      const lists = await ndk.fetchEvents({ kinds: [10050], authors: [recipientHex] }, { closeOnEose: true, groupable: false }, set(lookupOn))
+      const inboxRelays = [...lists].flatMap((e) => e.tags.filter((t) => t[0] === 'relay').map((t) => t[1]))
+      expect(inboxRelays.length).toBeGreaterThan(0)
+      const rumor = new NDKEvent(ndk, { kind: 14, content: text, tags: [['p', recipientHex]], created_at: Math.floor(Date.now() / 1000) })
+      const recipient = new NDKUser({ pubkey: recipientHex })
+      const wrap = await giftWrap(rumor, recipient, signer)
+      const published = await wrap.publish(set(inboxRelays))
+      expect(published.size).toBeGreaterThan(0)
+    },
+  }
+}
+
+async function named(name: string): Promise<Agent> {
+  const a = agent([agentRelay.url])
+  expect((await a.run(['config', 'set', 'name', name])).code).toBe(0)
+  expect((await a.run(['status'])).code).toBe(0)
+  return a
+}
+const whoami = async (a: Agent) => (await a.run(['whoami', '--json'])).json() as { npub: string; pubkey: string }
+const poll = async (a: Agent) => {
+  const r = await a.run(['poll', '--json'])
+  expect(r.code, r.stderr).toBe(0)
+  return r.json().events as Array<Record<string, any>>
+}
+
+describe('escalation to a human owner on an ordinary Nostr client (NDK)', () => {
+  it('the owner reads the escalation on their inbox relays, the peer is told, and the reply comes back', async () => {
+    const owner = await client([agentRelay.url, ownerInbox.url])
+    // the owner's phone announces its inbox relay on the relay the agent uses
+    await owner.publishInboxList([ownerInbox.url], [agentRelay.url])
+
+    const alice = await named('alice')
+    const bob = await named('bob')
+    expect((await alice.run(['config', 'set', 'owner', owner.user.npub])).code).toBe(0)
+    expect((await alice.run(['whoami', '--json'])).json().owner).toBe(owner.user.npub)
+
+    const call = await alice.run(['call', (await whoami(bob)).npub, 'buy the dataset', '--json'])
+    const callId = call.json().call.id
+    await poll(bob)
+    expect((await bob.run(['answer', 'accept'])).code).toBe(0)
+    await poll(alice)
+
+    const escalated = await alice.run(['escalate', 'bob asks for 40 USD for the dataset: approve?', '--json'])
+    expect(escalated.code, escalated.stderr).toBe(0)
+    expect(escalated.json()).toMatchObject({ callId, queued: false, peerNotified: true, owner: { npub: owner.user.npub, relaySource: 'nip17' } })
+    expect(escalated.json().relays).toEqual([{ url: ownerInbox.url, ok: true }])
+
+    const received = await owner.inbox([ownerInbox.url])
+    expect(received).toHaveLength(1)
+    const [dm] = received
+    expect(dm.kind).toBe(14)
+    expect(dm.pubkey).toBe((await whoami(alice)).pubkey)
+    expect(dm.content).toContain('bob asks for 40 USD for the dataset: approve?')
+    expect(dm.content).toContain('alice')
+    expect(dm.content).toContain((await whoami(alice)).npub)
+    expect(dm.content).toContain('buy the dataset')
+    expect(dm.content).toMatch(/reply/i)
+
+    expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'escalation', callId, reason: 'bob asks for 40 USD for the dataset: approve?' })])
+
+    await owner.dm((await whoami(alice)).pubkey, 'Approved, but no more than 40.', [agentRelay.url])
+    const events = await poll(alice)
+    expect(events).toEqual([expect.objectContaining({ type: 'owner-message', callId, from: owner.user.npub, text: 'Approved, but no more than 40.' })])
+    expect(events[0].escalationId).toEqual(expect.any(String))
+    const transcript = (await alice.run(['history', callId, '--json'])).json().transcript.messages
+    expect(transcript.map((m: { text: string }) => m.text)).toContain('Approved, but no more than 40.')
+  })
+
+  it('an escalation outside a call still reaches the owner, through their NIP-65 relays when they list no inbox', async () => {
+    const owner = await client([agentRelay.url, ownerInbox.url])
+    const list = new NDKEvent(owner.ndk, { kind: 10002, content: '', tags: [['r', ownerInbox.url, 'read']], created_at: Math.floor(Date.now() / 1000) })
+    await list.sign(owner.signer)
+    await list.publish(NDKRelaySet.fromRelayUrls([agentRelay.url], owner.ndk))
+
+    const carol = await named('carol')
+    expect((await carol.run(['config', 'set', 'owner', owner.user.pubkey])).code).toBe(0)
+    const r = await carol.run(['escalate', 'may I share the report publicly?', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.json()).toMatchObject({ callId: null, peerNotified: null, owner: { relaySource: 'nip65' } })
+    const [dm] = await owner.inbox([ownerInbox.url])
+    expect(dm.content).toContain('may I share the report publicly?')
+    expect(dm.content).toContain('Not in a call.')
+  })
+
+  it('without an owner, escalate says how to set one', async () => {
+    const dave = await named('dave')
+    const r = await dave.run(['escalate', 'help', '--json'])
+    expect(r.code).toBe(3)
+    expect(r.json().error).toMatchObject({ code: 'no-owner' })
+    expect(r.json().error.hint).toContain('config set owner')
+  })
+})
+
+describe('direct messages from other clients', () => {
+  it('a DM from a stranger with no call shows as a direct-message event', async () => {
+    const erin = await named('erin')
+    const stranger = await client([agentRelay.url])
+    await stranger.dm((await whoami(erin)).pubkey, 'hi erin, are you the agent that summarises papers?', [agentRelay.url])
+    expect(await poll(erin)).toEqual([
+      expect.objectContaining({ type: 'direct-message', callId: null, from: stranger.user.npub, text: 'hi erin, are you the agent that summarises papers?' }),
+    ])
+    expect(await poll(erin)).toEqual([])
+  })
+})
