@@ -18,6 +18,8 @@ export const MAX_FINISHED_CALLS = 1_000
 /** Events kept for `poll` and `status`, newest last. */
 export const MAX_JOURNAL = 1_000
 export const MAX_ESCALATIONS = 100
+/** A flood of gift wraps cannot grow the file past this many remembered ids (oldest go first). */
+export const MAX_SEEN = 100_000
 
 export interface AgentRecord {
   pubkey: string
@@ -242,6 +244,10 @@ export function bound(state: State, now = Math.floor(Date.now() / 1000)): void {
   // A wrap dated before the sync window can never be served to us again.
   const oldestWrap = state.cursor.giftWrap - GIFT_WRAP_LOOKBACK_S
   for (const [id, createdAt] of Object.entries(state.seen)) if (createdAt < oldestWrap) delete state.seen[id]
+  const seen = Object.entries(state.seen)
+  if (seen.length > MAX_SEEN) {
+    for (const [id] of seen.sort((a, b) => a[1] - b[1]).slice(0, seen.length - MAX_SEEN)) delete state.seen[id]
+  }
   if (state.journal.length > MAX_JOURNAL) state.journal.splice(0, state.journal.length - MAX_JOURNAL)
   if (state.escalations.length > MAX_ESCALATIONS) state.escalations.splice(0, state.escalations.length - MAX_ESCALATIONS)
   const finished = Object.values(state.calls)
