@@ -146,3 +146,34 @@ describe('direct messages from other clients', () => {
     expect(await poll(erin)).toEqual([])
   })
 })
+
+describe('a second independent implementation: rust-nostr (Rust compiled to WASM, its own NIP-44/59)', () => {
+  it('opens our escalation, and its reply reaches the agent as an owner-message', async () => {
+    const { loadWasmSync, Keys, NostrSigner, EventBuilder, UnwrappedGift, Event: RustEvent, PublicKey } = await import('@rust-nostr/nostr-sdk')
+    const { RelaySocket } = await import('../lib/relay/socket.ts')
+    loadWasmSync()
+    const keys = Keys.generate()
+    const signer = NostrSigner.keys(keys)
+    const frank = await named('frank')
+    expect((await frank.run(['config', 'set', 'owner', keys.publicKey.toBech32()])).code).toBe(0)
+    expect((await frank.run(['escalate', 'rust check: may I proceed?'])).code).toBe(0)
+
+    // the owner has no relay list: the escalation went to the agent's own relays
+    const socket = new RelaySocket(agentRelay.url, { log: () => {} })
+    await socket.connect(2_000)
+    const wraps: unknown[] = []
+    await socket.query([{ kinds: [1059], '#p': [keys.publicKey.toHex()] }], Date.now() + 2_000, (e) => void wraps.push(e))
+    expect(wraps).toHaveLength(1)
+    const opened = await UnwrappedGift.fromGiftWrap(signer, RustEvent.fromJson(JSON.stringify(wraps[0])))
+    expect(opened.sender.toHex()).toBe((await whoami(frank)).pubkey)
+    expect(opened.rumor.content).toContain('rust check: may I proceed?')
+
+    const agentKey = PublicKey.parse((await whoami(frank)).pubkey)
+    const reply = EventBuilder.privateMsgRumor(agentKey, 'Rust says yes.').build(keys.publicKey)
+    const wrap = await EventBuilder.giftWrap(signer, agentKey, reply)
+    const status = await socket.publish(JSON.parse(wrap.asJson()), Date.now() + 2_000)
+    socket.close()
+    expect(status.ok).toBe(true)
+    expect(await poll(frank)).toEqual([expect.objectContaining({ type: 'owner-message', text: 'Rust says yes.', callId: null })])
+  })
+})
