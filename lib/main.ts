@@ -5,6 +5,8 @@ import { createContext, type Context, type GlobalOptions } from './context.ts'
 import { toP2PError, EXIT, usageError, type CommandResult, type P2PError } from './errors.ts'
 
 export async function runCommand(opts: GlobalOptions, command: (ctx: Context) => CommandResult): Promise<void> {
+  // everything we create under P2P_HOME is private: files 0600, folders 0700
+  process.umask(0o077)
   const out = createOutput(opts)
   try {
     const code = await command(createContext(opts, out))

@@ -9,6 +9,9 @@ export type { PublishStatus, QueryResult }
 
 /** A relay that has not finished its WebSocket handshake by then is given up on. */
 export const CONNECT_TIMEOUT_MS = 2_000
+/** Once one relay has answered in full, the others get this long (or three times what the first
+ *  took, if more) before they are given up on for this operation. */
+const GRACE_MIN_MS = 1_000
 /** Events asked for per page when paginating, and pages at most per relay. */
 const PAGE_LIMIT = 500
 const MAX_PAGES = 200
@@ -97,8 +100,9 @@ export class RelaySession {
     const deadline = opts.deadline ?? this.queryDeadline()
     const events: Event[] = []
     const seenOn = new Map<string, Set<string>>()
-    const results = await Promise.all(
-      this.pick(urls).map(async ({ socket, ready, report }): Promise<QueryResult> => {
+    const results = await graced(
+      this.pick(urls),
+      async ({ socket, ready, report }): Promise<QueryResult> => {
         if (!(await ready)) return { url: socket.url, complete: false, reason: report.error }
         const collect = (event: Event) => {
           const relays = seenOn.get(event.id)
@@ -107,7 +111,9 @@ export class RelaySession {
           events.push(event)
         }
         return this.readAll(socket, filters, deadline, collect, opts)
-      }),
+      },
+      (r) => r.complete,
+      (c, reason) => c.socket.abandonQueries(reason),
     )
     return { events, seenOn, results }
   }
@@ -155,19 +161,23 @@ export class RelaySession {
   /** Publishes to the given relays (default: all of this session's); one status per relay. */
   async publish(event: Event, urls?: string[], deadline = this.deadline): Promise<PublishStatus[]> {
     if (urls) this.addRelays(urls)
-    return Promise.all(
-      this.pick(urls).map(async ({ socket, ready, report }): Promise<PublishStatus> => {
+    return graced(
+      this.pick(urls),
+      async ({ socket, ready, report }): Promise<PublishStatus> => {
         if (!(await ready)) return { url: socket.url, ok: false, reason: `unreachable: ${report.error}`, timedOut: false }
         const status = await socket.publish(event, deadline)
         this.opts.log(`${socket.url} publish kind ${event.kind}: ${status.ok ? 'accepted' : `refused: ${status.reason}`}`)
         return status
-      }),
+      },
+      (s) => s.ok,
+      (c, reason) => c.socket.abandonPublish(event.id, reason),
     )
   }
 
   close(): void {
     for (const { socket } of this.connections.values()) socket.close()
   }
+
 
   private pick(urls?: string[]): Connection[] {
     if (!urls) return [...this.connections.values()]
@@ -177,5 +187,36 @@ export class RelaySession {
   /** Queries leave a quarter of the time (at most 1 s) for publishing afterwards. */
   private queryDeadline(): number {
     return this.deadline - Math.min(1_000, this.opts.timeoutMs / 4)
+  }
+}
+
+
+/** Runs `task` on every connection; once one result is `good`, the connections still working
+ *  get a grace period, then are abandoned: a silent relay never holds up what the others did. */
+async function graced<T>(
+  connections: Connection[],
+  task: (c: Connection) => Promise<T>,
+  good: (result: T) => boolean,
+  abandon: (c: Connection, reason: string) => void,
+): Promise<T[]> {
+  const started = Date.now()
+  const pending = new Set(connections)
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.all(
+      connections.map(async (c) => {
+        const result = await task(c)
+        pending.delete(c)
+        if (good(result) && !timer && pending.size > 0) {
+          const grace = Math.max(GRACE_MIN_MS, 3 * (Date.now() - started))
+          timer = setTimeout(() => {
+            for (const slow of pending) abandon(slow, `slower than the other relays: gave up after ${Date.now() - started} ms`)
+          }, grace)
+        }
+        return result
+      }),
+    )
+  } finally {
+    clearTimeout(timer)
   }
 }

@@ -2,7 +2,7 @@
 // resolves (never rejects, never hangs) with what the relay actually said: a query says
 // whether it ended on EOSE, a publish counts only the relay's `OK true` as accepted.
 import WebSocket from 'ws'
-import { verifyEvent, validateEvent, type Event, type EventTemplate } from 'nostr-tools/pure'
+import { verifyEvent, validateEvent, getEventHash, type Event, type EventTemplate } from 'nostr-tools/pure'
 import { matchFilters, type Filter } from 'nostr-tools/filter'
 import { makeAuthEvent } from 'nostr-tools/nip42'
 
@@ -37,6 +37,9 @@ export interface QueryOptions {
 
 interface PendingQuery extends QueryOptions {
   filters: Filter[]
+  /** events received so far, and how many the filters can justify */
+  received: number
+  maxEvents: number
   onEvent: (event: Event, known: boolean) => void
   /** `relayClosed`: the relay ended the subscription itself, so no CLOSE is sent */
   finish: (complete: boolean, reason?: string, relayClosed?: boolean) => void
@@ -50,6 +53,12 @@ interface PendingPublish {
   authRetried: boolean
 }
 
+/** How many events a REQ may bring before the relay counts as flooding: twice what its
+ *  filters ask for (a filter without a limit is for a handful of our own events), plus slack. */
+export function eventBudget(filters: Filter[]): number {
+  return 2 * filters.reduce((sum, f) => sum + (f.limit === 0 ? 0 : (f.limit ?? 100)), 0) + 100
+}
+
 export class RelaySocket {
   private ws?: WebSocket
   private serial = 0
@@ -58,6 +67,7 @@ export class RelaySocket {
   private auth?: { eventId: string; done: Promise<boolean>; settle: (ok: boolean) => void }
   /** events dropped: bad signature, not matching the REQ, malformed or from the far future */
   invalidEvents = 0
+  private readonly verifiedSigs = new Map<string, string>()
 
   constructor(
     readonly url: string,
@@ -104,7 +114,7 @@ export class RelaySocket {
         eose = true
         if (!opts.live) finish(true)
       }
-      this.queries.set(id, { ...opts, filters, onEvent, finish, onEose, authRetried: false })
+      this.queries.set(id, { ...opts, filters, onEvent, finish, onEose, authRetried: false, received: 0, maxEvents: eventBudget(filters) })
       this.send(['REQ', id, ...filters])
     })
   }
@@ -129,6 +139,16 @@ export class RelaySocket {
   /** Ends every open subscription (live ones included), keeping the connection. */
   closeQueries(): void {
     for (const q of [...this.queries.values()]) q.finish(true)
+  }
+
+  /** Gives up on the open subscriptions (other relays were faster), keeping the connection. */
+  abandonQueries(reason: string): void {
+    for (const q of [...this.queries.values()]) q.finish(false, reason)
+  }
+
+  /** Gives up waiting for this event's OK (other relays were faster), keeping the connection. */
+  abandonPublish(eventId: string, reason: string): void {
+    this.publishes.get(eventId)?.finish({ url: this.url, ok: false, reason, timedOut: true })
   }
 
   /** Ends every pending operation with `reason` and drops the socket at once. */
@@ -173,6 +193,10 @@ export class RelaySocket {
   private onEvent(subId: unknown, event: unknown): void {
     const query = this.queries.get(subId as string)
     if (!query) return
+    if (++query.received > query.maxEvents) {
+      this.opts.log(this.url, `! flood: more than ${query.maxEvents} events for one REQ; ignoring the rest`)
+      return query.finish(false, `flood: more than ${query.maxEvents} events for one REQ`)
+    }
     if (query.known && typeof (event as Event)?.id === 'string' && query.known((event as Event).id)) {
       return query.onEvent(event as Event, true)
     }
@@ -181,12 +205,21 @@ export class RelaySocket {
       typeof (event as Event).id === 'string' &&
       (event as Event).created_at <= Date.now() / 1000 + MAX_FUTURE_S &&
       matchFilters(query.filters, event as Event) &&
-      verifyEvent(event as Event)
+      this.verify(event as Event)
     if (!valid) {
       this.invalidEvents++
       return this.opts.log(this.url, '! invalid event dropped')
     }
     query.onEvent(event as Event, false)
+  }
+
+  /** A signature is checked once per connection: a repeat of a verified event (same id and
+   *  signature, content hashing to that id) skips the costly Schnorr check. */
+  private verify(event: Event): boolean {
+    if (this.verifiedSigs.get(event.id) === event.sig && getEventHash(event) === event.id) return true
+    if (!verifyEvent(event)) return false
+    this.verifiedSigs.set(event.id, event.sig)
+    return true
   }
 
   private async onClosed(subId: unknown, reason: string): Promise<void> {
