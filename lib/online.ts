@@ -15,6 +15,7 @@ import {
   PRESENCE_KIND,
   RELAY_LIST_KIND,
   INBOX_RELAYS_KIND,
+  PRESENCE_REFRESH_S,
   type Presence,
 } from './presence.ts'
 import { applyIncoming, type Applied, type Incoming } from './calls.ts'
@@ -119,23 +120,37 @@ export function desiredPresence(ctx: Context): Presence {
   return { agentId: ctx.name, name: ctx.name, about: ctx.config.about ?? '', relays: ctx.relays, version: VERSION }
 }
 
+/** Announcing is best effort: a relay gets this long to answer, and one that did not is left
+ *  alone until presence is due again, so that it cannot slow every run down. */
+const ANNOUNCE_MS = 1_000
+
 /** Publishes our announcement and relay lists to each connected relay that lacks a current copy. */
 export async function announce(ctx: Context, online: Online): Promise<PublishStatus[]> {
   const me = ctx.identity.pubkey
   const now = unixNow()
   const presence = desiredPresence(ctx)
-  const connected = online.reports.filter((r) => r.connected).map((r) => r.url)
+  const failedLately = (url: string) => (online.state.relayHealth[url]?.announceFailedAt ?? 0) > now - PRESENCE_REFRESH_S
+  const connected = online.reports.filter((r) => r.connected && !failedLately(r.url)).map((r) => r.url)
   const plans: Array<{ template: EventTemplate; urls: string[] }> = [
     { template: presenceEvent(presence, now), urls: connected.filter((u) => !presenceIsCurrent(heldBy(online.outcome, u, me, PRESENCE_KIND, presence.agentId), presence, now)) },
     { template: relayListEvent(ctx.relays, now), urls: connected.filter((u) => !relayListIsCurrent(heldBy(online.outcome, u, me, RELAY_LIST_KIND), ctx.relays)) },
     { template: inboxRelaysEvent(ctx.relays, now), urls: connected.filter((u) => !relayListIsCurrent(heldBy(online.outcome, u, me, INBOX_RELAYS_KIND), ctx.relays)) },
   ]
-  const statuses = await Promise.all(
-    plans
-      .filter((p) => p.urls.length > 0)
-      .map((p) => online.session.publish(finalizeEvent(p.template, ctx.identity.secretKey), p.urls)),
-  )
-  return statuses.flat()
+  const deadline = Math.min(online.session.deadline, Date.now() + ANNOUNCE_MS)
+  const statuses = (
+    await Promise.all(
+      plans
+        .filter((p) => p.urls.length > 0)
+        .map((p) => online.session.publish(finalizeEvent(p.template, ctx.identity.secretKey), p.urls, deadline)),
+    )
+  ).flat()
+  const failed = [...new Set(statuses.filter((s) => !s.ok).map((s) => s.url))]
+  if (failed.length) {
+    await ctx.store.update((s) => {
+      for (const url of failed) (s.relayHealth[url] ??= { lastAttempt: now }).announceFailedAt = now
+    })
+  }
+  return statuses
 }
 
 /** The usual ending of an online command: announce what is stale, then close every socket. */

@@ -35,6 +35,8 @@ export interface RelayHealth {
   lastAttempt: number
   lastOk?: number
   lastError?: string
+  /** when the relay last failed to take our announcement: skipped until presence is due again */
+  announceFailedAt?: number
 }
 
 export type CallState = 'ringing' | 'incoming' | 'active' | 'rejected' | 'ended' | 'expired'

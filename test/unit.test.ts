@@ -112,8 +112,8 @@ describe('sync', () => {
     const newer = finalizeEvent(presenceEvent({ ...presence, name: 'new' }, NOW - 10), other.sk)
     const mine = finalizeEvent(presenceEvent(presence, NOW), me.sk)
     const reports = [
-      { url: 'wss://a.example', connected: true, invalidEvents: 0, ms: 5 },
-      { url: 'wss://dead.example', connected: false, error: 'ECONNREFUSED', invalidEvents: 0 },
+      { url: 'wss://a.example', connected: true, dropped: 0, ms: 5 },
+      { url: 'wss://dead.example', connected: false, error: 'ECONNREFUSED', dropped: 0 },
     ]
     const summary = foldSync(state, outcomeOf([newer, old, mine]), reports, me.pk, NOW, 300)
     expect(summary.newAgents).toEqual([other.pk])

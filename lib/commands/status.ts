@@ -20,7 +20,17 @@ export async function status(ctx: Context): CommandResult {
     npub: ctx.identity.npub,
     pubkey: ctx.identity.pubkey,
     name: ctx.name,
-    relays: reports.map((r) => ({ url: r.url, connected: r.connected, ...(r.error ? { error: r.error } : {}), ...(r.ms !== undefined ? { ms: r.ms } : {}) })),
+    relays: reports.map((r) => {
+      const sync = online.outcome.results.find((q) => q.url === r.url)
+      return {
+        url: r.url,
+        connected: r.connected,
+        synced: Boolean(sync?.complete),
+        dropped: r.dropped,
+        ...(r.error ? { error: r.error } : r.connected && !sync?.complete && sync?.reason ? { error: sync.reason } : {}),
+        ...(r.ms !== undefined ? { ms: r.ms } : {}),
+      }
+    }),
     activeCall: active ? callView(active, state) : null,
     incomingCalls: incomingCalls(state).map((c) => callView(c, state)),
     agentsOnline: onlineAgents(state, ctx.identity.pubkey, unixNow(), ctx.onlineWindow).length,
@@ -42,7 +52,11 @@ export async function status(ctx: Context): CommandResult {
       ['relays', `${reachable} of ${reports.length} reachable`],
     ]),
     ...table(
-      reports.map((r) => [r.connected ? '✓' : '✗', r.url, r.connected ? `${r.ms} ms` : (r.error ?? '')]),
+      doc.relays.map((r) => [
+        r.connected ? (r.synced ? '✓' : '!') : '✗',
+        r.url,
+        [r.connected ? `${r.ms} ms` : '', r.error ?? '', r.dropped ? `${r.dropped} bad messages dropped` : ''].filter(Boolean).join(', '),
+      ]),
       '          ',
     ),
     ...table([

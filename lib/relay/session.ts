@@ -11,7 +11,7 @@ export type { PublishStatus, QueryResult }
 export const CONNECT_TIMEOUT_MS = 2_000
 /** Once one relay has answered in full, the others get this long (or three times what the first
  *  took, if more) before they are given up on for this operation. */
-const GRACE_MIN_MS = 1_000
+const GRACE_MIN_MS = 500
 /** Events asked for per page when paginating, and pages at most per relay. */
 const PAGE_LIMIT = 500
 const MAX_PAGES = 200
@@ -22,7 +22,7 @@ export interface RelayReport {
   error?: string
   /** connect time in ms */
   ms?: number
-  invalidEvents: number
+  dropped: number
 }
 
 export interface QueryOutcome {
@@ -69,7 +69,7 @@ export class RelaySession {
     for (const url of urls) {
       if (this.connections.has(url)) continue
       const socket = new RelaySocket(url, { log: (u, line) => this.opts.log(`${u} ${line}`), signAuth: this.opts.signAuth })
-      const report: RelayReport = { url, connected: false, invalidEvents: 0 }
+      const report: RelayReport = { url, connected: false, dropped: 0 }
       const ready = socket.connect(connectTimeout).then(
         () => {
           report.connected = true
@@ -88,7 +88,7 @@ export class RelaySession {
   }
 
   reports(urls?: string[]): RelayReport[] {
-    return this.pick(urls).map((c) => ({ ...c.report, invalidEvents: c.socket.invalidEvents }))
+    return this.pick(urls).map((c) => ({ ...c.report, dropped: c.socket.dropped }))
   }
 
   get anyConnected(): boolean {

@@ -65,9 +65,11 @@ export class RelaySocket {
   private readonly queries = new Map<string, PendingQuery>()
   private readonly publishes = new Map<string, PendingPublish>()
   private auth?: { eventId: string; done: Promise<boolean>; settle: (ok: boolean) => void }
-  /** events dropped: bad signature, not matching the REQ, malformed or from the far future */
-  invalidEvents = 0
+  /** messages dropped: malformed or binary frames; events with a bad signature, not matching
+   *  the REQ, or from the far future */
+  dropped = 0
   private readonly verifiedSigs = new Map<string, string>()
+  private closedBecause = 'not connected'
 
   constructor(
     readonly url: string,
@@ -99,6 +101,7 @@ export class RelaySocket {
   query(filters: Filter[], deadline: number, onEvent: (event: Event, known: boolean) => void, opts: QueryOptions = {}): Promise<QueryResult> {
     const id = `p2p:${++this.serial}`
     let eose = false
+    if (!this.open) return Promise.resolve({ url: this.url, complete: false, reason: this.closedBecause })
     return new Promise((resolve) => {
       const timer = setTimeout(
         () => finish(eose, eose ? undefined : 'no EOSE before the deadline'),
@@ -120,6 +123,7 @@ export class RelaySocket {
   }
 
   publish(event: Event, deadline: number): Promise<PublishStatus> {
+    if (!this.open) return Promise.resolve({ url: this.url, ok: false, reason: this.closedBecause, timedOut: false })
     return new Promise((resolve) => {
       const timer = setTimeout(
         () => finish({ url: this.url, ok: false, reason: 'no OK before the deadline', timedOut: true }),
@@ -151,8 +155,13 @@ export class RelaySocket {
     this.publishes.get(eventId)?.finish({ url: this.url, ok: false, reason, timedOut: true })
   }
 
+  private get open(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN
+  }
+
   /** Ends every pending operation with `reason` and drops the socket at once. */
   close(reason = 'closed by us'): void {
+    this.closedBecause = reason
     for (const q of [...this.queries.values()]) q.finish(false, reason)
     for (const p of [...this.publishes.values()]) p.finish({ url: this.url, ok: false, reason, timedOut: false })
     this.auth?.settle(false)
@@ -172,13 +181,17 @@ export class RelaySocket {
   }
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
-    if (isBinary) return this.opts.log(this.url, '< (binary frame ignored)')
+    if (isBinary) {
+      this.dropped++
+      return this.opts.log(this.url, '< (binary frame ignored)')
+    }
     const text = data.toString()
     this.opts.log(this.url, `< ${text}`)
     let message: unknown
     try {
       message = JSON.parse(text)
     } catch {
+      this.dropped++
       return this.opts.log(this.url, '! malformed JSON ignored')
     }
     if (!Array.isArray(message) || typeof message[0] !== 'string') return
@@ -207,7 +220,7 @@ export class RelaySocket {
       matchFilters(query.filters, event as Event) &&
       this.verify(event as Event)
     if (!valid) {
-      this.invalidEvents++
+      this.dropped++
       return this.opts.log(this.url, '! invalid event dropped')
     }
     query.onEvent(event as Event, false)

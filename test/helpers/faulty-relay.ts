@@ -1,5 +1,6 @@
-// A misbehaving relay for fault tests only (the real relay stays the baseline): answers every
-// REQ with whatever `respond` returns, raw frames included.
+// A misbehaving relay for fault tests only (the real relay stays the baseline). By default it
+// answers every REQ with EOSE and every EVENT with OK, storing nothing; a test overrides
+// either to misbehave.
 import { WebSocketServer, type WebSocket } from 'ws'
 
 export interface FaultyRelay {
@@ -7,7 +8,13 @@ export interface FaultyRelay {
   stop(): Promise<void>
 }
 
-export async function startFaultyRelay(respond: (subId: string, socket: WebSocket) => void): Promise<FaultyRelay> {
+export interface Misbehaviour {
+  onReq?: (subId: string, socket: WebSocket) => void
+  onEvent?: (event: { id: string }, socket: WebSocket) => void
+}
+
+export async function startFaultyRelay(behaviour: Misbehaviour | ((subId: string, socket: WebSocket) => void)): Promise<FaultyRelay> {
+  const { onReq = eose, onEvent = ok } = typeof behaviour === 'function' ? { onReq: behaviour } : behaviour
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
   wss.on('connection', (ws) => {
     ws.on('error', () => {})
@@ -18,7 +25,9 @@ export async function startFaultyRelay(respond: (subId: string, socket: WebSocke
       } catch {
         return
       }
-      if (Array.isArray(message) && message[0] === 'REQ') respond(String(message[1]), ws)
+      if (!Array.isArray(message)) return
+      if (message[0] === 'REQ') onReq(String(message[1]), ws)
+      if (message[0] === 'EVENT') onEvent(message[1], ws)
     })
   })
   await new Promise<void>((resolve) => wss.once('listening', resolve))
@@ -32,3 +41,6 @@ export async function startFaultyRelay(respond: (subId: string, socket: WebSocke
       }),
   }
 }
+
+const eose = (subId: string, ws: WebSocket) => ws.send(JSON.stringify(['EOSE', subId]))
+const ok = (event: { id: string }, ws: WebSocket) => ws.send(JSON.stringify(['OK', event.id, true, '']))

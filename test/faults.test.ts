@@ -1,0 +1,104 @@
+// Relays that misbehave on purpose. Beside each, a real relay: the call flow must still
+// complete, every command within its deadline and with the contract's exit code, the faulty
+// relay reported, and nothing invalid in the state.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { generateSecretKey, finalizeEvent } from 'nostr-tools/pure'
+import type { WebSocket } from 'ws'
+import { agent, type Agent, type RunResult } from './helpers/cli.ts'
+import { startRelay, type TestRelay } from './helpers/relay.ts'
+import { startFaultyRelay, type FaultyRelay, type Misbehaviour } from './helpers/faulty-relay.ts'
+
+const DEADLINE_MS = 4_000 + 1_500 // the default --timeout, plus process start-up on a loaded machine
+const now = () => Math.floor(Date.now() / 1000)
+const junkEvent = finalizeEvent({ kind: 30078, tags: [['t', 'openclaw-p2p'], ['d', 'flood']], content: '{}', created_at: now() }, generateSecretKey())
+
+const faults: Array<[string, Misbehaviour]> = [
+  ['closes the socket in the middle of a publish', { onEvent: (_e, ws) => ws.terminate() }],
+  ['answers NOTICE instead of OK', { onEvent: (_e, ws) => ws.send(JSON.stringify(['NOTICE', 'nope'])) }],
+  ['sends malformed JSON and binary frames', { onReq: (sub, ws) => { ws.send('{"oops'); ws.send(Buffer.alloc(64, 1), { binary: true }); ws.send(JSON.stringify(['EOSE', sub])) } }],
+  ['sends a 5 MB frame', { onReq: (sub, ws) => ws.send(JSON.stringify(['NOTICE', 'x'.repeat(5 * 1024 * 1024), sub])) }],
+  ['sends events that do not match, with bad signatures, or from the far future', {
+    onReq: (sub, ws) => {
+      ws.send(JSON.stringify(['EVENT', sub, finalizeEvent({ kind: 1, tags: [], content: 'not asked for', created_at: now() }, generateSecretKey())]))
+      ws.send(JSON.stringify(['EVENT', sub, { ...junkEvent, content: '{"tampered":true}' }]))
+      ws.send(JSON.stringify(['EVENT', sub, finalizeEvent({ kind: 30078, tags: [['t', 'openclaw-p2p'], ['d', 'future']], content: '{"name":"future"}', created_at: now() + 86_400 }, generateSecretKey())]))
+      ws.send(JSON.stringify(['EOSE', sub]))
+    },
+  }],
+  ['never sends EOSE', { onReq: () => {} }],
+  ['floods 100,000 events', {
+    onReq: (sub, ws: WebSocket) => {
+      const frame = JSON.stringify(['EVENT', sub, junkEvent])
+      for (let i = 0; i < 100_000; i++) ws.send(frame)
+      ws.send(JSON.stringify(['EOSE', sub]))
+    },
+  }],
+]
+
+let good: TestRelay
+beforeAll(async () => {
+  good = await startRelay()
+})
+afterAll(() => good.stop())
+
+function expectTimely(r: RunResult, code = 0): void {
+  expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(code)
+  expect(r.ms).toBeLessThan(DEADLINE_MS)
+}
+
+describe.each(faults)('a relay that %s', (_name, misbehaviour) => {
+  let faulty: FaultyRelay
+  beforeAll(async () => {
+    faulty = await startFaultyRelay(misbehaviour)
+  })
+  afterAll(() => faulty.stop())
+
+  it('beside a good relay, the whole call flow completes and the faulty relay is reported', { timeout: 60_000 }, async () => {
+    const relays = [good.url, faulty.url]
+    const alice: Agent = agent(relays)
+    const bob: Agent = agent(relays)
+    for (const a of [alice, bob]) expectTimely(await a.run(['status']))
+    const bobNpub = (await bob.run(['whoami', '--json'])).json().npub
+
+    const call = await alice.run(['call', bobNpub, 'despite the faulty relay', '--json'])
+    expectTimely(call)
+    const callId = call.json().call.id
+    const incoming = await bob.run(['poll', '--json'])
+    expectTimely(incoming)
+    expect(incoming.json().events.map((e: { type: string }) => e.type)).toEqual(['call-request'])
+    expectTimely(await bob.run(['answer', 'accept']))
+    expectTimely(await alice.run(['poll']))
+    const sent = await alice.run(['send', 'still here', '--json'])
+    expectTimely(sent)
+    expect(sent.json().relays).toContainEqual({ url: good.url, ok: true })
+    const got = await bob.run(['poll', '--json'])
+    expectTimely(got)
+    expect(got.json().events).toEqual([expect.objectContaining({ type: 'message', text: 'still here' })])
+    expectTimely(await alice.run(['end']))
+    expectTimely(await bob.run(['poll']))
+
+    // the fault shows: in what was published, or in the sync
+    const status = (await bob.run(['status', '--json'])).json()
+    const entry = status.relays.find((r: { url: string }) => r.url === faulty.url)
+    const faultSeen = !entry.connected || !entry.synced || entry.dropped > 0 || sent.json().relays.some((r: { url: string; ok: boolean }) => r.url === faulty.url && !r.ok)
+    expect(faultSeen).toBe(true)
+
+    // nothing invalid reached the state
+    const state = JSON.parse(readFileSync(join(bob.home, 'p2p-state.json'), 'utf8'))
+    expect(state.calls[callId].messages.map((m: { text: string }) => m.text)).toEqual(['still here'])
+    expect(Object.values(state.agents).map((a) => (a as { name: string }).name)).not.toContain('future')
+    expect(JSON.stringify(state)).not.toContain('tampered')
+  })
+
+  it('alone, every command still ends within its deadline with the contract’s exit code', async () => {
+    const solo = agent([faulty.url])
+    for (const command of [['status'], ['list'], ['poll']]) {
+      const r = await solo.run([...command, '--json'])
+      expect(r.ms, command[0]).toBeLessThan(DEADLINE_MS)
+      expect([0, 4], command[0]).toContain(r.code)
+      expect(() => r.json()).not.toThrow()
+    }
+  })
+})
