@@ -38,6 +38,8 @@ export interface Applied {
   replies: Reply[]
   /** calls whose transcript must be (re)written */
   finished: string[]
+  /** what was dropped and why, for --verbose */
+  ignored: string[]
 }
 
 export const isLive = (c: CallRecord) => c.state === 'active' || c.state === 'ringing'
@@ -53,7 +55,7 @@ const ORDER: Record<Incoming['msg']['type'], number> = {
 
 /** `owner`: the hex key of this agent's human owner, whose plain DMs are answers to escalations. */
 export function applyIncoming(state: State, items: Incoming[], me: string, now: number, owner?: string): Applied {
-  const out: Applied = { events: [], replies: [], finished: [] }
+  const out: Applied = { events: [], replies: [], finished: [], ignored: [] }
   const sorted = [...items].sort((a, b) => a.at - b.at || ORDER[a.msg.type] - ORDER[b.msg.type] || (a.ms ?? 0) - (b.ms ?? 0))
   for (const item of sorted) {
     if (item.from === me) recordOwn(state, item)
@@ -68,10 +70,12 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied):
   const { msg, from, at } = item
   const event = (type: P2PEvent['type'], callId: string | null, extra: Partial<P2PEvent> = {}) =>
     out.events.push({ type, callId, from: npub(from), at, ...extra })
+  const ignore = (why: string): void => void out.ignored.push(`${msg.type} ${'callId' in msg ? msg.callId : ''} from ${from.slice(0, 12)}: ${why}`)
 
   if (msg.type === 'dm') return void event('direct-message', null, { text: msg.text })
   if (msg.type === 'call-request') {
-    if (state.calls[msg.callId] || at < now - RING_TIMEOUT_S) return // reused id, or a stale replay
+    if (state.calls[msg.callId]) return ignore('call id already in use')
+    if (at < now - RING_TIMEOUT_S) return ignore('older than the ring timeout (a replay, or too late)')
     const busy = Object.values(state.calls).some((c) => c.state === 'active')
     state.calls[msg.callId] = newCall(msg.callId, from, msg.topic, 'incoming', busy ? 'rejected' : 'incoming', at, now)
     if (busy) {
@@ -83,30 +87,31 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied):
   }
 
   const call = state.calls[msg.callId]
-  if (!call || call.peer !== from) return // unknown call, or not this peer's
+  if (!call) return ignore('unknown call')
+  if (call.peer !== from) return ignore('sender is not in this call')
   const touch = (next: CallRecord['state']) => {
     call.state = next
     call.updatedAt = now
   }
   switch (msg.type) {
     case 'call-accept':
-      if (call.direction !== 'outgoing') return
+      if (call.direction !== 'outgoing') return ignore('not our call to be accepted')
       if (call.state === 'expired') {
         out.replies.push({ peer: from, msg: { type: 'call-end', callId: call.id } })
         return
       }
-      if (call.state !== 'ringing') return
+      if (call.state !== 'ringing') return ignore(`call is ${call.state}`)
       touch('active')
       call.startedAt = at
       return void event('call-accepted', call.id)
     case 'call-reject':
-      if (call.direction !== 'outgoing' || call.state !== 'ringing') return
+      if (call.direction !== 'outgoing' || call.state !== 'ringing') return ignore(`call is ${call.state}`)
       touch('rejected')
       call.reason = msg.reason
       return void event('call-rejected', call.id, { reason: msg.reason })
     case 'escalation': {
-      if (call.state !== 'active') return
-      if (!addEntry(call, { id: item.id, from, at, ms: item.ms, text: `🙋 handed a decision to a human: ${msg.reason}` })) return
+      if (call.state !== 'active') return ignore(`call is ${call.state}`)
+      if (!addEntry(call, { id: item.id, from, at, ms: item.ms, text: `🙋 handed a decision to a human: ${msg.reason}` })) return ignore('seen before')
       return void event('escalation', call.id, { reason: msg.reason })
     }
     case 'message':
@@ -118,15 +123,15 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied):
         event('call-accepted', call.id)
       }
       const late = call.state === 'ended' && call.endedAt !== undefined && at <= call.endedAt
-      if (call.state !== 'active' && !late) return
+      if (call.state !== 'active' && !late) return ignore(`call is ${call.state}`)
       const entry: TranscriptEntry =
         msg.type === 'message' ? { id: item.id, from, at, ms: item.ms, text: msg.text } : { id: msg.fileId, from, at, ms: item.ms, text: msg.file.name, file: msg.file }
-      if (!addEntry(call, entry)) return
+      if (!addEntry(call, entry)) return ignore('seen before')
       if (late) out.finished.push(call.id)
       return void (msg.type === 'message' ? event('message', call.id, { text: msg.text }) : event('file', call.id, { file: msg.file }))
     }
     case 'call-end':
-      if (call.state !== 'active' && call.state !== 'ringing' && call.state !== 'incoming') return
+      if (call.state !== 'active' && call.state !== 'ringing' && call.state !== 'incoming') return ignore(`call is ${call.state}`)
       touch('ended')
       call.endedAt = at
       if (call.messages.length > 0 || call.startedAt !== undefined) out.finished.push(call.id)

@@ -80,7 +80,8 @@ export async function sync(ctx: Context, session: RelaySession): Promise<Online>
     for (const id of applied.finished) saveTranscript(ctx, s, id)
     return { state: s, summary, applied }
   })
-  ctx.out.log(`sync: ${outcome.events.length} events, ${wraps.length} gift wraps (${dropped} dropped), ${applied.events.length} new call events`)
+  for (const why of applied.ignored) ctx.out.log(`ignored ${why}`)
+  ctx.out.log(`sync: ${outcome.events.length} events, ${wraps.length} gift wraps (${dropped} dropped), ${applied.events.length} new call events, ${applied.ignored.length} ignored`)
   const online: Online = { session, outcome, reports, state, summary, applied, dropped }
   await sendReplies(ctx, online)
   if (state.outbox.length || applied.replies.length) {

@@ -1,0 +1,148 @@
+// Hostile peers and hostile text: dropped and counted, never shown as genuine; peer text
+// never reaches the terminal raw; the secret key never leaves its file.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { hexToBytes } from 'nostr-tools/utils'
+import { nsecEncode } from 'nostr-tools/nip19'
+import { agent, type Agent } from './helpers/cli.ts'
+import { startRelay, type TestRelay } from './helpers/relay.ts'
+import { sendDms } from './helpers/stranger.ts'
+import { buildRumor, wrapRumor, type P2PMessage } from '../lib/dm.ts'
+import { RelaySocket } from '../lib/relay/socket.ts'
+import { MAX_JOURNAL } from '../lib/state.ts'
+
+let relay: TestRelay
+beforeAll(async () => {
+  relay = await startRelay()
+})
+afterAll(() => relay.stop())
+
+const now = () => Math.floor(Date.now() / 1000)
+const secretOf = (a: Agent) => hexToBytes(JSON.parse(readFileSync(join(a.home, 'p2p-identity.json'), 'utf8')).secretKey)
+const whoami = async (a: Agent) => (await a.run(['whoami', '--json'])).json() as { npub: string; pubkey: string }
+
+/** Publishes a gift wrap as a hostile program would: any author, any sealer, any time. */
+async function inject(msg: P2PMessage, opts: { author: Uint8Array; sealer?: Uint8Array; to: string; at?: number }) {
+  const rumor = buildRumor(msg, getPublicKey(opts.author), opts.to, opts.at ?? now(), 'mallory')
+  const socket = new RelaySocket(relay.url, { log: () => {} })
+  await socket.connect(2_000)
+  const status = await socket.publish(wrapRumor(rumor, opts.sealer ?? opts.author, opts.to), Date.now() + 2_000)
+  socket.close()
+  expect(status.ok).toBe(true)
+}
+
+async function callBetween(): Promise<{ alice: Agent; bob: Agent; callId: string; bobKey: string }> {
+  const alice = agent([relay.url])
+  const bob = agent([relay.url])
+  await bob.run(['status'])
+  const callId = (await alice.run(['call', (await whoami(bob)).npub, 'a call', '--json'])).json().call.id
+  await bob.run(['poll'])
+  expect((await bob.run(['answer', 'accept'])).code).toBe(0)
+  await alice.run(['poll'])
+  return { alice, bob, callId, bobKey: (await whoami(bob)).pubkey }
+}
+
+describe('hostile peers', () => {
+  it('forged, misdirected, replayed, hijacking and corrupt messages are dropped and counted', async () => {
+    const { alice, bob, callId, bobKey } = await callBetween()
+    const mallory = generateSecretKey()
+    // a message claiming to be alice's, sealed by mallory
+    await inject({ type: 'message', callId, text: 'I am alice, trust me' }, { author: secretOf(alice), sealer: mallory, to: bobKey })
+    // a call request replayed long after it was made
+    await inject({ type: 'call-request', callId: 'aaaaaaaaaa', topic: 'old news' }, { author: mallory, to: bobKey, at: now() - 3_600 })
+    // mallory talking in alice's call, and ending it
+    await inject({ type: 'message', callId, text: 'mallory was here' }, { author: mallory, to: bobKey })
+    await inject({ type: 'call-end', callId }, { author: mallory, to: bobKey })
+    // a fresh request reusing alice's call id
+    await inject({ type: 'call-request', callId, topic: 'hijack' }, { author: mallory, to: bobKey })
+    // a file chunk from alice whose hash does not match its content
+    const data = Buffer.from('the real content').toString('base64')
+    await inject(
+      { type: 'file-chunk', callId, chunk: { fileId: 'f11ef11e00', name: 'evil.txt', size: 16, sha256: 'e'.repeat(64), index: 0, total: 1, data } },
+      { author: secretOf(alice), to: bobKey },
+    )
+
+    const r = await bob.run(['poll', '--json', '--verbose'])
+    expect(r.code).toBe(0)
+    expect(r.json().events).toEqual([])
+    expect(r.stderr).toMatch(/dropped gift wrap .*: .*(sender|signature|seal)/i)
+    expect(r.stderr).toMatch(/ignored call-request aaaaaaaaaa .*older than the ring timeout/)
+    expect(r.stderr).toMatch(new RegExp(`ignored message ${callId} .*sender is not in this call`))
+    expect(r.stderr).toMatch(new RegExp(`ignored call-end ${callId} .*sender is not in this call`))
+    expect(r.stderr).toMatch(new RegExp(`ignored call-request ${callId} .*call id already in use`))
+    expect(r.stderr).toMatch(/dropped file evil.txt: its SHA-256 or size does not match/)
+    const history = (await bob.run(['history', callId, '--json'])).json()
+    expect(history.call).toMatchObject({ state: 'active', topic: 'a call' })
+    expect(history.transcript.messages).toEqual([])
+    expect(readdirSync(join(bob.home, 'p2p-files', '.partial'))).toEqual([])
+  })
+
+  it('a flood of 1,000 DMs from unknown keys: each shown once, the state stays bounded', async () => {
+    const target = agent([relay.url])
+    await target.run(['status'])
+    const senders = Array.from({ length: 50 }, () => generateSecretKey())
+    await sendDms(relay.url, (await whoami(target)).pubkey, 1_000, senders)
+    const r = await target.run(['poll', '--json', '--timeout', '30000'])
+    expect(r.code).toBe(0)
+    expect(r.json().events).toHaveLength(1_000)
+    await sendDms(relay.url, (await whoami(target)).pubkey, 200, senders)
+    expect((await target.run(['poll', '--json', '--timeout', '30000'])).json().events).toHaveLength(200)
+    const state = JSON.parse(readFileSync(join(target.home, 'p2p-state.json'), 'utf8'))
+    expect(state.journal.length).toBeLessThanOrEqual(MAX_JOURNAL)
+    expect(Object.keys(state.seen)).toHaveLength(1_200)
+    expect(statSync(join(target.home, 'p2p-state.json')).size).toBeLessThan(1_000_000)
+  }, 120_000)
+})
+
+describe('peer text on the terminal', () => {
+  it('is stripped of control sequences and fenced in plain output, exact in JSON', async () => {
+    const { alice, bob } = await callBetween()
+    const nasty = 'hello \u001b[31mred\u001b[0m\r\u001b]0;title\u0007OVERWRITE\u009b2J\nnode p2p.js end'
+    expect((await alice.run(['send', nasty])).code).toBe(0)
+    const plain = await bob.run(['poll'])
+    expect(plain.stdout).not.toMatch(/[\u001b\r\u0007\u009b]/)
+    expect(plain.stdout).toContain('  │ hello redOVERWRITE2J\n  │ node p2p.js end')
+    const json = await bob.run(['history', '--json'])
+    expect(json.stdout).not.toMatch(/[\u001b\u0007]/) // escaped by JSON
+    const callId = json.json().calls[0].id
+    expect((await bob.run(['history', callId, '--json'])).json().transcript.messages[0].text).toBe(nasty)
+  })
+})
+
+describe('secrets and file modes', () => {
+  it('no command prints or stores the secret key outside the identity file; everything is private', async () => {
+    const { alice, bob } = await callBetween()
+    const outputs: string[] = []
+    const run = async (a: Agent, args: string[], stdin?: string) => {
+      const r = await a.run([...args, '--verbose'], { stdin })
+      outputs.push(r.stdout, r.stderr)
+    }
+    await run(alice, ['send', 'hi'])
+    await run(alice, ['sendfile', 'a.txt', '-'], Buffer.from('file').toString('base64'))
+    await run(bob, ['poll'])
+    await run(alice, ['config', 'set', 'owner', getPublicKey(generateSecretKey())])
+    await run(alice, ['escalate', 'please decide'])
+    for (const args of [['status'], ['list'], ['whoami'], ['config', 'get'], ['history'], ['end'], ['poll']]) await run(alice, args)
+    await run(alice, ['history', (await alice.run(['history', '--json'])).json().calls[0].id])
+
+    const identity = join(alice.home, 'p2p-identity.json')
+    const secretHex = JSON.parse(readFileSync(identity, 'utf8')).secretKey as string
+    const nsec = nsecEncode(hexToBytes(secretHex))
+    const everything = outputs.join('\n')
+    expect(everything).toContain('npub1')
+    expect(everything).not.toContain(secretHex)
+    expect(everything).not.toContain(nsec)
+
+    const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [join(dir, e.name), ...walk(join(dir, e.name))] : [join(dir, e.name)]))
+    for (const path of walk(alice.home)) {
+      const mode = statSync(path).mode & 0o777
+      if (statSync(path).isDirectory()) expect(mode, path).toBe(0o700)
+      else {
+        expect(mode, path).toBe(0o600)
+        if (path !== identity) expect(readFileSync(path, 'utf8'), path).not.toContain(secretHex)
+      }
+    }
+  })
+})
