@@ -2,11 +2,14 @@
 // sealed (kind 13) and gift-wrapped (kind 1059) by nostr-tools' NIP-59 code. Call control
 // travels as kind 14 too: `content` is a sentence a person can read in any Nostr client, and
 // a ["p2p", type, callId] tag (plus a few more) carries what the machine needs.
-import { createSeal, createWrap, unwrapEvent } from 'nostr-tools/nip59'
-import { getEventHash, type Event, type UnsignedEvent } from 'nostr-tools/pure'
+import { finalizeEvent, generateSecretKey, getEventHash, type Event, type UnsignedEvent } from 'nostr-tools/pure'
+import { conversationKey, encrypt, decrypt } from './crypto/nip44.ts'
 
 export const DM_KIND = 14
+export const SEAL_KIND = 13
 export const GIFT_WRAP_KIND = 1059
+/** NIP-59: seals and wraps are dated up to this long in the past, at random. */
+const TIMESTAMP_SPREAD_S = 2 * 24 * 3600
 /** Raw file bytes per chunk: base64 makes it 20,000 characters, and the two NIP-44 layers
  *  keep the whole gift wrap near 48 KB, under the 64 KiB event cap of common relays. */
 export const CHUNK_BYTES = 15_000
@@ -156,18 +159,30 @@ export function rumorMs(rumor: Rumor): number {
   return Number.isSafeInteger(ms) && ms > 0 ? ms : 0
 }
 
-/** Seals and wraps a rumor for `recipient` (NIP-59: random wrap key, randomised timestamps). */
+const randomPast = () => Math.floor(Date.now() / 1000 - Math.random() * TIMESTAMP_SPREAD_S)
+
+/** Seals (kind 13, signed by the sender) and gift-wraps (kind 1059, signed by a throw-away key)
+ *  a rumor for `recipient`, both NIP-44 encrypted, both dated at random in the last 2 days. */
 export function wrapRumor(rumor: Rumor, senderSecretKey: Uint8Array, recipient: string): Event {
-  return createWrap(createSeal(rumor, senderSecretKey, recipient), recipient)
+  const seal = finalizeEvent(
+    { kind: SEAL_KIND, created_at: randomPast(), tags: [], content: encrypt(JSON.stringify(rumor), conversationKey(senderSecretKey, recipient)) },
+    senderSecretKey,
+  )
+  const wrapKey = generateSecretKey()
+  return finalizeEvent(
+    { kind: GIFT_WRAP_KIND, created_at: randomPast(), tags: [['p', recipient]], content: encrypt(JSON.stringify(seal), conversationKey(wrapKey, recipient)) },
+    wrapKey,
+  )
 }
 
-/** Opens a gift wrap addressed to us. nostr-tools checks the seal's signature and that the
- *  seal's signer wrote the rumor; we recompute the rumor id rather than trust it. Throws on
- *  anything that does not open. */
-export function openWrap(wrap: Event, recipientSecretKey: Uint8Array): Rumor {
-  const rumor = unwrapEvent(wrap, recipientSecretKey)
-  if (!rumor || typeof rumor !== 'object' || !Array.isArray(rumor.tags) || typeof rumor.created_at !== 'number') {
-    throw new Error('malformed rumor')
-  }
-  return { ...rumor, id: getEventHash(rumor) }
+/** Opens a gift wrap addressed to us, down to its seal and rumor. Checks that the seal is a
+ *  seal and that its signer wrote the rumor, and recomputes the rumor id; the seal's signature
+ *  is left to the caller, to check in bulk. Throws on anything that does not open. */
+export function openWrap(wrap: Event, recipientSecretKey: Uint8Array): { seal: Event; rumor: Rumor } {
+  const seal = JSON.parse(decrypt(wrap.content, conversationKey(recipientSecretKey, wrap.pubkey)))
+  if (!seal || seal.kind !== SEAL_KIND || typeof seal.pubkey !== 'string' || typeof seal.content !== 'string') throw new Error('not a seal')
+  const rumor = JSON.parse(decrypt(seal.content, conversationKey(recipientSecretKey, seal.pubkey)))
+  if (!rumor || typeof rumor !== 'object' || !Array.isArray(rumor.tags) || typeof rumor.created_at !== 'number') throw new Error('malformed rumor')
+  if (rumor.pubkey !== seal.pubkey) throw new Error('the seal was signed by someone other than the rumor author')
+  return { seal, rumor: { ...rumor, id: getEventHash(rumor) } }
 }

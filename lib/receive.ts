@@ -7,6 +7,7 @@ import type { Event } from 'nostr-tools/pure'
 import { openWrap, parseRumor, rumorMs, type FileChunk, type P2PMessage, type Rumor } from './dm.ts'
 import type { Incoming } from './calls.ts'
 import type { State, FileInfo } from './state.ts'
+import { verifyAll } from './crypto/verify.ts'
 
 export interface Opened {
   wrapId: string
@@ -15,24 +16,31 @@ export interface Opened {
   msg: P2PMessage
 }
 
-/** Opens wraps addressed to us; drops what does not open, is not for us, or is not understood. */
-export function openWraps(wraps: Event[], me: string, secretKey: Uint8Array, log: (line: string) => void): { opened: Opened[]; dropped: number } {
-  const opened: Opened[] = []
+/** Opens wraps addressed to us; drops what does not open, has a bad seal signature, is not
+ *  for us, or is not understood. */
+export async function openWraps(wraps: Event[], me: string, secretKey: Uint8Array, log: (line: string) => void): Promise<{ opened: Opened[]; dropped: number }> {
+  const candidates: Array<Opened & { seal: Event }> = []
   let dropped = 0
+  const drop = (wrap: Event, why: string) => {
+    dropped++
+    log(`dropped gift wrap ${wrap.id.slice(0, 12)}: ${why}`)
+  }
   for (const wrap of wraps) {
     try {
-      const rumor = openWrap(wrap, secretKey)
+      const { seal, rumor } = openWrap(wrap, secretKey)
       const recipients = rumor.tags.filter((t) => t[0] === 'p').map((t) => t[1])
       // a rumor names its recipient; our own copies (NIP-17) name the peer
       if (rumor.pubkey !== me && !recipients.includes(me)) throw new Error('rumor is not addressed to us')
       const msg = parseRumor(rumor)
       if (!msg) throw new Error(`rumor kind ${rumor.kind} not understood`)
-      opened.push({ wrapId: wrap.id, wrapCreatedAt: wrap.created_at, rumor, msg })
+      candidates.push({ wrapId: wrap.id, wrapCreatedAt: wrap.created_at, rumor, msg, seal })
     } catch (err) {
-      dropped++
-      log(`dropped gift wrap ${wrap.id.slice(0, 12)}: ${(err as Error).message}`)
+      drop(wrap, (err as Error).message)
     }
   }
+  const valid = await verifyAll(candidates.map((c) => c.seal))
+  const opened: Opened[] = []
+  candidates.forEach(({ seal, ...c }, i) => (valid[i] ? opened.push(c) : drop({ id: c.wrapId } as Event, `the seal's signature is invalid (${seal.id.slice(0, 12)})`)))
   return { opened, dropped }
 }
 

@@ -7,6 +7,7 @@ import { applyIncoming, startCall, acceptCall, rejectCall, endCall, requireActiv
 import { buildRumor, parseRumor, rumorMs, wrapRumor, openWrap, isSafeFileName, CHUNK_BYTES, MAX_MESSAGE_BYTES, type P2PMessage } from '../lib/dm.ts'
 import { inboxFromLists } from '../lib/deliver.ts'
 import { openWraps } from '../lib/receive.ts'
+import { conversationKey, encrypt as nip44Encrypt } from '../lib/crypto/nip44.ts'
 import { sanitize } from '../lib/render.ts'
 
 const NOW = 1_800_000_000
@@ -233,7 +234,8 @@ describe('wire format', () => {
     const wrap = wrapRumor(rumor, alice, B)
     expect(wrap.kind).toBe(1059)
     expect(wrap.pubkey).not.toBe(A)
-    const opened = openWrap(wrap, bob)
+    const { rumor: opened, seal } = openWrap(wrap, bob)
+    expect(seal.pubkey).toBe(A)
     expect(opened.id).toBe(rumor.id)
     expect(parseRumor(opened)).toEqual(msg)
   })
@@ -260,18 +262,26 @@ describe('wire format', () => {
     expect(parseRumor({ ...buildRumor({ type: 'dm', text: 'x' }, A, B, NOW, 'a'), kind: 1 })).toBeNull()
   })
 
-  it('drops a wrap whose seal signer is not the rumor author, and one not addressed to us', () => {
+  it('drops a wrap whose seal signer is not the rumor author, and one not addressed to us', async () => {
     const mallory = generateSecretKey()
     // a rumor claiming to be Alice's, sealed by Mallory
     const forged = wrapRumor(buildRumor({ type: 'message', callId: 'ca11ca11', text: 'I am Alice' }, A, B, NOW, 'alice'), mallory, B)
     const log: string[] = []
-    expect(openWraps([forged], B, bob, (l) => log.push(l))).toMatchObject({ opened: [], dropped: 1 })
+    expect(await openWraps([forged], B, bob, (l) => log.push(l))).toMatchObject({ opened: [], dropped: 1 })
     // addressed (p tag of the rumor) to someone else, though wrapped to us
     const misdirected = wrapRumor(buildRumor({ type: 'dm', text: 'for carol' }, A, getPublicKey(generateSecretKey()), NOW, 'alice'), alice, B)
-    expect(openWraps([misdirected], B, bob, (l) => log.push(l)).dropped).toBe(1)
+    expect((await openWraps([misdirected], B, bob, (l) => log.push(l))).dropped).toBe(1)
     // not a gift wrap at all
-    expect(openWraps([finalizeEvent({ kind: 1059, tags: [['p', B]], content: 'garbage', created_at: NOW }, mallory)], B, bob, () => {}).dropped).toBe(1)
+    expect((await openWraps([finalizeEvent({ kind: 1059, tags: [['p', B]], content: 'garbage', created_at: NOW }, mallory)], B, bob, () => {})).dropped).toBe(1)
     expect(log.join('\n')).toMatch(/dropped gift wrap/)
+    // a seal whose signature was tampered with
+    const rumor = buildRumor({ type: 'dm', text: 'hi' }, A, B, NOW, 'alice')
+    const seal = finalizeEvent({ kind: 13, created_at: NOW, tags: [], content: nip44Encrypt(JSON.stringify(rumor), conversationKey(alice, B)) }, alice)
+    const badSeal = { ...seal, sig: seal.sig.replace(/^./, (c) => (c === '0' ? '1' : '0')) }
+    const wrapKey = generateSecretKey()
+    const wrap = finalizeEvent({ kind: 1059, created_at: NOW, tags: [['p', B]], content: nip44Encrypt(JSON.stringify(badSeal), conversationKey(wrapKey, B)) }, wrapKey)
+    expect(await openWraps([wrap], B, bob, (l) => log.push(l))).toMatchObject({ opened: [], dropped: 1 })
+    expect(log.at(-1)).toMatch(/seal's signature is invalid/)
   })
 
   it('accepts only safe file names', () => {

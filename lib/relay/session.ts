@@ -4,6 +4,7 @@
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 import type { Filter } from 'nostr-tools/filter'
 import { RelaySocket, type PublishStatus, type QueryResult } from './socket.ts'
+import { verifyAll } from '../crypto/verify.ts'
 
 export type { PublishStatus, QueryResult }
 
@@ -26,7 +27,7 @@ export interface RelayReport {
 }
 
 export interface QueryOutcome {
-  /** unique new events, each verified and matching the filters */
+  /** unique new events, each matching the filters, with valid ids and signatures */
   events: Event[]
   /** which relays served each event id */
   seenOn: Map<string, Set<string>>
@@ -57,6 +58,7 @@ export class RelaySession {
   readonly deadline: number
   private readonly started = Date.now()
   private readonly connections = new Map<string, Connection>()
+  private readonly badSignatures = new Map<string, number>()
 
   constructor(urls: string[], private readonly opts: SessionOptions) {
     this.deadline = this.started + opts.timeoutMs
@@ -88,7 +90,7 @@ export class RelaySession {
   }
 
   reports(urls?: string[]): RelayReport[] {
-    return this.pick(urls).map((c) => ({ ...c.report, dropped: c.socket.dropped }))
+    return this.pick(urls).map((c) => ({ ...c.report, dropped: c.socket.dropped + (this.badSignatures.get(c.socket.url) ?? 0) }))
   }
 
   get anyConnected(): boolean {
@@ -115,7 +117,14 @@ export class RelaySession {
       (r) => r.complete,
       (c, reason) => c.socket.abandonQueries(reason),
     )
-    return { events, seenOn, results }
+    const valid = await verifyAll(events)
+    const verified = events.filter((event, i) => {
+      if (valid[i]) return true
+      for (const url of seenOn.get(event.id) ?? []) this.badSignatures.set(url, (this.badSignatures.get(url) ?? 0) + 1)
+      this.opts.log(`dropped event ${event.id.slice(0, 12)}: bad signature`)
+      return false
+    })
+    return { events: verified, seenOn, results }
   }
 
   /** Waits for a live event matching `filters` (sent with limit 0: nothing stored) that is not

@@ -1,8 +1,10 @@
 // One relay connection, NIP-01 and NIP-42 over `ws`. Every operation has a deadline and
 // resolves (never rejects, never hangs) with what the relay actually said: a query says
 // whether it ended on EOSE, a publish counts only the relay's `OK true` as accepted.
+// Events are checked here for shape, id, filter and date; their signatures are checked in
+// bulk by the session, which is much faster for many events.
 import WebSocket from 'ws'
-import { verifyEvent, validateEvent, getEventHash, type Event, type EventTemplate } from 'nostr-tools/pure'
+import { validateEvent, getEventHash, type Event, type EventTemplate } from 'nostr-tools/pure'
 import { matchFilters, type Filter } from 'nostr-tools/filter'
 import { makeAuthEvent } from 'nostr-tools/nip42'
 
@@ -65,10 +67,9 @@ export class RelaySocket {
   private readonly queries = new Map<string, PendingQuery>()
   private readonly publishes = new Map<string, PendingPublish>()
   private auth?: { eventId: string; done: Promise<boolean>; settle: (ok: boolean) => void }
-  /** messages dropped: malformed or binary frames; events with a bad signature, not matching
-   *  the REQ, or from the far future */
+  /** messages dropped: malformed or binary frames; events malformed, not matching their id
+   *  or the REQ, or from the far future */
   dropped = 0
-  private readonly verifiedSigs = new Map<string, string>()
   private closedBecause = 'not connected'
 
   constructor(
@@ -218,21 +219,12 @@ export class RelaySocket {
       typeof (event as Event).id === 'string' &&
       (event as Event).created_at <= Date.now() / 1000 + MAX_FUTURE_S &&
       matchFilters(query.filters, event as Event) &&
-      this.verify(event as Event)
+      getEventHash(event as Event) === (event as Event).id
     if (!valid) {
       this.dropped++
       return this.opts.log(this.url, '! invalid event dropped')
     }
     query.onEvent(event as Event, false)
-  }
-
-  /** A signature is checked once per connection: a repeat of a verified event (same id and
-   *  signature, content hashing to that id) skips the costly Schnorr check. */
-  private verify(event: Event): boolean {
-    if (this.verifiedSigs.get(event.id) === event.sig && getEventHash(event) === event.id) return true
-    if (!verifyEvent(event)) return false
-    this.verifiedSigs.set(event.id, event.sig)
-    return true
   }
 
   private async onClosed(subId: unknown, reason: string): Promise<void> {
