@@ -8,6 +8,7 @@ import type { Context } from './context.ts'
 import type { RelaySession, PublishStatus } from './relay/session.ts'
 import type { State, OutboxEntry } from './state.ts'
 import { buildRumor, wrapRumor, newId, CHUNK_BYTES, type P2PMessage, type Rumor } from './dm.ts'
+import { signerFor } from './crypto/schnorr.ts'
 import { INBOX_RELAYS_KIND, RELAY_LIST_KIND } from './presence.ts'
 import { normalizeRelayUrl } from './relays.ts'
 
@@ -53,10 +54,11 @@ export async function deliver(ctx: Context, session: RelaySession, state: State,
   const accepted = new Map<string, number>(inbox.relays.map((u) => [u, 0]))
   const reasons = new Map<string, string>()
   let everyRumorLanded = true
+  const sign = await signerFor(rumors.length * (selfCopy ? 4 : 2))
   await Promise.all(
     rumors.map(async (rumor) => {
-      const toPeer = session.publish(wrapRumor(rumor, ctx.identity.secretKey, peer), inbox.relays)
-      const toSelf = selfCopy ? session.publish(wrapRumor(rumor, ctx.identity.secretKey, ctx.identity.pubkey), ctx.relays) : Promise.resolve([])
+      const toPeer = session.publish(wrapRumor(rumor, ctx.identity.secretKey, peer, sign), inbox.relays)
+      const toSelf = selfCopy ? session.publish(wrapRumor(rumor, ctx.identity.secretKey, ctx.identity.pubkey, sign), ctx.relays) : Promise.resolve([])
       const [statuses] = await Promise.all([toPeer, toSelf])
       if (!statuses.some((s) => s.ok)) everyRumorLanded = false
       for (const s of statuses) tally(accepted, reasons, s)

@@ -2,7 +2,7 @@
 // sealed (kind 13) and gift-wrapped (kind 1059) by nostr-tools' NIP-59 code. Call control
 // travels as kind 14 too: `content` is a sentence a person can read in any Nostr client, and
 // a ["p2p", type, callId] tag (plus a few more) carries what the machine needs.
-import { finalizeEvent, generateSecretKey, getEventHash, type Event, type UnsignedEvent } from 'nostr-tools/pure'
+import { finalizeEvent, generateSecretKey, getEventHash, type Event, type EventTemplate, type UnsignedEvent } from 'nostr-tools/pure'
 import { conversationKey, encrypt, decrypt } from './crypto/nip44.ts'
 
 export const DM_KIND = 14
@@ -161,15 +161,17 @@ export function rumorMs(rumor: Rumor): number {
 
 const randomPast = () => Math.floor(Date.now() / 1000 - Math.random() * TIMESTAMP_SPREAD_S)
 
+type Sign = (template: EventTemplate, secretKey: Uint8Array) => Event
+
 /** Seals (kind 13, signed by the sender) and gift-wraps (kind 1059, signed by a throw-away key)
  *  a rumor for `recipient`, both NIP-44 encrypted, both dated at random in the last 2 days. */
-export function wrapRumor(rumor: Rumor, senderSecretKey: Uint8Array, recipient: string): Event {
-  const seal = finalizeEvent(
+export function wrapRumor(rumor: Rumor, senderSecretKey: Uint8Array, recipient: string, sign: Sign = finalizeEvent): Event {
+  const seal = sign(
     { kind: SEAL_KIND, created_at: randomPast(), tags: [], content: encrypt(JSON.stringify(rumor), conversationKey(senderSecretKey, recipient)) },
     senderSecretKey,
   )
   const wrapKey = generateSecretKey()
-  return finalizeEvent(
+  return sign(
     { kind: GIFT_WRAP_KIND, created_at: randomPast(), tags: [['p', recipient]], content: encrypt(JSON.stringify(seal), conversationKey(wrapKey, recipient)) },
     wrapKey,
   )

@@ -7,7 +7,7 @@ import type { Event } from 'nostr-tools/pure'
 import { openWrap, parseRumor, rumorMs, type FileChunk, type P2PMessage, type Rumor } from './dm.ts'
 import type { Incoming } from './calls.ts'
 import type { State, FileInfo } from './state.ts'
-import { verifyAll } from './crypto/verify.ts'
+import { verifyAll } from './crypto/schnorr.ts'
 
 export interface Opened {
   wrapId: string

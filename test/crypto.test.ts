@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { generateSecretKey, getPublicKey, finalizeEvent } from 'nostr-tools/pure'
 import * as reference from 'nostr-tools/nip44'
 import { conversationKey, encrypt, decrypt, paddedLength, MAX_PLAINTEXT } from '../lib/crypto/nip44.ts'
-import { verifyAll } from '../lib/crypto/verify.ts'
+import { verifyAll, signerFor } from '../lib/crypto/schnorr.ts'
 
 const alice = generateSecretKey()
 const bob = generateSecretKey()
@@ -54,6 +54,18 @@ describe('bulk signature checks', () => {
       const tampered = events.map((e, i) => (i % 3 === 0 ? { ...e, content: e.content + '!' } : i % 3 === 1 ? { ...e, sig: e.sig.replace(/.$/, (c) => (c === '0' ? '1' : '0')) } : e))
       const copies = tampered.map((e) => JSON.parse(JSON.stringify(e)))
       expect(await verifyAll(copies)).toEqual(tampered.map((_e, i) => i % 3 === 2))
+    }
+  })
+})
+
+describe('bulk signing', () => {
+  it('signs with WASM for many events, and nostr-tools accepts every signature', async () => {
+    const { verifyEvent } = await import('nostr-tools/pure')
+    const sign = await signerFor(100)
+    const events = Array.from({ length: 30 }, (_, i) => sign({ kind: 1059, created_at: i, tags: [['p', getPublicKey(bob)]], content: `w${i}` }, alice))
+    for (const e of events) {
+      expect(e.pubkey).toBe(getPublicKey(alice))
+      expect(verifyEvent(JSON.parse(JSON.stringify(e)))).toBe(true)
     }
   })
 })

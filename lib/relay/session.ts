@@ -4,7 +4,7 @@
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 import type { Filter } from 'nostr-tools/filter'
 import { RelaySocket, type PublishStatus, type QueryResult } from './socket.ts'
-import { verifyAll } from '../crypto/verify.ts'
+import { verifyAll } from '../crypto/schnorr.ts'
 
 export type { PublishStatus, QueryResult }
 
