@@ -28,6 +28,15 @@ describe('help', () => {
     expect(r.json().error.code).toBe('no-relay-reachable') // it went on to send
   })
 
+  it('`node p2p.js` alone shows the call flow, as --help does', async () => {
+    const alone = await a.run([])
+    expect(alone.code).toBe(0)
+    expect(alone.stdout).toMatch(/call flow/)
+    expect(alone.stdout).toBe((await a.run(['--help'])).stdout)
+    const noCommand = await a.run(['--json'])
+    expect(noCommand.code).toBe(2)
+  })
+
   it('prints the version', async () => {
     const r = await a.run(['--version'])
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version)
@@ -38,7 +47,6 @@ describe('bad usage exits 2 with what to do next', () => {
   it.each([
     [['statsu'], /did you mean `node p2p.js status`/],
     [['frobnicate'], /--help/],
-    [[], /--help|status/],
     [['status', '--bogus'], /--help/],
     [['status', '--relay', 'http://example.com'], /wss:\/\//],
     [['status', '--timeout', '-5'], /--timeout 8000/],
