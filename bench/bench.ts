@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir, cpus } from 'node:os'
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
-import { startRelay, type TestRelay } from '../test/helpers/relay.ts'
+import { startRelay, startBlackHole, deadRelayUrl, type TestRelay } from '../test/helpers/relay.ts'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { writeFileSync, readFileSync } from 'node:fs'
 import { sendDms } from '../test/helpers/stranger.ts'
@@ -101,6 +101,19 @@ try {
     const floor = await measure(`bare nostr-tools, ${n} relay${n > 1 ? 's' : ''}`, [floorScript, ...urls.slice(0, n)])
     add(floor)
     add(await measure(`p2p status, ${n} relay${n > 1 ? 's' : ''}`, [cli, 'status'], env(n)), floor)
+  }
+
+  // ---- one relay of three dead, or a black hole ----
+  {
+    const live2 = urls.slice(0, 2).join(',')
+    const two = await measure('p2p status, 2 live relays', [cli, 'status'], { P2P_HOME: home, P2P_RELAYS: live2 })
+    rows.push(two)
+    const dead = await deadRelayUrl()
+    rows.push({ ...(await measure('p2p status, 2 live + 1 dead (refused)', [cli, 'status'], { P2P_HOME: home, P2P_RELAYS: `${live2},${dead}` })), floor: two.name })
+    const hole = await startBlackHole()
+    rows.push({ ...(await measure('p2p status, 2 live + 1 black hole', [cli, 'status'], { P2P_HOME: home, P2P_RELAYS: `${live2},${hole.url}` })), floor: two.name })
+    await hole.stop()
+    for (const r of rows.slice(-2)) r.ratio = r.medianMs / two.medianMs
   }
 
   // ---- calls: latency, throughput, poll cost ----

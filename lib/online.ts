@@ -5,7 +5,7 @@ import { finalizeEvent, type EventTemplate } from 'nostr-tools/pure'
 import type { Context } from './context.ts'
 import type { State } from './state.ts'
 import { RelaySession, type RelayReport, type PublishStatus, type QueryOutcome } from './relay/session.ts'
-import { syncFilters, foldSync, heldBy, journal, GIFT_WRAP_FILTER, type SyncSummary } from './sync.ts'
+import { syncFilters, foldSync, heldBy, journal, patientRelays, GIFT_WRAP_FILTER, type SyncSummary } from './sync.ts'
 import {
   presenceEvent,
   relayListEvent,
@@ -64,6 +64,7 @@ export async function sync(ctx: Context, session: RelaySession): Promise<Online>
   const outcome = await session.query(syncFilters(before, me, unixNow(), ctx.onlineWindow), {
     paginate: GIFT_WRAP_FILTER,
     known: (id) => id in before.seen,
+    patient: patientRelays(before, ctx.relays, unixNow()),
   })
   const reports = session.reports()
   const wraps = outcome.events.filter((e) => e.kind === GIFT_WRAP_KIND)

@@ -34,6 +34,8 @@ export interface AgentRecord {
 export interface RelayHealth {
   lastAttempt: number
   lastOk?: number
+  /** when a sync last read everything it asked this relay for (EOSE) */
+  lastSynced?: number
   lastError?: string
   /** when the relay last failed to take our announcement: skipped until presence is due again */
   announceFailedAt?: number

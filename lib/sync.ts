@@ -49,6 +49,7 @@ export function foldSync(state: State, outcome: QueryOutcome, reports: RelayRepo
     health.lastAttempt = now
     if (report.connected) {
       health.lastOk = now
+      if (outcome.results.some((r) => r.url === report.url && r.complete)) health.lastSynced = now
       delete health.lastError
     } else {
       health.lastError = report.error ?? 'unreachable'
@@ -71,6 +72,18 @@ export function unpolled(state: State, claim: boolean): P2PEvent[] {
   const fresh = state.journal.filter((j) => j.seq > state.cursor.polled).map((j) => j.event)
   if (claim) state.cursor.polled = state.nextSeq - 1
   return fresh
+}
+
+/** A relay not read in full for this long is waited for until the deadline, even when the
+ *  others answered first. */
+const RESYNC_AFTER_S = 600
+
+/** Relays that connect but have not been read in full lately: worth waiting for. */
+export function patientRelays(state: State, urls: string[], now: number): string[] {
+  return urls.filter((url) => {
+    const h = state.relayHealth[url]
+    return h?.lastOk !== undefined && (h.lastSynced ?? 0) < now - RESYNC_AFTER_S
+  })
 }
 
 /** The newest of our own events of `kind` (and d tag) that `url` served. */

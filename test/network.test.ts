@@ -160,7 +160,7 @@ describe('dead, silent and lying relays', () => {
     const r = await a.run(['status', '--json', '--timeout', '1500'])
     expect(r.code).toBe(0)
     expect(r.ms).toBeLessThan(1_500 + SLACK_MS)
-    expect(r.json().relays[1]).toMatchObject({ connected: false, error: 'connect timed out' })
+    expect(r.json().relays[1]).toMatchObject({ connected: false, error: expect.stringMatching(/connect timed out|still connecting/) })
   })
 
   describe('a relay answering garbage', () => {

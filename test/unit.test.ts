@@ -6,7 +6,7 @@ import * as nip19 from 'nostr-tools/nip19'
 import { normalizeRelayUrl, parseRelayList, resolveRelays, DEFAULT_RELAYS } from '../lib/relays.ts'
 import { parsePubkey } from '../lib/pubkey.ts'
 import { presenceEvent, parsePresence, presenceIsCurrent, relayListIsCurrent, relayListEvent, inboxRelaysEvent, PRESENCE_REFRESH_S } from '../lib/presence.ts'
-import { foldSync, syncFilters, heldBy } from '../lib/sync.ts'
+import { foldSync, syncFilters, heldBy, patientRelays } from '../lib/sync.ts'
 import { parseState, emptyState, STATE_VERSION } from '../lib/state.ts'
 import { parseConfigValue } from '../lib/config.ts'
 import { onlineAgents } from '../lib/agents.ts'
@@ -120,7 +120,7 @@ describe('sync', () => {
     expect(Object.keys(state.agents)).toEqual([other.pk])
     expect(state.agents[other.pk].name).toBe('new')
     expect(state.cursor).toMatchObject({ presence: NOW, presenceWindow: 300 })
-    expect(state.relayHealth['wss://a.example']).toEqual({ lastAttempt: NOW, lastOk: NOW })
+    expect(state.relayHealth['wss://a.example']).toEqual({ lastAttempt: NOW, lastOk: NOW, lastSynced: NOW })
     expect(state.relayHealth['wss://dead.example']).toEqual({ lastAttempt: NOW, lastError: 'ECONNREFUSED' })
     // the same announcement again is not new
     expect(foldSync(state, outcomeOf([newer]), [], me.pk, NOW + 5, 300).newAgents).toEqual([])
@@ -134,6 +134,17 @@ describe('sync', () => {
     foldSync(state, { ...outcomeOf([future]), results: [{ url: 'wss://a.example', complete: false }] }, [], me.pk, NOW, 300)
     expect(state.cursor.presence).toBe(0)
     expect(state.agents[other.pk].lastSeen).toBe(NOW)
+  })
+
+  it('waits longer for relays that connect but have not been read in full lately', () => {
+    const state = emptyState()
+    state.relayHealth = {
+      'wss://fresh': { lastAttempt: NOW, lastOk: NOW, lastSynced: NOW - 60 },
+      'wss://slow': { lastAttempt: NOW, lastOk: NOW, lastSynced: NOW - 3600 },
+      'wss://never-synced': { lastAttempt: NOW, lastOk: NOW },
+      'wss://dead': { lastAttempt: NOW, lastError: 'ECONNREFUSED' },
+    }
+    expect(patientRelays(state, ['wss://fresh', 'wss://slow', 'wss://never-synced', 'wss://dead', 'wss://new'], NOW)).toEqual(['wss://slow', 'wss://never-synced'])
   })
 
   it('reads presence since the cursor, within the window', () => {

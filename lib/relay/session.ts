@@ -40,6 +40,9 @@ export interface QueryOptions {
   /** ids already processed: not verified again, not returned */
   known?: (id: string) => boolean
   deadline?: number
+  /** relays to wait for until the deadline even when others answered first (ones that have
+   *  not been read in full for a while, so that a slow relay is not cut off on every run) */
+  patient?: string[]
 }
 
 interface Connection {
@@ -115,7 +118,12 @@ export class RelaySession {
         return this.readAll(socket, filters, deadline, collect, opts)
       },
       (r) => r.complete,
-      (c, reason) => c.socket.abandonQueries(reason),
+      (c, reason) => {
+        if (opts.patient?.includes(c.socket.url)) return undefined
+        c.socket.abandonQueries(reason)
+        if (!c.report.connected) c.report.error ??= `still connecting; ${reason}`
+        return { url: c.socket.url, complete: false, reason }
+      },
     )
     const valid = await verifyAll(events)
     const verified = events.filter((event, i) => {
@@ -179,7 +187,10 @@ export class RelaySession {
         return status
       },
       (s) => s.ok,
-      (c, reason) => c.socket.abandonPublish(event.id, reason),
+      (c, reason) => {
+        c.socket.abandonPublish(event.id, reason)
+        return { url: c.socket.url, ok: false, reason, timedOut: true }
+      },
     )
   }
 
@@ -201,27 +212,34 @@ export class RelaySession {
 
 
 /** Runs `task` on every connection; once one result is `good`, the connections still working
- *  get a grace period, then are abandoned: a silent relay never holds up what the others did. */
+ *  (or still connecting) get a grace period, then are given up on: `abandon` stops what they
+ *  were doing and says what to report instead (or undefined: keep waiting for this one). A
+ *  silent relay never holds up the others. */
 async function graced<T>(
   connections: Connection[],
   task: (c: Connection) => Promise<T>,
   good: (result: T) => boolean,
-  abandon: (c: Connection, reason: string) => void,
+  abandon: (c: Connection, reason: string) => T | undefined,
 ): Promise<T[]> {
   const started = Date.now()
-  const pending = new Set(connections)
+  const pending = new Map<Connection, (result: T) => void>()
   let timer: ReturnType<typeof setTimeout> | undefined
+  const giveUp = () => {
+    const reason = `slower than the other relays: gave up after ${Date.now() - started} ms`
+    for (const [c, resolve] of pending) {
+      const instead = abandon(c, reason)
+      if (instead !== undefined) resolve(instead)
+    }
+  }
   try {
     return await Promise.all(
       connections.map(async (c) => {
-        const result = await task(c)
+        const result = await new Promise<T>((resolve) => {
+          pending.set(c, resolve)
+          task(c).then(resolve)
+        })
         pending.delete(c)
-        if (good(result) && !timer && pending.size > 0) {
-          const grace = Math.max(GRACE_MIN_MS, 3 * (Date.now() - started))
-          timer = setTimeout(() => {
-            for (const slow of pending) abandon(slow, `slower than the other relays: gave up after ${Date.now() - started} ms`)
-          }, grace)
-        }
+        if (good(result) && !timer && pending.size > 0) timer = setTimeout(giveUp, Math.max(GRACE_MIN_MS, 3 * (Date.now() - started)))
         return result
       }),
     )

@@ -71,6 +71,7 @@ export class RelaySocket {
    *  or the REQ, or from the far future */
   dropped = 0
   private closedBecause = 'not connected'
+  private connectTimer?: ReturnType<typeof setTimeout>
 
   constructor(
     readonly url: string,
@@ -82,14 +83,14 @@ export class RelaySocket {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(this.url, { handshakeTimeout: timeoutMs, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false })
       this.ws = ws
-      const timer = setTimeout(() => fail('connect timed out'), timeoutMs)
+      this.connectTimer = setTimeout(() => fail('connect timed out'), timeoutMs)
       const fail = (reason: string) => {
-        clearTimeout(timer)
+        clearTimeout(this.connectTimer)
         this.close(reason)
         reject(new Error(reason))
       }
       ws.once('open', () => {
-        clearTimeout(timer)
+        clearTimeout(this.connectTimer)
         resolve()
       })
       ws.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message))
@@ -163,6 +164,7 @@ export class RelaySocket {
   /** Ends every pending operation with `reason` and drops the socket at once. */
   close(reason = 'closed by us'): void {
     this.closedBecause = reason
+    clearTimeout(this.connectTimer)
     for (const q of [...this.queries.values()]) q.finish(false, reason)
     for (const p of [...this.publishes.values()]) p.finish({ url: this.url, ok: false, reason, timedOut: false })
     this.auth?.settle(false)
