@@ -9,6 +9,7 @@ import type { RelaySession, PublishStatus } from './relay/session.ts'
 import type { State, OutboxEntry } from './state.ts'
 import { buildRumor, wrapRumor, newId, CHUNK_BYTES, type P2PMessage, type Rumor } from './dm.ts'
 import { signerFor } from './crypto/schnorr.ts'
+import { prepareBulk } from './crypto/nip44.ts'
 import { INBOX_RELAYS_KIND, RELAY_LIST_KIND } from './presence.ts'
 import { normalizeRelayUrl } from './relays.ts'
 
@@ -55,6 +56,7 @@ export async function deliver(ctx: Context, session: RelaySession, state: State,
   const reasons = new Map<string, string>()
   let everyRumorLanded = true
   const sign = await signerFor(rumors.length * (selfCopy ? 4 : 2))
+  await prepareBulk(rumors.length * (selfCopy ? 2 : 1))
   await Promise.all(
     rumors.map(async (rumor) => {
       const toPeer = session.publish(wrapRumor(rumor, ctx.identity.secretKey, peer, sign), inbox.relays)

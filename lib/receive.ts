@@ -8,6 +8,7 @@ import { openWrap, parseRumor, rumorMs, type FileChunk, type P2PMessage, type Ru
 import type { Incoming } from './calls.ts'
 import type { State, FileInfo } from './state.ts'
 import { verifyAll } from './crypto/schnorr.ts'
+import { prepareBulk } from './crypto/nip44.ts'
 
 export interface Opened {
   wrapId: string
@@ -25,6 +26,7 @@ export async function openWraps(wraps: Event[], me: string, secretKey: Uint8Arra
     dropped++
     log(`dropped gift wrap ${wrap.id.slice(0, 12)}: ${why}`)
   }
+  await prepareBulk(wraps.length)
   for (const wrap of wraps) {
     try {
       const { seal, rumor } = openWrap(wrap, secretKey)

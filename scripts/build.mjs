@@ -18,6 +18,8 @@ await build({
   format: 'esm',
   target: 'node20',
   legalComments: 'none',
+  // loads its WASM file from its own folder at run time, so it stays in node_modules
+  external: ['tiny-secp256k1'],
   // `ws` and yargs use require() of Node built-ins; an ESM bundle has no require of its own.
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __p2pCreateRequire } from 'node:module';\nconst require = __p2pCreateRequire(import.meta.url);",

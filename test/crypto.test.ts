@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { generateSecretKey, getPublicKey, finalizeEvent } from 'nostr-tools/pure'
 import * as reference from 'nostr-tools/nip44'
-import { conversationKey, encrypt, decrypt, paddedLength, MAX_PLAINTEXT } from '../lib/crypto/nip44.ts'
+import { conversationKey, encrypt, decrypt, paddedLength, prepareBulk, MAX_PLAINTEXT } from '../lib/crypto/nip44.ts'
 import { verifyAll, signerFor } from '../lib/crypto/schnorr.ts'
 
 const alice = generateSecretKey()
@@ -15,6 +15,16 @@ describe('NIP-44 v2', () => {
     const key = conversationKey(alice, getPublicKey(bob))
     expect(Buffer.from(key).equals(Buffer.from(reference.v2.utils.getConversationKey(alice, getPublicKey(bob))))).toBe(true)
     expect(Buffer.from(conversationKey(bob, getPublicKey(alice))).equals(Buffer.from(key))).toBe(true)
+  })
+
+  it('derives the same keys with libsecp256k1 (WASM) for bulk work', async () => {
+    const peers = Array.from({ length: 5 }, () => generateSecretKey())
+    const before = peers.map((p) => Buffer.from(conversationKey(p, getPublicKey(alice))))
+    await prepareBulk(1_000)
+    const after = peers.map((p) => Buffer.from(conversationKey(bob, getPublicKey(p))))
+    const expected = peers.map((p) => Buffer.from(reference.v2.utils.getConversationKey(bob, getPublicKey(p))))
+    expect(after.map((k) => k.toString('hex'))).toEqual(expected.map((k) => k.toString('hex')))
+    expect(before.map((k) => k.toString('hex'))).toEqual(peers.map((p) => Buffer.from(reference.v2.utils.getConversationKey(p, getPublicKey(alice))).toString('hex')))
   })
 
   it('pads as the spec says', () => {
