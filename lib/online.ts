@@ -94,7 +94,7 @@ export async function sync(ctx: Context, session: RelaySession): Promise<Online>
 
 export function saveTranscript(ctx: Context, state: State, callId: string): string {
   const call = state.calls[callId]
-  call.transcript = writeTranscript(ctx.paths.transcripts, transcriptOf(call, state, { pubkey: ctx.identity.pubkey, name: ctx.name }))
+  call.transcript = writeTranscript(ctx.paths.transcripts, transcriptOf(call, state, { pubkey: ctx.identity.pubkey, name: ctx.name, owner: ctx.owner }))
   return call.transcript
 }
 

@@ -14,12 +14,14 @@ export interface Transcript {
 
 const iso = (unix: number | undefined) => (unix === undefined ? '—' : new Date(unix * 1000).toISOString().replace('.000', ''))
 
-export function transcriptOf(call: CallRecord, state: State, me: { pubkey: string; name: string }): Transcript {
+export function transcriptOf(call: CallRecord, state: State, me: { pubkey: string; name: string; owner?: string }): Transcript {
+  const ownerSpoke = me.owner !== undefined && call.messages.some((m) => m.from === me.owner)
   return {
     call: callView(call, state),
     participants: [
       { npub: npub(me.pubkey), name: me.name },
       { npub: npub(call.peer), name: peerName(state, call.peer) },
+      ...(ownerSpoke && me.owner ? [{ npub: npub(me.owner), name: `${me.name}'s owner` }] : []),
     ],
     messages: call.messages.map(messageView),
   }

@@ -18,7 +18,7 @@ export async function end(ctx: Context): CommandResult {
       return { call, path: saveTranscript(ctx, s, call.id), state: s }
     })
     const delivery = await deliverOrQueue(ctx, online.session, state, call.peer, call.id, [rumorFor(ctx, call.peer, { type: 'call-end', callId: call.id }, now)])
-    const transcript = transcriptOf(call, state, { pubkey: ctx.identity.pubkey, name: ctx.name })
+    const transcript = transcriptOf(call, state, { pubkey: ctx.identity.pubkey, name: ctx.name, owner: ctx.owner })
     ctx.out.result({ call: transcript.call, transcript: { path, messages: transcript.messages }, relays: delivery.relays, queued: delivery.queued }, () => [
       `ended ${transcript.call.id}`,
       ...renderTranscript(transcript, path),

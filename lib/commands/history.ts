@@ -26,7 +26,7 @@ export async function history(ctx: Context, callId?: string): CommandResult {
   if (!call && !existsSync(saved)) {
     throw stateError('no-such-call', `no call ${callId} is known`, 'see past calls with `node p2p.js history`')
   }
-  const transcript = call ? transcriptOf(call, state, { pubkey: ctx.identity.pubkey, name: ctx.name }) : readTranscript(saved)
+  const transcript = call ? transcriptOf(call, state, { pubkey: ctx.identity.pubkey, name: ctx.name, owner: ctx.owner }) : readTranscript(saved)
   const path = call?.transcript ?? (existsSync(saved) ? saved : null)
   ctx.out.result({ call: transcript.call, transcript: { path, messages: transcript.messages } }, () => renderTranscript(transcript, path))
 }

@@ -4,7 +4,7 @@ import { buildRumor, wrapRumor } from '../../lib/dm.ts'
 import { RelaySocket } from '../../lib/relay/socket.ts'
 
 /** Publishes `count` NIP-17 DMs to `recipient` (hex), each from `senders` keys in turn. */
-export async function sendDms(url: string, recipient: string, count: number, senders = [generateSecretKey()]): Promise<void> {
+export async function sendDms(url: string, recipient: string, count: number, senders = [generateSecretKey()], text = (i: number) => `note ${i}`): Promise<void> {
   const socket = new RelaySocket(url, { log: () => {} })
   await socket.connect(2_000)
   const now = Math.floor(Date.now() / 1000)
@@ -12,7 +12,7 @@ export async function sendDms(url: string, recipient: string, count: number, sen
     const statuses = await Promise.all(
       Array.from({ length: count }, (_, i) => {
         const sk = senders[i % senders.length]
-        const rumor = buildRumor({ type: 'dm', text: `note ${i}` }, getPublicKey(sk), recipient, now, 'stranger')
+        const rumor = buildRumor({ type: 'dm', text: text(i) }, getPublicKey(sk), recipient, now, 'stranger')
         return socket.publish(wrapRumor(rumor, sk, recipient), Date.now() + 30_000)
       }),
     )
