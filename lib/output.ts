@@ -4,6 +4,8 @@ import type { P2PError } from './errors.ts'
 
 export interface Output {
   json: boolean
+  /** ANSI colour for plain output on a terminal; the text unchanged otherwise (pipes, --json, NO_COLOR) */
+  paint(colour: keyof typeof COLOURS, text: string): string
   /** prints the command's result: `doc` with --json, `plain` lines otherwise */
   result(doc: object, plain: () => string[]): void
   error(err: P2PError, extra?: object): void
@@ -14,11 +16,18 @@ export interface Output {
 }
 
 const MAX_LOG_LINE = 400
+const COLOURS = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2 } as const
+
+const colourFor = (stream: NodeJS.WriteStream, json: boolean) => !json && stream.isTTY === true && !process.env.NO_COLOR
 
 export function createOutput(opts: { json?: boolean; verbose?: boolean }, started = Date.now()): Output {
   const json = Boolean(opts.json)
+  const colour = colourFor(process.stdout, json)
+  const errColour = colourFor(process.stderr, json)
+  const paint = (on: boolean) => (c: keyof typeof COLOURS, text: string) => (on ? `\u001b[${COLOURS[c]}m${text}\u001b[0m` : text)
   return {
     json,
+    paint: paint(colour),
     result(doc, plain) {
       process.stdout.write(json ? JSON.stringify(doc, null, 2) + '\n' : plain().map((l) => l + '\n').join(''))
     },
@@ -27,7 +36,7 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
         const doc = { ...extra, error: { code: err.code, message: err.message, hint: err.hint } }
         process.stdout.write(JSON.stringify(doc, null, 2) + '\n')
       } else {
-        process.stderr.write(`error: ${err.message}\n  next: ${err.hint}\n`)
+        process.stderr.write(`${paint(errColour)('red', 'error:')} ${err.message}\n  ${paint(errColour)('bold', 'next:')} ${err.hint}\n`)
       }
     },
     log(line) {
@@ -44,6 +53,7 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
 /** "12 s ago", "3 min ago", "2 h ago", "4 d ago" */
 export function ago(unixSeconds: number, now = Math.floor(Date.now() / 1000)): string {
   const s = Math.max(0, now - unixSeconds)
+  if (s < 5) return 'just now'
   if (s < 60) return `${s} s ago`
   if (s < 3600) return `${Math.floor(s / 60)} min ago`
   if (s < 86_400) return `${Math.floor(s / 3600)} h ago`

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nsecEncode } from 'nostr-tools/nip19'
 import { hexToBytes } from 'nostr-tools/utils'
-import { agent } from './helpers/cli.ts'
+import { spawn } from 'node:child_process'
+import { agent, CLI } from './helpers/cli.ts'
 import { deadRelayUrl } from './helpers/relay.ts'
 
 const a = agent(['ws://127.0.0.1:1'])
@@ -16,7 +17,7 @@ describe('help', () => {
     for (const word of ['status', 'list', 'whoami', 'config', '--json', '--relay', '--timeout', '--verbose']) expect(r.stdout).toContain(word)
   })
 
-  it.each(['status', 'list', 'whoami', 'config get', 'config set'])('%s --help has an example', async (command) => {
+  it.each(['status', 'list', 'call', 'answer', 'send', 'sendfile', 'escalate', 'end', 'poll', 'history', 'whoami', 'config get', 'config set'])('%s --help has an example', async (command) => {
     const r = await a.run([...command.split(' '), '--help'])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/Examples:\s+node p2p\.js \S+/)
@@ -62,6 +63,25 @@ describe('bad usage exits 2 with what to do next', () => {
     expect(error.code).toEqual(expect.any(String))
     expect(error.message).toEqual(expect.any(String))
     expect(`${error.message} ${error.hint}`).toMatch(hint)
+  })
+})
+
+describe('colour', () => {
+  const onTerminal = (command: string, env = '') =>
+    new Promise<string>((resolve) => {
+      // `script` gives the command a real terminal (a pseudo-TTY) on stdout and stderr
+      const child = spawn('script', ['-qec', `${env} P2P_HOME=${a.home} P2P_RELAYS=ws://127.0.0.1:1 node ${CLI} ${command}`, '/dev/null'])
+      let out = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.on('close', () => resolve(out))
+    })
+
+  it('only on a terminal, never with --json or NO_COLOR, never in a pipe', async () => {
+    expect(await onTerminal('status')).toMatch(/\u001b\[31m✗/)
+    expect(await onTerminal('status', 'NO_COLOR=1')).not.toMatch(/\u001b\[/)
+    expect(await onTerminal('status --json')).not.toMatch(/\u001b\[/)
+    const piped = await a.run(['status'])
+    expect(piped.stdout + piped.stderr).not.toMatch(/\u001b\[/)
   })
 })
 

@@ -218,6 +218,7 @@ describe('output helpers', () => {
     expect(unknownCommand('Unknown argument: zzzzzz', ['status', 'list']).hint).toMatch(/--help/)
   })
   it('formats relative times and aligned tables', () => {
+    expect(ago(NOW - 2, NOW)).toBe('just now')
     expect(ago(NOW - 5, NOW)).toBe('5 s ago')
     expect(ago(NOW - 180, NOW)).toBe('3 min ago')
     expect(ago(NOW - 7200, NOW)).toBe('2 h ago')

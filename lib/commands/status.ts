@@ -41,11 +41,17 @@ export async function status(ctx: Context): CommandResult {
   const reachable = reports.filter((r) => r.connected).length
   const offline =
     reachable === 0
-      ? networkError('no-relay-reachable', 'no relay could be reached', 'check the network, or name other relays: `node p2p.js status --relay wss://nos.lol`')
+      ? networkError(
+          'no-relay-reachable',
+          'no relay could be reached',
+          'check the network, or name other relays (`node p2p.js status --relay wss://nos.lol`); offline, try a local relay: `npm run relay`, then `P2P_RELAYS=ws://127.0.0.1:7777 node p2p.js status`',
+        )
       : undefined
 
-  if (offline) ctx.out.error(offline, doc)
-  if (offline && ctx.out.json) return EXIT.network
+  if (offline && ctx.out.json) {
+    ctx.out.error(offline, doc)
+    return EXIT.network
+  }
   ctx.out.result(doc, () => [
     ...table([
       ['agent', `${ctx.name}  ${ctx.identity.npub}`],
@@ -53,9 +59,9 @@ export async function status(ctx: Context): CommandResult {
     ]),
     ...table(
       doc.relays.map((r) => [
-        r.connected ? (r.synced ? '✓' : '!') : '✗',
+        r.connected ? (r.synced ? ctx.out.paint('green', '✓') : ctx.out.paint('yellow', '!')) : ctx.out.paint('red', '✗'),
         r.url,
-        [r.connected ? `${r.ms} ms` : '', r.error ?? '', r.dropped ? `${r.dropped} bad messages dropped` : ''].filter(Boolean).join(', '),
+        [r.connected ? `${r.ms} ms` : '', explain(r.error), r.dropped ? `${r.dropped} bad messages dropped` : ''].filter(Boolean).join(', '),
       ]),
       '          ',
     ),
@@ -68,6 +74,19 @@ export async function status(ctx: Context): CommandResult {
     ]),
     ...doc.new.events.flatMap((e) => renderEvent(e, names, unixNow())),
   ])
-  return offline ? EXIT.network : EXIT.ok
+  if (!offline) return EXIT.ok
+  ctx.out.error(offline)
+  return EXIT.network
 }
 
+
+const REASONS: Record<string, string> = {
+  ENOTFOUND: 'host not found (no network, or a typo?)',
+  ECONNREFUSED: 'connection refused (nothing listens there)',
+  ECONNRESET: 'connection reset',
+  EAI_AGAIN: 'DNS lookup failed (no network?)',
+  ENETUNREACH: 'network unreachable',
+}
+
+/** A relay error as a person reads it; the raw code stays in --json. */
+const explain = (error?: string) => (error ? (REASONS[error] ?? error) : '')
