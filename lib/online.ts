@@ -68,7 +68,8 @@ export async function sync(ctx: Context, session: RelaySession): Promise<Online>
   })
   const reports = session.reports()
   const wraps = outcome.events.filter((e) => e.kind === GIFT_WRAP_KIND)
-  const { opened, dropped } = await openWraps(wraps, me, ctx.identity.secretKey, ctx.out.log)
+  const done = wraps.length > 100 ? ctx.out.progress(`opening ${wraps.length} messages`) : () => {}
+  const { opened, dropped } = await openWraps(wraps, me, ctx.identity.secretKey, ctx.out.log).finally(done)
   const items = collectFiles(ctx.paths.files, opened, before, ctx.out.log)
   const now = unixNow()
   const { state, summary, applied } = await ctx.store.update((s) => {

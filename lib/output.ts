@@ -9,6 +9,8 @@ export interface Output {
   /** prints the command's result: `doc` with --json, `plain` lines otherwise */
   result(doc: object, plain: () => string[]): void
   error(err: P2PError, extra?: object): void
+  /** a spinner line on stderr for long work, on a terminal only; returns the function that ends it */
+  progress(label: string): () => void
   /** --verbose only */
   log(line: string): void
   /** always, on stderr */
@@ -37,6 +39,19 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
         process.stdout.write(JSON.stringify(doc, null, 2) + '\n')
       } else {
         process.stderr.write(`${paint(errColour)('red', 'error:')} ${err.message}\n  ${paint(errColour)('bold', 'next:')} ${err.hint}\n`)
+      }
+    },
+    progress(label) {
+      if (!errColour || opts.verbose) return () => {}
+      const frames = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏'
+      const begun = Date.now()
+      let i = 0
+      const draw = () => process.stderr.write(`\r${frames[i++ % frames.length]} ${label} ${((Date.now() - begun) / 1000).toFixed(1)} s`)
+      draw()
+      const timer = setInterval(draw, 100)
+      return () => {
+        clearInterval(timer)
+        process.stderr.write('\r\u001b[2K')
       }
     },
     log(line) {

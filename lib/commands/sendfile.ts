@@ -44,7 +44,8 @@ export async function sendfile(ctx: Context, name: string, content: string): Com
       return { call, file, state: s }
     })
     const rumors = fileRumors(ctx, call.peer, call.id, { fileId, name, data }, now, ms)
-    const delivery = await deliverOrQueue(ctx, online.session, state, call.peer, call.id, rumors, { path: file.path, fileId, name, at: now, ms })
+    const done = chunks > 10 ? ctx.out.progress(`sending ${name}: ${data.length} bytes in ${chunks} chunks`) : () => {}
+    const delivery = await deliverOrQueue(ctx, online.session, state, call.peer, call.id, rumors, { path: file.path, fileId, name, at: now, ms }).finally(done)
     ctx.out.result({ callId: call.id, relays: delivery.relays, queued: delivery.queued, file: { ...file, chunks } }, () => [
       `sent ${name} (${data.length} bytes, ${chunks} chunk${chunks > 1 ? 's' : ''}, sha256 ${sha256.slice(0, 16)}…) in call ${call.id}`,
       ...relayLines(delivery),
