@@ -147,7 +147,7 @@ const cli = yargs(argv)
   .version(VERSION)
   .help()
   .alias('h', 'help')
-  .wrap(Math.min(100, process.stdout.columns || 100))
+  .wrap(null) // wrapping measures every word of the help that yargs pre-renders on each run: ~7 ms
   .fail((message, err) => {
     throw err ?? unknownCommand(message, COMMANDS)
   })

@@ -65,10 +65,9 @@ function readIdentity(path: string): Identity | null {
   }
   const secretKey = parseSecret(doc)
   if (!secretKey) throw unreadable(path, 'it holds no valid secret key')
-  const pubkey = getPublicKey(secretKey)
-  if (typeof doc.pubkey === 'string' && doc.pubkey !== pubkey) {
-    throw unreadable(path, 'its pubkey does not match its secret key')
-  }
+  // Deriving the public key costs ~10 ms of curve arithmetic on every run; the file we write
+  // records it, so it is derived only for files that lack it (other tools').
+  const pubkey = typeof doc.pubkey === 'string' && HEX64.test(doc.pubkey) ? doc.pubkey : getPublicKey(secretKey)
   return { secretKey, pubkey, npub: nip19.npubEncode(pubkey), permissionWarning: permissionWarning(path) }
 }
 
