@@ -55,7 +55,7 @@ export async function deliver(ctx: Context, session: RelaySession, state: State,
   const accepted = new Map<string, number>(inbox.relays.map((u) => [u, 0]))
   const reasons = new Map<string, string>()
   let everyRumorLanded = true
-  const sign = await signerFor(rumors.length * (selfCopy ? 4 : 2))
+  const sign = await signerFor()
   await prepareBulk(rumors.length * (selfCopy ? 2 : 1))
   await Promise.all(
     rumors.map(async (rumor) => {

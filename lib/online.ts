@@ -23,6 +23,7 @@ import { openWraps, collectFiles } from './receive.ts'
 import { deliver, flushOutbox, queue, rumorFor } from './deliver.ts'
 import { writeTranscript, transcriptOf } from './transcript.ts'
 import { GIFT_WRAP_KIND } from './dm.ts'
+import { signerFor } from './crypto/schnorr.ts'
 import { networkError } from './errors.ts'
 import { VERSION } from './version.ts'
 
@@ -61,9 +62,12 @@ export async function connectAndSync(ctx: Context, extraMs = 0): Promise<Online>
 export async function sync(ctx: Context, session: RelaySession): Promise<Online> {
   const me = ctx.identity.pubkey
   const before = await ctx.store.read()
+  const knownPresence = new Set(Object.values(before.agents).map((a) => a.eventId))
   const outcome = await session.query(syncFilters(before, me, unixNow(), ctx.onlineWindow), {
     paginate: GIFT_WRAP_FILTER,
-    known: (id) => id in before.seen,
+    known: (id) => id in before.seen || knownPresence.has(id),
+    // our own announcements and lists only tell what a relay holds, for republishing
+    trusted: (event) => event.pubkey === me && event.kind !== GIFT_WRAP_KIND,
     patient: patientRelays(before, ctx.relays, unixNow()),
   })
   const reports = session.reports()
@@ -139,14 +143,11 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
     { template: relayListEvent(ctx.relays, now), urls: connected.filter((u) => !relayListIsCurrent(heldBy(online.outcome, u, me, RELAY_LIST_KIND), ctx.relays)) },
     { template: inboxRelaysEvent(ctx.relays, now), urls: connected.filter((u) => !relayListIsCurrent(heldBy(online.outcome, u, me, INBOX_RELAYS_KIND), ctx.relays)) },
   ]
+  const due = plans.filter((p) => p.urls.length > 0)
+  if (due.length === 0) return []
+  const sign = await signerFor()
   const deadline = Math.min(online.session.deadline, Date.now() + ANNOUNCE_MS)
-  const statuses = (
-    await Promise.all(
-      plans
-        .filter((p) => p.urls.length > 0)
-        .map((p) => online.session.publish(finalizeEvent(p.template, ctx.identity.secretKey), p.urls, deadline)),
-    )
-  ).flat()
+  const statuses = (await Promise.all(due.map((p) => online.session.publish(sign(p.template, ctx.identity.secretKey), p.urls, deadline)))).flat()
   const failed = [...new Set(statuses.filter((s) => !s.ok).map((s) => s.url))]
   if (failed.length) {
     await ctx.store.update((s) => {

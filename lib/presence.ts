@@ -82,6 +82,7 @@ export function parsePresence(event: Event): AgentRecord | null {
   const agentId = clean(content.agentId, 64) || clean(tag(event, 'd'), 64)
   return {
     pubkey: event.pubkey,
+    eventId: event.id,
     agentId,
     name: clean(content.name, 64) || agentId,
     about: clean(content.about, 500),

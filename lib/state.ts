@@ -23,6 +23,8 @@ export const MAX_SEEN = 100_000
 
 export interface AgentRecord {
   pubkey: string
+  /** the announcement this record comes from: not fetched and checked again */
+  eventId?: string
   name: string
   about: string
   agentId: string

@@ -65,7 +65,7 @@ describe('presence', () => {
     expect(event.tags).toContainEqual(['expiration', String(NOW + 600)])
     const content = JSON.parse(event.content)
     expect(content).toMatchObject({ agentId: 'bot', name: 'bot', capabilities: [], timestamp: NOW * 1000 })
-    expect(parsePresence(event)).toEqual({ pubkey: pk, agentId: 'bot', name: 'bot', about: 'does things', lastSeen: NOW, client: `p2p-comm ${VERSION}`, nip17: true })
+    expect(parsePresence(event)).toEqual({ pubkey: pk, eventId: event.id, agentId: 'bot', name: 'bot', about: 'does things', lastSeen: NOW, client: `p2p-comm ${VERSION}`, nip17: true })
   })
 
   it("reads the original skill's announcement", () => {
