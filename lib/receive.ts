@@ -46,9 +46,13 @@ export async function openWraps(wraps: Event[], me: string, secretKey: Uint8Arra
   return { opened, dropped }
 }
 
+/** Chunks of a file not completed within this long are thrown away. */
+const PARTIAL_TTL_MS = 3 * 24 * 3600 * 1000
+
 /** Stores file chunks of live calls under `filesDir/.partial`, and assembles each file whose
  *  chunks are all there and whose SHA-256 matches. Returns what the state machine should see. */
 export function collectFiles(filesDir: string, opened: Opened[], state: State, log: (line: string) => void): Incoming[] {
+  if (opened.some((o) => o.msg.type === 'file-chunk')) dropStalePartials(join(filesDir, '.partial'), log)
   const items: Incoming[] = []
   for (const { rumor, msg, wrapId } of opened) {
     if (msg.type !== 'file-chunk') {
@@ -91,6 +95,16 @@ function storeChunk(filesDir: string, callId: string, chunk: FileChunk, log: (li
     return null
   }
   return { name: chunk.name, size: data.length, sha256, path: saveFile(filesDir, callId, chunk.fileId, chunk.name, data) }
+}
+
+function dropStalePartials(dir: string, log: (line: string) => void): void {
+  if (!existsSync(dir)) return
+  for (const fileId of readdirSync(dir)) {
+    const path = join(dir, fileId)
+    if (Date.now() - statSync(path).mtimeMs < PARTIAL_TTL_MS) continue
+    rmSync(path, { recursive: true, force: true })
+    log(`dropped the chunks of unfinished file ${fileId}: none came for 3 days`)
+  }
 }
 
 /** Saves a call's file as `<callId>/<name>`; a different file of the same name gets the file id in front. */

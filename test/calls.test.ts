@@ -253,6 +253,22 @@ describe('poll for cron and waiting agents', () => {
   })
 })
 
+describe('waiting for an answer that never comes', () => {
+  it('poll --wait wakes up when the call expires', async () => {
+    const alice = await named('alice11', [r1.url])
+    const bob = await named('bob11', [r1.url])
+    const callId = (await alice.run(['call', await npubOf(bob), 'last chance', '--json'])).json().call.id
+    // the call was made 299 s ago: it expires in about a second
+    const file = join(alice.home, 'p2p-state.json')
+    const state = JSON.parse(readFileSync(file, 'utf8'))
+    state.calls[callId].createdAt -= 299
+    writeFileSync(file, JSON.stringify(state))
+    const r = await alice.run(['poll', '--json', '--wait', '20'])
+    expect(r.json().events).toEqual([expect.objectContaining({ type: 'call-rejected', callId, expired: true })])
+    expect(r.ms).toBeLessThan(10_000)
+  })
+})
+
 describe('bad input is refused before anything is sent', () => {
   it('sendfile checks name, base64 and size; send checks size; call checks the agent', async () => {
     const alice = await named('alice9', [r1.url])

@@ -7,6 +7,7 @@ import { openSession, sync, announceAndClose, requireRelay, unixNow, type Online
 import { unpolled } from '../sync.ts'
 import { renderEvent } from '../render.ts'
 import { GIFT_WRAP_KIND } from '../dm.ts'
+import { RING_TIMEOUT_S } from '../calls.ts'
 import { npub } from '../pubkey.ts'
 import { usageError, type CommandResult } from '../errors.ts'
 import type { P2PEvent, State } from '../state.ts'
@@ -27,8 +28,10 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number })
     const until = Date.now() + waitS * 1000
     while (events.length === 0 && Date.now() < until) {
       const known = new Set(Object.keys(online.state.seen))
-      const arrived = await session.watch([{ kinds: [GIFT_WRAP_KIND], '#p': [ctx.identity.pubkey] }], until, (id) => known.has(id))
-      if (!arrived) break
+      // wake up for a ringing call's expiry too: that is news for a caller waiting on an answer
+      const wakeAt = Math.min(until, nextExpiry(online.state))
+      const arrived = await session.watch([{ kinds: [GIFT_WRAP_KIND], '#p': [ctx.identity.pubkey] }], wakeAt, (id) => known.has(id))
+      if (!arrived && wakeAt === until) break
       online = await sync(ctx, session)
       events = await claim(ctx)
     }
@@ -39,6 +42,10 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number })
     else session.close()
   }
 }
+
+/** When the next ringing or waiting call expires, in ms (Infinity when none). */
+const nextExpiry = (state: State) =>
+  Math.min(Infinity, ...Object.values(state.calls).filter((c) => c.state === 'ringing' || c.state === 'incoming').map((c) => (c.createdAt + RING_TIMEOUT_S + 1) * 1000))
 
 /** Takes the unprinted events under the lock, so that overlapping polls never print one twice. */
 const claim = (ctx: Context) => ctx.store.update((s) => unpolled(s, true))
