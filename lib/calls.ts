@@ -43,6 +43,8 @@ export interface Applied {
 }
 
 export const isLive = (c: CallRecord) => c.state === 'active' || c.state === 'ringing'
+/** The call being talked in (accepted, not ended), if any. */
+export const callInProgress = (state: State): CallRecord | undefined => Object.values(state.calls).find((c) => c.state === 'active')
 export const activeCall = (state: State): CallRecord | undefined => Object.values(state.calls).find(isLive)
 export const incomingCalls = (state: State): CallRecord[] =>
   Object.values(state.calls).filter((c) => c.state === 'incoming').sort((a, b) => a.createdAt - b.createdAt)
@@ -76,7 +78,7 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied):
   if (msg.type === 'call-request') {
     if (state.calls[msg.callId]) return ignore('call id already in use')
     if (at < now - RING_TIMEOUT_S) return ignore('older than the ring timeout (a replay, or too late)')
-    const busy = Object.values(state.calls).some((c) => c.state === 'active')
+    const busy = callInProgress(state) !== undefined
     state.calls[msg.callId] = newCall(msg.callId, from, msg.topic, 'incoming', busy ? 'rejected' : 'incoming', at, now)
     if (busy) {
       state.calls[msg.callId].reason = 'busy: in another call'
@@ -143,7 +145,7 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied):
  *  in progress, if any. */
 function applyFromOwner(state: State, item: Incoming, text: string, out: Applied): void {
   const escalation = state.escalations.at(-1)
-  const live = Object.values(state.calls).find((c) => c.state === 'active')
+  const live = callInProgress(state)
   if (live) addEntry(live, { id: item.id, from: item.from, at: item.at, ms: item.ms, text })
   out.events.push({
     type: 'owner-message',
@@ -243,7 +245,7 @@ export function rejectCall(state: State, callId: string | undefined, reason: str
 /** The active call, for send and sendfile. */
 export function requireActive(state: State, now: number): CallRecord {
   expireCalls(state, now)
-  const call = Object.values(state.calls).find((c) => c.state === 'active')
+  const call = callInProgress(state)
   if (call) return call
   const ringing = activeCall(state)
   if (ringing) throw stateError('call-not-answered', `call ${ringing.id} has not been answered yet`, 'wait for the answer: `node p2p.js poll --wait 60`')

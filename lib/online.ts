@@ -157,6 +157,18 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
   return statuses
 }
 
+/** An acting command's network life: connect and sync, make sure some relay answered, act,
+ *  then announce what is stale and close, whatever happened. */
+export async function whileOnline<T>(ctx: Context, act: (online: Online) => Promise<T>, extraMs = 0): Promise<T> {
+  const online = await connectAndSync(ctx, extraMs)
+  try {
+    requireRelay(online)
+    return await act(online)
+  } finally {
+    await announceAndClose(ctx, online)
+  }
+}
+
 /** The usual ending of an online command: announce what is stale, then close every socket. */
 export async function announceAndClose(ctx: Context, online: Online): Promise<PublishStatus[]> {
   try {

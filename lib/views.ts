@@ -23,6 +23,9 @@ export interface MessageView {
 
 export const peerName = (state: State, pubkey: string): string => state.agents[pubkey]?.name ?? ''
 
+/** npub → name of every agent we know, for plain output. */
+export const agentNames = (state: State): Map<string, string> => new Map(Object.values(state.agents).map((a) => [npub(a.pubkey), a.name]))
+
 export function callView(call: CallRecord, state: State): CallView {
   return {
     id: call.id,

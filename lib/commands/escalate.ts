@@ -3,13 +3,13 @@
 // any) is told that a human decision is pending. The owner's reply comes back as an
 // `owner-message` event.
 import type { Context } from '../context.ts'
-import { connectAndSync, announceAndClose, requireRelay, unixNow } from '../online.ts'
+import { whileOnline, unixNow } from '../online.ts'
 import { deliverOrQueue, rumorFor } from '../deliver.ts'
-import { addOwnEntry } from '../calls.ts'
+import { addOwnEntry, callInProgress } from '../calls.ts'
 import { peerName } from '../views.ts'
 import { npub } from '../pubkey.ts'
-import { queuedNotice, relayLines } from '../delivery-output.ts'
-import { stateError, usageError, EXIT, type CommandResult } from '../errors.ts'
+import { printDelivery } from '../delivery-output.ts'
+import { stateError, usageError, type CommandResult } from '../errors.ts'
 import type { CallRecord, State } from '../state.ts'
 
 /** What the owner reads on their phone. */
@@ -38,11 +38,9 @@ export async function escalate(ctx: Context, reason: string): CommandResult {
   if (!owner) {
     throw stateError('no-owner', 'no owner is set to escalate to', "set the owner's npub first: `node p2p.js config set owner npub1…`")
   }
-  const online = await connectAndSync(ctx)
-  try {
-    requireRelay(online)
+  return whileOnline(ctx, async (online) => {
     const now = unixNow()
-    const call = Object.values(online.state.calls).find((c) => c.state === 'active')
+    const call = callInProgress(online.state)
     const toOwner = rumorFor(ctx, owner, { type: 'dm', text: escalationText({ name: ctx.name, npub: ctx.identity.npub }, call, online.state, reason) }, now)
     const toPeer = call ? rumorFor(ctx, call.peer, { type: 'escalation', callId: call.id, reason }, now) : undefined
     const state = await ctx.store.update((s) => {
@@ -53,23 +51,19 @@ export async function escalate(ctx: Context, reason: string): CommandResult {
     })
     const delivery = await deliverOrQueue(ctx, online.session, state, owner, call?.id ?? null, [toOwner])
     const peer = call && toPeer ? await deliverOrQueue(ctx, online.session, state, call.peer, call.id, [toPeer]) : undefined
-    ctx.out.result(
-      {
-        callId: call?.id ?? null,
-        relays: delivery.relays,
-        queued: delivery.queued,
-        owner: { npub: npub(owner), relaySource: delivery.inboxSource },
-        peerNotified: peer ? !peer.queued : null,
-      },
-      () => [
+    const doc = { callId: call?.id ?? null, owner: { npub: npub(owner), relaySource: delivery.inboxSource }, peerNotified: peer ? !peer.queued : null }
+    return printDelivery(
+      ctx,
+      doc,
+      delivery,
+      'escalation',
+      [
         `escalated to your owner ${npub(owner)}${call ? ` (call ${call.id}; the peer was ${peer?.queued ? 'not yet told: queued' : 'told'})` : ''}`,
-        `owner's relays (${delivery.inboxSource === 'nip17' ? 'their NIP-17 inbox list' : delivery.inboxSource === 'nip65' ? 'their NIP-65 read relays' : 'none published: ours'}):`,
-        ...relayLines(delivery),
-        ...(delivery.queued ? queuedNotice('escalation') : ['the reply will show in `node p2p.js poll` as an owner-message']),
+        `owner's relays (${RELAY_SOURCES[delivery.inboxSource]}):`,
       ],
+      ['the reply will show in `node p2p.js poll` as an owner-message'],
     )
-    return delivery.queued ? EXIT.network : EXIT.ok
-  } finally {
-    await announceAndClose(ctx, online)
-  }
+  })
 }
+
+const RELAY_SOURCES = { nip17: 'their NIP-17 inbox list', nip65: 'their NIP-65 read relays', ours: 'none published: ours' }

@@ -8,7 +8,7 @@ import { unpolled } from '../sync.ts'
 import { renderEvent } from '../render.ts'
 import { GIFT_WRAP_KIND } from '../dm.ts'
 import { RING_TIMEOUT_S } from '../calls.ts'
-import { npub } from '../pubkey.ts'
+import { agentNames } from '../views.ts'
 import { usageError, type CommandResult } from '../errors.ts'
 import type { P2PEvent, State } from '../state.ts'
 
@@ -69,7 +69,7 @@ function runHooks(ctx: Context, command: string, events: P2PEvent[]): Array<{ ev
 }
 
 function print(ctx: Context, events: P2PEvent[], state: State, hookFailures: unknown[]): void {
-  const names = new Map(Object.values(state.agents).map((a) => [npub(a.pubkey), a.name]))
+  const names = agentNames(state)
   const now = unixNow()
   ctx.out.result({ events, ...(hookFailures.length ? { hookFailures } : {}) }, () => events.flatMap((e) => renderEvent(e, names, now)))
 }

@@ -1,11 +1,11 @@
 // `send <message>`: a message in the active call.
 import type { Context } from '../context.ts'
-import { connectAndSync, announceAndClose, requireRelay, unixNow } from '../online.ts'
+import { whileOnline, unixNow } from '../online.ts'
 import { requireActive, addOwnEntry } from '../calls.ts'
 import { deliverOrQueue, rumorFor } from '../deliver.ts'
 import { MAX_MESSAGE_BYTES } from '../dm.ts'
-import { queuedNotice, relayLines } from '../delivery-output.ts'
-import { usageError, EXIT, type CommandResult } from '../errors.ts'
+import { printDelivery } from '../delivery-output.ts'
+import { usageError, type CommandResult } from '../errors.ts'
 
 export async function send(ctx: Context, text: string): CommandResult {
   const bytes = Buffer.byteLength(text)
@@ -13,9 +13,7 @@ export async function send(ctx: Context, text: string): CommandResult {
   if (bytes > MAX_MESSAGE_BYTES) {
     throw usageError('message-too-large', `the message is ${bytes} bytes; one message holds at most ${MAX_MESSAGE_BYTES}`, 'send long text as a file: `node p2p.js sendfile notes.md "$(base64 -w0 notes.md)"`')
   }
-  const online = await connectAndSync(ctx)
-  try {
-    requireRelay(online)
+  return whileOnline(ctx, async (online) => {
     const now = unixNow()
     const { call, rumor, state } = await ctx.store.update((s) => {
       const call = requireActive(s, now)
@@ -25,13 +23,6 @@ export async function send(ctx: Context, text: string): CommandResult {
       return { call, rumor, state: s }
     })
     const delivery = await deliverOrQueue(ctx, online.session, state, call.peer, call.id, [rumor])
-    ctx.out.result({ callId: call.id, relays: delivery.relays, queued: delivery.queued }, () => [
-      `sent in call ${call.id}`,
-      ...relayLines(delivery),
-      ...(delivery.queued ? queuedNotice('message') : []),
-    ])
-    return delivery.queued ? EXIT.network : EXIT.ok
-  } finally {
-    await announceAndClose(ctx, online)
-  }
+    return printDelivery(ctx, { callId: call.id }, delivery, 'message', [`sent in call ${call.id}`])
+  })
 }

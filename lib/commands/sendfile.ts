@@ -2,13 +2,13 @@
 import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import type { Context } from '../context.ts'
-import { connectAndSync, announceAndClose, requireRelay, unixNow } from '../online.ts'
+import { whileOnline, unixNow } from '../online.ts'
 import { requireActive, addOwnEntry } from '../calls.ts'
 import { deliverOrQueue, fileRumors, newFileId } from '../deliver.ts'
 import { saveFile } from '../receive.ts'
 import { isSafeFileName, MAX_FILE_BYTES, CHUNK_BYTES } from '../dm.ts'
-import { queuedNotice, relayLines } from '../delivery-output.ts'
-import { usageError, EXIT, type CommandResult } from '../errors.ts'
+import { printDelivery } from '../delivery-output.ts'
+import { usageError, type CommandResult } from '../errors.ts'
 
 /** Publishing time allowed per chunk beyond the usual deadline. */
 const MS_PER_CHUNK = 60
@@ -30,9 +30,7 @@ export async function sendfile(ctx: Context, name: string, content: string): Com
     throw usageError('file-too-large', `the file is ${data.length} bytes; the limit is ${MAX_FILE_BYTES} (10 MiB)`, 'compress or split it, and send the parts')
   }
   const chunks = Math.max(1, Math.ceil(data.length / CHUNK_BYTES))
-  const online = await connectAndSync(ctx, chunks * MS_PER_CHUNK)
-  try {
-    requireRelay(online)
+  return whileOnline(ctx, async (online) => {
     const now = unixNow()
     const ms = Date.now()
     const fileId = newFileId()
@@ -46,13 +44,7 @@ export async function sendfile(ctx: Context, name: string, content: string): Com
     const rumors = fileRumors(ctx, call.peer, call.id, { fileId, name, data }, now, ms)
     const done = chunks > 10 ? ctx.out.progress(`sending ${name}: ${data.length} bytes in ${chunks} chunks`) : () => {}
     const delivery = await deliverOrQueue(ctx, online.session, state, call.peer, call.id, rumors, { path: file.path, fileId, name, at: now, ms }).finally(done)
-    ctx.out.result({ callId: call.id, relays: delivery.relays, queued: delivery.queued, file: { ...file, chunks } }, () => [
-      `sent ${name} (${data.length} bytes, ${chunks} chunk${chunks > 1 ? 's' : ''}, sha256 ${sha256.slice(0, 16)}…) in call ${call.id}`,
-      ...relayLines(delivery),
-      ...(delivery.queued ? queuedNotice('file') : []),
-    ])
-    return delivery.queued ? EXIT.network : EXIT.ok
-  } finally {
-    await announceAndClose(ctx, online)
-  }
+    const headline = `sent ${name} (${data.length} bytes, ${chunks} chunk${chunks > 1 ? 's' : ''}, sha256 ${sha256.slice(0, 16)}…) in call ${call.id}`
+    return printDelivery(ctx, { callId: call.id, file: { ...file, chunks } }, delivery, 'file', [headline])
+  }, chunks * MS_PER_CHUNK)
 }

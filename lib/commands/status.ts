@@ -2,7 +2,7 @@
 import type { Context } from '../context.ts'
 import { connectAndSync, announceAndClose, unixNow } from '../online.ts'
 import { activeCall, incomingCalls } from '../calls.ts'
-import { callView } from '../views.ts'
+import { callView, agentNames } from '../views.ts'
 import { describeCall, renderEvent } from '../render.ts'
 import { unpolled } from '../sync.ts'
 import { npub } from '../pubkey.ts'
@@ -37,7 +37,7 @@ export async function status(ctx: Context): CommandResult {
     new: { agents: summary.newAgents.length, events: unpolled(state, false) },
     outbox: state.outbox.map((e) => ({ id: e.id, callId: e.callId, peer: npub(e.peer), queuedAt: e.queuedAt, attempts: e.attempts, lastError: e.lastError ?? null })),
   }
-  const names = new Map(Object.values(state.agents).map((a) => [npub(a.pubkey), a.name]))
+  const names = agentNames(state)
   const reachable = reports.filter((r) => r.connected).length
   const offline =
     reachable === 0
