@@ -8,7 +8,8 @@ import type { Context } from './context.ts'
 import type { RelaySession, PublishStatus } from './relay/session.ts'
 import type { State, OutboxEntry } from './state.ts'
 import { buildRumor, wrapRumor, newId, CHUNK_BYTES, type P2PMessage, type Rumor } from './dm.ts'
-import { signerFor } from './crypto/schnorr.ts'
+import { signerFor, publicKeyOf } from './crypto/schnorr.ts'
+import { checkKeyPair } from './identity.ts'
 import { prepareBulk } from './crypto/nip44.ts'
 import { INBOX_RELAYS_KIND, RELAY_LIST_KIND } from './presence.ts'
 import { normalizeRelayUrl } from './relays.ts'
@@ -55,6 +56,7 @@ export async function deliver(ctx: Context, session: RelaySession, state: State,
   const accepted = new Map<string, number>(inbox.relays.map((u) => [u, 0]))
   const reasons = new Map<string, string>()
   let everyRumorLanded = true
+  await checkKeyPair(ctx.identity, ctx.paths.identity, publicKeyOf)
   const sign = await signerFor()
   await prepareBulk(rumors.length * (selfCopy ? 2 : 1))
   await Promise.all(

@@ -89,6 +89,16 @@ function parseSecret(doc: Record<string, unknown>): Uint8Array | null {
   return null
 }
 
+let keyPairChecked = false
+
+/** A run about to sign checks, once, that the recorded public key is the secret key's (quiet
+ *  runs trust it, see readIdentity): a hand-edited file must not sign as someone else. */
+export async function checkKeyPair(identity: Identity, path: string, derive: (secretKey: Uint8Array) => Promise<string>): Promise<void> {
+  if (keyPairChecked) return
+  if ((await derive(identity.secretKey)) !== identity.pubkey) throw unreadable(path, 'its pubkey does not match its secret key')
+  keyPairChecked = true
+}
+
 function permissionWarning(path: string): string | undefined {
   const mode = statSync(path).mode & 0o777
   if ((mode & 0o077) === 0) return undefined

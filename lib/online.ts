@@ -23,7 +23,8 @@ import { openWraps, collectFiles } from './receive.ts'
 import { deliver, flushOutbox, queue, rumorFor } from './deliver.ts'
 import { writeTranscript, transcriptOf } from './transcript.ts'
 import { GIFT_WRAP_KIND } from './dm.ts'
-import { signerFor } from './crypto/schnorr.ts'
+import { signerFor, publicKeyOf } from './crypto/schnorr.ts'
+import { checkKeyPair } from './identity.ts'
 import { networkError } from './errors.ts'
 import { VERSION } from './version.ts'
 
@@ -145,6 +146,7 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
   ]
   const due = plans.filter((p) => p.urls.length > 0)
   if (due.length === 0) return []
+  await checkKeyPair(ctx.identity, ctx.paths.identity, publicKeyOf)
   const sign = await signerFor()
   const deadline = Math.min(online.session.deadline, Date.now() + ANNOUNCE_MS)
   const statuses = (await Promise.all(due.map((p) => online.session.publish(sign(p.template, ctx.identity.secretKey), p.urls, deadline)))).flat()

@@ -49,6 +49,18 @@ describe('identity', () => {
     expect(readFileSync(file, 'utf8')).toBe('{"secretKey": "not a key"}')
   })
 
+  it('refuses to sign with a hand-edited file whose public key is not its secret key', async () => {
+    const relayUrl = relay.url
+    const a = agent([relayUrl])
+    await a.run(['whoami'])
+    const file = join(a.home, 'p2p-identity.json')
+    const doc = JSON.parse(readFileSync(file, 'utf8'))
+    writeFileSync(file, JSON.stringify({ ...doc, pubkey: 'f'.repeat(64) }))
+    const r = await a.run(['status', '--json'])
+    expect(r.code).toBe(3)
+    expect(r.json().error).toMatchObject({ code: 'identity-unreadable', message: expect.stringMatching(/does not match its secret key/) })
+  })
+
   it('reads identity files written by other tools (nsec field) and warns when others can read it', async () => {
     const { generateSecretKey, getPublicKey } = await import('nostr-tools/pure')
     const { nsecEncode, npubEncode } = await import('nostr-tools/nip19')

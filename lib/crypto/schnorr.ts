@@ -5,6 +5,7 @@ import type { Event, EventTemplate } from 'nostr-tools/pure'
 
 
 interface NostrWasm {
+  getPublicKey(secretKey: Uint8Array): Uint8Array
   verifyEvent(event: Event): void
   finalizeEvent(event: Event, secretKey: Uint8Array): void
 }
@@ -13,6 +14,12 @@ let wasm: Promise<NostrWasm> | undefined
 async function loadWasm() {
   const { initNostrWasm } = await import('nostr-wasm')
   return (await initNostrWasm()) as unknown as NostrWasm
+}
+
+/** The x-only public key (hex) of a secret key. */
+export async function publicKeyOf(secretKey: Uint8Array): Promise<string> {
+  const nw = await (wasm ??= loadWasm())
+  return Buffer.from(nw.getPublicKey(secretKey)).toString('hex')
 }
 
 /** A signer (`finalizeEvent`'s shape) backed by the WASM. */
