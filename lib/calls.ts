@@ -30,7 +30,8 @@ export interface Incoming {
 /** A message the machine wants sent back (an automatic answer). */
 export interface Reply {
   peer: string
-  msg: P2PMessage
+  /** always about a call */
+  msg: Exclude<P2PMessage, { type: 'dm' }>
 }
 
 export interface Applied {

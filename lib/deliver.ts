@@ -84,8 +84,8 @@ export const rumorFor = (ctx: Context, peer: string, msg: P2PMessage, at = now()
   buildRumor(msg, ctx.identity.pubkey, peer, at, ctx.name, ms)
 
 /** Splits a file into chunk rumors (each fits one gift wrap), all stamped with the same time. */
-export function fileRumors(ctx: Context, peer: string, callId: string, file: { fileId: string; name: string; data: Buffer }, at = now(), ms = at * 1000): Rumor[] {
-  const sha256 = createHash('sha256').update(file.data).digest('hex')
+export function fileRumors(ctx: Context, peer: string, callId: string, file: { fileId: string; name: string; data: Buffer; sha256?: string }, at = now(), ms = at * 1000): Rumor[] {
+  const sha256 = file.sha256 ?? createHash('sha256').update(file.data).digest('hex')
   const total = Math.max(1, Math.ceil(file.data.length / CHUNK_BYTES))
   return Array.from({ length: total }, (_, index) =>
     rumorFor(ctx, peer, {
@@ -96,7 +96,7 @@ export function fileRumors(ctx: Context, peer: string, callId: string, file: { f
   )
 }
 
-export function queue(state: State, entry: Omit<OutboxEntry, 'queuedAt' | 'attempts'>, error: string): void {
+function queue(state: State, entry: Omit<OutboxEntry, 'queuedAt' | 'attempts'>, error: string): void {
   if (state.outbox.some((e) => e.id === entry.id)) return
   state.outbox.push({ ...entry, queuedAt: now(), attempts: 1, lastError: error })
 }

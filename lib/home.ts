@@ -1,5 +1,5 @@
 // Where everything the tool keeps lives: $P2P_HOME, default ~/.openclaw (CLI.md).
-import { mkdirSync, accessSync, constants } from 'node:fs'
+import { mkdirSync, accessSync, constants, writeFileSync, renameSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { P2PError, EXIT } from './errors.ts'
@@ -41,4 +41,11 @@ export function ensureHome(paths: HomePaths): void {
       EXIT.usage,
     )
   }
+}
+
+/** Writes a file under the home through a temp file and a rename: readers never see half of it. */
+export function writeAtomic(path: string, data: string | Buffer): void {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+  writeFileSync(tmp, data)
+  renameSync(tmp, path)
 }

@@ -20,8 +20,8 @@ import {
 } from './presence.ts'
 import { applyIncoming, type Applied, type Incoming } from './calls.ts'
 import { openWraps, collectFiles } from './receive.ts'
-import { deliver, flushOutbox, queue, rumorFor } from './deliver.ts'
-import { writeTranscript, transcriptOf } from './transcript.ts'
+import { deliverOrQueue, flushOutbox, rumorFor } from './deliver.ts'
+import { writeTranscript, transcriptFor } from './transcript.ts'
 import { GIFT_WRAP_KIND } from './dm.ts'
 import { signerFor, publicKeyOf } from './crypto/schnorr.ts'
 import { checkKeyPair } from './identity.ts'
@@ -100,18 +100,14 @@ export async function sync(ctx: Context, session: RelaySession): Promise<Online>
 
 export function saveTranscript(ctx: Context, state: State, callId: string): string {
   const call = state.calls[callId]
-  call.transcript = writeTranscript(ctx.paths.transcripts, transcriptOf(call, state, { pubkey: ctx.identity.pubkey, name: ctx.name, owner: ctx.owner }))
+  call.transcript = writeTranscript(ctx.paths.transcripts, transcriptFor(ctx, call, state))
   return call.transcript
 }
 
 /** Automatic answers of the state machine (busy, too late): queued when no relay takes them. */
 async function sendReplies(ctx: Context, online: Online): Promise<void> {
   for (const reply of online.applied.replies) {
-    const rumor = rumorFor(ctx, reply.peer, reply.msg)
-    const result = await deliver(ctx, online.session, online.state, reply.peer, [rumor])
-    if (!result.delivered) {
-      await ctx.store.update((s) => queue(s, { id: rumor.id, peer: reply.peer, callId: null, rumor }, 'no relay accepted the automatic answer'))
-    }
+    await deliverOrQueue(ctx, online.session, online.state, reply.peer, reply.msg.callId, [rumorFor(ctx, reply.peer, reply.msg)])
   }
 }
 

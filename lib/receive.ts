@@ -1,6 +1,6 @@
 // The receiving edge: opens gift wraps, and turns file chunks into whole files on disk.
 // Everything that fails a check is dropped and counted, never passed on.
-import { mkdirSync, writeFileSync, renameSync, readFileSync, readdirSync, rmSync, existsSync, statSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, rmSync, existsSync, statSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import type { Event } from 'nostr-tools/pure'
@@ -8,6 +8,7 @@ import { openWrap, parseRumor, rumorMs, type FileChunk, type P2PMessage, type Ru
 import type { Incoming } from './calls.ts'
 import type { State, FileInfo } from './state.ts'
 import { verifyAll } from './crypto/schnorr.ts'
+import { writeAtomic } from './home.ts'
 import { prepareBulk } from './crypto/nip44.ts'
 
 export interface Opened {
@@ -115,10 +116,4 @@ export function saveFile(filesDir: string, callId: string, fileId: string, name:
   if (existsSync(path) && statSync(path).size !== data.length) path = join(dir, `${fileId}-${name}`)
   writeAtomic(path, data)
   return path
-}
-
-export function writeAtomic(path: string, data: string | Buffer): void {
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-  writeFileSync(tmp, data)
-  renameSync(tmp, path)
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import type { State, CallRecord } from './state.ts'
 import { callView, messageView, peerName, type CallView, type MessageView } from './views.ts'
 import { npub } from './pubkey.ts'
-import { writeAtomic } from './receive.ts'
+import { writeAtomic } from './home.ts'
+import type { Context } from './context.ts'
 
 export interface Transcript {
   call: CallView
@@ -26,6 +27,10 @@ export function transcriptOf(call: CallRecord, state: State, me: { pubkey: strin
     messages: call.messages.map(messageView),
   }
 }
+
+/** This agent's transcript of a call. */
+export const transcriptFor = (ctx: Context, call: CallRecord, state: State): Transcript =>
+  transcriptOf(call, state, { pubkey: ctx.identity.pubkey, name: ctx.name, owner: ctx.owner })
 
 export function renderMarkdown(t: Transcript): string {
   const names = new Map(t.participants.map((p) => [p.npub, p.name || p.npub.slice(0, 16)]))

@@ -24,8 +24,7 @@ export async function answer(ctx: Context, decision: string, reason: string, cal
     // the first reply is the answer itself; any others decline calls left waiting
     const deliveries = []
     for (const reply of replies) {
-      const replyCallId = 'callId' in reply.msg ? reply.msg.callId : null
-      deliveries.push(await deliverOrQueue(ctx, online.session, state, reply.peer, replyCallId, [rumorFor(ctx, reply.peer, reply.msg)]))
+      deliveries.push(await deliverOrQueue(ctx, online.session, state, reply.peer, reply.msg.callId, [rumorFor(ctx, reply.peer, reply.msg)]))
     }
     const view = callView(call, state)
     const headline = `${decision === 'accept' ? 'accepted' : 'declined'}: ${describeCall(view)}`

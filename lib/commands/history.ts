@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Context } from '../context.ts'
-import { transcriptOf, readTranscript } from '../transcript.ts'
+import { transcriptFor, readTranscript } from '../transcript.ts'
 import { callView } from '../views.ts'
 import { renderTranscript, describeCall } from '../render.ts'
 import { table, ago } from '../output.ts'
@@ -26,7 +26,7 @@ export async function history(ctx: Context, callId?: string): CommandResult {
   if (!call && !existsSync(saved)) {
     throw stateError('no-such-call', `no call ${callId} is known`, 'see past calls with `node p2p.js history`')
   }
-  const transcript = call ? transcriptOf(call, state, { pubkey: ctx.identity.pubkey, name: ctx.name, owner: ctx.owner }) : readTranscript(saved)
+  const transcript = call ? transcriptFor(ctx, call, state) : readTranscript(saved)
   const path = call?.transcript ?? (existsSync(saved) ? saved : null)
   ctx.out.result({ call: transcript.call, transcript: { path, messages: transcript.messages } }, () => renderTranscript(transcript, path))
 }

@@ -41,7 +41,7 @@ export async function sendfile(ctx: Context, name: string, content: string): Com
       addOwnEntry(call, { id: fileId, from: ctx.identity.pubkey, at: now, ms, text: name, file })
       return { call, file, state: s }
     })
-    const rumors = fileRumors(ctx, call.peer, call.id, { fileId, name, data }, now, ms)
+    const rumors = fileRumors(ctx, call.peer, call.id, { fileId, name, data, sha256 }, now, ms)
     const done = chunks > 10 ? ctx.out.progress(`sending ${name}: ${data.length} bytes in ${chunks} chunks`) : () => {}
     const delivery = await deliverOrQueue(ctx, online.session, state, call.peer, call.id, rumors, { path: file.path, fileId, name, at: now, ms }).finally(done)
     const headline = `sent ${name} (${data.length} bytes, ${chunks} chunk${chunks > 1 ? 's' : ''}, sha256 ${sha256.slice(0, 16)}…) in call ${call.id}`
