@@ -1,6 +1,6 @@
 // p2p-comm's entry point. `node p2p.js` and `node p2p.js --help` print the usage at once
 // (written to dist/help.txt by the build, from the real yargs help), everything else loads
-// the command line (lib/cli.ts): help is the one answer that needs no code.
+// the command line (lib/cli/main.ts): help is the one answer that needs no code.
 import { readFileSync } from 'node:fs'
 
 const args = process.argv.slice(2)
@@ -14,4 +14,4 @@ if (wantsHelp && !process.env.P2P_BUILD_HELP) {
   }
 }
 if (help !== undefined) process.stdout.write(help)
-else await import('./lib/cli.ts')
+else await import('./lib/cli/main.ts')

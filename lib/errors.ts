@@ -1,48 +1,27 @@
-// Every failure the user can act on is a P2PError: a stable code, a message, a hint naming
-// the next command to run, and the contract's exit code (CLI.md).
+// Every failure the user can act on is a P2PError: a stable code, a message, and what kind of
+// failure it is. Layers below the command line state facts; the command line turns the kind
+// into the contract's exit code and adds the hint naming the next command (lib/cli/hints.ts)
+// where the thrower could not know it.
 
-export const EXIT = {
-  ok: 0,
-  internal: 1,
-  usage: 2,
-  state: 3,
-  network: 4,
-} as const
-
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
-
-/** What a command returns: an exit code, or nothing for success. */
-export type CommandResult = Promise<ExitCode | void>
+/** What went wrong, as the contract's exit codes distinguish it (CLI.md). */
+export type FailureKind = 'internal' | 'usage' | 'state' | 'network'
 
 export class P2PError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    readonly hint: string,
-    readonly exitCode: ExitCode,
+    readonly kind: FailureKind,
+    /** what to do next, when the thrower knows it better than the command line */
+    readonly hint?: string,
   ) {
     super(message)
     this.name = 'P2PError'
   }
 }
 
-export const usageError = (code: string, message: string, hint: string) =>
-  new P2PError(code, message, hint, EXIT.usage)
+export const usageError = (code: string, message: string, hint?: string) => new P2PError(code, message, 'usage', hint)
+export const stateError = (code: string, message: string, hint?: string) => new P2PError(code, message, 'state', hint)
+export const networkError = (code: string, message: string, hint?: string) => new P2PError(code, message, 'network', hint)
 
-export const stateError = (code: string, message: string, hint: string) =>
-  new P2PError(code, message, hint, EXIT.state)
-
-export const networkError = (code: string, message: string, hint: string) =>
-  new P2PError(code, message, hint, EXIT.network)
-
-/** Anything that is not a P2PError is a bug: report it as such, with where to look. */
-export function toP2PError(err: unknown): P2PError {
-  if (err instanceof P2PError) return err
-  const message = err instanceof Error ? err.message : String(err)
-  return new P2PError(
-    'internal',
-    `unexpected internal error: ${message}`,
-    'run the same command again with --verbose and report the output',
-    EXIT.internal,
-  )
-}
+/** What a command returns: nothing when it succeeded, else how the printed result failed. */
+export type CommandResult = Promise<FailureKind | void>

@@ -9,9 +9,10 @@ import { nsecEncode } from 'nostr-tools/nip19'
 import { agent, type Agent } from './helpers/cli.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 import { sendDms } from './helpers/stranger.ts'
-import { buildRumor, wrapRumor, type P2PMessage } from '../lib/dm.ts'
-import { RelaySocket } from '../lib/relay/socket.ts'
-import { MAX_JOURNAL } from '../lib/state.ts'
+import { buildRumor, type P2PMessage } from '../lib/nostr/p2p.ts'
+import { wrapRumor } from '../lib/nostr/nip59.ts'
+import { RelaySocket } from '../lib/nostr/relay/socket.ts'
+import { MAX_JOURNAL } from '../lib/limits.ts'
 
 let relay: TestRelay
 beforeAll(async () => {

@@ -150,7 +150,7 @@ describe('direct messages from other clients', () => {
 describe('a second independent implementation: rust-nostr (Rust compiled to WASM, its own NIP-44/59)', () => {
   it('opens our escalation, and its reply reaches the agent as an owner-message', async () => {
     const { loadWasmSync, Keys, NostrSigner, EventBuilder, UnwrappedGift, Event: RustEvent, PublicKey } = await import('@rust-nostr/nostr-sdk')
-    const { RelaySocket } = await import('../lib/relay/socket.ts')
+    const { RelaySocket } = await import('../lib/nostr/relay/socket.ts')
     loadWasmSync()
     const keys = Keys.generate()
     const signer = NostrSigner.keys(keys)

@@ -7,7 +7,7 @@ import { agent, type Agent } from './helpers/cli.ts'
 import { startRelay, startBlackHole, deadRelayUrl, type TestRelay } from './helpers/relay.ts'
 import { startFaultyRelay, type FaultyRelay } from './helpers/faulty-relay.ts'
 import { publishTo, signed } from './helpers/publish.ts'
-import { presenceEvent } from '../lib/presence.ts'
+import { presenceEvent } from '../lib/nostr/presence.ts'
 
 const DEFAULT_DEADLINE_MS = 4_000
 /** process start-up and a loaded CI machine */

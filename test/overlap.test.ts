@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { agent, CLI, type Agent, type RunResult } from './helpers/cli.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
-import { parseState } from '../lib/state.ts'
-import { STALE_MS } from '../lib/lock.ts'
+import { parseState } from '../lib/store/schema.ts'
+import { LOCK_STALE_MS } from '../lib/timing.ts'
 
 let relay: TestRelay
 beforeAll(async () => {
@@ -81,7 +81,7 @@ describe('runs killed mid-write', () => {
       const started = Date.now()
       const next = await alice.run(['history', '--json'])
       expect(next.code, next.stderr).toBe(0)
-      expect(Date.now() - started).toBeLessThan(STALE_MS)
+      expect(Date.now() - started).toBeLessThan(LOCK_STALE_MS)
       expect(next.stderr).not.toMatch(/unreadable/)
       expect(() => parseState(readFileSync(join(alice.home, 'p2p-state.json'), 'utf8'))).not.toThrow()
     }

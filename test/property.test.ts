@@ -2,11 +2,13 @@
 // or the state machine, and never breaks the machine's invariants.
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { parseRumor, buildRumor, type Rumor, type P2PMessage } from '../lib/dm.ts'
-import { applyIncoming, startCall, acceptCall, endCall, rejectCall, type Incoming } from '../lib/calls.ts'
-import { emptyState, parseState, bound, type State } from '../lib/state.ts'
-import { parsePresence } from '../lib/presence.ts'
-import { sanitize } from '../lib/render.ts'
+import { parseRumor, buildRumor, type Rumor, type P2PMessage } from '../lib/nostr/p2p.ts'
+import { applyIncoming, type Incoming } from '../lib/calls/machine.ts'
+import { startCall, acceptCall, endCall, rejectCall } from '../lib/calls/actions.ts'
+import { emptyState, parseState, type State } from '../lib/store/schema.ts'
+import { bound } from '../lib/store/state.ts'
+import { parsePresence } from '../lib/nostr/presence.ts'
+import { sanitize } from '../lib/ui/sanitize.ts'
 
 const ME = 'a'.repeat(64)
 const KEYS = ['b'.repeat(64), 'c'.repeat(64), 'd'.repeat(64)]

@@ -3,17 +3,21 @@ import { describe, it, expect } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { generateSecretKey, getPublicKey, finalizeEvent, type Event } from 'nostr-tools/pure'
 import * as nip19 from 'nostr-tools/nip19'
-import { normalizeRelayUrl, parseRelayList, resolveRelays, DEFAULT_RELAYS } from '../lib/relays.ts'
-import { parsePubkey } from '../lib/pubkey.ts'
-import { presenceEvent, parsePresence, presenceIsCurrent, relayListIsCurrent, relayListEvent, inboxRelaysEvent, PRESENCE_REFRESH_S } from '../lib/presence.ts'
-import { foldSync, syncFilters, heldBy, patientRelays } from '../lib/sync.ts'
-import { parseState, emptyState, STATE_VERSION } from '../lib/state.ts'
-import { parseConfigValue } from '../lib/config.ts'
-import { onlineAgents } from '../lib/agents.ts'
-import { unknownCommand } from '../lib/main.ts'
-import { ago, table } from '../lib/output.ts'
+import { normalizeRelayUrl, parseRelayList } from '../lib/nostr/relay-url.ts'
+import { resolveRelays, DEFAULT_RELAYS } from '../lib/store/config.ts'
+import { parsePubkey } from '../lib/nostr/keys.ts'
+import { presenceEvent, parsePresence, presenceIsCurrent } from '../lib/nostr/presence.ts'
+import { relayListIsCurrent, relayListEvent, inboxRelaysEvent } from '../lib/nostr/nip65.ts'
+import { PRESENCE_REFRESH_S } from '../lib/timing.ts'
+import { foldSync, syncFilters, patientRelays } from '../lib/session/fold.ts'
+import { heldBy } from '../lib/session/announce.ts'
+import { parseState, emptyState, STATE_VERSION } from '../lib/store/schema.ts'
+import { parseConfigValue } from '../lib/commands/config.ts'
+import { onlineAgents } from '../lib/calls/agents.ts'
+import { unknownCommand } from '../lib/cli/suggest.ts'
+import { ago, table } from '../lib/ui/format.ts'
 import { VERSION } from '../lib/version.ts'
-import type { QueryOutcome } from '../lib/relay/session.ts'
+import type { QueryOutcome } from '../lib/nostr/relay/pool.ts'
 
 const NOW = 1_800_000_000
 const key = () => {
@@ -120,8 +124,8 @@ describe('sync', () => {
     expect(Object.keys(state.agents)).toEqual([other.pk])
     expect(state.agents[other.pk].name).toBe('new')
     expect(state.cursor).toMatchObject({ presence: NOW, presenceWindow: 300 })
-    expect(state.relayHealth['wss://a.example']).toEqual({ lastAttempt: NOW, lastOk: NOW, lastSynced: NOW })
-    expect(state.relayHealth['wss://dead.example']).toEqual({ lastAttempt: NOW, lastError: 'ECONNREFUSED' })
+    expect(state.relayHealth['wss://a.example']).toEqual({ lastOk: NOW, lastSynced: NOW })
+    expect(state.relayHealth['wss://dead.example']).toEqual({ lastError: 'ECONNREFUSED' })
     // the same announcement again is not new
     expect(foldSync(state, outcomeOf([newer]), [], me.pk, NOW + 5, 300).newAgents).toEqual([])
   })
@@ -139,10 +143,10 @@ describe('sync', () => {
   it('waits longer for relays that connect but have not been read in full lately', () => {
     const state = emptyState()
     state.relayHealth = {
-      'wss://fresh': { lastAttempt: NOW, lastOk: NOW, lastSynced: NOW - 60 },
-      'wss://slow': { lastAttempt: NOW, lastOk: NOW, lastSynced: NOW - 3600 },
-      'wss://never-synced': { lastAttempt: NOW, lastOk: NOW },
-      'wss://dead': { lastAttempt: NOW, lastError: 'ECONNREFUSED' },
+      'wss://fresh': { lastOk: NOW, lastSynced: NOW - 60 },
+      'wss://slow': { lastOk: NOW, lastSynced: NOW - 3600 },
+      'wss://never-synced': { lastOk: NOW },
+      'wss://dead': { lastError: 'ECONNREFUSED' },
     }
     expect(patientRelays(state, ['wss://fresh', 'wss://slow', 'wss://never-synced', 'wss://dead', 'wss://new'], NOW)).toEqual(['wss://slow', 'wss://never-synced'])
   })

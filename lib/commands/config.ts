@@ -1,17 +1,13 @@
 // `config get [key]` and `config set <key> <value>`. Local only.
-import type { Context } from '../context.ts'
-import { setConfigValue, isConfigKey, CONFIG_KEYS, type Config } from '../config.ts'
-import { usageError, type CommandResult } from '../errors.ts'
-import { table } from '../output.ts'
-
-const show = (value: Config[keyof Config]): string =>
-  value === undefined ? '(not set)' : Array.isArray(value) ? value.join(' ') : String(value)
-
-function checkKey(key: string): asserts key is (typeof CONFIG_KEYS)[number] {
-  if (!isConfigKey(key)) {
-    throw usageError('bad-config-key', `"${key}" is not a setting`, `settings are ${CONFIG_KEYS.join(', ')}: e.g. \`node p2p.js config get name\``)
-  }
-}
+import { type CommandResult, usageError } from '../errors.ts'
+import { MAX_ABOUT, MAX_NAME } from '../limits.ts'
+import { npub, parsePubkey } from '../nostr/keys.ts'
+import { parseRelayList } from '../nostr/relay-url.ts'
+import type { Context } from '../session/context.ts'
+import { CONFIG_KEYS, type Config, type ConfigKey, isConfigKey, setConfigValue } from '../store/config.ts'
+import { MAX_ONLINE_WINDOW_S, MIN_ONLINE_WINDOW_S } from '../timing.ts'
+import { table } from '../ui/format.ts'
+import { hasControlChars } from '../ui/sanitize.ts'
 
 export async function configGet(ctx: Context, key?: string): CommandResult {
   if (key === undefined) {
@@ -24,6 +20,55 @@ export async function configGet(ctx: Context, key?: string): CommandResult {
 
 export async function configSet(ctx: Context, key: string, value: string): CommandResult {
   checkKey(key)
-  const config = await setConfigValue(ctx.paths, key, value)
+  const config = await setConfigValue(ctx.paths, key, parseConfigValue(key, value))
   ctx.out.result({ key, value: config[key] ?? null, config }, () => [`${key} = ${show(config[key])}`])
+}
+
+/** Validates `raw` for `key`; `unset` (or an empty value) removes the setting. */
+export function parseConfigValue(key: ConfigKey, raw: string): Config[ConfigKey] | undefined {
+  const value = raw.trim()
+  if (value === '' || value === 'unset' || (key === 'relays' && value === 'default')) return undefined
+  switch (key) {
+    case 'name':
+      if (value.length > MAX_NAME || hasControlChars(value)) {
+        throw usageError('bad-name', `a name is at most ${MAX_NAME} characters, on one line`, 'e.g. `node p2p.js config set name research-bot`')
+      }
+      return value
+    case 'about':
+      if (value.length > MAX_ABOUT) throw usageError('bad-about', `about is at most ${MAX_ABOUT} characters`, 'shorten it and set it again')
+      return value
+    case 'owner': {
+      const pubkey = parsePubkey(value)
+      if (!pubkey) {
+        throw usageError(
+          'bad-npub',
+          `"${value}" is not an npub, nprofile or hex public key`,
+          "copy the owner's npub from their Nostr client: `node p2p.js config set owner npub1…`",
+        )
+      }
+      return npub(pubkey)
+    }
+    case 'relays':
+      return parseRelayList(value)
+    case 'onlineWindow': {
+      const seconds = Number(value)
+      if (!Number.isInteger(seconds) || seconds < MIN_ONLINE_WINDOW_S || seconds > MAX_ONLINE_WINDOW_S) {
+        throw usageError(
+          'bad-window',
+          `onlineWindow is a whole number of seconds from ${MIN_ONLINE_WINDOW_S} to ${MAX_ONLINE_WINDOW_S}`,
+          'e.g. `node p2p.js config set onlineWindow 600`',
+        )
+      }
+      return seconds
+    }
+  }
+}
+
+const show = (value: Config[keyof Config]): string =>
+  value === undefined ? '(not set)' : Array.isArray(value) ? value.join(' ') : String(value)
+
+function checkKey(key: string): asserts key is ConfigKey {
+  if (!isConfigKey(key)) {
+    throw usageError('bad-config-key', `"${key}" is not a setting`, `settings are ${CONFIG_KEYS.join(', ')}: e.g. \`node p2p.js config get name\``)
+  }
 }

@@ -1,12 +1,14 @@
 // `end`: end the active call (or cancel the ringing one); both sides keep a transcript.
-import type { Context } from '../context.ts'
-import { whileOnline, saveTranscript, unixNow } from '../online.ts'
-import { endCall } from '../calls.ts'
-import { deliverOrQueue, rumorFor } from '../deliver.ts'
-import { transcriptFor } from '../transcript.ts'
-import { renderTranscript } from '../render.ts'
-import { printDelivery } from '../delivery-output.ts'
+import { endCall } from '../calls/actions.ts'
 import type { CommandResult } from '../errors.ts'
+import type { Context } from '../session/context.ts'
+import { rumorFor } from '../session/deliver.ts'
+import { whileOnline } from '../session/online.ts'
+import { deliverOrQueue } from '../session/outbox.ts'
+import { saveTranscript, transcriptFor } from '../session/transcripts.ts'
+import { unixNow } from '../timing.ts'
+import { printDelivery } from '../ui/delivery.ts'
+import { renderTranscript } from '../ui/render.ts'
 
 export async function end(ctx: Context): CommandResult {
   return whileOnline(ctx, async (online) => {
@@ -15,9 +17,10 @@ export async function end(ctx: Context): CommandResult {
       const call = endCall(s, now)
       return { call, path: saveTranscript(ctx, s, call.id), state: s }
     })
-    const delivery = await deliverOrQueue(ctx, online.session, state, call.peer, call.id, [rumorFor(ctx, call.peer, { type: 'call-end', callId: call.id }, now)])
+    const bye = rumorFor(ctx, call.peer, { type: 'call-end', callId: call.id }, now)
+    const delivery = await deliverOrQueue(ctx, online.pool, state, call.peer, call.id, [bye])
     const transcript = transcriptFor(ctx, call, state)
     const doc = { call: transcript.call, transcript: { path, messages: transcript.messages } }
-    return printDelivery(ctx, doc, delivery, 'end of the call', [`ended ${transcript.call.id}`, ...renderTranscript(transcript, path)])
+    return printDelivery(ctx.out, doc, delivery, 'end of the call', [`ended ${transcript.call.id}`, ...renderTranscript(transcript, path)])
   })
 }

@@ -1,12 +1,12 @@
 // `history [callId]`: past calls, or one call's transcript. Local only.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Context } from '../context.ts'
-import { transcriptFor, readTranscript } from '../transcript.ts'
-import { callView } from '../views.ts'
-import { renderTranscript, describeCall } from '../render.ts'
-import { table, ago } from '../output.ts'
-import { stateError, type CommandResult } from '../errors.ts'
+import { callView } from '../calls/views.ts'
+import { type CommandResult, stateError } from '../errors.ts'
+import type { Context } from '../session/context.ts'
+import { readTranscript, transcriptFor } from '../session/transcripts.ts'
+import { ago, table } from '../ui/format.ts'
+import { describeCall, renderTranscript } from '../ui/render.ts'
 
 export async function history(ctx: Context, callId?: string): CommandResult {
   const state = await ctx.store.read()

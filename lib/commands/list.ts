@@ -1,16 +1,18 @@
 // `list`: agents online now, newest first.
-import type { Context } from '../context.ts'
-import { connectAndSync, announceAndClose, requireRelay, unixNow } from '../online.ts'
-import { onlineAgents } from '../agents.ts'
-import { npub, shortNpub } from '../pubkey.ts'
-import { table, ago } from '../output.ts'
+import { onlineAgents } from '../calls/agents.ts'
 import type { CommandResult } from '../errors.ts'
+import { npub, shortNpub } from '../nostr/keys.ts'
+import type { Context } from '../session/context.ts'
+import { type Online, whileOnline } from '../session/online.ts'
+import { unixNow } from '../timing.ts'
+import { ago, table } from '../ui/format.ts'
 
 export async function list(ctx: Context): CommandResult {
-  const online = await connectAndSync(ctx)
-  await announceAndClose(ctx, online)
-  requireRelay(online)
+  // printed once announcing is over: a failure there is reported alone, not after the list
+  print(ctx, await whileOnline(ctx, async (online) => online))
+}
 
+function print(ctx: Context, online: Online): void {
   const now = unixNow()
   const agents = onlineAgents(online.state, ctx.identity.pubkey, now, ctx.onlineWindow)
   const minutes = Math.round(ctx.onlineWindow / 60)

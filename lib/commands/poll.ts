@@ -2,50 +2,51 @@
 // only the events no poll has printed yet (nothing at all when there are none), optionally
 // runs a hook per event, and with --wait stays connected until something arrives.
 import { spawnSync } from 'node:child_process'
-import type { Context } from '../context.ts'
-import { openSession, sync, announceAndClose, requireRelay, unixNow, type Online } from '../online.ts'
-import { unpolled } from '../sync.ts'
-import { renderEvent } from '../render.ts'
-import { GIFT_WRAP_KIND } from '../dm.ts'
-import { RING_TIMEOUT_S } from '../calls.ts'
-import { agentNames } from '../views.ts'
-import { usageError, type CommandResult } from '../errors.ts'
-import type { P2PEvent, State } from '../state.ts'
-
-const HOOK_TIMEOUT_MS = 60_000
+import { unpolled } from '../calls/journal.ts'
+import { agentNames } from '../calls/views.ts'
+import { type CommandResult, usageError } from '../errors.ts'
+import { GIFT_WRAP_KIND } from '../nostr/kinds.ts'
+import type { Context } from '../session/context.ts'
+import { resync, whileOnline } from '../session/online.ts'
+import type { P2PEvent, State } from '../store/schema.ts'
+import { HOOK_TIMEOUT_MS, MAX_WAIT_S, RING_TIMEOUT_S, unixNow } from '../timing.ts'
+import { renderEvent } from '../ui/render.ts'
 
 export async function poll(ctx: Context, opts: { exec?: string; wait?: number }): CommandResult {
   const waitS = opts.wait ?? 0
-  if (!Number.isFinite(waitS) || waitS < 0 || waitS > 3600) {
-    throw usageError('bad-wait', '--wait is a number of seconds from 0 to 3600', 'e.g. `node p2p.js poll --wait 60`')
+  if (!Number.isFinite(waitS) || waitS < 0 || waitS > MAX_WAIT_S) {
+    throw usageError('bad-wait', `--wait is a number of seconds from 0 to ${MAX_WAIT_S}`, 'e.g. `node p2p.js poll --wait 60`')
   }
-  const session = openSession(ctx, waitS * 1000)
-  let online: Online | undefined
-  try {
-    online = await sync(ctx, session)
-    requireRelay(online)
-    let events = await claim(ctx)
-    const until = Date.now() + waitS * 1000
-    while (events.length === 0 && Date.now() < until) {
-      const known = new Set(Object.keys(online.state.seen))
-      // wake up for a ringing call's expiry too: that is news for a caller waiting on an answer
-      const wakeAt = Math.min(until, nextExpiry(online.state))
-      const arrived = await session.watch([{ kinds: [GIFT_WRAP_KIND], '#p': [ctx.identity.pubkey] }], wakeAt, (id) => known.has(id))
-      if (!arrived && wakeAt === until) break
-      online = await sync(ctx, session)
-      events = await claim(ctx)
-    }
-    const hookFailures = opts.exec ? runHooks(ctx, opts.exec, events) : []
-    print(ctx, events, online.state, hookFailures)
-  } finally {
-    if (online) await announceAndClose(ctx, online)
-    else session.close()
-  }
+  return whileOnline(
+    ctx,
+    async (online) => {
+      let events = await claim(ctx)
+      const until = Date.now() + waitS * 1000
+      while (events.length === 0 && Date.now() < until) {
+        const known = new Set(Object.keys(online.state.seen))
+        // wake up when a ringing call expires too: that is news for a caller waiting on an answer
+        const wakeAt = Math.min(until, nextExpiry(online.state))
+        const wraps = [{ kinds: [GIFT_WRAP_KIND], '#p': [ctx.identity.pubkey] }]
+        const arrived = await online.pool.watch(wraps, wakeAt, (id) => known.has(id))
+        if (!arrived && wakeAt === until) break
+        await resync(ctx, online)
+        events = await claim(ctx)
+      }
+      const hookFailures = opts.exec ? runHooks(ctx, opts.exec, events) : []
+      print(ctx, events, online.state, hookFailures)
+    },
+    { extraMs: waitS * 1000 },
+  )
 }
 
-/** When the next ringing or waiting call expires, in ms (Infinity when none). */
+/** When the next ringing or waiting call expires, in ms since the epoch (Infinity when none). */
 const nextExpiry = (state: State) =>
-  Math.min(Infinity, ...Object.values(state.calls).filter((c) => c.state === 'ringing' || c.state === 'incoming').map((c) => (c.createdAt + RING_TIMEOUT_S + 1) * 1000))
+  Math.min(
+    Infinity,
+    ...Object.values(state.calls)
+      .filter((c) => c.state === 'ringing' || c.state === 'incoming')
+      .map((c) => (c.createdAt + RING_TIMEOUT_S + 1) * 1000),
+  )
 
 /** Takes the unprinted events under the lock, so that overlapping polls never print one twice. */
 const claim = (ctx: Context) => ctx.store.update((s) => unpolled(s, true))

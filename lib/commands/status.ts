@@ -1,21 +1,26 @@
 // `status`: relays reachable or not, who we are, the active call, calls waiting, what is new.
-import type { Context } from '../context.ts'
-import { connectAndSync, announceAndClose, unixNow } from '../online.ts'
-import { activeCall, incomingCalls } from '../calls.ts'
-import { callView, agentNames } from '../views.ts'
-import { describeCall, renderEvent } from '../render.ts'
-import { unpolled } from '../sync.ts'
-import { npub } from '../pubkey.ts'
-import { onlineAgents } from '../agents.ts'
-import { table } from '../output.ts'
-import { EXIT, networkError, type CommandResult } from '../errors.ts'
+import { onlineAgents } from '../calls/agents.ts'
+import { unpolled } from '../calls/journal.ts'
+import { incomingCalls, liveCall } from '../calls/machine.ts'
+import { agentNames, callView } from '../calls/views.ts'
+import { type CommandResult, networkError } from '../errors.ts'
+import { npub } from '../nostr/keys.ts'
+import type { Context } from '../session/context.ts'
+import { type Online, whileOnline } from '../session/online.ts'
+import { unixNow } from '../timing.ts'
+import { table } from '../ui/format.ts'
+import { describeCall, renderEvent } from '../ui/render.ts'
 
 export async function status(ctx: Context): CommandResult {
-  const online = await connectAndSync(ctx)
-  await announceAndClose(ctx, online)
+  // printed once announcing is over: a failure there is reported alone, not after the status
+  const online = await whileOnline(ctx, async (online) => online, { requireRelay: false })
+  return report(ctx, online)
+}
 
+function report(ctx: Context, online: Online): 'network' | undefined {
   const { state, reports, summary } = online
-  const active = activeCall(state)
+  // the contract's activeCall: the call we are in or placing (ringing counts)
+  const active = liveCall(state)
   const doc = {
     npub: ctx.identity.npub,
     pubkey: ctx.identity.pubkey,
@@ -50,7 +55,7 @@ export async function status(ctx: Context): CommandResult {
 
   if (offline && ctx.out.json) {
     ctx.out.error(offline, doc)
-    return EXIT.network
+    return 'network'
   }
   ctx.out.result(doc, () => [
     ...table([
@@ -74,11 +79,10 @@ export async function status(ctx: Context): CommandResult {
     ]),
     ...doc.new.events.flatMap((e) => renderEvent(e, names, unixNow())),
   ])
-  if (!offline) return EXIT.ok
+  if (!offline) return undefined
   ctx.out.error(offline)
-  return EXIT.network
+  return 'network'
 }
-
 
 const REASONS: Record<string, string> = {
   ENOTFOUND: 'host not found (no network, or a typo?)',

@@ -1,7 +1,7 @@
 // `whoami`: this agent's public identity and settings. Local only: no relay is contacted.
-import type { Context } from '../context.ts'
-import { table } from '../output.ts'
 import type { CommandResult } from '../errors.ts'
+import type { Context } from '../session/context.ts'
+import { table } from '../ui/format.ts'
 
 export async function whoami(ctx: Context): CommandResult {
   const owner = ctx.config.owner ?? null

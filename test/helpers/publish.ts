@@ -1,6 +1,6 @@
 // Puts events on a relay directly, as another Nostr program would.
 import { finalizeEvent, type EventTemplate, type Event } from 'nostr-tools/pure'
-import { RelaySocket } from '../../lib/relay/socket.ts'
+import { RelaySocket } from '../../lib/nostr/relay/socket.ts'
 
 export async function publishTo(url: string, event: Event): Promise<void> {
   const socket = new RelaySocket(url, { log: () => {} })

@@ -1,0 +1,37 @@
+// Who is online: agents whose announcement is within the window, newest first, never ourselves.
+import { stateError, usageError } from '../errors.ts'
+import { npub, parsePubkey } from '../nostr/keys.ts'
+import type { AgentRecord, State } from '../store/schema.ts'
+
+export interface OnlineAgent extends AgentRecord {
+  /** another key announces the same name: never merged, shown per key */
+  nameShared: boolean
+}
+
+export function onlineAgents(state: State, me: string, now: number, window: number): OnlineAgent[] {
+  const agents = Object.values(state.agents)
+    .filter((a) => a.pubkey !== me && a.lastSeen >= now - window)
+    .sort((a, b) => b.lastSeen - a.lastSeen)
+  const count = new Map<string, number>()
+  for (const a of agents) count.set(a.name.toLowerCase(), (count.get(a.name.toLowerCase()) ?? 0) + 1)
+  return agents.map((a) => ({ ...a, nameShared: (count.get(a.name.toLowerCase()) ?? 0) > 1 }))
+}
+
+/** The hex key an agent argument names: an npub, nprofile or hex key, or a name from `list`. */
+export function resolveAgent(state: State, arg: string, me: string, now: number, window: number): string {
+  const key = parsePubkey(arg)
+  if (key) {
+    if (key === me) throw usageError('call-self', 'that is this agent itself')
+    return key
+  }
+  if (/^(npub1|nprofile1)/.test(arg) || /^[0-9a-f]{20,}$/i.test(arg)) {
+    throw usageError('bad-npub', `"${arg}" is not a valid npub, nprofile or hex key`)
+  }
+  const online = onlineAgents(state, me, now, window).filter((a) => a.name.toLowerCase() === arg.toLowerCase())
+  const matches = online.length ? online : Object.values(state.agents).filter((a) => a.pubkey !== me && a.name.toLowerCase() === arg.toLowerCase())
+  if (matches.length === 1) return matches[0].pubkey
+  if (matches.length > 1) {
+    throw stateError('ambiguous-agent', `${matches.length} keys use the name "${arg}": ${matches.map((a) => npub(a.pubkey)).join(', ')}`)
+  }
+  throw stateError('unknown-agent', `no agent named "${arg}" is known`)
+}

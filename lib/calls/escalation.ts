@@ -1,0 +1,25 @@
+// An escalation in words: the DM the owner reads on their phone, and the line both
+// transcripts show.
+import { npub } from '../nostr/keys.ts'
+import type { CallRecord, State } from '../store/schema.ts'
+import { peerName } from './views.ts'
+
+/** The transcript line for a decision handed to a human (ours or the peer's). */
+export const escalationEntry = (reason: string): string => `🙋 handed a decision to a human: ${reason}`
+
+/** What the owner reads on their phone. */
+export function escalationText(agent: { name: string; npub: string }, call: CallRecord | undefined, state: State, reason: string): string {
+  const where = call
+    ? `In call ${call.id} with ${peerName(state, call.peer) || 'an agent'} (${npub(call.peer)}), about "${call.topic}".`
+    : 'Not in a call.'
+  return [
+    `🙋 Your agent ${agent.name} needs a decision from you.`,
+    '',
+    `Reason: ${reason}`,
+    '',
+    where,
+    `Agent: ${agent.npub}`,
+    '',
+    'Just reply to this message: your answer goes to the agent.',
+  ].join('\n')
+}

@@ -1,0 +1,190 @@
+// The call state machine: pure functions of (state, what happened, now). Nothing here touches
+// the network or the disk, so every transition is unit-tested directly.
+//
+//   outgoing: ringing → active | rejected | expired;   active → ended
+//   incoming: incoming → active | rejected | expired;  active → ended
+//
+// One active call at a time. Requests are answered within RING_TIMEOUT_S or expire on both
+// sides. Events for unknown calls, from someone who is not the peer, or for finished calls
+// are ignored; a message that overtakes the accept it follows still makes the call active.
+// This file applies what arrives; actions.ts applies what our own commands do.
+import { npub } from '../nostr/keys.ts'
+import type { P2PMessage } from '../nostr/p2p.ts'
+import type { CallRecord, FileInfo, P2PEvent, State, TranscriptEntry } from '../store/schema.ts'
+import { RING_TIMEOUT_S } from '../timing.ts'
+import { escalationEntry } from './escalation.ts'
+
+/** What a sync hands the state machine: one verified rumor, already parsed. */
+export interface Incoming {
+  id: string
+  /** the gift wrap it came in (a file: the last chunk's), for de-duplication across runs */
+  wrapId?: string
+  from: string
+  at: number
+  /** the sender's milliseconds, to order what was sent within one second */
+  ms?: number
+  msg: Exclude<P2PMessage, { type: 'file-chunk' }> | { type: 'file'; callId: string; fileId: string; file: FileInfo }
+}
+
+/** A message the machine wants sent back (an automatic answer). */
+export interface Reply {
+  peer: string
+  /** always about a call */
+  msg: Exclude<P2PMessage, { type: 'dm' }>
+}
+
+export interface Applied {
+  events: P2PEvent[]
+  replies: Reply[]
+  /** calls whose transcript must be (re)written */
+  finished: string[]
+  /** what was dropped and why, for --verbose */
+  ignored: string[]
+}
+
+const isLive = (c: CallRecord) => c.state === 'active' || c.state === 'ringing'
+/** The call being talked in (accepted, not ended), if any. */
+export const activeCall = (state: State): CallRecord | undefined => Object.values(state.calls).find((c) => c.state === 'active')
+/** The call we are in or are placing: active, or ringing (ours, not answered yet). */
+export const liveCall = (state: State): CallRecord | undefined => Object.values(state.calls).find(isLive)
+export const incomingCalls = (state: State): CallRecord[] =>
+  Object.values(state.calls).filter((c) => c.state === 'incoming').sort((a, b) => a.createdAt - b.createdAt)
+
+// Same-second rumors are applied in protocol order: a request before its accept, messages
+// before the end.
+const ORDER: Record<Incoming['msg']['type'], number> = {
+  'call-request': 0, 'call-accept': 1, 'call-reject': 1, message: 2, file: 2, escalation: 2, dm: 2, 'call-end': 3,
+}
+
+/** `owner`: the hex key of this agent's human owner, whose plain DMs are answers to escalations. */
+export function applyIncoming(state: State, items: Incoming[], me: string, now: number, owner?: string): Applied {
+  const out: Applied = { events: [], replies: [], finished: [], ignored: [] }
+  const sorted = [...items].sort((a, b) => a.at - b.at || ORDER[a.msg.type] - ORDER[b.msg.type] || (a.ms ?? 0) - (b.ms ?? 0))
+  for (const item of sorted) {
+    if (item.from === me) recordOwn(state, item)
+    else if (item.from === owner && item.msg.type === 'dm') applyFromOwner(state, item, item.msg.text, out)
+    else applyFromPeer(state, item, now, out)
+  }
+  expireCalls(state, now, out)
+  return out
+}
+
+function applyFromPeer(state: State, item: Incoming, now: number, out: Applied): void {
+  const { msg, from, at } = item
+  const event = (type: P2PEvent['type'], callId: string | null, extra: Partial<P2PEvent> = {}) =>
+    out.events.push({ type, callId, from: npub(from), at, ...extra })
+  const ignore = (why: string): void => void out.ignored.push(`${msg.type} ${'callId' in msg ? msg.callId : ''} from ${from.slice(0, 12)}: ${why}`)
+
+  if (msg.type === 'dm') return void event('direct-message', null, { text: msg.text })
+  if (msg.type === 'call-request') {
+    if (state.calls[msg.callId]) return ignore('call id already in use')
+    if (at < now - RING_TIMEOUT_S) return ignore('older than the ring timeout (a replay, or too late)')
+    const busy = activeCall(state) !== undefined
+    state.calls[msg.callId] = newCall(msg.callId, from, msg.topic, 'incoming', busy ? 'rejected' : 'incoming', at, now)
+    if (busy) {
+      state.calls[msg.callId].reason = 'busy: in another call'
+      out.replies.push({ peer: from, msg: { type: 'call-reject', callId: msg.callId, reason: 'busy: in another call, try again later' } })
+      return
+    }
+    return void event('call-request', msg.callId, { topic: msg.topic })
+  }
+
+  const call = state.calls[msg.callId]
+  if (!call) return ignore('unknown call')
+  if (call.peer !== from) return ignore('sender is not in this call')
+  const touch = (next: CallRecord['state']) => {
+    call.state = next
+    call.updatedAt = now
+  }
+  switch (msg.type) {
+    case 'call-accept':
+      if (call.direction !== 'outgoing') return ignore('not our call to be accepted')
+      if (call.state === 'expired') {
+        out.replies.push({ peer: from, msg: { type: 'call-end', callId: call.id } })
+        return
+      }
+      if (call.state !== 'ringing') return ignore(`call is ${call.state}`)
+      touch('active')
+      call.startedAt = at
+      return void event('call-accepted', call.id)
+    case 'call-reject':
+      if (call.direction !== 'outgoing' || call.state !== 'ringing') return ignore(`call is ${call.state}`)
+      touch('rejected')
+      call.reason = msg.reason
+      return void event('call-rejected', call.id, { reason: msg.reason })
+    case 'escalation': {
+      if (call.state !== 'active') return ignore(`call is ${call.state}`)
+      if (!addEntry(call, { id: item.id, from, at, ms: item.ms, text: escalationEntry(msg.reason) })) return ignore('seen before')
+      return void event('escalation', call.id, { reason: msg.reason })
+    }
+    case 'message':
+    case 'file': {
+      if (call.state === 'ringing') {
+        // the accept is late or lost: the peer talking means the call is on
+        touch('active')
+        call.startedAt = at
+        event('call-accepted', call.id)
+      }
+      const late = call.state === 'ended' && call.endedAt !== undefined && at <= call.endedAt
+      if (call.state !== 'active' && !late) return ignore(`call is ${call.state}`)
+      const entry: TranscriptEntry =
+        msg.type === 'message' ? { id: item.id, from, at, ms: item.ms, text: msg.text } : { id: msg.fileId, from, at, ms: item.ms, text: msg.file.name, file: msg.file }
+      if (!addEntry(call, entry)) return ignore('seen before')
+      if (late) out.finished.push(call.id)
+      return void (msg.type === 'message' ? event('message', call.id, { text: msg.text }) : event('file', call.id, { file: msg.file }))
+    }
+    case 'call-end':
+      if (call.state !== 'active' && call.state !== 'ringing' && call.state !== 'incoming') return ignore(`call is ${call.state}`)
+      touch('ended')
+      call.endedAt = at
+      if (call.messages.length > 0 || call.startedAt !== undefined) out.finished.push(call.id)
+      return void event('call-ended', call.id)
+  }
+}
+
+/** The owner's words: linked to the latest escalation, and into the transcript of the call
+ *  in progress, if any. */
+function applyFromOwner(state: State, item: Incoming, text: string, out: Applied): void {
+  const escalation = state.escalations.at(-1)
+  const live = activeCall(state)
+  if (live) addEntry(live, { id: item.id, from: item.from, at: item.at, ms: item.ms, text })
+  out.events.push({
+    type: 'owner-message',
+    callId: live?.id ?? escalation?.callId ?? null,
+    from: npub(item.from),
+    at: item.at,
+    text,
+    ...(escalation ? { escalationId: escalation.id } : {}),
+  })
+}
+
+/** Our own messages, from the copies NIP-17 wraps to the sender: fills gaps in transcripts
+ *  (another run of ours sent them) without ever changing a call's state. */
+function recordOwn(state: State, item: Incoming): void {
+  if (item.msg.type !== 'message') return
+  const call = state.calls[item.msg.callId]
+  if (call) addEntry(call, { id: item.id, from: item.from, at: item.at, ms: item.ms, text: item.msg.text })
+}
+
+/** Adds an entry once (by id), in time order; false when it was there already. */
+export function addEntry(call: CallRecord, entry: TranscriptEntry): boolean {
+  if (call.messages.some((m) => m.id === entry.id)) return false
+  call.messages.push(entry)
+  call.messages.sort((a, b) => a.at - b.at || (a.ms ?? 0) - (b.ms ?? 0))
+  return true
+}
+
+export function expireCalls(state: State, now: number, out?: Applied): void {
+  for (const call of Object.values(state.calls)) {
+    if ((call.state !== 'ringing' && call.state !== 'incoming') || call.createdAt >= now - RING_TIMEOUT_S) continue
+    call.state = 'expired'
+    call.updatedAt = now
+    if (call.direction === 'outgoing') {
+      out?.events.push({ type: 'call-rejected', callId: call.id, from: npub(call.peer), at: now, reason: `no answer within ${RING_TIMEOUT_S / 60} minutes`, expired: true })
+    }
+  }
+}
+
+export function newCall(id: string, peer: string, topic: string, direction: CallRecord['direction'], state: CallRecord['state'], at: number, now: number): CallRecord {
+  return { id, peer, topic, direction, state, createdAt: at, updatedAt: now, messages: [] }
+}

@@ -1,0 +1,48 @@
+// Calls and messages as the contract shows them (CLI.md `Call` and `Message`).
+import { npub } from '../nostr/keys.ts'
+import type { CallRecord, FileInfo, State, TranscriptEntry } from '../store/schema.ts'
+
+export interface CallView {
+  id: string
+  peer: { npub: string; name: string }
+  topic: string
+  direction: CallRecord['direction']
+  state: CallRecord['state']
+  createdAt: number
+  startedAt: number | null
+  endedAt: number | null
+  reason: string | null
+}
+
+export interface MessageView {
+  from: string
+  text: string
+  at: number
+  file?: FileInfo
+}
+
+export const peerName = (state: State, pubkey: string): string => state.agents[pubkey]?.name ?? ''
+
+/** npub → name of every agent we know, for plain output. */
+export const agentNames = (state: State): Map<string, string> => new Map(Object.values(state.agents).map((a) => [npub(a.pubkey), a.name]))
+
+export function callView(call: CallRecord, state: State): CallView {
+  return {
+    id: call.id,
+    peer: { npub: npub(call.peer), name: peerName(state, call.peer) },
+    topic: call.topic,
+    direction: call.direction,
+    state: call.state,
+    createdAt: call.createdAt,
+    startedAt: call.startedAt ?? null,
+    endedAt: call.endedAt ?? null,
+    reason: call.reason ?? null,
+  }
+}
+
+export const messageView = (m: TranscriptEntry): MessageView => ({
+  from: npub(m.from),
+  text: m.text,
+  at: m.at,
+  ...(m.file ? { file: m.file } : {}),
+})

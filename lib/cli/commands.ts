@@ -1,0 +1,141 @@
+// The command table: each command's arguments, options, examples and the module that runs it
+// (loaded only when that command runs). lib/cli/main.ts registers them all the same way.
+import type { Options, PositionalOptions } from 'yargs'
+import type { CommandResult } from '../errors.ts'
+import type { Context } from '../session/context.ts'
+
+export type Args = Record<string, unknown>
+
+export interface CommandSpec {
+  /** yargs syntax: name, then <required> and [optional] positionals */
+  usage: string
+  describe: string
+  positionals?: Record<string, PositionalOptions>
+  options?: Record<string, Options>
+  examples: Array<[command: string, what: string]>
+  run: (ctx: Context, args: Args) => CommandResult
+}
+
+const optional = (value: unknown) => (value === undefined ? undefined : String(value))
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    usage: 'status',
+    describe: 'relays, this agent, the active call, incoming calls, what is new',
+    examples: [['node p2p.js status --json', 'machine-readable status']],
+    run: async (ctx) => (await import('../commands/status.ts')).status(ctx),
+  },
+  {
+    usage: 'list',
+    describe: 'agents online now (announced within the last 5 minutes)',
+    examples: [['node p2p.js list', 'names, npubs and descriptions of agents online']],
+    run: async (ctx) => (await import('../commands/list.ts')).list(ctx),
+  },
+  {
+    usage: 'call <agent> <topic>',
+    describe: 'ask another agent for a call about a topic',
+    positionals: {
+      agent: { type: 'string', demandOption: true, describe: 'npub, hex key, nprofile, or a name from `list`' },
+      topic: { type: 'string', demandOption: true },
+    },
+    examples: [['node p2p.js call research-bot "summarise the Q3 report"', 'then wait for the answer: node p2p.js poll --wait 60']],
+    run: async (ctx, a) => (await import('../commands/call.ts')).call(ctx, String(a.agent), String(a.topic)),
+  },
+  {
+    usage: 'answer <decision> [reason]',
+    describe: 'take (accept) or refuse (reject) the waiting incoming call',
+    positionals: {
+      decision: { type: 'string', choices: ['accept', 'reject'], demandOption: true },
+      reason: { type: 'string', describe: 'why, when rejecting' },
+    },
+    options: { call: { type: 'string', describe: 'the call id, when several calls wait' } },
+    examples: [
+      ['node p2p.js answer accept', 'take the waiting call'],
+      ['node p2p.js answer reject "busy with a deadline, call back in an hour"', 'refuse it, saying why'],
+    ],
+    run: async (ctx, a) =>
+      (await import('../commands/answer.ts')).answer(ctx, a.decision as 'accept' | 'reject', String(a.reason ?? ''), optional(a.call)),
+  },
+  {
+    usage: 'send <message>',
+    describe: 'send a message in the active call',
+    positionals: { message: { type: 'string', demandOption: true } },
+    examples: [['node p2p.js send "here is the summary: ..."', 'at most 16,000 bytes; longer text: sendfile']],
+    run: async (ctx, a) => (await import('../commands/send.ts')).send(ctx, String(a.message)),
+  },
+  {
+    usage: 'sendfile <name> <base64>',
+    describe: 'send a file (base64, or - to read base64 from stdin) in the active call, up to 10 MiB',
+    positionals: { name: { type: 'string', demandOption: true }, base64: { type: 'string', demandOption: true } },
+    examples: [
+      ['node p2p.js sendfile report.pdf "$(base64 -w0 report.pdf)"', 'a file as an argument'],
+      ['base64 big.csv | node p2p.js sendfile big.csv -', 'a large file through stdin'],
+    ],
+    run: async (ctx, a) => (await import('../commands/sendfile.ts')).sendfile(ctx, String(a.name), String(a.base64)),
+  },
+  {
+    usage: 'escalate <reason>',
+    describe: "hand a decision to this agent's human owner (a NIP-17 DM to their phone); the peer is told",
+    positionals: { reason: { type: 'string', demandOption: true } },
+    examples: [
+      ['node p2p.js escalate "bob asks for 40 USD to buy the dataset: approve?"', 'the owner replies from any Nostr client; the answer shows in poll'],
+    ],
+    run: async (ctx, a) => (await import('../commands/escalate.ts')).escalate(ctx, String(a.reason)),
+  },
+  {
+    usage: 'end',
+    describe: 'end the active call (or cancel the ringing one) and print the transcript',
+    examples: [['node p2p.js end', 'both sides keep a transcript; see them with `history`']],
+    run: async (ctx) => (await import('../commands/end.ts')).end(ctx),
+  },
+  {
+    usage: 'poll',
+    describe: 'sync and print only what is new since the last poll (silent when nothing is)',
+    options: {
+      exec: { type: 'string', describe: 'run this command once per new event, event JSON on stdin, type in P2P_EVENT_TYPE' },
+      wait: { type: 'number', describe: 'stay connected up to this many seconds until something arrives' },
+    },
+    examples: [
+      ['node p2p.js poll --wait 60', 'wait up to a minute for an answer'],
+      ['* * * * * cd ~/p2p-comm && node p2p.js poll --exec ./on-event.sh', 'a crontab line'],
+    ],
+    run: async (ctx, a) => (await import('../commands/poll.ts')).poll(ctx, { exec: optional(a.exec), wait: a.wait as number | undefined }),
+  },
+  {
+    usage: 'history [callId]',
+    describe: 'past calls, or the transcript of one',
+    positionals: { callId: { type: 'string' } },
+    examples: [
+      ['node p2p.js history', 'the list of calls'],
+      ['node p2p.js history 3f9a2c1b7e', 'one transcript'],
+    ],
+    run: async (ctx, a) => (await import('../commands/history.ts')).history(ctx, optional(a.callId)),
+  },
+  {
+    usage: 'whoami',
+    describe: "this agent's npub, name, owner and relays (no network)",
+    examples: [['node p2p.js whoami --json', 'the npub to give to other agents or to the owner']],
+    run: async (ctx) => (await import('../commands/whoami.ts')).whoami(ctx),
+  },
+]
+
+/** `config get` and `config set`, registered under `config`. */
+export const CONFIG_COMMANDS: CommandSpec[] = [
+  {
+    usage: 'get [key]',
+    describe: 'show one setting, or all of them',
+    positionals: { key: { type: 'string' } },
+    examples: [['node p2p.js config get relays', 'the relays in the config']],
+    run: async (ctx, a) => (await import('../commands/config.ts')).configGet(ctx, optional(a.key)),
+  },
+  {
+    usage: 'set <key> <value>',
+    describe: 'change a setting ("unset" removes it)',
+    positionals: { key: { type: 'string', demandOption: true }, value: { type: 'string', demandOption: true } },
+    examples: [
+      ['node p2p.js config set name research-bot', 'how other agents see you'],
+      ['node p2p.js config set relays "wss://nos.lol wss://relay.damus.io"', 'relays to use'],
+    ],
+    run: async (ctx, a) => (await import('../commands/config.ts')).configSet(ctx, String(a.key), String(a.value)),
+  },
+]

@@ -1,0 +1,48 @@
+// Every size and count limit, named once: the sending side and the receiving side read the
+// same numbers, so what we send is always what we accept.
+
+/** Raw file bytes per chunk: base64 makes it 20,000 characters, and the two NIP-44 layers
+ *  keep the whole gift wrap near 48 KB, under the 64 KiB event cap of common relays. */
+export const CHUNK_BYTES = 15_000
+/** The largest file `sendfile` takes and a peer may announce. */
+export const MAX_FILE_BYTES = 10 * 1024 * 1024
+export const MAX_FILE_CHUNKS = Math.ceil(MAX_FILE_BYTES / CHUNK_BYTES)
+/** A chunk's data tag: CHUNK_BYTES in base64. */
+export const MAX_CHUNK_BASE64 = Math.ceil(CHUNK_BYTES / 3) * 4
+/** A file name, in characters; names are also checked for path separators and controls. */
+export const MAX_FILE_NAME = 200
+
+/** The largest message `send` takes (UTF-8 bytes); above it, `sendfile`. Fits one wrap with room to spare. */
+export const MAX_MESSAGE_BYTES = 16_000
+/** A call's topic, in characters. */
+export const MAX_TOPIC = 300
+/** The reason given with a rejection or an escalation, in characters. */
+export const MAX_REASON = 2_000
+
+/** What an agent says about itself, in characters (config and peers' announcements alike). */
+export const MAX_NAME = 64
+export const MAX_ABOUT = 500
+export const MAX_VERSION = 20
+
+/** Finished calls kept (with their messages) beyond this many are dropped, oldest first;
+ *  their transcripts stay on disk. */
+export const MAX_FINISHED_CALLS = 1_000
+/** Events kept for `poll` and `status`, newest last. */
+export const MAX_JOURNAL = 1_000
+export const MAX_ESCALATIONS = 100
+/** A flood of gift wraps cannot grow the state past this many remembered ids (oldest go first). */
+export const MAX_SEEN = 100_000
+
+/** Announcements read per sync. */
+export const MAX_PRESENCE_EVENTS = 1_000
+/** Relays taken from a peer's relay list. */
+export const MAX_PEER_RELAYS = 8
+/** Events asked for per page when paginating, and pages at most per relay and run. */
+export const PAGE_LIMIT = 500
+export const MAX_PAGES = 200
+/** Frames larger than this are refused: no gift wrap we use comes near it. */
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024
+/** Below this many key agreements or signatures in one run, loading WASM costs more than it saves. */
+export const BULK_CRYPTO_FROM = 24
+/** A --verbose line is cut after this many characters. */
+export const MAX_LOG_LINE = 400

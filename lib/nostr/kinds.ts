@@ -1,0 +1,38 @@
+// Every event kind and tag name this tool reads or writes, in one place (README: protocol).
+import { Application, DirectMessageRelaysList, GiftWrap, PrivateDirectMessage, RelayList, Seal } from 'nostr-tools/kinds'
+
+/** NIP-17 kind 14: every message between agents and to the owner is one, sealed and wrapped. */
+export const DM_KIND = PrivateDirectMessage
+/** NIP-59 */
+export const SEAL_KIND = Seal
+export const GIFT_WRAP_KIND = GiftWrap
+/** NIP-78 app data: presence, in the original skill's format. */
+export const PRESENCE_KIND = Application
+/** NIP-65 relay list and NIP-17 DM inbox relays. */
+export const RELAY_LIST_KIND = RelayList
+export const INBOX_RELAYS_KIND = DirectMessageRelaysList
+
+/** Presence's `t` tag, shared with the original skill; our own client name in its content. */
+export const PRESENCE_TOPIC = 'openclaw-p2p'
+export const CLIENT = 'p2p-comm'
+
+/** Tags of our kind 14 rumors: ["p2p", type, callId, senderMs], and what some types add. */
+export const TAG = {
+  p2p: 'p2p',
+  topic: 'subject',
+  reason: 'reason',
+  file: 'file',
+  data: 'data',
+} as const
+
+/** A tag's first value, when the event has the tag. */
+export const tagValue = (event: { tags: unknown[] }, name: string): string | undefined => findTag(event, name)?.[1]
+
+export function findTag(event: { tags: unknown[] }, name: string): string[] | undefined {
+  return event.tags.find((t): t is string[] => Array.isArray(t) && t[0] === name)
+}
+
+/** The newest of `events` that `keep` accepts. */
+export function newest<E extends { created_at: number }>(events: E[], keep: (e: E) => boolean): E | undefined {
+  return events.filter(keep).reduce<E | undefined>((best, e) => (best && best.created_at >= e.created_at ? best : e), undefined)
+}

@@ -1,0 +1,94 @@
+// Presence: kind 30078 (NIP-78 addressable app data), tags d=<agentId> and t=openclaw-p2p,
+// plaintext JSON content: the original p2p-comm skill's format, so its agents and ours see each
+// other, with our fields added; a NIP-40 expiration so relays drop it when the agent goes quiet.
+import type { Event, EventTemplate } from 'nostr-tools/pure'
+import { MAX_ABOUT, MAX_NAME, MAX_VERSION } from '../limits.ts'
+import { PRESENCE_EXPIRY_S, PRESENCE_REFRESH_S } from '../timing.ts'
+import { singleLine } from '../ui/sanitize.ts'
+import { CLIENT, PRESENCE_KIND, PRESENCE_TOPIC, tagValue } from './kinds.ts'
+import { sameSet } from './nip65.ts'
+
+export interface Presence {
+  agentId: string
+  name: string
+  about: string
+  relays: string[]
+  version: string
+}
+
+/** An announcement as read from a relay (kept as the agent's record: records written by
+ *  older versions may lack `eventId` and `nip17`). */
+export interface Announcement {
+  pubkey: string
+  /** the event it was read from */
+  eventId?: string
+  name: string
+  about: string
+  agentId: string
+  lastSeen: number
+  /** "p2p-comm <version>" when the announcer is one of ours */
+  client?: string
+  nip17?: boolean
+}
+
+export function presenceEvent(p: Presence, now: number): EventTemplate {
+  const content = {
+    agentId: p.agentId,
+    name: p.name,
+    capabilities: [],
+    timestamp: now * 1000,
+    about: p.about,
+    client: CLIENT,
+    version: p.version,
+    protocols: ['nip17'],
+    relays: p.relays,
+  }
+  return {
+    kind: PRESENCE_KIND,
+    created_at: now,
+    tags: [
+      ['d', p.agentId],
+      ['t', PRESENCE_TOPIC],
+      ['expiration', String(now + PRESENCE_EXPIRY_S)],
+      ['alt', `p2p-comm agent presence: ${p.name}`],
+    ],
+    content: JSON.stringify(content),
+  }
+}
+
+/** Reads an announcement from either implementation; null when it is not one. Peer text is
+ *  kept on one line and capped. */
+export function parsePresence(event: Event): Announcement | null {
+  if (event.kind !== PRESENCE_KIND || !event.tags.some((t) => t[0] === 't' && t[1] === PRESENCE_TOPIC)) return null
+  let content: Record<string, unknown> = {}
+  try {
+    const parsed = JSON.parse(event.content)
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) content = parsed
+  } catch {
+    // an announcement with unreadable content still says the key is online
+  }
+  const agentId = singleLine(content.agentId, MAX_NAME) || singleLine(tagValue(event, 'd'), MAX_NAME)
+  return {
+    pubkey: event.pubkey,
+    eventId: event.id,
+    agentId,
+    name: singleLine(content.name, MAX_NAME) || agentId,
+    about: singleLine(content.about, MAX_ABOUT),
+    lastSeen: event.created_at,
+    ...(content.client === CLIENT ? { client: `${CLIENT} ${singleLine(content.version, MAX_VERSION)}`.trim() } : {}),
+    nip17: Array.isArray(content.protocols) && content.protocols.includes('nip17'),
+  }
+}
+
+/** Does this relay's copy of our announcement still say what we would say, and is it fresh? */
+export function presenceIsCurrent(held: Event | undefined, desired: Presence, now: number): boolean {
+  if (!held || held.created_at <= now - PRESENCE_REFRESH_S || tagValue(held, 'd') !== desired.agentId) return false
+  try {
+    const c = JSON.parse(held.content)
+    return (
+      c.name === desired.name && c.about === desired.about && c.version === desired.version && sameSet(c.relays ?? [], desired.relays)
+    )
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,209 @@
+// All the relays of one invocation: connects to every relay in parallel, queries and publishes
+// on each as soon as it is connected, and never lets one slow or dead relay hold up the rest
+// beyond the invocation's single deadline. Nothing rejects: every operation resolves to a
+// per-relay result.
+import type { Event, EventTemplate } from 'nostr-tools/pure'
+import type { Filter } from 'nostr-tools/filter'
+import { MAX_PAGES, PAGE_LIMIT } from '../../limits.ts'
+import { CONNECT_TIMEOUT_MS, QUERY_RESERVE_MAX_MS, QUERY_RESERVE_SHARE } from '../../timing.ts'
+import { verifyAll } from '../schnorr.ts'
+import { graced } from './grace.ts'
+import { type PublishStatus, type QueryResult, RelaySocket } from './socket.ts'
+
+export type { PublishStatus, QueryResult }
+
+export interface RelayReport {
+  url: string
+  connected: boolean
+  error?: string
+  /** connect time in ms */
+  ms?: number
+  dropped: number
+}
+
+export interface QueryOutcome {
+  /** unique new events, each matching the filters, with valid ids and signatures */
+  events: Event[]
+  /** which relays served each event id */
+  seenOn: Map<string, Set<string>>
+  results: QueryResult[]
+}
+
+export interface QueryOptions {
+  /** index of a filter to read in full, page by page (`until`), past any relay's cap */
+  paginate?: number
+  /** ids already processed: not verified again, not returned */
+  known?: (id: string) => boolean
+  /** events returned without a signature check (our own, read only to see what a relay holds) */
+  trusted?: (event: Event) => boolean
+  deadline?: number
+  /** relays to wait for until the deadline even when others answered first (ones that have
+   *  not been read in full for a while, so that a slow relay is not cut off on every run) */
+  patient?: string[]
+}
+
+interface Connection {
+  socket: RelaySocket
+  ready: Promise<boolean>
+  report: RelayReport
+}
+
+export interface PoolOptions {
+  timeoutMs: number
+  log: (line: string) => void
+  signAuth?: (template: EventTemplate) => Event
+}
+
+export class RelayPool {
+  readonly deadline: number
+  private readonly started = Date.now()
+  private readonly connections = new Map<string, Connection>()
+  private readonly badSignatures = new Map<string, number>()
+
+  constructor(urls: string[], private readonly opts: PoolOptions) {
+    this.deadline = this.started + opts.timeoutMs
+    this.addRelays(urls)
+  }
+
+  /** Starts connecting to relays not yet in the session (a peer's inbox relays, say). */
+  addRelays(urls: string[]): void {
+    const connectTimeout = Math.max(0, Math.min(CONNECT_TIMEOUT_MS, this.deadline - Date.now()))
+    for (const url of urls) {
+      if (this.connections.has(url)) continue
+      const socket = new RelaySocket(url, { log: (u, line) => this.opts.log(`${u} ${line}`), signAuth: this.opts.signAuth })
+      const report: RelayReport = { url, connected: false, dropped: 0 }
+      const ready = socket.connect(connectTimeout).then(
+        () => {
+          report.connected = true
+          report.ms = Date.now() - this.started
+          this.opts.log(`${url} connected in ${report.ms} ms`)
+          return true
+        },
+        (err: Error) => {
+          report.error = err.message
+          this.opts.log(`${url} unreachable after ${Date.now() - this.started} ms: ${err.message}`)
+          return false
+        },
+      )
+      this.connections.set(url, { socket, ready, report })
+    }
+  }
+
+  reports(urls?: string[]): RelayReport[] {
+    return this.pick(urls).map((c) => ({ ...c.report, dropped: c.socket.dropped + (this.badSignatures.get(c.socket.url) ?? 0) }))
+  }
+
+  get anyConnected(): boolean {
+    return [...this.connections.values()].some((c) => c.report.connected)
+  }
+
+  /** One REQ per relay, sent as soon as that relay is connected; ends on EOSE or at the deadline. */
+  async query(filters: Filter[], opts: QueryOptions = {}, urls?: string[]): Promise<QueryOutcome> {
+    const deadline = opts.deadline ?? this.queryDeadline()
+    const events: Event[] = []
+    const seenOn = new Map<string, Set<string>>()
+    const results = await graced(
+      this.pick(urls),
+      async ({ socket, ready, report }): Promise<QueryResult> => {
+        if (!(await ready)) return { url: socket.url, complete: false, reason: report.error }
+        const collect = (event: Event) => {
+          const relays = seenOn.get(event.id)
+          if (relays) return void relays.add(socket.url)
+          seenOn.set(event.id, new Set([socket.url]))
+          events.push(event)
+        }
+        return this.readAll(socket, filters, deadline, collect, opts)
+      },
+      (r) => r.complete,
+      (c, reason) => {
+        if (opts.patient?.includes(c.socket.url)) return undefined
+        c.socket.abandonQueries(reason)
+        if (!c.report.connected) c.report.error ??= `still connecting; ${reason}`
+        return { url: c.socket.url, complete: false, reason }
+      },
+    )
+    const toCheck = opts.trusted ? events.filter((e) => !opts.trusted!(e)) : events
+    const checked = await verifyAll(toCheck)
+    const invalid = new Set(toCheck.filter((_e, i) => !checked[i]))
+    const verified = events.filter((event) => {
+      if (!invalid.has(event)) return true
+      for (const url of seenOn.get(event.id) ?? []) this.badSignatures.set(url, (this.badSignatures.get(url) ?? 0) + 1)
+      this.opts.log(`dropped event ${event.id.slice(0, 12)}: bad signature`)
+      return false
+    })
+    return { events: verified, seenOn, results }
+  }
+
+  /** Waits for a live event matching `filters` (sent with limit 0: nothing stored) that is not
+   *  `known`; true when one came before `deadline`. */
+  async watch(filters: Filter[], deadline: number, known?: (id: string) => boolean): Promise<boolean> {
+    let arrived: (value: boolean) => void = () => {}
+    const first = new Promise<boolean>((resolve) => (arrived = resolve))
+    const live = filters.map((f) => ({ ...f, limit: 0 }))
+    const queries = this.pick().map(async ({ socket, ready }) => {
+      if (!(await ready)) return
+      await socket.query(live, deadline, (_event, isKnown) => isKnown || arrived(true), { live: true, known })
+    })
+    const result = await Promise.race([first, Promise.all(queries).then(() => false)])
+    // end the other subscriptions: a CLOSE each, the sockets stay open for the next sync
+    for (const { socket } of this.pick()) socket.closeQueries()
+    return result
+  }
+
+  /** The first page of all filters, then further pages of the `paginate` filter while they
+   *  bring events not seen yet (each page ends where the previous one's oldest event was). */
+  private async readAll(socket: RelaySocket, filters: Filter[], deadline: number, collect: (e: Event) => void, opts: QueryOptions): Promise<QueryResult> {
+    const pageFilter = opts.paginate === undefined ? undefined : { ...filters[opts.paginate], limit: PAGE_LIMIT }
+    const fromThisRelay = new Set<string>()
+    let oldest = Infinity
+    let fresh = 0
+    const onEvent = (event: Event, known: boolean) => {
+      if (pageFilter && event.kind === pageFilter.kinds?.[0]) {
+        oldest = Math.min(oldest, event.created_at)
+        if (!fromThisRelay.has(event.id)) fresh++
+        fromThisRelay.add(event.id)
+      }
+      if (!known) collect(event)
+    }
+    const first = pageFilter ? filters.map((f, i) => (i === opts.paginate ? pageFilter : f)) : filters
+    let result = await socket.query(first, deadline, onEvent, { known: opts.known })
+    for (let page = 1; pageFilter && result.complete && fresh > 0 && page < MAX_PAGES; page++) {
+      fresh = 0
+      result = await socket.query([{ ...pageFilter, until: oldest }], deadline, onEvent, { known: opts.known })
+    }
+    return result
+  }
+
+  /** Publishes to the given relays (default: all of this session's); one status per relay. */
+  async publish(event: Event, urls?: string[], deadline = this.deadline): Promise<PublishStatus[]> {
+    if (urls) this.addRelays(urls)
+    return graced(
+      this.pick(urls),
+      async ({ socket, ready, report }): Promise<PublishStatus> => {
+        if (!(await ready)) return { url: socket.url, ok: false, reason: `unreachable: ${report.error}` }
+        const status = await socket.publish(event, deadline)
+        this.opts.log(`${socket.url} publish kind ${event.kind}: ${status.ok ? 'accepted' : `refused: ${status.reason}`}`)
+        return status
+      },
+      (s) => s.ok,
+      (c, reason) => {
+        c.socket.abandonPublish(event.id, reason)
+        return { url: c.socket.url, ok: false, reason }
+      },
+    )
+  }
+
+  close(): void {
+    for (const { socket } of this.connections.values()) socket.close()
+  }
+
+  private pick(urls?: string[]): Connection[] {
+    if (!urls) return [...this.connections.values()]
+    return urls.map((u) => this.connections.get(u)).filter((c): c is Connection => c !== undefined)
+  }
+
+  /** Queries leave part of the time for publishing afterwards. */
+  private queryDeadline(): number {
+    return this.deadline - Math.min(QUERY_RESERVE_MAX_MS, this.opts.timeoutMs * QUERY_RESERVE_SHARE)
+  }
+}

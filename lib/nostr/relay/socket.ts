@@ -1,0 +1,260 @@
+// One relay connection, NIP-01 and NIP-42 over `ws`. Every operation has a deadline and
+// resolves (never rejects, never hangs) with what the relay actually said: a query says
+// whether it ended on EOSE, a publish counts only the relay's `OK true` as accepted.
+// Events are checked here for shape, id, filter and date; their signatures are checked in
+// bulk by the pool (pool.ts), which is much faster for many events.
+import WebSocket from 'ws'
+import { validateEvent, getEventHash, type Event, type EventTemplate } from 'nostr-tools/pure'
+import { matchFilters, type Filter } from 'nostr-tools/filter'
+import { makeAuthEvent } from 'nostr-tools/nip42'
+import { MAX_FRAME_BYTES } from '../../limits.ts'
+import { MAX_FUTURE_S } from '../../timing.ts'
+
+export type PublishStatus = { url: string; ok: true } | { url: string; ok: false; reason: string }
+
+export interface QueryResult {
+  url: string
+  /** true when the relay said EOSE: it sent everything it has for the filters */
+  complete: boolean
+  reason?: string
+}
+
+export interface SocketOptions {
+  log: (url: string, line: string) => void
+  /** signs NIP-42 AUTH events; without it, relays that require AUTH are reported as refusing */
+  signAuth?: (template: EventTemplate) => Event
+}
+
+export interface ReqOptions {
+  /** ids we already have: dropped without spending a signature check on them */
+  known?: (id: string) => boolean
+  /** keep the subscription open after EOSE, until the deadline (live events) */
+  live?: boolean
+}
+
+interface PendingQuery extends ReqOptions {
+  filters: Filter[]
+  /** events received so far, and how many the filters can justify */
+  received: number
+  maxEvents: number
+  onEvent: (event: Event, known: boolean) => void
+  /** `relayClosed`: the relay ended the subscription itself, so no CLOSE is sent */
+  finish: (complete: boolean, reason?: string, relayClosed?: boolean) => void
+  onEose: () => void
+  authRetried: boolean
+}
+
+interface PendingPublish {
+  event: Event
+  finish: (status: PublishStatus) => void
+  authRetried: boolean
+}
+
+/** How many events a REQ may bring before the relay counts as flooding: twice what its
+ *  filters ask for (a filter without a limit is for a handful of our own events), plus slack. */
+export function eventBudget(filters: Filter[]): number {
+  return 2 * filters.reduce((sum, f) => sum + (f.limit === 0 ? 0 : (f.limit ?? 100)), 0) + 100
+}
+
+export class RelaySocket {
+  private ws?: WebSocket
+  private serial = 0
+  private readonly queries = new Map<string, PendingQuery>()
+  private readonly publishes = new Map<string, PendingPublish>()
+  private auth?: { eventId: string; done: Promise<boolean>; settle: (ok: boolean) => void }
+  /** messages dropped: malformed or binary frames; events malformed, not matching their id
+   *  or the REQ, or from the far future */
+  dropped = 0
+  private closedBecause = 'not connected'
+  private connectTimer?: ReturnType<typeof setTimeout>
+
+  constructor(
+    readonly url: string,
+    private readonly opts: SocketOptions,
+  ) {}
+
+  /** Resolves when connected; rejects with a short reason on failure or after `timeoutMs`. */
+  connect(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.url, { handshakeTimeout: timeoutMs, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false })
+      this.ws = ws
+      this.connectTimer = setTimeout(() => fail('connect timed out'), timeoutMs)
+      const fail = (reason: string) => {
+        clearTimeout(this.connectTimer)
+        this.close(reason)
+        reject(new Error(reason))
+      }
+      ws.once('open', () => {
+        clearTimeout(this.connectTimer)
+        resolve()
+      })
+      ws.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message))
+      ws.on('close', (code) => this.close(`connection closed (${code})`))
+      ws.on('message', (data, isBinary) => this.receive(data, isBinary))
+    })
+  }
+
+  /** `onEvent` gets each event that passed the shape, id, filter and date checks (not the
+   *  signature: the pool checks those in bulk), and each `known` one unchecked (flagged). */
+  query(filters: Filter[], deadline: number, onEvent: (event: Event, known: boolean) => void, opts: ReqOptions = {}): Promise<QueryResult> {
+    const id = `p2p:${++this.serial}`
+    let eose = false
+    if (!this.open) return Promise.resolve({ url: this.url, complete: false, reason: this.closedBecause })
+    return new Promise((resolve) => {
+      const timer = setTimeout(
+        () => finish(eose, eose ? undefined : 'no EOSE before the deadline'),
+        Math.max(0, deadline - Date.now()),
+      )
+      const finish = (complete: boolean, reason?: string, relayClosed = false) => {
+        if (!this.queries.delete(id)) return
+        clearTimeout(timer)
+        if (!relayClosed) this.send(['CLOSE', id])
+        resolve({ url: this.url, complete, ...(reason ? { reason } : {}) })
+      }
+      const onEose = () => {
+        eose = true
+        if (!opts.live) finish(true)
+      }
+      this.queries.set(id, { ...opts, filters, onEvent, finish, onEose, authRetried: false, received: 0, maxEvents: eventBudget(filters) })
+      this.send(['REQ', id, ...filters])
+    })
+  }
+
+  publish(event: Event, deadline: number): Promise<PublishStatus> {
+    if (!this.open) return Promise.resolve({ url: this.url, ok: false, reason: this.closedBecause })
+    return new Promise((resolve) => {
+      const timer = setTimeout(
+        () => finish({ url: this.url, ok: false, reason: 'no OK before the deadline' }),
+        Math.max(0, deadline - Date.now()),
+      )
+      const finish = (status: PublishStatus) => {
+        if (this.publishes.get(event.id)?.finish !== finish) return
+        this.publishes.delete(event.id)
+        clearTimeout(timer)
+        resolve(status)
+      }
+      this.publishes.set(event.id, { event, finish, authRetried: false })
+      this.send(['EVENT', event])
+    })
+  }
+
+  /** Ends every open subscription (live ones included), keeping the connection. */
+  closeQueries(): void {
+    for (const q of [...this.queries.values()]) q.finish(true)
+  }
+
+  /** Gives up on the open subscriptions (other relays were faster), keeping the connection. */
+  abandonQueries(reason: string): void {
+    for (const q of [...this.queries.values()]) q.finish(false, reason)
+  }
+
+  /** Gives up waiting for this event's OK (other relays were faster), keeping the connection. */
+  abandonPublish(eventId: string, reason: string): void {
+    this.publishes.get(eventId)?.finish({ url: this.url, ok: false, reason })
+  }
+
+  private get open(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN
+  }
+
+  /** Ends every pending operation with `reason` and drops the socket at once. */
+  close(reason = 'closed by us'): void {
+    this.closedBecause = reason
+    clearTimeout(this.connectTimer)
+    for (const q of [...this.queries.values()]) q.finish(false, reason)
+    for (const p of [...this.publishes.values()]) p.finish({ url: this.url, ok: false, reason })
+    this.auth?.settle(false)
+    if (this.ws) {
+      this.ws.removeAllListeners()
+      this.ws.on('error', () => {}) // a late error from a socket we no longer want
+      this.ws.terminate()
+      this.ws = undefined
+    }
+  }
+
+  private send(message: unknown[]): void {
+    if (this.ws?.readyState !== WebSocket.OPEN) return
+    const text = JSON.stringify(message)
+    this.opts.log(this.url, `> ${text}`)
+    this.ws.send(text)
+  }
+
+  private receive(data: WebSocket.RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.dropped++
+      return this.opts.log(this.url, '< (binary frame ignored)')
+    }
+    const text = data.toString()
+    this.opts.log(this.url, `< ${text}`)
+    let message: unknown
+    try {
+      message = JSON.parse(text)
+    } catch {
+      this.dropped++
+      return this.opts.log(this.url, '! malformed JSON ignored')
+    }
+    if (!Array.isArray(message) || typeof message[0] !== 'string') return
+    const [type, a, b, c] = message
+    if (type === 'EVENT') this.onEvent(a, b)
+    else if (type === 'EOSE') this.queries.get(a)?.onEose()
+    else if (type === 'CLOSED') this.onClosed(a, String(b ?? ''))
+    else if (type === 'OK') this.onOk(a, b === true, String(c ?? ''))
+    else if (type === 'AUTH' && typeof a === 'string') this.authenticate(a)
+  }
+
+  private onEvent(subId: unknown, event: unknown): void {
+    const query = this.queries.get(subId as string)
+    if (!query) return
+    if (++query.received > query.maxEvents) {
+      this.opts.log(this.url, `! flood: more than ${query.maxEvents} events for one REQ; ignoring the rest`)
+      return query.finish(false, `flood: more than ${query.maxEvents} events for one REQ`)
+    }
+    if (query.known && typeof (event as Event)?.id === 'string' && query.known((event as Event).id)) {
+      return query.onEvent(event as Event, true)
+    }
+    const valid =
+      validateEvent(event) &&
+      typeof (event as Event).id === 'string' &&
+      (event as Event).created_at <= Date.now() / 1000 + MAX_FUTURE_S &&
+      matchFilters(query.filters, event as Event) &&
+      getEventHash(event as Event) === (event as Event).id
+    if (!valid) {
+      this.dropped++
+      return this.opts.log(this.url, '! invalid event dropped')
+    }
+    query.onEvent(event as Event, false)
+  }
+
+  private async onClosed(subId: unknown, reason: string): Promise<void> {
+    const query = this.queries.get(subId as string)
+    if (!query) return
+    if (reason.startsWith('auth-required:') && !query.authRetried && (await this.auth?.done)) {
+      query.authRetried = true
+      return this.send(['REQ', subId, ...query.filters])
+    }
+    query.finish(false, `closed by relay: ${reason || 'no reason given'}`, true)
+  }
+
+  private async onOk(eventId: unknown, ok: boolean, reason: string): Promise<void> {
+    const auth = this.auth
+    if (auth && auth.eventId === eventId) return auth.settle(ok)
+    const pending = this.publishes.get(eventId as string)
+    if (!pending) return
+    if (ok) return pending.finish({ url: this.url, ok: true })
+    if (reason.startsWith('auth-required:') && !pending.authRetried && (await this.auth?.done)) {
+      pending.authRetried = true
+      return this.send(['EVENT', pending.event])
+    }
+    pending.finish({ url: this.url, ok: false, reason: reason || 'refused without a reason' })
+  }
+
+  /** NIP-42: answer a challenge at once, so that a later auth-required can be retried. */
+  private authenticate(challenge: string): void {
+    if (!this.opts.signAuth) return
+    const event = this.opts.signAuth(makeAuthEvent(this.url, challenge))
+    let settle: (ok: boolean) => void = () => {}
+    const done = new Promise<boolean>((resolve) => (settle = resolve))
+    this.auth = { eventId: event.id, done, settle }
+    this.send(['AUTH', event])
+  }
+}

@@ -1,0 +1,52 @@
+// Keeping this agent findable: its presence and relay lists, republished at the end of a run
+// to each connected relay that lacks a current copy. Best effort: a relay gets ANNOUNCE_MS to
+// answer, and one that did not is left alone until presence is due again, so that it cannot
+// slow every run down.
+import type { Event, EventTemplate } from 'nostr-tools/pure'
+import { INBOX_RELAYS_KIND, newest, PRESENCE_KIND, RELAY_LIST_KIND, tagValue } from '../nostr/kinds.ts'
+import { inboxRelaysEvent, relayListEvent, relayListIsCurrent } from '../nostr/nip65.ts'
+import { type Presence, presenceEvent, presenceIsCurrent } from '../nostr/presence.ts'
+import type { PublishStatus, QueryOutcome } from '../nostr/relay/pool.ts'
+import { ANNOUNCE_MS, PRESENCE_REFRESH_S, unixNow } from '../timing.ts'
+import { VERSION } from '../version.ts'
+import type { Context } from './context.ts'
+import type { Online } from './online.ts'
+import { signer } from './sign.ts'
+
+export function desiredPresence(ctx: Context): Presence {
+  return { agentId: ctx.name, name: ctx.name, about: ctx.config.about ?? '', relays: ctx.relays, version: VERSION }
+}
+
+/** Publishes our announcement and relay lists to each connected relay that lacks a current copy. */
+export async function announce(ctx: Context, online: Online): Promise<PublishStatus[]> {
+  const me = ctx.identity.pubkey
+  const now = unixNow()
+  const presence = desiredPresence(ctx)
+  const failedLately = (url: string) => (online.state.relayHealth[url]?.announceFailedAt ?? 0) > now - PRESENCE_REFRESH_S
+  const connected = online.reports.filter((r) => r.connected && !failedLately(r.url)).map((r) => r.url)
+  const lacking = (current: (url: string) => boolean) => connected.filter((url) => !current(url))
+  const held = (url: string, kind: number) => heldBy(online.outcome, url, me, kind, kind === PRESENCE_KIND ? presence.agentId : undefined)
+  const plans: Array<{ template: EventTemplate; urls: string[] }> = [
+    { template: presenceEvent(presence, now), urls: lacking((u) => presenceIsCurrent(held(u, PRESENCE_KIND), presence, now)) },
+    { template: relayListEvent(ctx.relays, now), urls: lacking((u) => relayListIsCurrent(held(u, RELAY_LIST_KIND), ctx.relays)) },
+    { template: inboxRelaysEvent(ctx.relays, now), urls: lacking((u) => relayListIsCurrent(held(u, INBOX_RELAYS_KIND), ctx.relays)) },
+  ]
+  const due = plans.filter((p) => p.urls.length > 0)
+  if (due.length === 0) return []
+  const sign = await signer(ctx)
+  const deadline = Math.min(online.pool.deadline, Date.now() + ANNOUNCE_MS)
+  const statuses = (await Promise.all(due.map((p) => online.pool.publish(sign(p.template, ctx.identity.secretKey), p.urls, deadline)))).flat()
+  const failed = [...new Set(statuses.filter((s) => !s.ok).map((s) => s.url))]
+  if (failed.length) {
+    await ctx.store.update((s) => {
+      for (const url of failed) (s.relayHealth[url] ??= {}).announceFailedAt = now
+    })
+  }
+  return statuses
+}
+
+/** The newest of our own events of `kind` (and d tag) that `url` served. */
+export function heldBy(outcome: QueryOutcome, url: string, me: string, kind: number, d?: string): Event | undefined {
+  const servedMine = (e: Event) => e.pubkey === me && e.kind === kind && outcome.seenOn.get(e.id)?.has(url) === true
+  return newest(outcome.events, (e) => servedMine(e) && (d === undefined || tagValue(e, 'd') === d))
+}

@@ -1,0 +1,60 @@
+// What every command starts from: the options in effect, the home folder, the identity, the
+// config, the relays to use, the state store and the output.
+import { usageError } from '../errors.ts'
+import { parsePubkey } from '../nostr/keys.ts'
+import { type Config, loadConfig, type RelaySource, resolveRelays } from '../store/config.ts'
+import { ensureHome, type HomePaths, homePaths } from '../store/home.ts'
+import { type Identity, loadOrCreateIdentity } from '../store/identity.ts'
+import { StateStore } from '../store/state.ts'
+import { DEFAULT_ONLINE_WINDOW_S, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from '../timing.ts'
+import { createOutput, type Output } from '../ui/output.ts'
+
+/** The options every command takes (CLI.md). */
+export interface GlobalOptions {
+  json?: boolean
+  verbose?: boolean
+  timeout?: number
+  relay?: string[]
+}
+
+export interface Context {
+  out: Output
+  paths: HomePaths
+  identity: Identity
+  config: Config
+  relays: string[]
+  relaySource: RelaySource
+  timeoutMs: number
+  store: StateStore
+  /** the agent's display name: configured, or derived from its key */
+  name: string
+  onlineWindow: number
+  /** the owner's hex key, when one is set (config.owner is its npub) */
+  ownerPubkey?: string
+}
+
+export function createContext(opts: GlobalOptions, out = createOutput(opts)): Context {
+  const timeoutMs = opts.timeout ?? DEFAULT_TIMEOUT_MS
+  if (!Number.isFinite(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
+    throw usageError('bad-timeout', `--timeout is a number of milliseconds from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`, 'e.g. `--timeout 8000`')
+  }
+  const paths = homePaths()
+  ensureHome(paths)
+  const identity = loadOrCreateIdentity(paths.identity)
+  if (identity.permissionWarning) out.warn(`warning: ${identity.permissionWarning}`)
+  const config = loadConfig(paths)
+  const relays = resolveRelays({ flag: opts.relay, env: process.env.P2P_RELAYS, config: config.relays })
+  return {
+    out,
+    paths,
+    identity,
+    config,
+    relays: relays.urls,
+    relaySource: relays.source,
+    timeoutMs,
+    store: new StateStore(paths.state, paths.lock, out.warn),
+    name: config.name ?? `agent-${identity.npub.slice(5, 13)}`,
+    onlineWindow: config.onlineWindow ?? DEFAULT_ONLINE_WINDOW_S,
+    ownerPubkey: config.owner ? (parsePubkey(config.owner) ?? undefined) : undefined,
+  }
+}

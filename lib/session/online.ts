@@ -1,0 +1,63 @@
+// The online life of one run, in one shape for every command: connect, sync, make sure some
+// relay answered, act, then announce what is stale and close every socket, whatever happened.
+import { finalizeEvent } from 'nostr-tools/pure'
+import type { Applied } from '../calls/machine.ts'
+import { networkError } from '../errors.ts'
+import { type QueryOutcome, type RelayReport, RelayPool } from '../nostr/relay/pool.ts'
+import type { State } from '../store/schema.ts'
+import { announce } from './announce.ts'
+import type { Context } from './context.ts'
+import type { SyncSummary } from './fold.ts'
+import { sync } from './sync.ts'
+
+/** What one sync left: the pool (still open), what relays returned, and the state after it. */
+export interface Online {
+  pool: RelayPool
+  outcome: QueryOutcome
+  reports: RelayReport[]
+  state: State
+  summary: SyncSummary
+  applied: Applied
+}
+
+export interface OnlineOptions {
+  /** more time beyond --timeout, for commands that do more than one round (sendfile, poll --wait) */
+  extraMs?: number
+  /** fail with exit 4 before acting when no relay could be reached (default true; `status`
+   *  reports unreachable relays itself) */
+  requireRelay?: boolean
+}
+
+/** Runs `act` online: connect and sync first; announce and close after, whatever happened. */
+export async function whileOnline<T>(ctx: Context, act: (online: Online) => Promise<T>, opts: OnlineOptions = {}): Promise<T> {
+  const pool = new RelayPool(ctx.relays, {
+    timeoutMs: ctx.timeoutMs + (opts.extraMs ?? 0),
+    log: ctx.out.log,
+    signAuth: (template) => finalizeEvent(template, ctx.identity.secretKey),
+  })
+  let online: Online | undefined
+  try {
+    online = await sync(ctx, pool)
+    if (opts.requireRelay !== false) requireRelay(online)
+    return await act(online)
+  } finally {
+    try {
+      if (online) await announce(ctx, online)
+    } finally {
+      pool.close()
+    }
+  }
+}
+
+/** Syncs again on the same connections (poll --wait, once something arrived). */
+export async function resync(ctx: Context, online: Online): Promise<void> {
+  Object.assign(online, await sync(ctx, online.pool))
+}
+
+function requireRelay(online: Online): void {
+  if (online.pool.anyConnected) return
+  throw networkError(
+    'no-relay-reachable',
+    `no relay could be reached (${online.reports.map((r) => `${r.url}: ${r.error}`).join('; ')})`,
+  )
+}

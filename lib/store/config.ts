@@ -1,0 +1,58 @@
+// The user's settings (`config get/set`): a small JSON file of its own, so that a state file
+// moved aside as corrupt never takes the agent's name, owner or relays with it. Also where the
+// relay list in effect comes from (CLI.md: --relay, else P2P_RELAYS, else config, else default).
+import { LowSync } from 'lowdb'
+import { JSONFileSync } from 'lowdb/node'
+import { stateError } from '../errors.ts'
+import { parseRelayList } from '../nostr/relay-url.ts'
+import type { HomePaths } from './home.ts'
+import { withLock } from './lock.ts'
+
+export interface Config {
+  name?: string
+  about?: string
+  /** the owner's npub */
+  owner?: string
+  relays?: string[]
+  /** seconds an announcement counts as "online" in `list` */
+  onlineWindow?: number
+}
+
+export const CONFIG_KEYS = ['name', 'about', 'owner', 'relays', 'onlineWindow'] as const
+export type ConfigKey = (typeof CONFIG_KEYS)[number]
+
+export const DEFAULT_RELAYS = ['wss://relay.damus.io', 'wss://nos.lol', 'wss://relay.primal.net']
+export type RelaySource = 'flag' | 'env' | 'config' | 'default'
+
+export function loadConfig(paths: HomePaths): Config {
+  try {
+    const db = new LowSync<Config>(new JSONFileSync<Config>(paths.config), {})
+    db.read()
+    if (typeof db.data !== 'object' || db.data === null || Array.isArray(db.data)) throw new Error('not an object')
+    return db.data
+  } catch (err) {
+    throw stateError('config-unreadable', `the config file ${paths.config} cannot be read (${(err as Error).message})`)
+  }
+}
+
+/** Sets (or, with undefined, removes) one setting under the lock. */
+export async function setConfigValue(paths: HomePaths, key: ConfigKey, value: Config[ConfigKey] | undefined): Promise<Config> {
+  return withLock(paths.lock, async () => {
+    const config = loadConfig(paths)
+    if (value === undefined) delete config[key]
+    else (config as Record<string, unknown>)[key] = value
+    new LowSync<Config>(new JSONFileSync<Config>(paths.config), config).write()
+    return config
+  })
+}
+
+export function isConfigKey(key: string): key is ConfigKey {
+  return (CONFIG_KEYS as readonly string[]).includes(key)
+}
+
+export function resolveRelays(opts: { flag?: string[]; env?: string; config?: string[] }): { urls: string[]; source: RelaySource } {
+  if (opts.flag && opts.flag.length > 0) return { urls: parseRelayList(opts.flag), source: 'flag' }
+  if (opts.env?.trim()) return { urls: parseRelayList(opts.env), source: 'env' }
+  if (opts.config && opts.config.length > 0) return { urls: parseRelayList(opts.config), source: 'config' }
+  return { urls: DEFAULT_RELAYS, source: 'default' }
+}

@@ -1,0 +1,66 @@
+// Every duration the tool waits, keeps or looks back, named once, and the one clock.
+
+export const unixNow = (): number => Math.floor(Date.now() / 1000)
+
+// ---- one invocation ---------------------------------------------------------------------
+/** Keeps every command under ~5 s even when every relay is dead or silent. */
+export const DEFAULT_TIMEOUT_MS = 4_000
+export const MIN_TIMEOUT_MS = 100
+export const MAX_TIMEOUT_MS = 600_000
+/** `poll --wait` at most. */
+export const MAX_WAIT_S = 3_600
+/** A relay that has not finished its WebSocket handshake by then is given up on. */
+export const CONNECT_TIMEOUT_MS = 2_000
+/** Once one relay has answered in full, the others get this long (or three times what the
+ *  first took, if more) before they are given up on for this operation. */
+export const GRACE_MIN_MS = 500
+/** Queries leave this share of the deadline (at most QUERY_RESERVE_MAX_MS) for publishing. */
+export const QUERY_RESERVE_SHARE = 1 / 4
+export const QUERY_RESERVE_MAX_MS = 1_000
+/** A peer's relay list lookup gets this long. */
+export const INBOX_LOOKUP_MS = 1_500
+/** Announcing is best effort: a relay gets this long to answer. */
+export const ANNOUNCE_MS = 1_000
+/** Publishing time allowed per file chunk beyond the usual deadline. */
+export const MS_PER_CHUNK = 60
+/** An `--exec` hook is killed after this long. */
+export const HOOK_TIMEOUT_MS = 60_000
+/** Every socket is closed at the end; a handle still open after this long is cut. */
+export const EXIT_FALLBACK_MS = 500
+
+// ---- the state lock ---------------------------------------------------------------------
+/** A lock older than this was left by a killed process. */
+export const LOCK_STALE_MS = 10_000
+/** Waiting longer than this for the lock is an error. */
+export const LOCK_WAIT_MS = 8_000
+
+// ---- the protocol -----------------------------------------------------------------------
+/** A call request not answered within this many seconds expires, on both sides. */
+export const RING_TIMEOUT_S = 300
+/** NIP-59: seals and wraps are dated up to this long in the past, at random. */
+export const TIMESTAMP_SPREAD_S = 2 * 24 * 3600
+/** A sync reads gift wraps this far behind its cursor (the NIP-59 spread plus an hour). */
+export const GIFT_WRAP_LOOKBACK_S = TIMESTAMP_SPREAD_S + 3600
+/** Events dated further ahead than this are not believed. */
+export const MAX_FUTURE_S = 15 * 60
+/** Re-announce when the newest announcement a relay holds is this old. */
+export const PRESENCE_REFRESH_S = 120
+/** NIP-40: relays may drop an announcement this long after it was made. */
+export const PRESENCE_EXPIRY_S = 600
+/** Presence is re-read this far behind the cursor, for events that reached a relay late. */
+export const PRESENCE_OVERLAP_S = 120
+/** The default window of `list`: announced within it means online. */
+export const DEFAULT_ONLINE_WINDOW_S = 300
+export const MIN_ONLINE_WINDOW_S = 30
+export const MAX_ONLINE_WINDOW_S = 86_400
+/** A peer's relay list is looked up again after this long. */
+export const INBOX_TTL_S = 3_600
+/** A relay not read in full for this long is waited for until the deadline, even when the
+ *  others answered first. */
+export const RESYNC_AFTER_S = 600
+
+// ---- what is kept -----------------------------------------------------------------------
+/** Agents not heard from for this long are forgotten. */
+export const AGENT_TTL_S = 7 * 24 * 3600
+/** Chunks of a file not completed within this long are thrown away. */
+export const PARTIAL_FILE_TTL_S = 3 * 24 * 3600

@@ -1,0 +1,30 @@
+// How a delivery reads: its JSON keys, one line per relay, and what to do when it is queued.
+import type { FailureKind } from '../errors.ts'
+import type { Delivery } from '../session/deliver.ts'
+import type { Output } from './output.ts'
+
+const relayLines = (d: Delivery): string[] =>
+  d.relays.map((r) => `  ${r.ok ? '✓' : '✗'} ${r.url}${r.ok ? '' : `  ${r.reason ?? 'refused'}`}`)
+
+/** Prints the command's result with the delivery's relays; `after` shows only when delivered.
+ *  A queued delivery is a network failure (exit 4): the caller must not send it again. */
+export function printDelivery(
+  out: Output,
+  doc: object,
+  delivery: Delivery & { queued: boolean },
+  what: string,
+  lines: string[],
+  after: string[] = [],
+): FailureKind | undefined {
+  out.result({ ...doc, relays: delivery.relays, queued: delivery.queued }, () => [
+    ...lines,
+    ...relayLines(delivery),
+    ...(delivery.queued ? queuedNotice(what) : after),
+  ])
+  return delivery.queued ? 'network' : undefined
+}
+
+const queuedNotice = (what: string): string[] => [
+  `no relay of the peer accepted the ${what}: it is queued and will be retried by every later run`,
+  '(do not send it again; `node p2p.js status` shows the queue)',
+]

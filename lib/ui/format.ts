@@ -1,0 +1,18 @@
+// Small formatting for plain output: relative times and aligned columns.
+import { unixNow } from '../timing.ts'
+
+/** "12 s ago", "3 min ago", "2 h ago", "4 d ago" */
+export function ago(unixSeconds: number, now = unixNow()): string {
+  const s = Math.max(0, now - unixSeconds)
+  if (s < 5) return 'just now'
+  if (s < 60) return `${s} s ago`
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`
+  return `${Math.floor(s / 86_400)} d ago`
+}
+
+/** Pads every column but the last so that rows line up. */
+export function table(rows: string[][], indent = ''): string[] {
+  const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), [])
+  return rows.map((row) => indent + row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]) : cell)).join('  ').trimEnd())
+}

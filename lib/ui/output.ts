@@ -1,0 +1,68 @@
+// Everything printed goes through here: one JSON document with --json, readable lines
+// otherwise; relay traffic and timings on stderr with --verbose; errors with their hint.
+import type { P2PError } from '../errors.ts'
+import { MAX_LOG_LINE } from '../limits.ts'
+
+export interface Output {
+  json: boolean
+  /** ANSI colour for plain output on a terminal; the text unchanged otherwise (pipes, --json, NO_COLOR) */
+  paint(colour: keyof typeof COLOURS, text: string): string
+  /** prints the command's result: `doc` with --json, `plain` lines otherwise */
+  result(doc: object, plain: () => string[]): void
+  /** an error and its hint, what to do next */
+  error(err: P2PError, extra?: object): void
+  /** a spinner line on stderr for long work, on a terminal only; returns the function that ends it */
+  progress(label: string): () => void
+  /** --verbose only */
+  log(line: string): void
+  /** always, on stderr */
+  warn(line: string): void
+}
+
+const COLOURS = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2 } as const
+
+const colourFor = (stream: NodeJS.WriteStream, json: boolean) => !json && stream.isTTY === true && !process.env.NO_COLOR
+
+export function createOutput(opts: { json?: boolean; verbose?: boolean }, started = Date.now()): Output {
+  const json = Boolean(opts.json)
+  const colour = colourFor(process.stdout, json)
+  const errColour = colourFor(process.stderr, json)
+  const paint = (on: boolean) => (c: keyof typeof COLOURS, text: string) => (on ? `\u001b[${COLOURS[c]}m${text}\u001b[0m` : text)
+  return {
+    json,
+    paint: paint(colour),
+    result(doc, plain) {
+      process.stdout.write(json ? JSON.stringify(doc, null, 2) + '\n' : plain().map((l) => l + '\n').join(''))
+    },
+    error(err, extra = {}) {
+      const hint = err.hint ?? ''
+      if (json) {
+        const doc = { ...extra, error: { code: err.code, message: err.message, hint } }
+        process.stdout.write(JSON.stringify(doc, null, 2) + '\n')
+      } else {
+        process.stderr.write(`${paint(errColour)('red', 'error:')} ${err.message}\n  ${paint(errColour)('bold', 'next:')} ${hint}\n`)
+      }
+    },
+    progress(label) {
+      if (!errColour || opts.verbose) return () => {}
+      const frames = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏'
+      const begun = Date.now()
+      let i = 0
+      const draw = () => process.stderr.write(`\r${frames[i++ % frames.length]} ${label} ${((Date.now() - begun) / 1000).toFixed(1)} s`)
+      draw()
+      const timer = setInterval(draw, 100)
+      return () => {
+        clearInterval(timer)
+        process.stderr.write('\r\u001b[2K')
+      }
+    },
+    log(line) {
+      if (!opts.verbose) return
+      const clipped = line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}… (${line.length} chars)` : line
+      process.stderr.write(`[${String(Date.now() - started).padStart(5)} ms] ${clipped}\n`)
+    },
+    warn(line) {
+      process.stderr.write(line + '\n')
+    },
+  }
+}

@@ -1,0 +1,83 @@
+// Plain-text rendering of events, calls and transcripts. Peers' words are stripped of terminal
+// control sequences and fenced, so that an agent reading stdout cannot mistake them for ours.
+import type { Transcript } from '../calls/transcript.ts'
+import type { CallView } from '../calls/views.ts'
+import type { P2PEvent } from '../store/schema.ts'
+import { ago } from './format.ts'
+import { sanitize } from './sanitize.ts'
+
+/** A peer's words, fenced: every line behind "│ ". */
+export const fence = (text: string): string[] => sanitize(text).split('\n').map((line) => `  │ ${line}`)
+
+const who = (npub: string, names: Map<string, string>) => {
+  const name = names.get(npub)
+  return name ? `${sanitize(name)} (${npub.slice(0, 12)}…)` : `${npub.slice(0, 16)}…`
+}
+
+export function renderEvent(e: P2PEvent, names: Map<string, string>, now: number): string[] {
+  const from = who(e.from, names)
+  const when = ago(e.at, now)
+  switch (e.type) {
+    case 'call-request':
+      return [`📞 call request ${e.callId} from ${from}, ${when}, topic:`, ...fence(e.topic ?? ''), `  → node p2p.js answer accept --call ${e.callId}   (or: answer reject "<reason>" --call ${e.callId})`]
+    case 'call-accepted':
+      return [`✅ call ${e.callId} accepted by ${from}, ${when}  → node p2p.js send "<message>"`]
+    case 'call-rejected':
+      return e.expired
+        ? [`⌛ call ${e.callId} to ${from} expired: ${e.reason}`]
+        : [`❌ call ${e.callId} declined by ${from}, ${when}, reason:`, ...fence(e.reason || '(none given)')]
+    case 'message':
+      return [`💬 ${from} in call ${e.callId}, ${when}:`, ...fence(e.text ?? '')]
+    case 'file':
+      return [`📎 ${from} sent a file in call ${e.callId}, ${when}: ${sanitize(e.file?.name ?? '')} (${e.file?.size} bytes), saved at ${e.file?.path}`]
+    case 'call-ended':
+      return [`👋 call ${e.callId} ended by ${from}, ${when}  → transcript: node p2p.js history ${e.callId}`]
+    case 'escalation':
+      return [`🙋 ${from} escalated call ${e.callId} to a human, ${when}:`, ...fence(e.reason ?? '')]
+    case 'owner-message':
+      return [`👤 your owner ${from} wrote, ${when}:`, ...fence(e.text ?? '')]
+    case 'direct-message':
+      return [`✉️  direct message from ${from}, ${when} (not in a call):`, ...fence(e.text ?? '')]
+  }
+}
+
+export function describeCall(call: CallView | null): string {
+  if (!call) return 'none'
+  const peer = call.peer.name ? `${sanitize(call.peer.name)} (${call.peer.npub.slice(0, 12)}…)` : call.peer.npub
+  return `${call.id} ${call.direction === 'outgoing' ? 'to' : 'from'} ${peer}: "${sanitize(call.topic)}" (${call.state})`
+}
+
+export function renderTranscript(t: Transcript, path: string | null): string[] {
+  const names = new Map(t.participants.map((p) => [p.npub, p.name]))
+  const lines = [`call ${t.call.id}: "${sanitize(t.call.topic)}" (${t.call.state})`]
+  for (const m of t.messages) {
+    const label = `${who(m.from, names)}, ${new Date(m.at * 1000).toISOString().slice(11, 19)}`
+    lines.push(m.file ? `📎 ${label}: ${sanitize(m.file.name)} (${m.file.size} bytes) at ${m.file.path}` : `${label}:`, ...(m.file ? [] : fence(m.text)))
+  }
+  if (t.messages.length === 0) lines.push('(no messages)')
+  if (path) lines.push(`transcript: ${path}`)
+  return lines
+}
+
+const iso = (unix: number | undefined) => (unix === undefined ? '—' : new Date(unix * 1000).toISOString().replace('.000', ''))
+
+/** The Markdown transcript kept on disk beside its JSON twin. */
+export function renderMarkdown(t: Transcript): string {
+  const names = new Map(t.participants.map((p) => [p.npub, p.name || p.npub.slice(0, 16)]))
+  const lines = [
+    `# Call ${t.call.id}: ${t.call.topic}`,
+    '',
+    ...t.participants.map((p) => `- ${p.name || '(no name)'}: \`${p.npub}\``),
+    `- caller: ${names.get(t.participants[t.call.direction === 'outgoing' ? 0 : 1].npub)}`,
+    `- started ${iso(t.call.startedAt ?? undefined)}, ended ${iso(t.call.endedAt ?? undefined)}`,
+    '',
+  ]
+  for (const m of t.messages) {
+    const who = names.get(m.from) ?? m.from
+    const body = m.file ? `📎 ${m.file.name} (${m.file.size} bytes, sha256 ${m.file.sha256}) saved at ${m.file.path}` : m.text
+    lines.push(`**${who}** (${iso(m.at)}):`, '', ...body.split('\n').map((l) => `> ${l}`), '')
+  }
+  if (t.messages.length === 0) lines.push('(no messages)', '')
+  return lines.join('\n')
+}
+
