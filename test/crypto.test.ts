@@ -1,11 +1,26 @@
-// Our NIP-44 (Node's crypto) against nostr-tools' (pure JavaScript), both ways, and the
-// bulk signature check against nostr-tools' single one.
-import { describe, it, expect } from 'vitest'
+// Our NIP-44 (Node's crypto) against nostr-tools' (pure JavaScript), both ways, and against the
+// official vectors on both key-agreement paths; the bulk signature check against nostr-tools' single one.
+import { describe, it, expect, vi, beforeAll } from 'vitest'
+import { createCipheriv, createHash, createHmac } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { generateSecretKey, getPublicKey, finalizeEvent } from 'nostr-tools/pure'
 import * as reference from 'nostr-tools/nip44'
-import { conversationKey, encrypt, decrypt, paddedLength, prepareBulk, MAX_PLAINTEXT } from '../lib/crypto/nip44.ts'
-import { verifyAll, signerFor } from '../lib/crypto/schnorr.ts'
+import { conversationKey, encrypt, decrypt, paddedLength, prepareBulk, MAX_PLAINTEXT } from '../lib/nostr/nip44.ts'
+import { verifyAll, signerFor } from '../lib/nostr/schnorr.ts'
+
+// Counts libsecp256k1 key agreements, so each vector pass can prove which path derived its keys.
+const wasmCalls = vi.hoisted(() => ({ count: 0 }))
+vi.mock('tiny-secp256k1', async (importOriginal) => {
+  const ecc = await importOriginal<typeof import('tiny-secp256k1')>()
+  return {
+    ...ecc,
+    pointMultiply: (...args: Parameters<typeof ecc.pointMultiply>) => {
+      wasmCalls.count++
+      return ecc.pointMultiply(...args)
+    },
+  }
+})
 
 const alice = generateSecretKey()
 const bob = generateSecretKey()
@@ -55,6 +70,185 @@ describe('NIP-44 v2', () => {
     expect(() => decrypt('#' + payload.slice(1), key)).toThrow()
     expect(() => decrypt(payload, conversationKey(alice, getPublicKey(generateSecretKey())))).toThrow(/MAC/)
   })
+})
+
+// The official vectors (paulmillr/nip44), pinned by the checksum NIP-44 publishes for them.
+const VECTORS_SHA256 = '269ed0f69e4c192512cc779e78c555090cebc7c785b609e338a62afc3ce25040'
+const vectorsFile = readFileSync(new URL('../fixtures/nip44.vectors.json', import.meta.url))
+const { v2: vectors } = JSON.parse(vectorsFile.toString('utf8'))
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex')
+const bytes = (hex: string) => Buffer.from(hex, 'hex')
+const hex = (data: Uint8Array) => Buffer.from(data).toString('hex')
+
+/** NIP-44 v2 framing of any padded plaintext, so tests can build payloads our encrypt never writes. */
+function seal(convKey: Uint8Array, nonce: Uint8Array, padded: Uint8Array): string {
+  const hmac = (key: Uint8Array, ...parts: Uint8Array[]) => parts.reduce((h, p) => h.update(p), createHmac('sha256', key)).digest()
+  const t1 = hmac(convKey, nonce, Buffer.from([1]))
+  const t2 = hmac(convKey, t1, nonce, Buffer.from([2]))
+  const t3 = hmac(convKey, t2, nonce, Buffer.from([3]))
+  const okm = Buffer.concat([t1, t2, t3])
+  const cipher = createCipheriv('chacha20', okm.subarray(0, 32), Buffer.concat([Buffer.alloc(4), okm.subarray(32, 44)]))
+  const ciphertext = Buffer.concat([cipher.update(padded), cipher.final()])
+  return Buffer.concat([Buffer.from([2]), nonce, ciphertext, hmac(okm.subarray(44, 76), nonce, ciphertext)]).toString('base64')
+}
+
+/** Length prefix (u16, or zero u16 then u32), plaintext, zeros. */
+function pad(text: Buffer, extended: boolean): Buffer {
+  const start = extended ? 6 : 2
+  const padded = Buffer.alloc(start + paddedLength(text.length))
+  if (extended) padded.writeUInt32BE(text.length, 2)
+  else padded.writeUInt16BE(text.length, 0)
+  text.copy(padded, start)
+  return padded
+}
+
+describe('NIP-44 v2 payload decoding', () => {
+  it('uses the official vectors file, byte for byte', () => {
+    expect(sha256(vectorsFile)).toBe(VECTORS_SHA256)
+  })
+
+  it('refuses payloads that are not strict base64', () => {
+    // one vector whose payload ends in '=' and one in '==', both with '+' or '/' in them
+    for (const v of [vectors.valid.encrypt_decrypt[2], vectors.valid.encrypt_decrypt[9]]) {
+      const key = bytes(v.conversation_key)
+      const payload: string = v.payload
+      expect(decrypt(payload, key)).toBe(v.plaintext)
+      const [, last, padding] = payload.match(/(.)(=+)$/)!
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+      const variants = {
+        'a line break': `${payload.slice(0, 64)}\n${payload.slice(64)}`,
+        'a space': `${payload.slice(0, 64)} ${payload.slice(64)}`,
+        'a character outside the alphabet': `${payload.slice(0, 64)}*${payload.slice(64)}`,
+        'the URL-safe alphabet': payload.replace(/\+/g, '-').replace(/\//g, '_'),
+        'no padding': payload.replace(/=+$/, ''),
+        'non-zero padding bits': payload.slice(0, -padding.length - 1) + alphabet[alphabet.indexOf(last) + 1] + padding,
+      }
+      for (const [name, variant] of Object.entries(variants)) {
+        expect(variant, name).not.toBe(payload)
+        expect(() => decrypt(variant, key), name).toThrow()
+      }
+    }
+  })
+
+  it('refuses an extended length prefix for a length below 65,536', () => {
+    const { conversation_key, nonce } = vectors.valid.encrypt_decrypt[0]
+    const key = bytes(conversation_key)
+    for (const length of [1, 300, 65_535]) {
+      const text = Buffer.alloc(length, 'a')
+      // the same framing with the classic prefix is exactly what encrypt writes, and reads back
+      const classic = seal(key, bytes(nonce), pad(text, false))
+      expect(classic).toBe(encrypt(text.toString(), key, bytes(nonce)))
+      expect(decrypt(classic, key)).toBe(text.toString())
+      expect(() => decrypt(seal(key, bytes(nonce), pad(text, true)), key), `length ${length}`).toThrow(/padding/)
+    }
+  })
+
+  it('reads the extended length prefix, matching the checksums NIP-44 publishes', () => {
+    // nostr-protocol/nips 44.md, "Extended length prefix test vectors": plaintext 'a' repeated
+    const key = bytes('c41c775356fd92eadc63ff5a0dc1da211b268cbea22316767095b2871ea1412d')
+    const nonce = bytes('0000000000000000000000000000000000000000000000000000000000000001')
+    const table = [
+      [65_535, '6e1bebca6a8229364a162a72ef064826c4cd7457bf54f190ef782bd9deff3e42', '6d8c2810d1e870fbaa1f0a0937126cca837a15f9260e27060c331d70a3c0bc84'],
+      [65_536, 'bf718b6f653bebc184e1479f1935b8da974d701b893afcf49e701f3e2f9f9c5a', 'b7b4edb36ba92e267d322d56d9aebc22e7fa96ff52e3c12adc07f07a43cbc616'],
+      [65_537, '008ffc88d3c96a9f307524eb361e47c5222a887fc45fa0c1fb8d429c5c23b430', 'eeb7c7c5373894ea2c1547cfd3ccb15d5a0b2d619da852e5c79df792dcc9e435'],
+    ] as const
+    for (const [length, plaintextSha, payloadSha] of table) {
+      const text = 'a'.repeat(length)
+      expect(sha256(text)).toBe(plaintextSha)
+      // our encrypt keeps the classic cap, so the longer two are framed here
+      const payload = length <= MAX_PLAINTEXT ? encrypt(text, key, nonce) : seal(key, nonce, pad(Buffer.from(text), true))
+      expect(sha256(payload), `length ${length}`).toBe(payloadSha)
+      expect(decrypt(payload, key)).toBe(text)
+    }
+  })
+})
+
+type Nip44 = typeof import('../lib/nostr/nip44.ts')
+
+/** Every v2 vector against a fresh module instance (its own key cache and key-agreement path). */
+function officialVectors(path: string, wasm: boolean, load: () => Promise<Nip44>) {
+  describe(`NIP-44 v2 official vectors, key agreement by ${path}`, () => {
+    let nip44: Nip44
+    const derived = new Set<string>()
+    beforeAll(async () => {
+      vi.resetModules()
+      nip44 = await load()
+    })
+
+    // a key pair new to this instance must miss the cache and reach this pass's path
+    const agree = (secretHex: string, publicHex: string): string => {
+      const before = wasmCalls.count
+      const key = hex(nip44.conversationKey(bytes(secretHex), publicHex))
+      const fresh = !derived.has(`${secretHex}:${publicHex}`)
+      derived.add(`${secretHex}:${publicHex}`)
+      expect(wasmCalls.count - before, `${path} for ${secretHex}:${publicHex}`).toBe(fresh && wasm ? 1 : 0)
+      return key
+    }
+
+    it('runs on a module instance of its own', () => {
+      expect(nip44.conversationKey).not.toBe(conversationKey)
+    })
+
+    it('valid.get_conversation_key', () => {
+      for (const v of vectors.valid.get_conversation_key) expect(agree(v.sec1, v.pub2)).toBe(v.conversation_key)
+    })
+
+    it('valid.calc_padded_len', () => {
+      for (const [length, padded] of vectors.valid.calc_padded_len) expect(nip44.paddedLength(length), `${length}`).toBe(padded)
+    })
+
+    it('valid.encrypt_decrypt', () => {
+      for (const v of vectors.valid.encrypt_decrypt) {
+        expect(agree(v.sec1, getPublicKey(bytes(v.sec2)))).toBe(v.conversation_key)
+        expect(nip44.encrypt(v.plaintext, bytes(v.conversation_key), bytes(v.nonce))).toBe(v.payload)
+        const key = agree(v.sec2, getPublicKey(bytes(v.sec1)))
+        expect(key).toBe(v.conversation_key)
+        expect(nip44.decrypt(v.payload, bytes(key))).toBe(v.plaintext)
+      }
+      expect(derived.size).toBeGreaterThan(vectors.valid.encrypt_decrypt.length)
+    })
+
+    it('valid.encrypt_decrypt_long_msg', () => {
+      const list = vectors.valid.encrypt_decrypt_long_msg
+      expect(list.length).toBeGreaterThan(0)
+      for (const v of list) {
+        const text = v.pattern.repeat(v.repeat)
+        expect(sha256(text)).toBe(v.plaintext_sha256)
+        const payload = nip44.encrypt(text, bytes(v.conversation_key), bytes(v.nonce))
+        expect(sha256(payload)).toBe(v.payload_sha256)
+        expect(nip44.decrypt(payload, bytes(v.conversation_key))).toBe(text)
+      }
+    })
+
+    it('invalid.encrypt_msg_lengths', () => {
+      const key = bytes(vectors.valid.encrypt_decrypt[0].conversation_key)
+      for (const length of vectors.invalid.encrypt_msg_lengths) expect(() => nip44.encrypt('a'.repeat(length), key), `${length}`).toThrow()
+    })
+
+    it('invalid.get_conversation_key', () => {
+      for (const v of vectors.invalid.get_conversation_key) expect(() => nip44.conversationKey(bytes(v.sec1), v.pub2), v.note).toThrow()
+    })
+
+    it('refuses a zero or out-of-range secret key with a valid public key', () => {
+      // the vectors pair every bad secret key with a public key that is off the curve anyway
+      const n = 'fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141'
+      const peer = getPublicKey(generateSecretKey())
+      for (const secret of ['00'.repeat(32), n, n.slice(0, -1) + '2', 'ff'.repeat(32)]) {
+        expect(() => nip44.conversationKey(bytes(secret), peer), secret).toThrow(/secret key|private key|tweak/i)
+      }
+    })
+
+    it('invalid.decrypt', () => {
+      for (const v of vectors.invalid.decrypt) expect(() => nip44.decrypt(v.payload, bytes(v.conversation_key)), v.note).toThrow()
+    })
+  })
+}
+
+officialVectors('OpenSSL', false, () => import('../lib/nostr/nip44.ts'))
+officialVectors('libsecp256k1 (WASM)', true, async () => {
+  const nip44 = await import('../lib/nostr/nip44.ts')
+  await nip44.prepareBulk(1_000)
+  return nip44
 })
 
 describe('bulk signature checks', () => {
