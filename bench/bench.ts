@@ -2,13 +2,12 @@
 // measured in one run on this machine so that the ratios compare. `--json` for machine output.
 // Not a test: nothing here passes or fails.
 import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir, cpus } from 'node:os'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
-import { startRelay, startBlackHole, deadRelayUrl, type TestRelay } from '../test/helpers/relay.ts'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
-import { writeFileSync, readFileSync } from 'node:fs'
+import { deadRelayUrl, startBlackHole, startRelay, type TestRelay } from '../test/helpers/relay.ts'
 import { sendDms } from '../test/helpers/stranger.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
@@ -51,8 +50,21 @@ function bulkyState(home: string, calls: number, perCall: number): void {
   for (let c = 0; c < calls; c++) {
     const id = c.toString(16).padStart(10, '0')
     state.calls[id] = {
-      id, peer, topic: `bench call ${c}`, direction: 'outgoing', state: 'ended', createdAt: at, updatedAt: at, startedAt: at, endedAt: at,
-      messages: Array.from({ length: perCall }, (_, m) => ({ id: `${id}-${m}`, from: peer, at, text: `message ${m} of call ${c}, a sentence of ordinary length.` })),
+      id,
+      peer,
+      topic: `bench call ${c}`,
+      direction: 'outgoing',
+      state: 'ended',
+      createdAt: at,
+      updatedAt: at,
+      startedAt: at,
+      endedAt: at,
+      messages: Array.from({ length: perCall }, (_, m) => ({
+        id: `${id}-${m}`,
+        from: peer,
+        at,
+        text: `message ${m} of call ${c}, a sentence of ordinary length.`,
+      })),
     }
   }
   writeFileSync(file, JSON.stringify(state))
@@ -109,9 +121,15 @@ try {
     const two = await measure('p2p status, 2 live relays', [cli, 'status'], { P2P_HOME: home, P2P_RELAYS: live2 })
     rows.push(two)
     const dead = await deadRelayUrl()
-    rows.push({ ...(await measure('p2p status, 2 live + 1 dead (refused)', [cli, 'status'], { P2P_HOME: home, P2P_RELAYS: `${live2},${dead}` })), floor: two.name })
+    rows.push({
+      ...(await measure('p2p status, 2 live + 1 dead (refused)', [cli, 'status'], { P2P_HOME: home, P2P_RELAYS: `${live2},${dead}` })),
+      floor: two.name,
+    })
     const hole = await startBlackHole()
-    rows.push({ ...(await measure('p2p status, 2 live + 1 black hole', [cli, 'status'], { P2P_HOME: home, P2P_RELAYS: `${live2},${hole.url}` })), floor: two.name })
+    rows.push({
+      ...(await measure('p2p status, 2 live + 1 black hole', [cli, 'status'], { P2P_HOME: home, P2P_RELAYS: `${live2},${hole.url}` })),
+      floor: two.name,
+    })
     await hole.stop()
     for (const r of rows.slice(-2)) r.ratio = r.medianMs / two.medianMs
   }
@@ -173,7 +191,8 @@ try {
     const lines = rows.map((r) => [r.name, r.meanMs.toFixed(0), r.medianMs.toFixed(0), r.ratio ? `${r.ratio.toFixed(2)}x ${r.floor}` : ''])
     const header = ['what', 'mean ms', 'median ms', 'median vs floor']
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
-    for (const line of [header, ...lines]) console.log(line.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
+    for (const line of [header, ...lines])
+      console.log(line.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
   }
 } finally {
   await Promise.all(relays.map((r) => r.stop()))

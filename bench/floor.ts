@@ -1,8 +1,9 @@
 // The floor for an online command: a bare nostr-tools script that connects to the relays
 // given as arguments, sends one REQ, waits for EOSE and publishes one event, then exits.
-import WebSocket from 'ws'
-import { Relay, useWebSocketImplementation } from 'nostr-tools/relay'
+
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
+import { Relay, useWebSocketImplementation } from 'nostr-tools/relay'
+import WebSocket from 'ws'
 
 useWebSocketImplementation(WebSocket)
 const sk = generateSecretKey()

@@ -9,8 +9,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 /** A 64-character lowercase hex string: a public key, an event id, a SHA-256. */
 export const isHex64 = (value: unknown): value is string => typeof value === 'string' && HEX64.test(value)
 
-export const isBase64 = (value: unknown): value is string =>
-  typeof value === 'string' && value.length % 4 === 0 && BASE64.test(value)
+export const isBase64 = (value: unknown): value is string => typeof value === 'string' && value.length % 4 === 0 && BASE64.test(value)
 
 /** Decodes strict base64 (whitespace between groups allowed); null when it is not base64. */
 export function decodeBase64(text: string): Buffer | null {

@@ -24,4 +24,5 @@ export const stateError = (code: string, message: string, hint?: string) => new 
 export const networkError = (code: string, message: string, hint?: string) => new P2PError(code, message, 'network', hint)
 
 /** What a command returns: nothing when it succeeded, else how the printed result failed. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a command that simply finishes returns nothing
 export type CommandResult = Promise<FailureKind | void>

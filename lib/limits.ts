@@ -44,5 +44,17 @@ export const MAX_PAGES = 200
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024
 /** Below this many key agreements or signatures in one run, loading WASM costs more than it saves. */
 export const BULK_CRYPTO_FROM = 24
+/** Events a filter without a limit may bring (those filters ask for a handful of our own events). */
+export const UNLIMITED_FILTER_EVENTS = 100
+/** Events beyond what the filters justify that a relay may send before it counts as flooding. */
+export const FLOOD_SLACK = 100
+
+/** Random bytes of a call id (hex): short enough to type, unique enough per pair of agents. */
+export const CALL_ID_BYTES = 5
+export const FILE_ID_BYTES = 8
+
+/** Work above these sizes shows a progress line on a terminal. */
+export const PROGRESS_FROM_WRAPS = 100
+export const PROGRESS_FROM_CHUNKS = 10
 /** A --verbose line is cut after this many characters. */
 export const MAX_LOG_LINE = 400

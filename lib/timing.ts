@@ -14,9 +14,10 @@ export const CONNECT_TIMEOUT_MS = 2_000
 /** Once one relay has answered in full, the others get this long (or three times what the
  *  first took, if more) before they are given up on for this operation. */
 export const GRACE_MIN_MS = 500
-/** Queries leave this share of the deadline (at most QUERY_RESERVE_MAX_MS) for publishing. */
-export const QUERY_RESERVE_SHARE = 1 / 4
-export const QUERY_RESERVE_MAX_MS = 1_000
+/** Queries leave this share of the deadline (at most QUERY_RESERVE_MAX_MS) for what follows:
+ *  a peer's relay lists, then publishing, each of which may wait out a grace period. */
+export const QUERY_RESERVE_SHARE = 1 / 2
+export const QUERY_RESERVE_MAX_MS = 2_000
 /** A peer's relay list lookup gets this long. */
 export const INBOX_LOOKUP_MS = 1_500
 /** Announcing is best effort: a relay gets this long to answer. */
@@ -25,6 +26,8 @@ export const ANNOUNCE_MS = 1_000
 export const MS_PER_CHUNK = 60
 /** An `--exec` hook is killed after this long. */
 export const HOOK_TIMEOUT_MS = 60_000
+/** A progress line redraws this often. */
+export const PROGRESS_FRAME_MS = 100
 /** Every socket is closed at the end; a handle still open after this long is cut. */
 export const EXIT_FALLBACK_MS = 500
 
@@ -33,6 +36,8 @@ export const EXIT_FALLBACK_MS = 500
 export const LOCK_STALE_MS = 10_000
 /** Waiting longer than this for the lock is an error. */
 export const LOCK_WAIT_MS = 8_000
+/** The longest pause between two attempts to take the lock. */
+export const LOCK_RETRY_MAX_MS = 50
 
 // ---- the protocol -----------------------------------------------------------------------
 /** A call request not answered within this many seconds expires, on both sides. */

@@ -1,11 +1,11 @@
 // `npm run demo`: the whole mission on this machine, no network needed. Starts a local relay,
 // makes two agents (alice, bob) in temporary homes and an owner key for alice, walks through
 // list, call, answer, send, sendfile, escalate, end, and prints both transcripts. Cleans up.
-import { rmSync, readFileSync } from 'node:fs'
-import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { readFileSync, rmSync } from 'node:fs'
 import { npubEncode } from 'nostr-tools/nip19'
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { type Agent, agent } from '../test/helpers/cli.ts'
 import { startRelay } from '../test/helpers/relay.ts'
-import { agent, type Agent } from '../test/helpers/cli.ts'
 import { sendDms } from '../test/helpers/stranger.ts'
 
 const relay = await startRelay()
@@ -41,7 +41,13 @@ try {
   await step('alice', alice, ['poll'])
   await step('alice', alice, ['escalate', 'bob offers the full report for 40 USD: buy it?'])
   console.log(bold('\n(the owner answers from their phone)'))
-  await sendDms(relay.url, JSON.parse(readFileSync(`${alice.home}/p2p-identity.json`, 'utf8')).pubkey, 1, [owner], () => 'Yes, buy it, but no more than 40 USD.')
+  await sendDms(
+    relay.url,
+    JSON.parse(readFileSync(`${alice.home}/p2p-identity.json`, 'utf8')).pubkey,
+    1,
+    [owner],
+    () => 'Yes, buy it, but no more than 40 USD.',
+  )
   await step('bob', bob, ['poll'])
   await step('alice', alice, ['poll'])
   await step('alice', alice, ['end'])

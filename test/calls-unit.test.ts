@@ -1,17 +1,18 @@
 // The call state machine and the wire format, without a network.
-import { describe, it, expect } from 'vitest'
-import { generateSecretKey, getPublicKey, finalizeEvent } from 'nostr-tools/pure'
+
 import * as nip19 from 'nostr-tools/nip19'
-import { emptyState, type State } from '../lib/store/schema.ts'
+import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { describe, expect, it } from 'vitest'
+import { acceptCall, endCall, rejectCall, requireActive, startCall } from '../lib/calls/actions.ts'
 import { applyIncoming, expireCalls, type Incoming } from '../lib/calls/machine.ts'
-import { startCall, acceptCall, rejectCall, endCall, requireActive } from '../lib/calls/actions.ts'
-import { RING_TIMEOUT_S } from '../lib/timing.ts'
-import { buildRumor, parseRumor, rumorMs, isSafeFileName, type P2PMessage } from '../lib/nostr/p2p.ts'
-import { wrapRumor, openWrap } from '../lib/nostr/nip59.ts'
 import { CHUNK_BYTES, MAX_MESSAGE_BYTES } from '../lib/limits.ts'
-import { inboxFromLists } from '../lib/nostr/nip65.ts'
 import { openWraps } from '../lib/nostr/nip17.ts'
 import { conversationKey, encrypt as nip44Encrypt } from '../lib/nostr/nip44.ts'
+import { openWrap, wrapRumor } from '../lib/nostr/nip59.ts'
+import { inboxFromLists } from '../lib/nostr/nip65.ts'
+import { buildRumor, isSafeFileName, type P2PMessage, parseRumor, rumorMs } from '../lib/nostr/p2p.ts'
+import { emptyState, type State } from '../lib/store/schema.ts'
+import { RING_TIMEOUT_S } from '../lib/timing.ts'
 import { sanitize } from '../lib/ui/sanitize.ts'
 
 const NOW = 1_800_000_000
@@ -123,7 +124,9 @@ describe('incoming calls', () => {
     expireCalls(state, NOW + RING_TIMEOUT_S + 1)
     expect(state.calls.ca11ca11.state).toBe('expired')
     const other = incoming()
-    expect(applyIncoming(other, [from(PEER, { type: 'call-end', callId: 'ca11ca11' }, NOW + 1)], ME, NOW + 2).events[0].type).toBe('call-ended')
+    expect(applyIncoming(other, [from(PEER, { type: 'call-end', callId: 'ca11ca11' }, NOW + 1)], ME, NOW + 2).events[0].type).toBe(
+      'call-ended',
+    )
     expect(other.calls.ca11ca11.state).toBe('ended')
   })
 
@@ -136,7 +139,15 @@ describe('incoming calls', () => {
     expect(state.calls.beefbeef.state).toBe('rejected')
 
     const two = emptyState()
-    applyIncoming(two, [from(PEER, { type: 'call-request', callId: 'aaaa0001', topic: 'x' }), from(OTHER, { type: 'call-request', callId: 'aaaa0002', topic: 'y' })], ME, NOW)
+    applyIncoming(
+      two,
+      [
+        from(PEER, { type: 'call-request', callId: 'aaaa0001', topic: 'x' }),
+        from(OTHER, { type: 'call-request', callId: 'aaaa0002', topic: 'y' }),
+      ],
+      ME,
+      NOW,
+    )
     expect(() => acceptCall(two, undefined, NOW + 1)).toThrow(/2 calls are waiting/)
     const { replies } = acceptCall(two, 'aaaa0002', NOW + 1)
     expect(replies.map((r) => r.msg.type)).toEqual(['call-accept', 'call-reject'])
@@ -173,7 +184,9 @@ describe('escalations and the owner', () => {
     expect(a.events).toEqual([expect.objectContaining({ type: 'escalation', callId: 'ca11ca11', reason: 'needs a human' })])
     expect(state.calls.ca11ca11.messages[0].text).toMatch(/needs a human/)
     // not from a stranger, not for a call that is not live
-    expect(applyIncoming(state, [from(OTHER, { type: 'escalation', callId: 'ca11ca11', reason: 'x' })], ME, NOW + 2, OWNER).events).toEqual([])
+    expect(applyIncoming(state, [from(OTHER, { type: 'escalation', callId: 'ca11ca11', reason: 'x' })], ME, NOW + 2, OWNER).events).toEqual(
+      [],
+    )
   })
 
   it("the owner's plain DMs answer the latest escalation and join the live call's transcript", () => {
@@ -181,7 +194,15 @@ describe('escalations and the owner', () => {
     acceptCall(state, undefined, NOW)
     state.escalations.push({ id: 'e1', callId: 'ca11ca11', reason: 'ok?', at: NOW })
     const a = applyIncoming(state, [from(OWNER, { type: 'dm', text: 'yes, go ahead' })], ME, NOW + 1, OWNER)
-    expect(a.events).toEqual([expect.objectContaining({ type: 'owner-message', callId: 'ca11ca11', text: 'yes, go ahead', escalationId: 'e1', from: nip19.npubEncode(OWNER) })])
+    expect(a.events).toEqual([
+      expect.objectContaining({
+        type: 'owner-message',
+        callId: 'ca11ca11',
+        text: 'yes, go ahead',
+        escalationId: 'e1',
+        from: nip19.npubEncode(OWNER),
+      }),
+    ])
     expect(state.calls.ca11ca11.messages.map((m) => m.text)).toEqual(['yes, go ahead'])
     // the same words from someone else are just a direct message
     expect(applyIncoming(state, [from(OTHER, { type: 'dm', text: 'yes' })], ME, NOW + 2, OWNER).events[0].type).toBe('direct-message')
@@ -210,7 +231,9 @@ describe('ending and transcripts', () => {
     const late = applyIncoming(state, [from(PEER, { type: 'message', callId: 'ca11ca11', text: 'last words' }, NOW + 9)], ME, NOW + 20)
     expect(late.finished).toEqual(['ca11ca11'])
     expect(state.calls.ca11ca11.messages.map((m) => m.text)).toEqual(['last words'])
-    expect(applyIncoming(state, [from(PEER, { type: 'message', callId: 'ca11ca11', text: 'too late' }, NOW + 30)], ME, NOW + 30).events).toEqual([])
+    expect(
+      applyIncoming(state, [from(PEER, { type: 'message', callId: 'ca11ca11', text: 'too late' }, NOW + 30)], ME, NOW + 30).events,
+    ).toEqual([])
   })
 })
 
@@ -225,7 +248,11 @@ describe('wire format', () => {
     { type: 'call-accept', callId: 'ca11ca11' },
     { type: 'call-reject', callId: 'ca11ca11', reason: 'no time' },
     { type: 'message', callId: 'ca11ca11', text: 'hello\nthere' },
-    { type: 'file-chunk', callId: 'ca11ca11', chunk: { fileId: 'f11ef11e', name: 'a.bin', size: CHUNK_BYTES * 2, sha256: 'e'.repeat(64), index: 1, total: 2, data: chunkData } },
+    {
+      type: 'file-chunk',
+      callId: 'ca11ca11',
+      chunk: { fileId: 'f11ef11e', name: 'a.bin', size: CHUNK_BYTES * 2, sha256: 'e'.repeat(64), index: 1, total: 2, data: chunkData },
+    },
     { type: 'call-end', callId: 'ca11ca11' },
     { type: 'escalation', callId: 'ca11ca11', reason: 'a human must decide' },
     { type: 'dm', text: 'just a note' },
@@ -253,12 +280,20 @@ describe('wire format', () => {
   })
 
   it('reads human text as a plain DM and refuses malformed protocol tags', () => {
-    const rumor = (tags: string[][], content = 'x') => ({ ...buildRumor({ type: 'dm', text: content }, A, B, NOW, 'a'), tags: [['p', B], ...tags] })
+    const rumor = (tags: string[][], content = 'x') => ({
+      ...buildRumor({ type: 'dm', text: content }, A, B, NOW, 'a'),
+      tags: [['p', B], ...tags],
+    })
     expect(parseRumor(rumor([]))).toEqual({ type: 'dm', text: 'x' })
     expect(parseRumor(rumor([['p2p', 'message', 'NOT-HEX']]))).toBeNull()
     expect(parseRumor(rumor([['p2p', 'call-request', 'ca11ca11']]))).toBeNull() // no subject
     expect(parseRumor(rumor([['p2p', 'teleport', 'ca11ca11']]))).toBeNull()
-    const file = (f: string[]) => rumor([['p2p', 'file-chunk', 'ca11ca11'], ['file', ...f], ['data', 'AAAA']])
+    const file = (f: string[]) =>
+      rumor([
+        ['p2p', 'file-chunk', 'ca11ca11'],
+        ['file', ...f],
+        ['data', 'AAAA'],
+      ])
     expect(parseRumor(file(['f11ef11e', '../etc/passwd', '3', 'e'.repeat(64), '0', '1']))).toBeNull()
     expect(parseRumor(file(['f11ef11e', 'ok.txt', '3', 'e'.repeat(64), '1', '1']))).toBeNull() // index out of range
     expect(parseRumor(file(['f11ef11e', 'ok.txt', '3', 'e'.repeat(64), '0', '5']))).toBeNull() // total disagrees with size
@@ -273,24 +308,38 @@ describe('wire format', () => {
     const log: string[] = []
     expect(await openWraps([forged], B, bob, (l) => log.push(l))).toMatchObject({ opened: [], dropped: 1 })
     // addressed (p tag of the rumor) to someone else, though wrapped to us
-    const misdirected = wrapRumor(buildRumor({ type: 'dm', text: 'for carol' }, A, getPublicKey(generateSecretKey()), NOW, 'alice'), alice, B)
+    const misdirected = wrapRumor(
+      buildRumor({ type: 'dm', text: 'for carol' }, A, getPublicKey(generateSecretKey()), NOW, 'alice'),
+      alice,
+      B,
+    )
     expect((await openWraps([misdirected], B, bob, (l) => log.push(l))).dropped).toBe(1)
     // not a gift wrap at all
-    expect((await openWraps([finalizeEvent({ kind: 1059, tags: [['p', B]], content: 'garbage', created_at: NOW }, mallory)], B, bob, () => {})).dropped).toBe(1)
+    expect(
+      (await openWraps([finalizeEvent({ kind: 1059, tags: [['p', B]], content: 'garbage', created_at: NOW }, mallory)], B, bob, () => {}))
+        .dropped,
+    ).toBe(1)
     expect(log.join('\n')).toMatch(/dropped gift wrap/)
     // a seal whose signature was tampered with
     const rumor = buildRumor({ type: 'dm', text: 'hi' }, A, B, NOW, 'alice')
-    const seal = finalizeEvent({ kind: 13, created_at: NOW, tags: [], content: nip44Encrypt(JSON.stringify(rumor), conversationKey(alice, B)) }, alice)
+    const seal = finalizeEvent(
+      { kind: 13, created_at: NOW, tags: [], content: nip44Encrypt(JSON.stringify(rumor), conversationKey(alice, B)) },
+      alice,
+    )
     const badSeal = { ...seal, sig: seal.sig.replace(/^./, (c) => (c === '0' ? '1' : '0')) }
     const wrapKey = generateSecretKey()
-    const wrap = finalizeEvent({ kind: 1059, created_at: NOW, tags: [['p', B]], content: nip44Encrypt(JSON.stringify(badSeal), conversationKey(wrapKey, B)) }, wrapKey)
+    const wrap = finalizeEvent(
+      { kind: 1059, created_at: NOW, tags: [['p', B]], content: nip44Encrypt(JSON.stringify(badSeal), conversationKey(wrapKey, B)) },
+      wrapKey,
+    )
     expect(await openWraps([wrap], B, bob, (l) => log.push(l))).toMatchObject({ opened: [], dropped: 1 })
     expect(log.at(-1)).toMatch(/seal's signature is invalid/)
   })
 
   it('accepts only safe file names', () => {
     for (const ok of ['report.pdf', 'a b.txt', 'ünïcode.md']) expect(isSafeFileName(ok)).toBe(true)
-    for (const bad of ['', '.', '..', '../x', 'a/b', 'a\\b', '.hidden', 'nul\u0000', 'x'.repeat(201)]) expect(isSafeFileName(bad)).toBe(false)
+    for (const bad of ['', '.', '..', '../x', 'a/b', 'a\\b', '.hidden', 'nul\u0000', 'x'.repeat(201)])
+      expect(isSafeFileName(bad)).toBe(false)
   })
 })
 
@@ -298,8 +347,31 @@ describe('peer inbox relays', () => {
   it('prefers kind 10050, then NIP-65 read relays', () => {
     const sk = generateSecretKey()
     const pk = getPublicKey(sk)
-    const inbox = finalizeEvent({ kind: 10050, tags: [['relay', 'wss://inbox.example'], ['relay', 'not a url']], content: '', created_at: NOW }, sk)
-    const list = finalizeEvent({ kind: 10002, tags: [['r', 'wss://both.example'], ['r', 'wss://write.example', 'write'], ['r', 'wss://read.example', 'read']], content: '', created_at: NOW }, sk)
+    const inbox = finalizeEvent(
+      {
+        kind: 10050,
+        tags: [
+          ['relay', 'wss://inbox.example'],
+          ['relay', 'not a url'],
+        ],
+        content: '',
+        created_at: NOW,
+      },
+      sk,
+    )
+    const list = finalizeEvent(
+      {
+        kind: 10002,
+        tags: [
+          ['r', 'wss://both.example'],
+          ['r', 'wss://write.example', 'write'],
+          ['r', 'wss://read.example', 'read'],
+        ],
+        content: '',
+        created_at: NOW,
+      },
+      sk,
+    )
     expect(inboxFromLists([list, inbox], pk)).toEqual({ relays: ['wss://inbox.example'], source: 'nip17' })
     expect(inboxFromLists([list], pk)).toEqual({ relays: ['wss://both.example', 'wss://read.example'], source: 'nip65' })
     expect(inboxFromLists([], pk)).toBeNull()

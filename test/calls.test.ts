@@ -1,10 +1,11 @@
 // The call flow end to end: two (or three) agents, each its own P2P_HOME, the built CLI as
 // child processes, real relays.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs'
+
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { randomBytes, createHash } from 'node:crypto'
-import { agent, type Agent } from './helpers/cli.ts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Agent, agent } from './helpers/cli.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 import { sendDms } from './helpers/stranger.ts'
 
@@ -52,13 +53,20 @@ describe('the whole call flow', () => {
     const call = await alice.run(['call', 'bob', 'plan the launch', '--json'])
     expect(call.code, call.stderr).toBe(0)
     const doc = call.json()
-    expect(doc.call).toMatchObject({ topic: 'plan the launch', direction: 'outgoing', state: 'ringing', peer: { npub: await npubOf(bob), name: 'bob' } })
+    expect(doc.call).toMatchObject({
+      topic: 'plan the launch',
+      direction: 'outgoing',
+      state: 'ringing',
+      peer: { npub: await npubOf(bob), name: 'bob' },
+    })
     expect(doc.relays.every((r: { ok: boolean }) => r.ok)).toBe(true)
     const callId = doc.call.id
 
     // bob sees the request once, although both relays carry it
     const requests = await poll(bob)
-    expect(requests).toEqual([expect.objectContaining({ type: 'call-request', callId, topic: 'plan the launch', from: await npubOf(alice) })])
+    expect(requests).toEqual([
+      expect.objectContaining({ type: 'call-request', callId, topic: 'plan the launch', from: await npubOf(alice) }),
+    ])
     expect(await poll(bob)).toEqual([])
     const status = (await bob.run(['status', '--json'])).json()
     expect(status.incomingCalls).toEqual([expect.objectContaining({ id: callId, state: 'incoming', direction: 'incoming' })])
@@ -88,15 +96,23 @@ describe('the whole call flow', () => {
     expect(ended.code).toBe(0)
     const transcript = ended.json().transcript
     expect(ended.json().call).toMatchObject({ id: callId, state: 'ended' })
-    expect(transcript.messages.map((m: { text: string }) => m.text)).toEqual(['hello bob, line one\nline two', 'data.bin', 'that was the file'])
+    expect(transcript.messages.map((m: { text: string }) => m.text)).toEqual([
+      'hello bob, line one\nline two',
+      'data.bin',
+      'that was the file',
+    ])
     expect(transcript.messages[1].file).toMatchObject({ name: 'data.bin', size: file.length })
-    expect(readFileSync(transcript.path, 'utf8')).toContain('# Call ' + callId + ': plan the launch')
+    expect(readFileSync(transcript.path, 'utf8')).toContain(`# Call ${callId}: plan the launch`)
 
     // bob writes his transcript at his next poll
     expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'call-ended', callId })])
     const bobHistory = (await bob.run(['history', callId, '--json'])).json()
     expect(bobHistory.call.state).toBe('ended')
-    expect(bobHistory.transcript.messages.map((m: { text: string }) => m.text)).toEqual(['hello bob, line one\nline two', 'data.bin', 'that was the file'])
+    expect(bobHistory.transcript.messages.map((m: { text: string }) => m.text)).toEqual([
+      'hello bob, line one\nline two',
+      'data.bin',
+      'that was the file',
+    ])
     expect(existsSync(bobHistory.transcript.path)).toBe(true)
     expect(JSON.parse(readFileSync(bobHistory.transcript.path.replace(/\.md$/, '.json'), 'utf8')).participants).toHaveLength(2)
     const list = (await bob.run(['history', '--json'])).json().calls

@@ -1,10 +1,11 @@
 // The command-line surface: help, usage errors, exit codes, the secret key never printed.
-import { describe, it, expect } from 'vitest'
+
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nsecEncode } from 'nostr-tools/nip19'
 import { hexToBytes } from 'nostr-tools/utils'
-import { spawn } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
 import { agent, CLI } from './helpers/cli.ts'
 import { deadRelayUrl } from './helpers/relay.ts'
 
@@ -14,10 +15,25 @@ describe('help', () => {
   it('the tool shows the flow and every command', async () => {
     const r = await a.run(['--help'])
     expect(r.code).toBe(0)
-    for (const word of ['status', 'list', 'whoami', 'config', '--json', '--relay', '--timeout', '--verbose']) expect(r.stdout).toContain(word)
+    for (const word of ['status', 'list', 'whoami', 'config', '--json', '--relay', '--timeout', '--verbose'])
+      expect(r.stdout).toContain(word)
   })
 
-  it.each(['status', 'list', 'call', 'answer', 'send', 'sendfile', 'escalate', 'end', 'poll', 'history', 'whoami', 'config get', 'config set'])('%s --help has an example', async (command) => {
+  it.each([
+    'status',
+    'list',
+    'call',
+    'answer',
+    'send',
+    'sendfile',
+    'escalate',
+    'end',
+    'poll',
+    'history',
+    'whoami',
+    'config get',
+    'config set',
+  ])('%s --help has an example', async (command) => {
     const r = await a.run([...command.split(' '), '--help'])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/Examples:\s+node p2p\.js \S+/)
@@ -89,7 +105,14 @@ describe('secrets', () => {
   it('no command prints the secret key', async () => {
     const b = agent([await deadRelayUrl()])
     const outputs: string[] = []
-    for (const args of [['whoami'], ['status', '--verbose'], ['list', '--verbose'], ['config', 'get'], ['config', 'set', 'name', 'x'], ['whoami', '--json']]) {
+    for (const args of [
+      ['whoami'],
+      ['status', '--verbose'],
+      ['list', '--verbose'],
+      ['config', 'get'],
+      ['config', 'set', 'name', 'x'],
+      ['whoami', '--json'],
+    ]) {
       const r = await b.run(args)
       outputs.push(r.stdout, r.stderr)
     }

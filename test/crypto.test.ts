@@ -1,13 +1,14 @@
 // Our NIP-44 (Node's crypto) against nostr-tools' (pure JavaScript), both ways, and against the
 // official vectors on both key-agreement paths; the bulk signature check against nostr-tools' single one.
-import { describe, it, expect, vi, beforeAll } from 'vitest'
+
 import { createCipheriv, createHash, createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
-import { generateSecretKey, getPublicKey, finalizeEvent } from 'nostr-tools/pure'
 import * as reference from 'nostr-tools/nip44'
-import { conversationKey, encrypt, decrypt, paddedLength, prepareBulk, MAX_PLAINTEXT } from '../lib/nostr/nip44.ts'
-import { verifyAll, signerFor } from '../lib/nostr/schnorr.ts'
+import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { conversationKey, decrypt, encrypt, MAX_PLAINTEXT, paddedLength, prepareBulk } from '../lib/nostr/nip44.ts'
+import { signerFor, verifyAll } from '../lib/nostr/schnorr.ts'
 
 // Counts libsecp256k1 key agreements, so each vector pass can prove which path derived its keys.
 const wasmCalls = vi.hoisted(() => ({ count: 0 }))
@@ -39,7 +40,9 @@ describe('NIP-44 v2', () => {
     const after = peers.map((p) => Buffer.from(conversationKey(bob, getPublicKey(p))))
     const expected = peers.map((p) => Buffer.from(reference.v2.utils.getConversationKey(bob, getPublicKey(p))))
     expect(after.map((k) => k.toString('hex'))).toEqual(expected.map((k) => k.toString('hex')))
-    expect(before.map((k) => k.toString('hex'))).toEqual(peers.map((p) => Buffer.from(reference.v2.utils.getConversationKey(p, getPublicKey(alice))).toString('hex')))
+    expect(before.map((k) => k.toString('hex'))).toEqual(
+      peers.map((p) => Buffer.from(reference.v2.utils.getConversationKey(p, getPublicKey(alice))).toString('hex')),
+    )
   })
 
   it('pads as the spec says', () => {
@@ -67,7 +70,7 @@ describe('NIP-44 v2', () => {
     bytes[40] ^= 1
     expect(() => decrypt(bytes.toString('base64'), key)).toThrow(/MAC/)
     expect(() => decrypt(payload.slice(0, 100), key)).toThrow()
-    expect(() => decrypt('#' + payload.slice(1), key)).toThrow()
+    expect(() => decrypt(`#${payload.slice(1)}`, key)).toThrow()
     expect(() => decrypt(payload, conversationKey(alice, getPublicKey(generateSecretKey())))).toThrow(/MAC/)
   })
 })
@@ -148,9 +151,21 @@ describe('NIP-44 v2 payload decoding', () => {
     const key = bytes('c41c775356fd92eadc63ff5a0dc1da211b268cbea22316767095b2871ea1412d')
     const nonce = bytes('0000000000000000000000000000000000000000000000000000000000000001')
     const table = [
-      [65_535, '6e1bebca6a8229364a162a72ef064826c4cd7457bf54f190ef782bd9deff3e42', '6d8c2810d1e870fbaa1f0a0937126cca837a15f9260e27060c331d70a3c0bc84'],
-      [65_536, 'bf718b6f653bebc184e1479f1935b8da974d701b893afcf49e701f3e2f9f9c5a', 'b7b4edb36ba92e267d322d56d9aebc22e7fa96ff52e3c12adc07f07a43cbc616'],
-      [65_537, '008ffc88d3c96a9f307524eb361e47c5222a887fc45fa0c1fb8d429c5c23b430', 'eeb7c7c5373894ea2c1547cfd3ccb15d5a0b2d619da852e5c79df792dcc9e435'],
+      [
+        65_535,
+        '6e1bebca6a8229364a162a72ef064826c4cd7457bf54f190ef782bd9deff3e42',
+        '6d8c2810d1e870fbaa1f0a0937126cca837a15f9260e27060c331d70a3c0bc84',
+      ],
+      [
+        65_536,
+        'bf718b6f653bebc184e1479f1935b8da974d701b893afcf49e701f3e2f9f9c5a',
+        'b7b4edb36ba92e267d322d56d9aebc22e7fa96ff52e3c12adc07f07a43cbc616',
+      ],
+      [
+        65_537,
+        '008ffc88d3c96a9f307524eb361e47c5222a887fc45fa0c1fb8d429c5c23b430',
+        'eeb7c7c5373894ea2c1547cfd3ccb15d5a0b2d619da852e5c79df792dcc9e435',
+      ],
     ] as const
     for (const [length, plaintextSha, payloadSha] of table) {
       const text = 'a'.repeat(length)
@@ -233,7 +248,7 @@ function officialVectors(path: string, wasm: boolean, load: () => Promise<Nip44>
       // the vectors pair every bad secret key with a public key that is off the curve anyway
       const n = 'fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141'
       const peer = getPublicKey(generateSecretKey())
-      for (const secret of ['00'.repeat(32), n, n.slice(0, -1) + '2', 'ff'.repeat(32)]) {
+      for (const secret of ['00'.repeat(32), n, `${n.slice(0, -1)}2`, 'ff'.repeat(32)]) {
         expect(() => nip44.conversationKey(bytes(secret), peer), secret).toThrow(/secret key|private key|tweak/i)
       }
     })
@@ -255,7 +270,13 @@ describe('bulk signature checks', () => {
   it('agree with nostr-tools, for a few events and for many', async () => {
     for (const count of [3, 60]) {
       const events = Array.from({ length: count }, (_, i) => finalizeEvent({ kind: 1, created_at: i, tags: [], content: `n${i}` }, alice))
-      const tampered = events.map((e, i) => (i % 3 === 0 ? { ...e, content: e.content + '!' } : i % 3 === 1 ? { ...e, sig: e.sig.replace(/.$/, (c) => (c === '0' ? '1' : '0')) } : e))
+      const tampered = events.map((e, i) =>
+        i % 3 === 0
+          ? { ...e, content: `${e.content}!` }
+          : i % 3 === 1
+            ? { ...e, sig: e.sig.replace(/.$/, (c) => (c === '0' ? '1' : '0')) }
+            : e,
+      )
       const copies = tampered.map((e) => JSON.parse(JSON.stringify(e)))
       expect(await verifyAll(copies)).toEqual(tampered.map((_e, i) => i % 3 === 2))
     }
@@ -266,7 +287,9 @@ describe('bulk signing', () => {
   it('signs with WASM, and nostr-tools accepts every signature', async () => {
     const { verifyEvent } = await import('nostr-tools/pure')
     const sign = await signerFor()
-    const events = Array.from({ length: 30 }, (_, i) => sign({ kind: 1059, created_at: i, tags: [['p', getPublicKey(bob)]], content: `w${i}` }, alice))
+    const events = Array.from({ length: 30 }, (_, i) =>
+      sign({ kind: 1059, created_at: i, tags: [['p', getPublicKey(bob)]], content: `w${i}` }, alice),
+    )
     for (const e of events) {
       expect(e.pubkey).toBe(getPublicKey(alice))
       expect(verifyEvent(JSON.parse(JSON.stringify(e)))).toBe(true)

@@ -1,40 +1,90 @@
 // Relays that misbehave on purpose. Beside each, a real relay: the call flow must still
 // complete, every command within its deadline and with the contract's exit code, the faulty
 // relay reported, and nothing invalid in the state.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { generateSecretKey, finalizeEvent } from 'nostr-tools/pure'
+import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WebSocket } from 'ws'
-import { agent, type Agent, type RunResult } from './helpers/cli.ts'
+import { type Agent, agent, type RunResult } from './helpers/cli.ts'
+import { type FaultyRelay, type Misbehaviour, startFaultyRelay } from './helpers/faulty-relay.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
-import { startFaultyRelay, type FaultyRelay, type Misbehaviour } from './helpers/faulty-relay.ts'
 
 const DEADLINE_MS = 4_000 + 1_500 // the default --timeout, plus process start-up on a loaded machine
 const now = () => Math.floor(Date.now() / 1000)
-const junkEvent = finalizeEvent({ kind: 30078, tags: [['t', 'openclaw-p2p'], ['d', 'flood']], content: '{}', created_at: now() }, generateSecretKey())
+const junkEvent = finalizeEvent(
+  {
+    kind: 30078,
+    tags: [
+      ['t', 'openclaw-p2p'],
+      ['d', 'flood'],
+    ],
+    content: '{}',
+    created_at: now(),
+  },
+  generateSecretKey(),
+)
 
 const faults: Array<[string, Misbehaviour]> = [
   ['closes the socket in the middle of a publish', { onEvent: (_e, ws) => ws.terminate() }],
   ['answers NOTICE instead of OK', { onEvent: (_e, ws) => ws.send(JSON.stringify(['NOTICE', 'nope'])) }],
-  ['sends malformed JSON and binary frames', { onReq: (sub, ws) => { ws.send('{"oops'); ws.send(Buffer.alloc(64, 1), { binary: true }); ws.send(JSON.stringify(['EOSE', sub])) } }],
+  [
+    'sends malformed JSON and binary frames',
+    {
+      onReq: (sub, ws) => {
+        ws.send('{"oops')
+        ws.send(Buffer.alloc(64, 1), { binary: true })
+        ws.send(JSON.stringify(['EOSE', sub]))
+      },
+    },
+  ],
   ['sends a 5 MB frame', { onReq: (sub, ws) => ws.send(JSON.stringify(['NOTICE', 'x'.repeat(5 * 1024 * 1024), sub])) }],
-  ['sends events that do not match, with bad signatures, or from the far future', {
-    onReq: (sub, ws) => {
-      ws.send(JSON.stringify(['EVENT', sub, finalizeEvent({ kind: 1, tags: [], content: 'not asked for', created_at: now() }, generateSecretKey())]))
-      ws.send(JSON.stringify(['EVENT', sub, { ...junkEvent, content: '{"tampered":true}' }]))
-      ws.send(JSON.stringify(['EVENT', sub, finalizeEvent({ kind: 30078, tags: [['t', 'openclaw-p2p'], ['d', 'future']], content: '{"name":"future"}', created_at: now() + 86_400 }, generateSecretKey())]))
-      ws.send(JSON.stringify(['EOSE', sub]))
+  [
+    'sends events that do not match, with bad signatures, or from the far future',
+    {
+      onReq: (sub, ws) => {
+        ws.send(
+          JSON.stringify([
+            'EVENT',
+            sub,
+            finalizeEvent({ kind: 1, tags: [], content: 'not asked for', created_at: now() }, generateSecretKey()),
+          ]),
+        )
+        ws.send(JSON.stringify(['EVENT', sub, { ...junkEvent, content: '{"tampered":true}' }]))
+        ws.send(
+          JSON.stringify([
+            'EVENT',
+            sub,
+            finalizeEvent(
+              {
+                kind: 30078,
+                tags: [
+                  ['t', 'openclaw-p2p'],
+                  ['d', 'future'],
+                ],
+                content: '{"name":"future"}',
+                created_at: now() + 86_400,
+              },
+              generateSecretKey(),
+            ),
+          ]),
+        )
+        ws.send(JSON.stringify(['EOSE', sub]))
+      },
     },
-  }],
+  ],
   ['never sends EOSE', { onReq: () => {} }],
-  ['floods 100,000 events', {
-    onReq: (sub, ws: WebSocket) => {
-      const frame = JSON.stringify(['EVENT', sub, junkEvent])
-      for (let i = 0; i < 100_000; i++) ws.send(frame)
-      ws.send(JSON.stringify(['EOSE', sub]))
+  [
+    'floods 100,000 events',
+    {
+      onReq: (sub, ws: WebSocket) => {
+        const frame = JSON.stringify(['EVENT', sub, junkEvent])
+        for (let i = 0; i < 100_000; i++) ws.send(frame)
+        ws.send(JSON.stringify(['EOSE', sub]))
+      },
     },
-  }],
+  ],
 ]
 
 let good: TestRelay
@@ -82,7 +132,11 @@ describe.each(faults)('a relay that %s', (_name, misbehaviour) => {
     // the fault shows: in what was published, or in the sync
     const status = (await bob.run(['status', '--json'])).json()
     const entry = status.relays.find((r: { url: string }) => r.url === faulty.url)
-    const faultSeen = !entry.connected || !entry.synced || entry.dropped > 0 || sent.json().relays.some((r: { url: string; ok: boolean }) => r.url === faulty.url && !r.ok)
+    const faultSeen =
+      !entry.connected ||
+      !entry.synced ||
+      entry.dropped > 0 ||
+      sent.json().relays.some((r: { url: string; ok: boolean }) => r.url === faulty.url && !r.ok)
     expect(faultSeen).toBe(true)
 
     // nothing invalid reached the state

@@ -1,18 +1,19 @@
 // Hostile peers and hostile text: dropped and counted, never shown as genuine; peer text
 // never reaches the terminal raw; the secret key never leaves its file.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { nsecEncode } from 'nostr-tools/nip19'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { hexToBytes } from 'nostr-tools/utils'
-import { nsecEncode } from 'nostr-tools/nip19'
-import { agent, type Agent } from './helpers/cli.ts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAX_JOURNAL } from '../lib/limits.ts'
+import { wrapRumor } from '../lib/nostr/nip59.ts'
+import { buildRumor, type P2PMessage } from '../lib/nostr/p2p.ts'
+import { RelaySocket } from '../lib/nostr/relay/socket.ts'
+import { type Agent, agent } from './helpers/cli.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 import { sendDms } from './helpers/stranger.ts'
-import { buildRumor, type P2PMessage } from '../lib/nostr/p2p.ts'
-import { wrapRumor } from '../lib/nostr/nip59.ts'
-import { RelaySocket } from '../lib/nostr/relay/socket.ts'
-import { MAX_JOURNAL } from '../lib/limits.ts'
 
 let relay: TestRelay
 beforeAll(async () => {
@@ -61,7 +62,11 @@ describe('hostile peers', () => {
     // a file chunk from alice whose hash does not match its content
     const data = Buffer.from('the real content').toString('base64')
     await inject(
-      { type: 'file-chunk', callId, chunk: { fileId: 'f11ef11e00', name: 'evil.txt', size: 16, sha256: 'e'.repeat(64), index: 0, total: 1, data } },
+      {
+        type: 'file-chunk',
+        callId,
+        chunk: { fileId: 'f11ef11e00', name: 'evil.txt', size: 16, sha256: 'e'.repeat(64), index: 0, total: 1, data },
+      },
       { author: secretOf(alice), to: bobKey },
     )
 
@@ -136,7 +141,10 @@ describe('secrets and file modes', () => {
     expect(everything).not.toContain(secretHex)
     expect(everything).not.toContain(nsec)
 
-    const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [join(dir, e.name), ...walk(join(dir, e.name))] : [join(dir, e.name)]))
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? [join(dir, e.name), ...walk(join(dir, e.name))] : [join(dir, e.name)],
+      )
     for (const path of walk(alice.home)) {
       const mode = statSync(path).mode & 0o777
       if (statSync(path).isDirectory()) expect(mode, path).toBe(0o700)

@@ -1,9 +1,10 @@
 // Identity and state on disk, through the real CLI: creation, races, corruption, the lock.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { readFileSync, writeFileSync, statSync, existsSync, readdirSync, chmodSync, mkdirSync } from 'node:fs'
+
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { agent, tempHome, runCli } from './helpers/cli.ts'
-import { startRelay, deadRelayUrl, type TestRelay } from './helpers/relay.ts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { agent, runCli, tempHome } from './helpers/cli.ts'
+import { deadRelayUrl, startRelay, type TestRelay } from './helpers/relay.ts'
 
 let relay: TestRelay
 beforeAll(async () => {
@@ -152,7 +153,10 @@ describe('config', () => {
     expect((await a.run(['config', 'set', 'name', 'research-bot'])).code).toBe(0)
     expect((await a.run(['config', 'set', 'relays', `${relay.url} ws://127.0.0.1:1`])).code).toBe(0)
     expect((await a.run(['config', 'get', 'name', '--json'])).json()).toEqual({ key: 'name', value: 'research-bot' })
-    expect((await a.run(['config', 'get', '--json'])).json().config).toEqual({ name: 'research-bot', relays: [relay.url, 'ws://127.0.0.1:1'] })
+    expect((await a.run(['config', 'get', '--json'])).json().config).toEqual({
+      name: 'research-bot',
+      relays: [relay.url, 'ws://127.0.0.1:1'],
+    })
     const bad = await a.run(['config', 'set', 'owner', 'npub1nope', '--json'])
     expect(bad.code).toBe(2)
     expect(bad.json().error.code).toBe('bad-npub')

@@ -1,9 +1,10 @@
 // Interoperation with an independent Nostr implementation: NDK (@nostr-dev-kit/ndk 3.0.3,
 // its own NIP-59/NIP-17 gift-wrap code) plays the owner's phone and a stranger's client.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+
+import NDK, { giftUnwrap, giftWrap, NDKEvent, NDKPrivateKeySigner, NDKRelaySet, NDKUser } from '@nostr-dev-kit/ndk'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import NDK, { NDKEvent, NDKPrivateKeySigner, NDKRelaySet, NDKUser, giftUnwrap, giftWrap } from '@nostr-dev-kit/ndk'
-import { agent, type Agent } from './helpers/cli.ts'
+import { type Agent, agent } from './helpers/cli.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 
 // Node 20 has no global WebSocket; NDK opens its sockets with the global one.
@@ -31,7 +32,12 @@ async function client(relays: string[]) {
     user,
     /** publishes a kind 10050 inbox list naming `inbox`, on `on` */
     async publishInboxList(inbox: string[], on: string[]) {
-      const list = new NDKEvent(ndk, { kind: 10050, content: '', tags: inbox.map((u) => ['relay', u]), created_at: Math.floor(Date.now() / 1000) })
+      const list = new NDKEvent(ndk, {
+        kind: 10050,
+        content: '',
+        tags: inbox.map((u) => ['relay', u]),
+        created_at: Math.floor(Date.now() / 1000),
+      })
       await list.sign(signer)
       await list.publish(set(on))
     },
@@ -42,7 +48,11 @@ async function client(relays: string[]) {
     },
     /** sends a NIP-17 DM the way NDK does it: to the recipient's kind 10050 relays */
     async dm(recipientHex: string, text: string, lookupOn: string[]) {
-      const lists = await ndk.fetchEvents({ kinds: [10050], authors: [recipientHex] }, { closeOnEose: true, groupable: false }, set(lookupOn))
+      const lists = await ndk.fetchEvents(
+        { kinds: [10050], authors: [recipientHex] },
+        { closeOnEose: true, groupable: false },
+        set(lookupOn),
+      )
       const inboxRelays = [...lists].flatMap((e) => e.tags.filter((t) => t[0] === 'relay').map((t) => t[1]))
       expect(inboxRelays.length).toBeGreaterThan(0)
       const rumor = new NDKEvent(ndk, { kind: 14, content: text, tags: [['p', recipientHex]], created_at: Math.floor(Date.now() / 1000) })
@@ -64,7 +74,7 @@ const whoami = async (a: Agent) => (await a.run(['whoami', '--json'])).json() as
 const poll = async (a: Agent) => {
   const r = await a.run(['poll', '--json'])
   expect(r.code, r.stderr).toBe(0)
-  return r.json().events as Array<Record<string, any>>
+  return r.json().events as Array<Record<string, string | undefined>>
 }
 
 describe('escalation to a human owner on an ordinary Nostr client (NDK)', () => {
@@ -86,7 +96,12 @@ describe('escalation to a human owner on an ordinary Nostr client (NDK)', () => 
 
     const escalated = await alice.run(['escalate', 'bob asks for 40 USD for the dataset: approve?', '--json'])
     expect(escalated.code, escalated.stderr).toBe(0)
-    expect(escalated.json()).toMatchObject({ callId, queued: false, peerNotified: true, owner: { npub: owner.user.npub, relaySource: 'nip17' } })
+    expect(escalated.json()).toMatchObject({
+      callId,
+      queued: false,
+      peerNotified: true,
+      owner: { npub: owner.user.npub, relaySource: 'nip17' },
+    })
     expect(escalated.json().relays).toEqual([{ url: ownerInbox.url, ok: true }])
 
     const received = await owner.inbox([ownerInbox.url])
@@ -100,11 +115,15 @@ describe('escalation to a human owner on an ordinary Nostr client (NDK)', () => 
     expect(dm.content).toContain('buy the dataset')
     expect(dm.content).toMatch(/reply/i)
 
-    expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'escalation', callId, reason: 'bob asks for 40 USD for the dataset: approve?' })])
+    expect(await poll(bob)).toEqual([
+      expect.objectContaining({ type: 'escalation', callId, reason: 'bob asks for 40 USD for the dataset: approve?' }),
+    ])
 
     await owner.dm((await whoami(alice)).pubkey, 'Approved, but no more than 40.', [agentRelay.url])
     const events = await poll(alice)
-    expect(events).toEqual([expect.objectContaining({ type: 'owner-message', callId, from: owner.user.npub, text: 'Approved, but no more than 40.' })])
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'owner-message', callId, from: owner.user.npub, text: 'Approved, but no more than 40.' }),
+    ])
     expect(events[0].escalationId).toEqual(expect.any(String))
     const transcript = (await alice.run(['history', callId, '--json'])).json().transcript.messages
     expect(transcript.map((m: { text: string }) => m.text)).toContain('Approved, but no more than 40.')
@@ -112,7 +131,12 @@ describe('escalation to a human owner on an ordinary Nostr client (NDK)', () => 
 
   it('an escalation outside a call still reaches the owner, through their NIP-65 relays when they list no inbox', async () => {
     const owner = await client([agentRelay.url, ownerInbox.url])
-    const list = new NDKEvent(owner.ndk, { kind: 10002, content: '', tags: [['r', ownerInbox.url, 'read']], created_at: Math.floor(Date.now() / 1000) })
+    const list = new NDKEvent(owner.ndk, {
+      kind: 10002,
+      content: '',
+      tags: [['r', ownerInbox.url, 'read']],
+      created_at: Math.floor(Date.now() / 1000),
+    })
     await list.sign(owner.signer)
     await list.publish(NDKRelaySet.fromRelayUrls([agentRelay.url], owner.ndk))
 
@@ -141,7 +165,12 @@ describe('direct messages from other clients', () => {
     const stranger = await client([agentRelay.url])
     await stranger.dm((await whoami(erin)).pubkey, 'hi erin, are you the agent that summarises papers?', [agentRelay.url])
     expect(await poll(erin)).toEqual([
-      expect.objectContaining({ type: 'direct-message', callId: null, from: stranger.user.npub, text: 'hi erin, are you the agent that summarises papers?' }),
+      expect.objectContaining({
+        type: 'direct-message',
+        callId: null,
+        from: stranger.user.npub,
+        text: 'hi erin, are you the agent that summarises papers?',
+      }),
     ])
     expect(await poll(erin)).toEqual([])
   })
@@ -149,7 +178,15 @@ describe('direct messages from other clients', () => {
 
 describe('a second independent implementation: rust-nostr (Rust compiled to WASM, its own NIP-44/59)', () => {
   it('opens our escalation, and its reply reaches the agent as an owner-message', async () => {
-    const { loadWasmSync, Keys, NostrSigner, EventBuilder, UnwrappedGift, Event: RustEvent, PublicKey } = await import('@rust-nostr/nostr-sdk')
+    const {
+      loadWasmSync,
+      Keys,
+      NostrSigner,
+      EventBuilder,
+      UnwrappedGift,
+      Event: RustEvent,
+      PublicKey,
+    } = await import('@rust-nostr/nostr-sdk')
     const { RelaySocket } = await import('../lib/nostr/relay/socket.ts')
     loadWasmSync()
     const keys = Keys.generate()

@@ -1,13 +1,14 @@
 // Agents, relays and presence end to end: the built CLI as child processes against real relays.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+
 import { readFileSync } from 'node:fs'
-import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import * as nip19 from 'nostr-tools/nip19'
-import { agent, type Agent } from './helpers/cli.ts'
-import { startRelay, startBlackHole, deadRelayUrl, type TestRelay } from './helpers/relay.ts'
-import { startFaultyRelay, type FaultyRelay } from './helpers/faulty-relay.ts'
-import { publishTo, signed } from './helpers/publish.ts'
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { presenceEvent } from '../lib/nostr/presence.ts'
+import { type Agent, agent } from './helpers/cli.ts'
+import { type FaultyRelay, startFaultyRelay } from './helpers/faulty-relay.ts'
+import { publishTo, signed } from './helpers/publish.ts'
+import { deadRelayUrl, startBlackHole, startRelay, type TestRelay } from './helpers/relay.ts'
 
 const DEFAULT_DEADLINE_MS = 4_000
 /** process start-up and a loaded CI machine */
@@ -60,9 +61,38 @@ describe('discovery', () => {
       const impostor = generateSecretKey()
       const legacy = generateSecretKey()
       const stale = generateSecretKey()
-      await publishTo(relay.url, signed({ kind: fixture.kind, tags: fixture.tags, content: fixture.content, created_at: now() - 30 }, legacy))
-      await publishTo(relay.url, signed({ ...presenceEvent({ agentId: 'Legacy Helper', name: 'Legacy Helper', about: 'not really', relays: [], version: '9' }, now()), tags: [['d', 'x'], ['t', 'openclaw-p2p']] }, impostor))
-      await publishTo(relay.url, signed({ kind: 30078, tags: [['d', 'old'], ['t', 'openclaw-p2p']], content: '{"name":"old"}', created_at: now() - 400 }, stale))
+      await publishTo(
+        relay.url,
+        signed({ kind: fixture.kind, tags: fixture.tags, content: fixture.content, created_at: now() - 30 }, legacy),
+      )
+      await publishTo(
+        relay.url,
+        signed(
+          {
+            ...presenceEvent({ agentId: 'Legacy Helper', name: 'Legacy Helper', about: 'not really', relays: [], version: '9' }, now()),
+            tags: [
+              ['d', 'x'],
+              ['t', 'openclaw-p2p'],
+            ],
+          },
+          impostor,
+        ),
+      )
+      await publishTo(
+        relay.url,
+        signed(
+          {
+            kind: 30078,
+            tags: [
+              ['d', 'old'],
+              ['t', 'openclaw-p2p'],
+            ],
+            content: '{"name":"old"}',
+            created_at: now() - 400,
+          },
+          stale,
+        ),
+      )
 
       const me = agent([relay.url])
       const listed = (await me.run(['list', '--json'])).json().agents
@@ -87,14 +117,20 @@ describe('presence upkeep', () => {
     try {
       const a = await named('upkeep', [relay.url])
       const published = (stderr: string) => [...stderr.matchAll(/(\S+) publish kind (\d+): accepted/g)].map((m) => `${m[2]}@${m[1]}`).sort()
-      expect(published((await a.run(['status', '--verbose'])).stderr)).toEqual([`10002@${relay.url}`, `10050@${relay.url}`, `30078@${relay.url}`])
+      expect(published((await a.run(['status', '--verbose'])).stderr)).toEqual([
+        `10002@${relay.url}`,
+        `10050@${relay.url}`,
+        `30078@${relay.url}`,
+      ])
       expect(published((await a.run(['status', '--verbose'])).stderr)).toEqual([])
       await a.run(['config', 'set', 'about', 'now with a description'])
       expect(published((await a.run(['status', '--verbose'])).stderr)).toEqual([`30078@${relay.url}`])
       // a second relay joins: everything goes to it, relay lists to both (they now name two relays)
       const both = [relay.url, r2.url]
       const out = published((await a.run(['status', '--verbose', '--relay', relay.url, '--relay', r2.url])).stderr)
-      expect(out).toEqual([`10002@${relay.url}`, `10002@${r2.url}`, `10050@${relay.url}`, `10050@${r2.url}`, `30078@${relay.url}`, `30078@${r2.url}`].sort())
+      expect(out).toEqual(
+        [`10002@${relay.url}`, `10002@${r2.url}`, `10050@${relay.url}`, `10050@${r2.url}`, `30078@${relay.url}`, `30078@${r2.url}`].sort(),
+      )
       expect(both).toHaveLength(2)
     } finally {
       await relay.stop()
@@ -173,7 +209,16 @@ describe('dead, silent and lying relays', () => {
         ws.send(Buffer.from([0, 1, 2]), { binary: true })
         ws.send(JSON.stringify(['EVENT', sub, { ...good, content: good.content.replace('real', 'fake') }])) // signature no longer matches
         ws.send(JSON.stringify(['EVENT', sub, { ...signed({ kind: 1, tags: [], content: 'off-topic', created_at: now() }, stranger) }])) // not what was asked
-        ws.send(JSON.stringify(['EVENT', sub, signed({ ...presenceEvent({ agentId: 'future', name: 'future', about: '', relays: [], version: '1' }, now() + 86_400) }, generateSecretKey())]))
+        ws.send(
+          JSON.stringify([
+            'EVENT',
+            sub,
+            signed(
+              { ...presenceEvent({ agentId: 'future', name: 'future', about: '', relays: [], version: '1' }, now() + 86_400) },
+              generateSecretKey(),
+            ),
+          ]),
+        )
         ws.send(JSON.stringify(['EVENT', sub, { id: 'x' }]))
         ws.send(JSON.stringify(['EVENT', sub, good]))
         ws.send(JSON.stringify(['EOSE', sub]))

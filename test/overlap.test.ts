@@ -1,13 +1,14 @@
 // Many runs on one P2P_HOME at once, and runs killed mid-write: the state stays valid and
 // nothing is lost or shown twice.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { agent, CLI, type Agent, type RunResult } from './helpers/cli.ts'
-import { startRelay, type TestRelay } from './helpers/relay.ts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseState } from '../lib/store/schema.ts'
 import { LOCK_STALE_MS } from '../lib/timing.ts'
+import { type Agent, agent, CLI, type RunResult } from './helpers/cli.ts'
+import { startRelay, type TestRelay } from './helpers/relay.ts'
 
 let relay: TestRelay
 beforeAll(async () => {
@@ -39,9 +40,15 @@ describe('overlapping runs', () => {
     for (let i = 0; i < 20; i++) {
       const kind = i % 4
       if (kind === 0) runs.push(alice.run(['poll', '--json', '--timeout', '15000']))
-      if (kind === 1) runs.push(alice.run(['send', `a${i}`, '--timeout', '15000'])), sent.push(`a${i}`)
+      if (kind === 1) {
+        runs.push(alice.run(['send', `a${i}`, '--timeout', '15000']))
+        sent.push(`a${i}`)
+      }
       if (kind === 2) runs.push(alice.run(['status', '--json', '--timeout', '15000']))
-      if (kind === 3) runs.push(alice.run(['sendfile', `f${i}.txt`, Buffer.from(`file ${i}`).toString('base64'), '--timeout', '15000'])), files.push(`f${i}.txt`)
+      if (kind === 3) {
+        runs.push(alice.run(['sendfile', `f${i}.txt`, Buffer.from(`file ${i}`).toString('base64'), '--timeout', '15000']))
+        files.push(`f${i}.txt`)
+      }
     }
     const results = await Promise.all(runs)
     for (const r of results) expect(r.code, r.stderr).toBe(0)
@@ -62,8 +69,18 @@ describe('overlapping runs', () => {
 
     // and bob receives everything alice sent, once
     const got = (await bob.run(['poll', '--json', '--timeout', '15000'])).json().events
-    expect(got.filter((e: { type: string }) => e.type === 'message').map((e: { text: string }) => e.text).sort()).toEqual(sent.sort())
-    expect(got.filter((e: { type: string }) => e.type === 'file').map((e: { file: { name: string } }) => e.file.name).sort()).toEqual(files.sort())
+    expect(
+      got
+        .filter((e: { type: string }) => e.type === 'message')
+        .map((e: { text: string }) => e.text)
+        .sort(),
+    ).toEqual(sent.sort())
+    expect(
+      got
+        .filter((e: { type: string }) => e.type === 'file')
+        .map((e: { file: { name: string } }) => e.file.name)
+        .sort(),
+    ).toEqual(files.sort())
   }, 120_000)
 })
 
@@ -72,7 +89,10 @@ describe('runs killed mid-write', () => {
     const { alice } = await callBetween()
     for (let i = 0; i < 25; i++) {
       const command = i % 2 ? ['status'] : ['send', `kill ${i}`]
-      const child = spawn(process.execPath, [CLI, ...command], { env: { PATH: process.env.PATH ?? '', P2P_HOME: alice.home, P2P_RELAYS: relay.url }, stdio: 'ignore' })
+      const child = spawn(process.execPath, [CLI, ...command], {
+        env: { PATH: process.env.PATH ?? '', P2P_HOME: alice.home, P2P_RELAYS: relay.url },
+        stdio: 'ignore',
+      })
       const closed = new Promise((resolve) => child.once('close', resolve))
       await new Promise((resolve) => setTimeout(resolve, 40 + Math.random() * 200))
       child.kill('SIGKILL')

@@ -1,13 +1,14 @@
 // Property-based tests (fast-check): random and mutated input never throws out of the parser
 // or the state machine, and never breaks the machine's invariants.
-import { describe, it, expect } from 'vitest'
+
 import fc from 'fast-check'
-import { parseRumor, buildRumor, type Rumor, type P2PMessage } from '../lib/nostr/p2p.ts'
+import { describe, expect, it } from 'vitest'
+import { acceptCall, endCall, rejectCall, startCall } from '../lib/calls/actions.ts'
 import { applyIncoming, type Incoming } from '../lib/calls/machine.ts'
-import { startCall, acceptCall, endCall, rejectCall } from '../lib/calls/actions.ts'
+import { buildRumor, type P2PMessage, parseRumor, type Rumor } from '../lib/nostr/p2p.ts'
+import { parsePresence } from '../lib/nostr/presence.ts'
 import { emptyState, parseState, type State } from '../lib/store/schema.ts'
 import { bound } from '../lib/store/state.ts'
-import { parsePresence } from '../lib/nostr/presence.ts'
 import { sanitize } from '../lib/ui/sanitize.ts'
 
 const ME = 'a'.repeat(64)
@@ -16,7 +17,10 @@ const CALL_IDS = ['ca11ca11aa', 'ca11ca11bb', 'ca11ca11cc']
 const NOW = 1_800_000_000
 const OWNER = 'd'.repeat(64)
 
-const tag = fc.array(fc.oneof(fc.string(), fc.constantFrom('p', 'p2p', 'subject', 'reason', 'file', 'data', 'message', 'call-request', ...CALL_IDS)), { maxLength: 8 })
+const tag = fc.array(
+  fc.oneof(fc.string(), fc.constantFrom('p', 'p2p', 'subject', 'reason', 'file', 'data', 'message', 'call-request', ...CALL_IDS)),
+  { maxLength: 8 },
+)
 const anyRumor: fc.Arbitrary<Rumor> = fc.record({
   id: fc.string(),
   pubkey: fc.constantFrom(...KEYS),
@@ -49,7 +53,11 @@ function checkInvariants(state: State): void {
   expect(calls.filter((c) => c.state === 'active').length).toBeLessThanOrEqual(1)
   for (const c of calls) {
     expect(['ringing', 'incoming', 'active', 'rejected', 'ended', 'expired']).toContain(c.state)
-    expect(c.direction === 'outgoing' ? ['ringing', 'active', 'rejected', 'ended', 'expired'] : ['incoming', 'active', 'rejected', 'ended', 'expired']).toContain(c.state)
+    expect(
+      c.direction === 'outgoing'
+        ? ['ringing', 'active', 'rejected', 'ended', 'expired']
+        : ['incoming', 'active', 'rejected', 'ended', 'expired'],
+    ).toContain(c.state)
     expect(new Set(c.messages.map((m) => m.id)).size).toBe(c.messages.length)
     for (const m of c.messages) expect([ME, c.peer, OWNER]).toContain(m.from) // the owner's answers join the live call
     for (let i = 1; i < c.messages.length; i++) expect(c.messages[i].at).toBeGreaterThanOrEqual(c.messages[i - 1].at)
@@ -84,7 +92,17 @@ describe('the rumor parser', () => {
   it('presence and state parsing never throw on junk', () => {
     fc.assert(
       fc.property(fc.string(), fc.array(tag), (content, tags) => {
-        expect(() => parsePresence({ id: 'x', pubkey: KEYS[0], created_at: NOW, kind: 30078, tags: [['t', 'openclaw-p2p'], ...tags], content, sig: '' })).not.toThrow()
+        expect(() =>
+          parsePresence({
+            id: 'x',
+            pubkey: KEYS[0],
+            created_at: NOW,
+            kind: 30078,
+            tags: [['t', 'openclaw-p2p'], ...tags],
+            content,
+            sig: '',
+          }),
+        ).not.toThrow()
         try {
           parseState(content)
         } catch (err) {
@@ -101,7 +119,12 @@ describe('the call state machine', () => {
   it('keeps its invariants under any sequence of incoming events and our own commands', () => {
     const command = fc.oneof(
       fc.record({ kind: fc.constant('in' as const), items: fc.array(incoming, { maxLength: 6 }), dt: fc.integer({ min: 0, max: 400 }) }),
-      fc.record({ kind: fc.constantFrom('call' as const, 'accept' as const, 'reject' as const, 'end' as const), peer: fc.constantFrom(...KEYS), id: fc.constantFrom(...CALL_IDS), dt: fc.integer({ min: 0, max: 400 }) }),
+      fc.record({
+        kind: fc.constantFrom('call' as const, 'accept' as const, 'reject' as const, 'end' as const),
+        peer: fc.constantFrom(...KEYS),
+        id: fc.constantFrom(...CALL_IDS),
+        dt: fc.integer({ min: 0, max: 400 }),
+      }),
     )
     fc.assert(
       fc.property(fc.array(command, { maxLength: 25 }), (commands) => {
@@ -110,7 +133,14 @@ describe('the call state machine', () => {
         for (const c of commands) {
           now += c.dt
           try {
-            if (c.kind === 'in') applyIncoming(state, c.items.map((i) => ({ ...i, at: i.at - NOW + now })), ME, now, OWNER)
+            if (c.kind === 'in')
+              applyIncoming(
+                state,
+                c.items.map((i) => ({ ...i, at: i.at - NOW + now })),
+                ME,
+                now,
+                OWNER,
+              )
             else if (c.kind === 'call') startCall(state, c.peer, 'topic', `${c.id}${now}`.slice(0, 12).replace(/[^0-9a-f]/g, 'a'), now)
             else if (c.kind === 'accept') acceptCall(state, undefined, now)
             else if (c.kind === 'reject') rejectCall(state, undefined, 'no', now)

@@ -1,11 +1,12 @@
 // Every command line in SKILL.md's examples, run in order against a local relay, with a
 // second agent (research-bot) and the owner playing their parts: the skill file cannot
 // drift from the code.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+
+import { spawn } from 'node:child_process'
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { spawn } from 'node:child_process'
-import { agent, tempHome, CLI, type Agent } from './helpers/cli.ts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Agent, agent, CLI, tempHome } from './helpers/cli.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 import { sendDms } from './helpers/stranger.ts'
 
@@ -34,8 +35,25 @@ function shell(line: string, cwd: string, env: Record<string, string>): Promise<
 describe('SKILL.md', () => {
   it('has a front matter with name and description, and examples of every command', () => {
     expect(skill).toMatch(/^---\nname: p2p-comm\ndescription: .+\n---\n/)
-    for (const command of ['status', 'list', 'call', 'answer accept', 'answer reject', 'send', 'sendfile', 'escalate', 'end', 'poll', 'history', 'whoami', 'config set']) {
-      expect(examples.some((l) => l.startsWith(`node p2p.js ${command}`)), command).toBe(true)
+    for (const command of [
+      'status',
+      'list',
+      'call',
+      'answer accept',
+      'answer reject',
+      'send',
+      'sendfile',
+      'escalate',
+      'end',
+      'poll',
+      'history',
+      'whoami',
+      'config set',
+    ]) {
+      expect(
+        examples.some((l) => l.startsWith(`node p2p.js ${command}`)),
+        command,
+      ).toBe(true)
     }
   })
 

@@ -1,23 +1,24 @@
 // Pure logic, no network: relay lists, keys, presence, sync folding, state parsing, config.
-import { describe, it, expect } from 'vitest'
+
 import { readFileSync } from 'node:fs'
-import { generateSecretKey, getPublicKey, finalizeEvent, type Event } from 'nostr-tools/pure'
 import * as nip19 from 'nostr-tools/nip19'
-import { normalizeRelayUrl, parseRelayList } from '../lib/nostr/relay-url.ts'
-import { resolveRelays, DEFAULT_RELAYS } from '../lib/store/config.ts'
-import { parsePubkey } from '../lib/nostr/keys.ts'
-import { presenceEvent, parsePresence, presenceIsCurrent } from '../lib/nostr/presence.ts'
-import { relayListIsCurrent, relayListEvent, inboxRelaysEvent } from '../lib/nostr/nip65.ts'
-import { PRESENCE_REFRESH_S } from '../lib/timing.ts'
-import { foldSync, syncFilters, patientRelays } from '../lib/session/fold.ts'
-import { heldBy } from '../lib/session/announce.ts'
-import { parseState, emptyState, STATE_VERSION } from '../lib/store/schema.ts'
-import { parseConfigValue } from '../lib/commands/config.ts'
+import { type Event, finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { describe, expect, it } from 'vitest'
 import { onlineAgents } from '../lib/calls/agents.ts'
 import { unknownCommand } from '../lib/cli/suggest.ts'
+import { parseConfigValue } from '../lib/commands/config.ts'
+import { parsePubkey } from '../lib/nostr/keys.ts'
+import { inboxRelaysEvent, relayListEvent, relayListIsCurrent } from '../lib/nostr/nip65.ts'
+import { parsePresence, presenceEvent, presenceIsCurrent } from '../lib/nostr/presence.ts'
+import type { QueryOutcome } from '../lib/nostr/relay/pool.ts'
+import { normalizeRelayUrl, parseRelayList } from '../lib/nostr/relay-url.ts'
+import { heldBy } from '../lib/session/announce.ts'
+import { foldSync, patientRelays, syncFilters } from '../lib/session/fold.ts'
+import { DEFAULT_RELAYS, resolveRelays } from '../lib/store/config.ts'
+import { emptyState, parseState, STATE_VERSION } from '../lib/store/schema.ts'
+import { PRESENCE_REFRESH_S } from '../lib/timing.ts'
 import { ago, table } from '../lib/ui/format.ts'
 import { VERSION } from '../lib/version.ts'
-import type { QueryOutcome } from '../lib/nostr/relay/pool.ts'
 
 const NOW = 1_800_000_000
 const key = () => {
@@ -41,7 +42,10 @@ describe('relay URLs', () => {
   })
   it('parses lists and picks the source by precedence', () => {
     expect(parseRelayList('wss://a.io, wss://b.io wss://a.io')).toEqual(['wss://a.io', 'wss://b.io'])
-    expect(resolveRelays({ flag: ['wss://f.io'], env: 'wss://e.io', config: ['wss://c.io'] })).toEqual({ urls: ['wss://f.io'], source: 'flag' })
+    expect(resolveRelays({ flag: ['wss://f.io'], env: 'wss://e.io', config: ['wss://c.io'] })).toEqual({
+      urls: ['wss://f.io'],
+      source: 'flag',
+    })
     expect(resolveRelays({ env: 'wss://e.io', config: ['wss://c.io'] }).source).toBe('env')
     expect(resolveRelays({ env: ' ', config: ['wss://c.io'] }).source).toBe('config')
     expect(resolveRelays({})).toEqual({ urls: DEFAULT_RELAYS, source: 'default' })
@@ -69,7 +73,16 @@ describe('presence', () => {
     expect(event.tags).toContainEqual(['expiration', String(NOW + 600)])
     const content = JSON.parse(event.content)
     expect(content).toMatchObject({ agentId: 'bot', name: 'bot', capabilities: [], timestamp: NOW * 1000 })
-    expect(parsePresence(event)).toEqual({ pubkey: pk, eventId: event.id, agentId: 'bot', name: 'bot', about: 'does things', lastSeen: NOW, client: `p2p-comm ${VERSION}`, nip17: true })
+    expect(parsePresence(event)).toEqual({
+      pubkey: pk,
+      eventId: event.id,
+      agentId: 'bot',
+      name: 'bot',
+      about: 'does things',
+      lastSeen: NOW,
+      client: `p2p-comm ${VERSION}`,
+      nip17: true,
+    })
   })
 
   it("reads the original skill's announcement", () => {
@@ -82,7 +95,18 @@ describe('presence', () => {
   it('ignores other apps and survives junk content', () => {
     const { sk } = key()
     expect(parsePresence(finalizeEvent({ kind: 30078, tags: [['d', 'x']], content: '{}', created_at: NOW }, sk))).toBeNull()
-    const junk = finalizeEvent({ kind: 30078, tags: [['d', 'junk\u001b[31m'], ['t', 'openclaw-p2p']], content: 'not json', created_at: NOW }, sk)
+    const junk = finalizeEvent(
+      {
+        kind: 30078,
+        tags: [
+          ['d', 'junk\u001b[31m'],
+          ['t', 'openclaw-p2p'],
+        ],
+        content: 'not json',
+        created_at: NOW,
+      },
+      sk,
+    )
     expect(parsePresence(junk)).toMatchObject({ agentId: 'junk [31m', name: 'junk [31m' })
   })
 
@@ -148,7 +172,10 @@ describe('sync', () => {
       'wss://never-synced': { lastOk: NOW },
       'wss://dead': { lastError: 'ECONNREFUSED' },
     }
-    expect(patientRelays(state, ['wss://fresh', 'wss://slow', 'wss://never-synced', 'wss://dead', 'wss://new'], NOW)).toEqual(['wss://slow', 'wss://never-synced'])
+    expect(patientRelays(state, ['wss://fresh', 'wss://slow', 'wss://never-synced', 'wss://dead', 'wss://new'], NOW)).toEqual([
+      'wss://slow',
+      'wss://never-synced',
+    ])
   })
 
   it('reads presence since the cursor, within the window', () => {
@@ -175,7 +202,8 @@ describe('sync', () => {
 describe('online agents', () => {
   it('lists newest first within the window, never us, flags shared names', () => {
     const state = emptyState()
-    const add = (pubkey: string, name: string, lastSeen: number) => (state.agents[pubkey] = { pubkey, name, about: '', agentId: name, lastSeen })
+    const add = (pubkey: string, name: string, lastSeen: number) =>
+      (state.agents[pubkey] = { pubkey, name, about: '', agentId: name, lastSeen })
     add('a'.repeat(64), 'helper', NOW - 10)
     add('b'.repeat(64), 'Helper', NOW - 5)
     add('c'.repeat(64), 'stale', NOW - 400)
@@ -226,7 +254,12 @@ describe('output helpers', () => {
     expect(ago(NOW - 5, NOW)).toBe('5 s ago')
     expect(ago(NOW - 180, NOW)).toBe('3 min ago')
     expect(ago(NOW - 7200, NOW)).toBe('2 h ago')
-    expect(table([['a', 'x'], ['long', 'y']])).toEqual(['a     x', 'long  y'])
+    expect(
+      table([
+        ['a', 'x'],
+        ['long', 'y'],
+      ]),
+    ).toEqual(['a     x', 'long  y'])
   })
   it('keeps VERSION in step with package.json', () => {
     expect(VERSION).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version)

@@ -5,7 +5,6 @@ import { npub } from '../nostr/keys.ts'
 import type { CallRecord, State } from '../store/schema.ts'
 import { activeCall, expireCalls, incomingCalls, liveCall, newCall, type Reply } from './machine.ts'
 
-
 const notInCall = () => stateError('no-active-call', 'there is no active call')
 
 export function startCall(state: State, peer: string, topic: string, callId: string, now: number): CallRecord {
@@ -18,7 +17,7 @@ export function startCall(state: State, peer: string, topic: string, callId: str
 }
 
 /** Picks the waiting call to answer: the one named, or the only one. */
-export function waitingCall(state: State, callId: string | undefined, now: number): CallRecord {
+function waitingCall(state: State, callId: string | undefined, now: number): CallRecord {
   expireCalls(state, now)
   const waiting = incomingCalls(state)
   if (callId) {

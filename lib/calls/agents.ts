@@ -3,7 +3,7 @@ import { stateError, usageError } from '../errors.ts'
 import { npub, parsePubkey } from '../nostr/keys.ts'
 import type { AgentRecord, State } from '../store/schema.ts'
 
-export interface OnlineAgent extends AgentRecord {
+interface OnlineAgent extends AgentRecord {
   /** another key announces the same name: never merged, shown per key */
   nameShared: boolean
 }
@@ -28,7 +28,9 @@ export function resolveAgent(state: State, arg: string, me: string, now: number,
     throw usageError('bad-npub', `"${arg}" is not a valid npub, nprofile or hex key`)
   }
   const online = onlineAgents(state, me, now, window).filter((a) => a.name.toLowerCase() === arg.toLowerCase())
-  const matches = online.length ? online : Object.values(state.agents).filter((a) => a.pubkey !== me && a.name.toLowerCase() === arg.toLowerCase())
+  const matches = online.length
+    ? online
+    : Object.values(state.agents).filter((a) => a.pubkey !== me && a.name.toLowerCase() === arg.toLowerCase())
   if (matches.length === 1) return matches[0].pubkey
   if (matches.length > 1) {
     throw stateError('ambiguous-agent', `${matches.length} keys use the name "${arg}": ${matches.map((a) => npub(a.pubkey)).join(', ')}`)

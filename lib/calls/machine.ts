@@ -48,12 +48,21 @@ export const activeCall = (state: State): CallRecord | undefined => Object.value
 /** The call we are in or are placing: active, or ringing (ours, not answered yet). */
 export const liveCall = (state: State): CallRecord | undefined => Object.values(state.calls).find(isLive)
 export const incomingCalls = (state: State): CallRecord[] =>
-  Object.values(state.calls).filter((c) => c.state === 'incoming').sort((a, b) => a.createdAt - b.createdAt)
+  Object.values(state.calls)
+    .filter((c) => c.state === 'incoming')
+    .sort((a, b) => a.createdAt - b.createdAt)
 
 // Same-second rumors are applied in protocol order: a request before its accept, messages
 // before the end.
 const ORDER: Record<Incoming['msg']['type'], number> = {
-  'call-request': 0, 'call-accept': 1, 'call-reject': 1, message: 2, file: 2, escalation: 2, dm: 2, 'call-end': 3,
+  'call-request': 0,
+  'call-accept': 1,
+  'call-reject': 1,
+  message: 2,
+  file: 2,
+  escalation: 2,
+  dm: 2,
+  'call-end': 3,
 }
 
 /** `owner`: the hex key of this agent's human owner, whose plain DMs are answers to escalations. */
@@ -69,11 +78,13 @@ export function applyIncoming(state: State, items: Incoming[], me: string, now: 
   return out
 }
 
-function applyFromPeer(state: State, item: Incoming, now: number, out: Applied): void {
+// each `return` below ends the handling of one item (the value returned means nothing)
+function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) {
   const { msg, from, at } = item
   const event = (type: P2PEvent['type'], callId: string | null, extra: Partial<P2PEvent> = {}) =>
     out.events.push({ type, callId, from: npub(from), at, ...extra })
-  const ignore = (why: string): void => void out.ignored.push(`${msg.type} ${'callId' in msg ? msg.callId : ''} from ${from.slice(0, 12)}: ${why}`)
+  const ignore = (why: string): void =>
+    void out.ignored.push(`${msg.type} ${'callId' in msg ? msg.callId : ''} from ${from.slice(0, 12)}: ${why}`)
 
   if (msg.type === 'dm') return void event('direct-message', null, { text: msg.text })
   if (msg.type === 'call-request') {
@@ -128,7 +139,9 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied):
       const late = call.state === 'ended' && call.endedAt !== undefined && at <= call.endedAt
       if (call.state !== 'active' && !late) return ignore(`call is ${call.state}`)
       const entry: TranscriptEntry =
-        msg.type === 'message' ? { id: item.id, from, at, ms: item.ms, text: msg.text } : { id: msg.fileId, from, at, ms: item.ms, text: msg.file.name, file: msg.file }
+        msg.type === 'message'
+          ? { id: item.id, from, at, ms: item.ms, text: msg.text }
+          : { id: msg.fileId, from, at, ms: item.ms, text: msg.file.name, file: msg.file }
       if (!addEntry(call, entry)) return ignore('seen before')
       if (late) out.finished.push(call.id)
       return void (msg.type === 'message' ? event('message', call.id, { text: msg.text }) : event('file', call.id, { file: msg.file }))
@@ -180,11 +193,26 @@ export function expireCalls(state: State, now: number, out?: Applied): void {
     call.state = 'expired'
     call.updatedAt = now
     if (call.direction === 'outgoing') {
-      out?.events.push({ type: 'call-rejected', callId: call.id, from: npub(call.peer), at: now, reason: `no answer within ${RING_TIMEOUT_S / 60} minutes`, expired: true })
+      out?.events.push({
+        type: 'call-rejected',
+        callId: call.id,
+        from: npub(call.peer),
+        at: now,
+        reason: `no answer within ${RING_TIMEOUT_S / 60} minutes`,
+        expired: true,
+      })
     }
   }
 }
 
-export function newCall(id: string, peer: string, topic: string, direction: CallRecord['direction'], state: CallRecord['state'], at: number, now: number): CallRecord {
+export function newCall(
+  id: string,
+  peer: string,
+  topic: string,
+  direction: CallRecord['direction'],
+  state: CallRecord['state'],
+  at: number,
+  now: number,
+): CallRecord {
   return { id, peer, topic, direction, state, createdAt: at, updatedAt: now, messages: [] }
 }

@@ -78,7 +78,10 @@ export const COMMANDS: CommandSpec[] = [
     describe: "hand a decision to this agent's human owner (a NIP-17 DM to their phone); the peer is told",
     positionals: { reason: { type: 'string', demandOption: true } },
     examples: [
-      ['node p2p.js escalate "bob asks for 40 USD to buy the dataset: approve?"', 'the owner replies from any Nostr client; the answer shows in poll'],
+      [
+        'node p2p.js escalate "bob asks for 40 USD to buy the dataset: approve?"',
+        'the owner replies from any Nostr client; the answer shows in poll',
+      ],
     ],
     run: async (ctx, a) => (await import('../commands/escalate.ts')).escalate(ctx, String(a.reason)),
   },

@@ -7,7 +7,7 @@ import { createOutput } from '../ui/output.ts'
 import { withHint } from './hints.ts'
 
 /** The contract's exit codes (CLI.md). */
-export const EXIT: Record<'ok' | FailureKind, number> = { ok: 0, internal: 1, usage: 2, state: 3, network: 4 }
+const EXIT: Record<'ok' | FailureKind, number> = { ok: 0, internal: 1, usage: 2, state: 3, network: 4 }
 
 export async function runCommand(opts: GlobalOptions, command: (ctx: Context) => CommandResult): Promise<void> {
   // everything we create under P2P_HOME is private: files 0600, folders 0700

@@ -8,7 +8,9 @@ export function unknownCommand(message: string, commands: string[]): P2PError {
   const typed = /Unknown (?:argument|command)s?: (\S+)/.exec(message)?.[1]?.replace(/,$/, '')
   const nearest = typed ? commands.map((c) => [c, distance(typed, c)] as const).sort((a, b) => a[1] - b[1])[0] : undefined
   const hint =
-    nearest && nearest[1] <= MAX_TYPO_DISTANCE ? `did you mean \`node p2p.js ${nearest[0]}\`?` : 'run `node p2p.js --help` to see the commands'
+    nearest && nearest[1] <= MAX_TYPO_DISTANCE
+      ? `did you mean \`node p2p.js ${nearest[0]}\`?`
+      : 'run `node p2p.js --help` to see the commands'
   return usageError('bad-usage', message, hint)
 }
 

@@ -3,8 +3,8 @@ import { startCall } from '../calls/actions.ts'
 import { resolveAgent } from '../calls/agents.ts'
 import { callView } from '../calls/views.ts'
 import { randomHex } from '../encoding.ts'
-import { type CommandResult, usageError } from '../errors.ts'
-import { MAX_TOPIC } from '../limits.ts'
+import type { CommandResult } from '../errors.ts'
+import { CALL_ID_BYTES, MAX_TOPIC } from '../limits.ts'
 import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
 import { whileOnline } from '../session/online.ts'
@@ -12,15 +12,10 @@ import { deliverOrQueue } from '../session/outbox.ts'
 import { RING_TIMEOUT_S, unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 import { describeCall } from '../ui/render.ts'
-
-/** Call ids are 5 random bytes in hex: short enough to type, unique enough per pair of agents. */
-const CALL_ID_BYTES = 5
+import { requiredText } from './input.ts'
 
 export async function call(ctx: Context, agent: string, topic: string): CommandResult {
-  topic = topic.trim()
-  if (!topic || topic.length > MAX_TOPIC) {
-    throw usageError('bad-topic', `a call needs a topic of 1 to ${MAX_TOPIC} characters`, 'e.g. `node p2p.js call research-bot "summarise the Q3 report"`')
-  }
+  topic = requiredText(topic, MAX_TOPIC, 'bad-topic', 'a call needs a topic', 'node p2p.js call research-bot "summarise the Q3 report"')
   return whileOnline(ctx, async (online) => {
     const now = unixNow()
     const peer = resolveAgent(online.state, agent, ctx.identity.pubkey, now, ctx.onlineWindow)
@@ -29,8 +24,13 @@ export async function call(ctx: Context, agent: string, topic: string): CommandR
     const request = rumorFor(ctx, peer, { type: 'call-request', callId, topic })
     const delivery = await deliverOrQueue(ctx, online.pool, state, peer, callId, [request])
     const view = callView(record, state)
-    return printDelivery(ctx.out, { call: view }, delivery, 'call request', [`calling: ${describeCall(view)}`], [
-      `waits up to ${RING_TIMEOUT_S / 60} min for an answer → node p2p.js poll --wait 60`,
-    ])
+    return printDelivery(
+      ctx.out,
+      { call: view },
+      delivery,
+      'call request',
+      [`calling: ${describeCall(view)}`],
+      [`waits up to ${RING_TIMEOUT_S / 60} min for an answer → node p2p.js poll --wait 60`],
+    )
   })
 }

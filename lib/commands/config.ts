@@ -31,7 +31,11 @@ export function parseConfigValue(key: ConfigKey, raw: string): Config[ConfigKey]
   switch (key) {
     case 'name':
       if (value.length > MAX_NAME || hasControlChars(value)) {
-        throw usageError('bad-name', `a name is at most ${MAX_NAME} characters, on one line`, 'e.g. `node p2p.js config set name research-bot`')
+        throw usageError(
+          'bad-name',
+          `a name is at most ${MAX_NAME} characters, on one line`,
+          'e.g. `node p2p.js config set name research-bot`',
+        )
       }
       return value
     case 'about':
@@ -69,6 +73,10 @@ const show = (value: Config[keyof Config]): string =>
 
 function checkKey(key: string): asserts key is ConfigKey {
   if (!isConfigKey(key)) {
-    throw usageError('bad-config-key', `"${key}" is not a setting`, `settings are ${CONFIG_KEYS.join(', ')}: e.g. \`node p2p.js config get name\``)
+    throw usageError(
+      'bad-config-key',
+      `"${key}" is not a setting`,
+      `settings are ${CONFIG_KEYS.join(', ')}: e.g. \`node p2p.js config get name\``,
+    )
   }
 }

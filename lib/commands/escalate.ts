@@ -4,7 +4,7 @@
 // `owner-message` event.
 import { escalationEntry, escalationText } from '../calls/escalation.ts'
 import { activeCall, addEntry } from '../calls/machine.ts'
-import { type CommandResult, stateError, usageError } from '../errors.ts'
+import { type CommandResult, stateError } from '../errors.ts'
 import { MAX_REASON } from '../limits.ts'
 import { npub } from '../nostr/keys.ts'
 import type { Context } from '../session/context.ts'
@@ -13,20 +13,16 @@ import { whileOnline } from '../session/online.ts'
 import { deliverOrQueue } from '../session/outbox.ts'
 import { unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
+import { requiredText } from './input.ts'
 
 const RELAY_SOURCES = { nip17: 'their NIP-17 inbox list', nip65: 'their NIP-65 read relays', ours: 'none published: ours' }
 
 export async function escalate(ctx: Context, reason: string): CommandResult {
-  reason = reason.trim()
-  if (!reason || reason.length > MAX_REASON) {
-    throw usageError(
-      'bad-reason',
-      `an escalation needs a reason of 1 to ${MAX_REASON} characters`,
-      'e.g. `node p2p.js escalate "approve spending 40 USD on the dataset?"`',
-    )
-  }
+  const example = 'node p2p.js escalate "approve spending 40 USD on the dataset?"'
+  reason = requiredText(reason, MAX_REASON, 'bad-reason', 'an escalation needs a reason', example)
   const owner = ctx.ownerPubkey
-  if (!owner) throw stateError('no-owner', 'no owner is set to escalate to', "set the owner's npub first: `node p2p.js config set owner npub1…`")
+  if (!owner)
+    throw stateError('no-owner', 'no owner is set to escalate to', "set the owner's npub first: `node p2p.js config set owner npub1…`")
   return whileOnline(ctx, async (online) => {
     const now = unixNow()
     const call = activeCall(online.state)
@@ -41,7 +37,11 @@ export async function escalate(ctx: Context, reason: string): CommandResult {
     })
     const delivery = await deliverOrQueue(ctx, online.pool, state, owner, call?.id ?? null, [toOwner])
     const peer = call && toPeer ? await deliverOrQueue(ctx, online.pool, state, call.peer, call.id, [toPeer]) : undefined
-    const doc = { callId: call?.id ?? null, owner: { npub: npub(owner), relaySource: delivery.inboxSource }, peerNotified: peer ? !peer.queued : null }
+    const doc = {
+      callId: call?.id ?? null,
+      owner: { npub: npub(owner), relaySource: delivery.inboxSource },
+      peerNotified: peer ? !peer.queued : null,
+    }
     const told = call ? ` (call ${call.id}; the peer was ${peer?.queued ? 'not yet told: queued' : 'told'})` : ''
     return printDelivery(
       ctx.out,

@@ -32,7 +32,9 @@ function print(ctx: Context, online: Online): void {
     },
     () =>
       agents.length === 0
-        ? [`no agents online (none announced in the last ${minutes} min); try again later, or ask the other agent to run \`node p2p.js status\``]
+        ? [
+            `no agents online (none announced in the last ${minutes} min); try again later, or ask the other agent to run \`node p2p.js status\``,
+          ]
         : [
             `${agents.length} agent${agents.length > 1 ? 's' : ''} online (announced in the last ${minutes} min):`,
             ...table(

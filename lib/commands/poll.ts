@@ -64,7 +64,9 @@ function runHooks(ctx: Context, command: string, events: P2PEvent[]): Array<{ ev
     if (run.status === 0) continue
     const error = run.error?.message ?? `exit ${run.status ?? run.signal}`
     failures.push({ event, status: run.status, error })
-    ctx.out.warn(`warning: hook failed for ${event.type} event of call ${event.callId ?? '-'} (${error}); the event stays in \`node p2p.js history\``)
+    ctx.out.warn(
+      `warning: hook failed for ${event.type} event of call ${event.callId ?? '-'} (${error}); the event stays in \`node p2p.js history\``,
+    )
   }
   return failures
 }

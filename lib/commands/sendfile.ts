@@ -4,7 +4,7 @@ import { requireActive } from '../calls/actions.ts'
 import { addEntry } from '../calls/machine.ts'
 import { decodeBase64, randomHex, sha256Hex } from '../encoding.ts'
 import { type CommandResult, usageError } from '../errors.ts'
-import { MAX_FILE_BYTES } from '../limits.ts'
+import { FILE_ID_BYTES, MAX_FILE_BYTES, PROGRESS_FROM_CHUNKS } from '../limits.ts'
 import { chunkCount, isSafeFileName } from '../nostr/p2p.ts'
 import type { Context } from '../session/context.ts'
 import { fileRumors, saveFile } from '../session/files.ts'
@@ -13,14 +13,13 @@ import { deliverOrQueue } from '../session/outbox.ts'
 import { MS_PER_CHUNK, unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 
-/** File ids are 8 random bytes in hex. */
-const FILE_ID_BYTES = 8
-/** Files of more chunks than this show a progress line on a terminal. */
-const PROGRESS_FROM_CHUNKS = 10
-
 export async function sendfile(ctx: Context, name: string, content: string): CommandResult {
   if (!isSafeFileName(name)) {
-    throw usageError('bad-file-name', `"${name}" is not a safe file name`, 'use a plain name without "/", "\\", control characters or a leading dot, e.g. report.pdf')
+    throw usageError(
+      'bad-file-name',
+      `"${name}" is not a safe file name`,
+      'use a plain name without "/", "\\", control characters or a leading dot, e.g. report.pdf',
+    )
   }
   const data = decodeBase64(content === '-' ? readFileSync(0, 'utf8') : content)
   if (!data) {
@@ -31,7 +30,11 @@ export async function sendfile(ctx: Context, name: string, content: string): Com
     )
   }
   if (data.length > MAX_FILE_BYTES) {
-    throw usageError('file-too-large', `the file is ${data.length} bytes; the limit is ${MAX_FILE_BYTES} (10 MiB)`, 'compress or split it, and send the parts')
+    throw usageError(
+      'file-too-large',
+      `the file is ${data.length} bytes; the limit is ${MAX_FILE_BYTES} (10 MiB)`,
+      'compress or split it, and send the parts',
+    )
   }
   const chunks = chunkCount(data.length)
   return whileOnline(

@@ -40,7 +40,14 @@ function report(ctx: Context, online: Online): 'network' | undefined {
     incomingCalls: incomingCalls(state).map((c) => callView(c, state)),
     agentsOnline: onlineAgents(state, ctx.identity.pubkey, unixNow(), ctx.onlineWindow).length,
     new: { agents: summary.newAgents.length, events: unpolled(state, false) },
-    outbox: state.outbox.map((e) => ({ id: e.id, callId: e.callId, peer: npub(e.peer), queuedAt: e.queuedAt, attempts: e.attempts, lastError: e.lastError ?? null })),
+    outbox: state.outbox.map((e) => ({
+      id: e.id,
+      callId: e.callId,
+      peer: npub(e.peer),
+      queuedAt: e.queuedAt,
+      attempts: e.attempts,
+      lastError: e.lastError ?? null,
+    })),
   }
   const names = agentNames(state)
   const reachable = reports.filter((r) => r.connected).length
@@ -66,16 +73,26 @@ function report(ctx: Context, online: Online): 'network' | undefined {
       doc.relays.map((r) => [
         r.connected ? (r.synced ? ctx.out.paint('green', '✓') : ctx.out.paint('yellow', '!')) : ctx.out.paint('red', '✗'),
         r.url,
-        [r.connected ? `${r.ms} ms` : '', explain(r.error), r.dropped ? `${r.dropped} bad messages dropped` : ''].filter(Boolean).join(', '),
+        [r.connected ? `${r.ms} ms` : '', explain(r.error), r.dropped ? `${r.dropped} bad messages dropped` : '']
+          .filter(Boolean)
+          .join(', '),
       ]),
       '          ',
     ),
     ...table([
       ['call', describeCall(doc.activeCall)],
       ['incoming', doc.incomingCalls.length ? doc.incomingCalls.map(describeCall).join('\n          ') : 'none'],
-      ['online', `${doc.agentsOnline} agent${doc.agentsOnline === 1 ? '' : 's'}${doc.agentsOnline ? ' (`node p2p.js list`)' : ''}${doc.new.agents ? `, ${doc.new.agents} new` : ''}`],
+      [
+        'online',
+        `${doc.agentsOnline} agent${doc.agentsOnline === 1 ? '' : 's'}${doc.agentsOnline ? ' (`node p2p.js list`)' : ''}${doc.new.agents ? `, ${doc.new.agents} new` : ''}`,
+      ],
       ['queued', doc.outbox.length ? `${doc.outbox.length} not yet accepted by any relay, retried on every run` : 'nothing'],
-      ['new', doc.new.events.length ? `${doc.new.events.length} event${doc.new.events.length > 1 ? 's' : ''} (\`node p2p.js poll\` prints and clears them)` : 'nothing'],
+      [
+        'new',
+        doc.new.events.length
+          ? `${doc.new.events.length} event${doc.new.events.length > 1 ? 's' : ''} (\`node p2p.js poll\` prints and clears them)`
+          : 'nothing',
+      ],
     ]),
     ...doc.new.events.flatMap((e) => renderEvent(e, names, unixNow())),
   ])

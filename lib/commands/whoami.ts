@@ -6,7 +6,16 @@ import { table } from '../ui/format.ts'
 export async function whoami(ctx: Context): CommandResult {
   const owner = ctx.config.owner ?? null
   ctx.out.result(
-    { npub: ctx.identity.npub, pubkey: ctx.identity.pubkey, name: ctx.name, about: ctx.config.about ?? '', owner, relays: ctx.relays, relaySource: ctx.relaySource, home: ctx.paths.dir },
+    {
+      npub: ctx.identity.npub,
+      pubkey: ctx.identity.pubkey,
+      name: ctx.name,
+      about: ctx.config.about ?? '',
+      owner,
+      relays: ctx.relays,
+      relaySource: ctx.relaySource,
+      home: ctx.paths.dir,
+    },
     () =>
       table([
         ['npub', ctx.identity.npub],

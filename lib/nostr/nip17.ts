@@ -3,7 +3,7 @@
 import type { Event } from 'nostr-tools/pure'
 import { prepareBulk } from './nip44.ts'
 import { openWrap } from './nip59.ts'
-import { type P2PMessage, type Rumor, parseRumor } from './p2p.ts'
+import { type P2PMessage, parseRumor, type Rumor } from './p2p.ts'
 import { verifyAll } from './schnorr.ts'
 
 export interface Opened {

@@ -1,7 +1,7 @@
 // NIP-59 sealing and gift wrapping, on our NIP-44 (lib/nostr/nip44.ts): a rumor is sealed
 // (kind 13, signed by the sender) and the seal wrapped (kind 1059, signed by a throw-away key),
 // both encrypted, both dated at random within the last two days.
-import { finalizeEvent, generateSecretKey, getEventHash, type Event, type EventTemplate } from 'nostr-tools/pure'
+import { type Event, type EventTemplate, finalizeEvent, generateSecretKey, getEventHash } from 'nostr-tools/pure'
 import { TIMESTAMP_SPREAD_S } from '../timing.ts'
 import { GIFT_WRAP_KIND, SEAL_KIND } from './kinds.ts'
 import { conversationKey, decrypt, encrypt } from './nip44.ts'

@@ -2,7 +2,7 @@
 // we publish about where to reach us, and where a peer reads.
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 import { MAX_PEER_RELAYS } from '../limits.ts'
-import { INBOX_RELAYS_KIND, RELAY_LIST_KIND, newest } from './kinds.ts'
+import { INBOX_RELAYS_KIND, newest, RELAY_LIST_KIND } from './kinds.ts'
 import { validRelayUrls } from './relay-url.ts'
 
 export type InboxSource = 'nip17' | 'nip65'
@@ -37,7 +37,12 @@ export function relayListIsCurrent(held: Event | undefined, relays: string[]): b
 /** The relays a peer reads DMs from: its kind 10050 list (NIP-17), else its NIP-65 read relays. */
 export function inboxFromLists(events: Event[], peer: string): { relays: string[]; source: InboxSource } | null {
   const urls = (event: Event | undefined, keep: (t: string[]) => boolean) =>
-    event ? validRelayUrls(event.tags.filter((t) => typeof t[1] === 'string' && keep(t)).map((t) => t[1]), MAX_PEER_RELAYS) : []
+    event
+      ? validRelayUrls(
+          event.tags.filter((t) => typeof t[1] === 'string' && keep(t)).map((t) => t[1]),
+          MAX_PEER_RELAYS,
+        )
+      : []
   const inbox = urls(
     newest(events, (e) => e.pubkey === peer && e.kind === INBOX_RELAYS_KIND),
     (t) => t[0] === 'relay',

@@ -4,9 +4,18 @@
 // without a p2p tag is a plain DM, from a person or another client.
 import { getEventHash, type UnsignedEvent } from 'nostr-tools/pure'
 import { isBase64, isHex64 } from '../encoding.ts'
-import { CHUNK_BYTES, MAX_CHUNK_BASE64, MAX_FILE_BYTES, MAX_FILE_CHUNKS, MAX_FILE_NAME, MAX_MESSAGE_BYTES, MAX_REASON, MAX_TOPIC } from '../limits.ts'
+import {
+  CHUNK_BYTES,
+  MAX_CHUNK_BASE64,
+  MAX_FILE_BYTES,
+  MAX_FILE_CHUNKS,
+  MAX_FILE_NAME,
+  MAX_MESSAGE_BYTES,
+  MAX_REASON,
+  MAX_TOPIC,
+} from '../limits.ts'
 import { hasControlChars } from '../ui/sanitize.ts'
-import { DM_KIND, TAG, findTag } from './kinds.ts'
+import { DM_KIND, findTag, TAG } from './kinds.ts'
 
 export type Rumor = UnsignedEvent & { id: string }
 

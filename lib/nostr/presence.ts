@@ -85,9 +85,7 @@ export function presenceIsCurrent(held: Event | undefined, desired: Presence, no
   if (!held || held.created_at <= now - PRESENCE_REFRESH_S || tagValue(held, 'd') !== desired.agentId) return false
   try {
     const c = JSON.parse(held.content)
-    return (
-      c.name === desired.name && c.about === desired.about && c.version === desired.version && sameSet(c.relays ?? [], desired.relays)
-    )
+    return c.name === desired.name && c.about === desired.about && c.version === desired.version && sameSet(c.relays ?? [], desired.relays)
   } catch {
     return false
   }

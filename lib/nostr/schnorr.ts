@@ -3,13 +3,17 @@
 // ~27 ms precomputation on first use. Only a run that has nothing to check or sign pays neither.
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 
-
 interface NostrWasm {
   getPublicKey(secretKey: Uint8Array): Uint8Array
   verifyEvent(event: Event): void
   finalizeEvent(event: Event, secretKey: Uint8Array): void
 }
 let wasm: Promise<NostrWasm> | undefined
+
+function nostrWasm(): Promise<NostrWasm> {
+  wasm ??= loadWasm()
+  return wasm
+}
 
 async function loadWasm() {
   const { initNostrWasm } = await import('nostr-wasm')
@@ -18,13 +22,13 @@ async function loadWasm() {
 
 /** The x-only public key (hex) of a secret key. */
 export async function publicKeyOf(secretKey: Uint8Array): Promise<string> {
-  const nw = await (wasm ??= loadWasm())
+  const nw = await nostrWasm()
   return Buffer.from(nw.getPublicKey(secretKey)).toString('hex')
 }
 
 /** A signer (`finalizeEvent`'s shape) backed by the WASM. */
 export async function signerFor(): Promise<(template: EventTemplate, secretKey: Uint8Array) => Event> {
-  const nw = await (wasm ??= loadWasm())
+  const nw = await nostrWasm()
   return (template, secretKey) => {
     const event = { ...template, id: '', pubkey: '', sig: '' }
     nw.finalizeEvent(event, secretKey)
@@ -35,7 +39,7 @@ export async function signerFor(): Promise<(template: EventTemplate, secretKey: 
 /** For each event, whether its id and signature are valid. */
 export async function verifyAll(events: Event[]): Promise<boolean[]> {
   if (events.length === 0) return []
-  const nw = await (wasm ??= loadWasm())
+  const nw = await nostrWasm()
   return events.map((e) => {
     try {
       nw.verifyEvent(e)

@@ -7,13 +7,14 @@ import { INBOX_RELAYS_KIND, newest, PRESENCE_KIND, RELAY_LIST_KIND, tagValue } f
 import { inboxRelaysEvent, relayListEvent, relayListIsCurrent } from '../nostr/nip65.ts'
 import { type Presence, presenceEvent, presenceIsCurrent } from '../nostr/presence.ts'
 import type { PublishStatus, QueryOutcome } from '../nostr/relay/pool.ts'
+import { healthOf } from '../store/schema.ts'
 import { ANNOUNCE_MS, PRESENCE_REFRESH_S, unixNow } from '../timing.ts'
 import { VERSION } from '../version.ts'
 import type { Context } from './context.ts'
 import type { Online } from './online.ts'
 import { signer } from './sign.ts'
 
-export function desiredPresence(ctx: Context): Presence {
+function desiredPresence(ctx: Context): Presence {
   return { agentId: ctx.name, name: ctx.name, about: ctx.config.about ?? '', relays: ctx.relays, version: VERSION }
 }
 
@@ -35,11 +36,13 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
   if (due.length === 0) return []
   const sign = await signer(ctx)
   const deadline = Math.min(online.pool.deadline, Date.now() + ANNOUNCE_MS)
-  const statuses = (await Promise.all(due.map((p) => online.pool.publish(sign(p.template, ctx.identity.secretKey), p.urls, deadline)))).flat()
+  const statuses = (
+    await Promise.all(due.map((p) => online.pool.publish(sign(p.template, ctx.identity.secretKey), p.urls, deadline)))
+  ).flat()
   const failed = [...new Set(statuses.filter((s) => !s.ok).map((s) => s.url))]
   if (failed.length) {
     await ctx.store.update((s) => {
-      for (const url of failed) (s.relayHealth[url] ??= {}).announceFailedAt = now
+      for (const url of failed) healthOf(s, url).announceFailedAt = now
     })
   }
   return statuses

@@ -36,7 +36,11 @@ export interface Context {
 export function createContext(opts: GlobalOptions, out = createOutput(opts)): Context {
   const timeoutMs = opts.timeout ?? DEFAULT_TIMEOUT_MS
   if (!Number.isFinite(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
-    throw usageError('bad-timeout', `--timeout is a number of milliseconds from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`, 'e.g. `--timeout 8000`')
+    throw usageError(
+      'bad-timeout',
+      `--timeout is a number of milliseconds from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`,
+      'e.g. `--timeout 8000`',
+    )
   }
   const paths = homePaths()
   ensureHome(paths)

@@ -22,20 +22,34 @@ export interface Delivery {
 export const rumorFor = (ctx: Context, peer: string, msg: P2PMessage, at = unixNow(), ms = Date.now()): Rumor =>
   buildRumor(msg, ctx.identity.pubkey, peer, at, ctx.name, ms)
 
-async function peerInbox(ctx: Context, pool: RelayPool, state: State, peer: string): Promise<{ relays: string[]; source: Delivery['inboxSource'] }> {
+async function peerInbox(
+  ctx: Context,
+  pool: RelayPool,
+  state: State,
+  peer: string,
+): Promise<{ relays: string[]; source: Delivery['inboxSource'] }> {
   const cached = state.inboxes[peer]
   if (cached && cached.at > unixNow() - INBOX_TTL_S) return cached
   const deadline = Math.min(pool.deadline, Date.now() + INBOX_LOOKUP_MS)
   const outcome = await pool.query([{ kinds: [INBOX_RELAYS_KIND, RELAY_LIST_KIND], authors: [peer] }], { deadline }, ctx.relays)
   const found = inboxFromLists(outcome.events, peer)
   if (!found) return { relays: ctx.relays, source: 'ours' }
-  await ctx.store.update((s) => void (s.inboxes[peer] = { ...found, at: unixNow() }))
+  await ctx.store.update((s) => {
+    s.inboxes[peer] = { ...found, at: unixNow() }
+  })
   return found
 }
 
 /** Wraps each rumor for the peer and publishes to its inbox; a copy of each to ourselves
  *  unless `selfCopy` is false. Delivered = every rumor accepted by at least one inbox relay. */
-export async function deliver(ctx: Context, pool: RelayPool, state: State, peer: string, rumors: Rumor[], selfCopy = true): Promise<Delivery> {
+export async function deliver(
+  ctx: Context,
+  pool: RelayPool,
+  state: State,
+  peer: string,
+  rumors: Rumor[],
+  selfCopy = true,
+): Promise<Delivery> {
   const inbox = await peerInbox(ctx, pool, state, peer)
   const accepted = new Map<string, number>(inbox.relays.map((u) => [u, 0]))
   const reasons = new Map<string, string>()
@@ -53,7 +67,11 @@ export async function deliver(ctx: Context, pool: RelayPool, state: State, peer:
     }),
   )
   return {
-    relays: inbox.relays.map((url) => ({ url, ok: accepted.get(url) === rumors.length, ...(reasons.has(url) ? { reason: reasons.get(url) } : {}) })),
+    relays: inbox.relays.map((url) => ({
+      url,
+      ok: accepted.get(url) === rumors.length,
+      ...(reasons.has(url) ? { reason: reasons.get(url) } : {}),
+    })),
     delivered: everyRumorLanded,
     inboxSource: inbox.source,
   }

@@ -5,7 +5,7 @@ import { MAX_PRESENCE_EVENTS } from '../limits.ts'
 import { GIFT_WRAP_KIND, INBOX_RELAYS_KIND, PRESENCE_KIND, PRESENCE_TOPIC, RELAY_LIST_KIND } from '../nostr/kinds.ts'
 import { parsePresence } from '../nostr/presence.ts'
 import type { QueryOutcome, RelayReport } from '../nostr/relay/pool.ts'
-import type { State } from '../store/schema.ts'
+import { healthOf, type State } from '../store/schema.ts'
 import { GIFT_WRAP_LOOKBACK_S, PRESENCE_OVERLAP_S, RESYNC_AFTER_S } from '../timing.ts'
 
 /** Index of the gift-wrap filter in syncFilters(): the one read in full, page by page. */
@@ -29,7 +29,14 @@ export interface SyncSummary {
   newAgents: string[]
 }
 
-export function foldSync(state: State, outcome: QueryOutcome, reports: RelayReport[], me: string, now: number, onlineWindow: number): SyncSummary {
+export function foldSync(
+  state: State,
+  outcome: QueryOutcome,
+  reports: RelayReport[],
+  me: string,
+  now: number,
+  onlineWindow: number,
+): SyncSummary {
   const newAgents: string[] = []
   for (const event of outcome.events) {
     if (event.pubkey === me) continue
@@ -42,7 +49,7 @@ export function foldSync(state: State, outcome: QueryOutcome, reports: RelayRepo
     state.agents[agent.pubkey] = agent
   }
   for (const report of reports) {
-    const health = (state.relayHealth[report.url] ??= {})
+    const health = healthOf(state, report.url)
     if (report.connected) {
       health.lastOk = now
       if (outcome.results.some((r) => r.url === report.url && r.complete)) health.lastSynced = now

@@ -3,7 +3,7 @@
 import { finalizeEvent } from 'nostr-tools/pure'
 import type { Applied } from '../calls/machine.ts'
 import { networkError } from '../errors.ts'
-import { type QueryOutcome, type RelayReport, RelayPool } from '../nostr/relay/pool.ts'
+import { type QueryOutcome, RelayPool, type RelayReport } from '../nostr/relay/pool.ts'
 import type { State } from '../store/schema.ts'
 import { announce } from './announce.ts'
 import type { Context } from './context.ts'
@@ -20,7 +20,7 @@ export interface Online {
   applied: Applied
 }
 
-export interface OnlineOptions {
+interface OnlineOptions {
   /** more time beyond --timeout, for commands that do more than one round (sendfile, poll --wait) */
   extraMs?: number
   /** fail with exit 4 before acting when no relay could be reached (default true; `status`
@@ -56,8 +56,5 @@ export async function resync(ctx: Context, online: Online): Promise<void> {
 
 function requireRelay(online: Online): void {
   if (online.pool.anyConnected) return
-  throw networkError(
-    'no-relay-reachable',
-    `no relay could be reached (${online.reports.map((r) => `${r.url}: ${r.error}`).join('; ')})`,
-  )
+  throw networkError('no-relay-reachable', `no relay could be reached (${online.reports.map((r) => `${r.url}: ${r.error}`).join('; ')})`)
 }

@@ -42,7 +42,14 @@ export async function flushOutbox(ctx: Context, pool: RelayPool, state: State): 
   const failed = new Map<string, string>()
   for (const entry of state.outbox) {
     const rumors = entry.file
-      ? fileRumors(ctx, entry.peer, entry.callId ?? '', { ...entry.file, data: readFileSync(entry.file.path) }, entry.file.at, entry.file.ms)
+      ? fileRumors(
+          ctx,
+          entry.peer,
+          entry.callId ?? '',
+          { ...entry.file, data: readFileSync(entry.file.path) },
+          entry.file.at,
+          entry.file.ms,
+        )
       : entry.rumor
         ? [entry.rumor]
         : []

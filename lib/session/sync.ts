@@ -1,8 +1,10 @@
 // One sync: read presence, our own lists and the gift wraps since the cursor from every relay,
 // open the wraps, fold everything into the state under the lock, journal the new events, write
 // the transcripts that changed, then send the machine's automatic answers and retry the outbox.
-import { applyIncoming, type Incoming } from '../calls/machine.ts'
+
 import { journal } from '../calls/journal.ts'
+import { applyIncoming, type Incoming } from '../calls/machine.ts'
+import { PROGRESS_FROM_WRAPS } from '../limits.ts'
 import { GIFT_WRAP_KIND } from '../nostr/kinds.ts'
 import { openWraps } from '../nostr/nip17.ts'
 import type { RelayPool } from '../nostr/relay/pool.ts'
@@ -14,9 +16,6 @@ import { foldSync, GIFT_WRAP_FILTER, patientRelays, syncFilters } from './fold.t
 import type { Online } from './online.ts'
 import { deliverOrQueue, flushOutbox } from './outbox.ts'
 import { saveTranscript } from './transcripts.ts'
-
-/** Opening more wraps than this shows a progress line on a terminal. */
-const PROGRESS_FROM = 100
 
 export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
   const me = ctx.identity.pubkey
@@ -31,7 +30,7 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
   })
   const reports = pool.reports()
   const wraps = outcome.events.filter((e) => e.kind === GIFT_WRAP_KIND)
-  const done = wraps.length > PROGRESS_FROM ? ctx.out.progress(`opening ${wraps.length} messages`) : () => {}
+  const done = wraps.length > PROGRESS_FROM_WRAPS ? ctx.out.progress(`opening ${wraps.length} messages`) : () => {}
   const { opened, dropped } = await openWraps(wraps, me, ctx.identity.secretKey, ctx.out.log).finally(done)
   const items = receiveFiles(ctx.paths.files, opened, before, ctx.out.log)
   const now = unixNow()

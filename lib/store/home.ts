@@ -1,5 +1,5 @@
 // Where everything the tool keeps lives: $P2P_HOME, default ~/.openclaw (CLI.md).
-import { mkdirSync, accessSync, constants, writeFileSync, renameSync } from 'node:fs'
+import { accessSync, constants, mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { usageError } from '../errors.ts'

@@ -1,9 +1,9 @@
 // The agent's Nostr keypair: created once, exclusively, mode 0600; never overwritten, never
 // printed. Only the public key ever leaves this module in a printable form.
-import { readFileSync, writeFileSync, linkSync, unlinkSync, statSync } from 'node:fs'
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import * as nip19 from 'nostr-tools/nip19'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { bytesToHex, hexToBytes } from 'nostr-tools/utils'
-import * as nip19 from 'nostr-tools/nip19'
 import { isHex64 } from '../encoding.ts'
 import { type P2PError, stateError } from '../errors.ts'
 
@@ -37,7 +37,7 @@ function createIdentity(path: string): void {
   // Write a private temp file, then hard-link it into place: link() fails if the identity
   // already exists, so two first runs at once end with one identity, always complete on disk.
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`
-  writeFileSync(tmp, body + '\n', { mode: 0o600, flag: 'wx' })
+  writeFileSync(tmp, `${body}\n`, { mode: 0o600, flag: 'wx' })
   try {
     linkSync(tmp, path)
   } catch (err) {

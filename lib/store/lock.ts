@@ -2,10 +2,11 @@
 // agent's own invocation never lose each other's updates. Held for milliseconds (never across
 // network I/O), so waiting is short and a lock left by a killed process is recognised fast:
 // its pid is gone, or it is older than LOCK_STALE_MS.
-import { writeFileSync, readFileSync, renameSync, unlinkSync, linkSync } from 'node:fs'
+
 import { randomBytes } from 'node:crypto'
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { stateError } from '../errors.ts'
-import { LOCK_STALE_MS, LOCK_WAIT_MS } from '../timing.ts'
+import { LOCK_RETRY_MAX_MS, LOCK_STALE_MS, LOCK_WAIT_MS } from '../timing.ts'
 
 interface Holder {
   pid: number
@@ -40,7 +41,8 @@ async function acquire(path: string, token: string): Promise<void> {
         `wait for it to finish; if no p2p process is running, remove ${path}`,
       )
     }
-    await sleep(Math.min(50, 2 + attempt * 2) * (0.5 + Math.random()))
+    // back off a little more on each attempt, jittered so that waiters do not move in step
+    await sleep(Math.min(LOCK_RETRY_MAX_MS, 2 + attempt * 2) * (0.5 + Math.random()))
   }
 }
 

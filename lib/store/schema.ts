@@ -9,7 +9,7 @@ export const STATE_VERSION = 1
 /** An agent as last announced; `eventId` is not fetched and checked again. */
 export type AgentRecord = Announcement
 
-export interface RelayHealth {
+interface RelayHealth {
   lastOk?: number
   /** when a sync last read everything it asked this relay for (EOSE) */
   lastSynced?: number
@@ -18,7 +18,13 @@ export interface RelayHealth {
   announceFailedAt?: number
 }
 
-export type CallState = 'ringing' | 'incoming' | 'active' | 'rejected' | 'ended' | 'expired'
+/** A relay's health record, created on first use. */
+export function healthOf(state: State, url: string): RelayHealth {
+  state.relayHealth[url] ??= {}
+  return state.relayHealth[url]
+}
+
+type CallState = 'ringing' | 'incoming' | 'active' | 'rejected' | 'ended' | 'expired'
 
 export interface FileInfo {
   name: string
@@ -58,7 +64,16 @@ export interface CallRecord {
 
 /** A contract `Event` (CLI.md), as journalled for `poll` and `status`. */
 export interface P2PEvent {
-  type: 'call-request' | 'call-accepted' | 'call-rejected' | 'message' | 'file' | 'escalation' | 'owner-message' | 'call-ended' | 'direct-message'
+  type:
+    | 'call-request'
+    | 'call-accepted'
+    | 'call-rejected'
+    | 'message'
+    | 'file'
+    | 'escalation'
+    | 'owner-message'
+    | 'call-ended'
+    | 'direct-message'
   callId: string | null
   /** npub */
   from: string
@@ -72,7 +87,7 @@ export interface P2PEvent {
   escalationId?: string
 }
 
-export interface JournalEntry {
+interface JournalEntry {
   seq: number
   event: P2PEvent
 }
@@ -93,7 +108,7 @@ export interface OutboxEntry {
 }
 
 /** A decision handed to the owner; the owner's next messages are linked to the latest one. */
-export interface Escalation {
+interface Escalation {
   id: string
   callId: string | null
   reason: string
@@ -142,8 +157,7 @@ export const emptyState = (): State => ({
 /** Not one of our state files: moved aside by the store, never thrown further. */
 export class CorruptState extends Error {}
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** Parses and migrates a state document; throws CorruptState when it is not one of ours. */
 export function parseState(text: string): State {
@@ -175,4 +189,3 @@ export function parseState(text: string): State {
   state.cursor = { ...base.cursor, ...(doc.cursor as object) }
   return state
 }
-

@@ -1,7 +1,12 @@
 // How a delivery reads: its JSON keys, one line per relay, and what to do when it is queued.
 import type { FailureKind } from '../errors.ts'
-import type { Delivery } from '../session/deliver.ts'
 import type { Output } from './output.ts'
+
+/** What a delivery result must say to be printed (session/deliver.ts makes them). */
+interface Delivery {
+  relays: Array<{ url: string; ok: boolean; reason?: string }>
+  queued: boolean
+}
 
 const relayLines = (d: Delivery): string[] =>
   d.relays.map((r) => `  ${r.ok ? '✓' : '✗'} ${r.url}${r.ok ? '' : `  ${r.reason ?? 'refused'}`}`)
@@ -11,7 +16,7 @@ const relayLines = (d: Delivery): string[] =>
 export function printDelivery(
   out: Output,
   doc: object,
-  delivery: Delivery & { queued: boolean },
+  delivery: Delivery,
   what: string,
   lines: string[],
   after: string[] = [],

@@ -14,5 +14,12 @@ export function ago(unixSeconds: number, now = unixNow()): string {
 /** Pads every column but the last so that rows line up. */
 export function table(rows: string[][], indent = ''): string[] {
   const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), [])
-  return rows.map((row) => indent + row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]) : cell)).join('  ').trimEnd())
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]) : cell))
+        .join('  ')
+        .trimEnd(),
+  )
 }

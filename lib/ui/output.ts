@@ -2,6 +2,7 @@
 // otherwise; relay traffic and timings on stderr with --verbose; errors with their hint.
 import type { P2PError } from '../errors.ts'
 import { MAX_LOG_LINE } from '../limits.ts'
+import { PROGRESS_FRAME_MS } from '../timing.ts'
 
 export interface Output {
   json: boolean
@@ -32,13 +33,19 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
     json,
     paint: paint(colour),
     result(doc, plain) {
-      process.stdout.write(json ? JSON.stringify(doc, null, 2) + '\n' : plain().map((l) => l + '\n').join(''))
+      process.stdout.write(
+        json
+          ? `${JSON.stringify(doc, null, 2)}\n`
+          : plain()
+              .map((l) => `${l}\n`)
+              .join(''),
+      )
     },
     error(err, extra = {}) {
       const hint = err.hint ?? ''
       if (json) {
         const doc = { ...extra, error: { code: err.code, message: err.message, hint } }
-        process.stdout.write(JSON.stringify(doc, null, 2) + '\n')
+        process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
       } else {
         process.stderr.write(`${paint(errColour)('red', 'error:')} ${err.message}\n  ${paint(errColour)('bold', 'next:')} ${hint}\n`)
       }
@@ -50,7 +57,7 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
       let i = 0
       const draw = () => process.stderr.write(`\r${frames[i++ % frames.length]} ${label} ${((Date.now() - begun) / 1000).toFixed(1)} s`)
       draw()
-      const timer = setInterval(draw, 100)
+      const timer = setInterval(draw, PROGRESS_FRAME_MS)
       return () => {
         clearInterval(timer)
         process.stderr.write('\r\u001b[2K')
@@ -62,7 +69,7 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
       process.stderr.write(`[${String(Date.now() - started).padStart(5)} ms] ${clipped}\n`)
     },
     warn(line) {
-      process.stderr.write(line + '\n')
+      process.stderr.write(`${line}\n`)
     },
   }
 }

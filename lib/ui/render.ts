@@ -7,7 +7,10 @@ import { ago } from './format.ts'
 import { sanitize } from './sanitize.ts'
 
 /** A peer's words, fenced: every line behind "│ ". */
-export const fence = (text: string): string[] => sanitize(text).split('\n').map((line) => `  │ ${line}`)
+const fence = (text: string): string[] =>
+  sanitize(text)
+    .split('\n')
+    .map((line) => `  │ ${line}`)
 
 const who = (npub: string, names: Map<string, string>) => {
   const name = names.get(npub)
@@ -19,7 +22,11 @@ export function renderEvent(e: P2PEvent, names: Map<string, string>, now: number
   const when = ago(e.at, now)
   switch (e.type) {
     case 'call-request':
-      return [`📞 call request ${e.callId} from ${from}, ${when}, topic:`, ...fence(e.topic ?? ''), `  → node p2p.js answer accept --call ${e.callId}   (or: answer reject "<reason>" --call ${e.callId})`]
+      return [
+        `📞 call request ${e.callId} from ${from}, ${when}, topic:`,
+        ...fence(e.topic ?? ''),
+        `  → node p2p.js answer accept --call ${e.callId}   (or: answer reject "<reason>" --call ${e.callId})`,
+      ]
     case 'call-accepted':
       return [`✅ call ${e.callId} accepted by ${from}, ${when}  → node p2p.js send "<message>"`]
     case 'call-rejected':
@@ -29,7 +36,9 @@ export function renderEvent(e: P2PEvent, names: Map<string, string>, now: number
     case 'message':
       return [`💬 ${from} in call ${e.callId}, ${when}:`, ...fence(e.text ?? '')]
     case 'file':
-      return [`📎 ${from} sent a file in call ${e.callId}, ${when}: ${sanitize(e.file?.name ?? '')} (${e.file?.size} bytes), saved at ${e.file?.path}`]
+      return [
+        `📎 ${from} sent a file in call ${e.callId}, ${when}: ${sanitize(e.file?.name ?? '')} (${e.file?.size} bytes), saved at ${e.file?.path}`,
+      ]
     case 'call-ended':
       return [`👋 call ${e.callId} ended by ${from}, ${when}  → transcript: node p2p.js history ${e.callId}`]
     case 'escalation':
@@ -52,7 +61,10 @@ export function renderTranscript(t: Transcript, path: string | null): string[] {
   const lines = [`call ${t.call.id}: "${sanitize(t.call.topic)}" (${t.call.state})`]
   for (const m of t.messages) {
     const label = `${who(m.from, names)}, ${new Date(m.at * 1000).toISOString().slice(11, 19)}`
-    lines.push(m.file ? `📎 ${label}: ${sanitize(m.file.name)} (${m.file.size} bytes) at ${m.file.path}` : `${label}:`, ...(m.file ? [] : fence(m.text)))
+    lines.push(
+      m.file ? `📎 ${label}: ${sanitize(m.file.name)} (${m.file.size} bytes) at ${m.file.path}` : `${label}:`,
+      ...(m.file ? [] : fence(m.text)),
+    )
   }
   if (t.messages.length === 0) lines.push('(no messages)')
   if (path) lines.push(`transcript: ${path}`)
@@ -80,4 +92,3 @@ export function renderMarkdown(t: Transcript): string {
   if (t.messages.length === 0) lines.push('(no messages)', '')
   return lines.join('\n')
 }
-

@@ -1,7 +1,7 @@
 // A misbehaving relay for fault tests only (the real relay stays the baseline). By default it
 // answers every REQ with EOSE and every EVENT with OK, storing nothing; a test overrides
 // either to misbehave.
-import { WebSocketServer, type WebSocket } from 'ws'
+import { type WebSocket, WebSocketServer } from 'ws'
 
 export interface FaultyRelay {
   url: string

@@ -1,5 +1,5 @@
 // Puts events on a relay directly, as another Nostr program would.
-import { finalizeEvent, type EventTemplate, type Event } from 'nostr-tools/pure'
+import { type Event, type EventTemplate, finalizeEvent } from 'nostr-tools/pure'
 import { RelaySocket } from '../../lib/nostr/relay/socket.ts'
 
 export async function publishTo(url: string, event: Event): Promise<void> {

@@ -1,15 +1,16 @@
 // Real relays for tests and the benchmark: @nostr-relay/core (a third-party NIP-01 relay) with
 // its SQLite store, served over `ws` on a free loopback port. Also the two kinds of dead relay:
 // a port where nothing listens, and a black hole that accepts TCP and never speaks.
-import { createServer, type Server, type Socket } from 'node:net'
+
 import { mkdtempSync } from 'node:fs'
+import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { WebSocketServer } from 'ws'
-import { NostrRelay } from '@nostr-relay/core'
-import { Validator } from '@nostr-relay/validator'
-import { EventRepositorySqlite } from '@nostr-relay/event-repository-sqlite'
 import { LogLevel } from '@nostr-relay/common'
+import { NostrRelay } from '@nostr-relay/core'
+import { EventRepositorySqlite } from '@nostr-relay/event-repository-sqlite'
+import { Validator } from '@nostr-relay/validator'
+import { WebSocketServer } from 'ws'
 
 export interface TestRelay {
   url: string

@@ -1,11 +1,17 @@
 // DMs from keys that are not ours, published straight to a relay as another client would.
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
-import { buildRumor } from '../../lib/nostr/p2p.ts'
 import { wrapRumor } from '../../lib/nostr/nip59.ts'
+import { buildRumor } from '../../lib/nostr/p2p.ts'
 import { RelaySocket } from '../../lib/nostr/relay/socket.ts'
 
 /** Publishes `count` NIP-17 DMs to `recipient` (hex), each from `senders` keys in turn. */
-export async function sendDms(url: string, recipient: string, count: number, senders = [generateSecretKey()], text = (i: number) => `note ${i}`): Promise<void> {
+export async function sendDms(
+  url: string,
+  recipient: string,
+  count: number,
+  senders = [generateSecretKey()],
+  text = (i: number) => `note ${i}`,
+): Promise<void> {
   const socket = new RelaySocket(url, { log: () => {} })
   await socket.connect(2_000)
   const now = Math.floor(Date.now() / 1000)

@@ -2,8 +2,9 @@
 // on each as soon as it is connected, and never lets one slow or dead relay hold up the rest
 // beyond the invocation's single deadline. Nothing rejects: every operation resolves to a
 // per-relay result.
-import type { Event, EventTemplate } from 'nostr-tools/pure'
+
 import type { Filter } from 'nostr-tools/filter'
+import type { Event, EventTemplate } from 'nostr-tools/pure'
 import { MAX_PAGES, PAGE_LIMIT } from '../../limits.ts'
 import { CONNECT_TIMEOUT_MS, QUERY_RESERVE_MAX_MS, QUERY_RESERVE_SHARE } from '../../timing.ts'
 import { verifyAll } from '../schnorr.ts'
@@ -29,7 +30,7 @@ export interface QueryOutcome {
   results: QueryResult[]
 }
 
-export interface QueryOptions {
+interface QueryOptions {
   /** index of a filter to read in full, page by page (`until`), past any relay's cap */
   paginate?: number
   /** ids already processed: not verified again, not returned */
@@ -48,7 +49,7 @@ interface Connection {
   report: RelayReport
 }
 
-export interface PoolOptions {
+interface PoolOptions {
   timeoutMs: number
   log: (line: string) => void
   signAuth?: (template: EventTemplate) => Event
@@ -60,7 +61,10 @@ export class RelayPool {
   private readonly connections = new Map<string, Connection>()
   private readonly badSignatures = new Map<string, number>()
 
-  constructor(urls: string[], private readonly opts: PoolOptions) {
+  constructor(
+    urls: string[],
+    private readonly opts: PoolOptions,
+  ) {
     this.deadline = this.started + opts.timeoutMs
     this.addRelays(urls)
   }
@@ -122,7 +126,8 @@ export class RelayPool {
         return { url: c.socket.url, complete: false, reason }
       },
     )
-    const toCheck = opts.trusted ? events.filter((e) => !opts.trusted!(e)) : events
+    const trusted = opts.trusted
+    const toCheck = trusted ? events.filter((e) => !trusted(e)) : events
     const checked = await verifyAll(toCheck)
     const invalid = new Set(toCheck.filter((_e, i) => !checked[i]))
     const verified = events.filter((event) => {
@@ -152,7 +157,13 @@ export class RelayPool {
 
   /** The first page of all filters, then further pages of the `paginate` filter while they
    *  bring events not seen yet (each page ends where the previous one's oldest event was). */
-  private async readAll(socket: RelaySocket, filters: Filter[], deadline: number, collect: (e: Event) => void, opts: QueryOptions): Promise<QueryResult> {
+  private async readAll(
+    socket: RelaySocket,
+    filters: Filter[],
+    deadline: number,
+    collect: (e: Event) => void,
+    opts: QueryOptions,
+  ): Promise<QueryResult> {
     const pageFilter = opts.paginate === undefined ? undefined : { ...filters[opts.paginate], limit: PAGE_LIMIT }
     const fromThisRelay = new Set<string>()
     let oldest = Infinity

@@ -1,14 +1,14 @@
 // One relay connection, NIP-01 and NIP-42 over `ws`. Every operation has a deadline and
 // resolves (never rejects, never hangs) with what the relay actually said: a query says
 // whether it ended on EOSE, a publish counts only the relay's `OK true` as accepted.
-// Events are checked here for shape, id, filter and date; their signatures are checked in
-// bulk by the pool (pool.ts), which is much faster for many events.
-import WebSocket from 'ws'
-import { validateEvent, getEventHash, type Event, type EventTemplate } from 'nostr-tools/pure'
-import { matchFilters, type Filter } from 'nostr-tools/filter'
+// Events are checked here for shape, id, filter and date (incoming.ts); their signatures are
+// checked in bulk by the pool (pool.ts), which is much faster for many events.
+import type { Filter } from 'nostr-tools/filter'
 import { makeAuthEvent } from 'nostr-tools/nip42'
+import type { Event, EventTemplate } from 'nostr-tools/pure'
+import WebSocket from 'ws'
 import { MAX_FRAME_BYTES } from '../../limits.ts'
-import { MAX_FUTURE_S } from '../../timing.ts'
+import { eventBudget, isAcceptable } from './incoming.ts'
 
 export type PublishStatus = { url: string; ok: true } | { url: string; ok: false; reason: string }
 
@@ -19,13 +19,13 @@ export interface QueryResult {
   reason?: string
 }
 
-export interface SocketOptions {
+interface SocketOptions {
   log: (url: string, line: string) => void
   /** signs NIP-42 AUTH events; without it, relays that require AUTH are reported as refusing */
   signAuth?: (template: EventTemplate) => Event
 }
 
-export interface ReqOptions {
+interface ReqOptions {
   /** ids we already have: dropped without spending a signature check on them */
   known?: (id: string) => boolean
   /** keep the subscription open after EOSE, until the deadline (live events) */
@@ -48,12 +48,6 @@ interface PendingPublish {
   event: Event
   finish: (status: PublishStatus) => void
   authRetried: boolean
-}
-
-/** How many events a REQ may bring before the relay counts as flooding: twice what its
- *  filters ask for (a filter without a limit is for a handful of our own events), plus slack. */
-export function eventBudget(filters: Filter[]): number {
-  return 2 * filters.reduce((sum, f) => sum + (f.limit === 0 ? 0 : (f.limit ?? 100)), 0) + 100
 }
 
 export class RelaySocket {
@@ -101,10 +95,7 @@ export class RelaySocket {
     let eose = false
     if (!this.open) return Promise.resolve({ url: this.url, complete: false, reason: this.closedBecause })
     return new Promise((resolve) => {
-      const timer = setTimeout(
-        () => finish(eose, eose ? undefined : 'no EOSE before the deadline'),
-        Math.max(0, deadline - Date.now()),
-      )
+      const timer = setTimeout(() => finish(eose, eose ? undefined : 'no EOSE before the deadline'), Math.max(0, deadline - Date.now()))
       const finish = (complete: boolean, reason?: string, relayClosed = false) => {
         if (!this.queries.delete(id)) return
         clearTimeout(timer)
@@ -181,8 +172,8 @@ export class RelaySocket {
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
     if (isBinary) {
-      this.dropped++
-      return this.opts.log(this.url, '< (binary frame ignored)')
+      this.drop('< (binary frame ignored)')
+      return
     }
     const text = data.toString()
     this.opts.log(this.url, `< ${text}`)
@@ -190,8 +181,8 @@ export class RelaySocket {
     try {
       message = JSON.parse(text)
     } catch {
-      this.dropped++
-      return this.opts.log(this.url, '! malformed JSON ignored')
+      this.drop('! malformed JSON ignored')
+      return
     }
     if (!Array.isArray(message) || typeof message[0] !== 'string') return
     const [type, a, b, c] = message
@@ -207,22 +198,21 @@ export class RelaySocket {
     if (!query) return
     if (++query.received > query.maxEvents) {
       this.opts.log(this.url, `! flood: more than ${query.maxEvents} events for one REQ; ignoring the rest`)
-      return query.finish(false, `flood: more than ${query.maxEvents} events for one REQ`)
+      query.finish(false, `flood: more than ${query.maxEvents} events for one REQ`)
+      return
     }
     if (query.known && typeof (event as Event)?.id === 'string' && query.known((event as Event).id)) {
-      return query.onEvent(event as Event, true)
+      query.onEvent(event as Event, true)
+      return
     }
-    const valid =
-      validateEvent(event) &&
-      typeof (event as Event).id === 'string' &&
-      (event as Event).created_at <= Date.now() / 1000 + MAX_FUTURE_S &&
-      matchFilters(query.filters, event as Event) &&
-      getEventHash(event as Event) === (event as Event).id
-    if (!valid) {
-      this.dropped++
-      return this.opts.log(this.url, '! invalid event dropped')
-    }
-    query.onEvent(event as Event, false)
+    if (isAcceptable(event, query.filters)) query.onEvent(event, false)
+    else this.drop('! invalid event dropped')
+  }
+
+  /** Counts and logs a message we refuse to read. */
+  private drop(why: string): void {
+    this.dropped++
+    this.opts.log(this.url, why)
   }
 
   private async onClosed(subId: unknown, reason: string): Promise<void> {

@@ -1,0 +1,22 @@
+// What a relay sends that we read at all: the checks every event passes before anything else
+// sees it (its signature is checked later, in bulk, by the pool), and how much a REQ may bring.
+import { type Filter, matchFilters } from 'nostr-tools/filter'
+import { type Event, getEventHash, validateEvent } from 'nostr-tools/pure'
+import { FLOOD_SLACK, UNLIMITED_FILTER_EVENTS } from '../../limits.ts'
+import { MAX_FUTURE_S } from '../../timing.ts'
+
+/** How many events a REQ may bring before the relay counts as flooding: twice what its
+ *  filters ask for, plus slack. */
+export function eventBudget(filters: Filter[]): number {
+  return 2 * filters.reduce((sum, f) => sum + (f.limit === 0 ? 0 : (f.limit ?? UNLIMITED_FILTER_EVENTS)), 0) + FLOOD_SLACK
+}
+
+/** A well-formed event, whose id is its hash, that matches what we asked for and is not dated
+ *  in the far future. */
+export function isAcceptable(event: unknown, filters: Filter[]): event is Event {
+  if (!validateEvent(event)) return false
+  const e = event as Event
+  return (
+    typeof e.id === 'string' && e.created_at <= Date.now() / 1000 + MAX_FUTURE_S && matchFilters(filters, e) && getEventHash(e) === e.id
+  )
+}
