@@ -33,8 +33,10 @@ export const MAX_ESCALATIONS = 100
 /** A flood of gift wraps cannot grow the state past this many remembered ids (oldest go first). */
 export const MAX_SEEN = 100_000
 
-/** Announcements read per sync. */
-export const MAX_PRESENCE_EVENTS = 1_000
+/** Pages of announcements read per sync and relay (PAGE_LIMIT each): a flood of more costs no more. */
+export const MAX_PRESENCE_PAGES = 4
+/** Agents we were in calls with whose announcements are asked for by key. */
+export const MAX_KNOWN_PEERS = 100
 /** Relays taken from a peer's relay list. */
 export const MAX_PEER_RELAYS = 8
 /** Events asked for per page when paginating, and pages at most per relay and run. */

@@ -46,8 +46,9 @@ export const RING_TIMEOUT_S = 300
 export const TIMESTAMP_SPREAD_S = 2 * 24 * 3600
 /** A sync reads gift wraps this far behind its cursor (the NIP-59 spread plus an hour). */
 export const GIFT_WRAP_LOOKBACK_S = TIMESTAMP_SPREAD_S + 3600
-/** Events dated further ahead than this are not believed. */
-export const MAX_FUTURE_S = 15 * 60
+/** Events dated further ahead than this are refused: clocks differ a little, but a flood of
+ *  future-dated announcements would otherwise outrank every real one. */
+export const MAX_CLOCK_SKEW_S = 120
 /** Re-announce when the newest announcement a relay holds is this old. */
 export const PRESENCE_REFRESH_S = 120
 /** NIP-40: relays may drop an announcement this long after it was made. */

@@ -13,7 +13,7 @@ import { parsePresence, presenceEvent, presenceIsCurrent } from '../lib/nostr/pr
 import type { QueryOutcome } from '../lib/nostr/relay/pool.ts'
 import { normalizeRelayUrl, parseRelayList } from '../lib/nostr/relay-url.ts'
 import { heldBy } from '../lib/session/announce.ts'
-import { foldSync, patientRelays, syncFilters } from '../lib/session/fold.ts'
+import { foldSync, patientRelays, presenceFilter, type SyncReads, wrapFilter } from '../lib/session/fold.ts'
 import { DEFAULT_RELAYS, resolveRelays } from '../lib/store/config.ts'
 import { emptyState, parseState, STATE_VERSION } from '../lib/store/schema.ts'
 import { PRESENCE_REFRESH_S } from '../lib/timing.ts'
@@ -31,6 +31,11 @@ const outcomeOf = (events: Event[], url = 'wss://a.example'): QueryOutcome => ({
   seenOn: new Map(events.map((e) => [e.id, new Set([url])])),
   results: [{ url, complete: true }],
 })
+/** What a sync read: `events` from every REQ of one relay, each complete or not. */
+const readsOf = (events: Event[], complete = true, url = 'wss://a.example'): SyncReads => {
+  const results = [{ url, complete }]
+  return { events, results: { presence: results, lists: results, wraps: results } }
+}
 
 describe('relay URLs', () => {
   it('normalises and rejects', () => {
@@ -143,7 +148,7 @@ describe('sync', () => {
       { url: 'wss://a.example', connected: true, dropped: 0, ms: 5 },
       { url: 'wss://dead.example', connected: false, error: 'ECONNREFUSED', dropped: 0 },
     ]
-    const summary = foldSync(state, outcomeOf([newer, old, mine]), reports, me.pk, NOW, 300)
+    const summary = foldSync(state, readsOf([newer, old, mine]), reports, me.pk, NOW, 300)
     expect(summary.newAgents).toEqual([other.pk])
     expect(Object.keys(state.agents)).toEqual([other.pk])
     expect(state.agents[other.pk].name).toBe('new')
@@ -151,7 +156,7 @@ describe('sync', () => {
     expect(state.relayHealth['wss://a.example']).toEqual({ lastOk: NOW, lastSynced: NOW })
     expect(state.relayHealth['wss://dead.example']).toEqual({ lastError: 'ECONNREFUSED' })
     // the same announcement again is not new
-    expect(foldSync(state, outcomeOf([newer]), [], me.pk, NOW + 5, 300).newAgents).toEqual([])
+    expect(foldSync(state, readsOf([newer]), [], me.pk, NOW + 5, 300).newAgents).toEqual([])
   })
 
   it('keeps the cursor when no relay answered in full, and clamps future timestamps', () => {
@@ -159,7 +164,7 @@ describe('sync', () => {
     const other = key()
     const state = emptyState()
     const future = finalizeEvent(presenceEvent(presence, NOW + 500), other.sk)
-    foldSync(state, { ...outcomeOf([future]), results: [{ url: 'wss://a.example', complete: false }] }, [], me.pk, NOW, 300)
+    foldSync(state, readsOf([future], false), [], me.pk, NOW, 300)
     expect(state.cursor.presence).toBe(0)
     expect(state.agents[other.pk].lastSeen).toBe(NOW)
   })
@@ -179,13 +184,28 @@ describe('sync', () => {
   })
 
   it('reads presence since the cursor, within the window', () => {
+    const state = emptyState()
+    expect(presenceFilter(state, NOW, 300).since).toBe(NOW - 300)
+    state.cursor = { ...state.cursor, presence: NOW - 30, presenceWindow: 300 }
+    expect(presenceFilter(state, NOW, 300).since).toBe(NOW - 150)
+    // a wider window than the cursor was read for reads the whole window again
+    expect(presenceFilter(state, NOW, 600).since).toBe(NOW - 600)
+  })
+
+  it('keeps a gift-wrap cursor per relay: one that was away is read from where it stopped', () => {
     const me = key()
     const state = emptyState()
-    expect(syncFilters(state, me.pk, NOW, 300)[1].since).toBe(NOW - 300)
-    state.cursor = { ...state.cursor, presence: NOW - 30, presenceWindow: 300 }
-    expect(syncFilters(state, me.pk, NOW, 300)[1].since).toBe(NOW - 150)
-    // a wider window than the cursor was read for reads the whole window again
-    expect(syncFilters(state, me.pk, NOW, 600)[1].since).toBe(NOW - 600)
+    const lookback = 2 * 24 * 3600 + 3600
+    expect(wrapFilter(state, me.pk, 'wss://a.example', NOW).since).toBe(NOW - lookback)
+    const reports = ['wss://a.example', 'wss://b.example'].map((url) => ({ url, connected: true, dropped: 0 }))
+    foldSync(state, readsOf([], true, 'wss://a.example'), reports, me.pk, NOW - 7200, 300)
+    foldSync(state, readsOf([], true, 'wss://b.example'), reports, me.pk, NOW - 3600, 300)
+    // a answered an hour later too, b did not
+    const later = readsOf([], true, 'wss://a.example')
+    later.results.wraps.push({ url: 'wss://b.example', complete: false })
+    foldSync(state, later, reports, me.pk, NOW, 300)
+    expect(wrapFilter(state, me.pk, 'wss://a.example', NOW).since).toBe(NOW - lookback)
+    expect(wrapFilter(state, me.pk, 'wss://b.example', NOW).since).toBe(NOW - 3600 - lookback)
   })
 
   it('finds which of our events each relay holds', () => {

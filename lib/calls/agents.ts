@@ -32,6 +32,9 @@ export function resolveAgent(state: State, arg: string, me: string, now: number,
     ? online
     : Object.values(state.agents).filter((a) => a.pubkey !== me && a.name.toLowerCase() === arg.toLowerCase())
   if (matches.length === 1) return matches[0].pubkey
+  // a key we have been in a call with wins over strangers claiming its name
+  const known = matches.filter((a) => Object.values(state.calls).some((c) => c.peer === a.pubkey))
+  if (known.length === 1) return known[0].pubkey
   if (matches.length > 1) {
     throw stateError('ambiguous-agent', `${matches.length} keys use the name "${arg}": ${matches.map((a) => npub(a.pubkey)).join(', ')}`)
   }

@@ -26,13 +26,17 @@ function report(ctx: Context, online: Online): 'network' | undefined {
     pubkey: ctx.identity.pubkey,
     name: ctx.name,
     relays: reports.map((r) => {
-      const sync = online.outcome.results.find((q) => q.url === r.url)
+      const reads = online.outcome.results.filter((q) => q.url === r.url)
+      const dms = online.wrapResults.find((q) => q.url === r.url)
+      const failed = [dms, ...reads].find((q) => q && !q.complete)
       return {
         url: r.url,
         connected: r.connected,
-        synced: Boolean(sync?.complete),
+        synced: reads.length > 0 && reads.every((q) => q.complete) && Boolean(dms?.complete),
+        // whether it served our DMs in full: a relay that keeps them behind an AUTH it refuses does not
+        dms: Boolean(dms?.complete),
         dropped: r.dropped,
-        ...(r.error ? { error: r.error } : r.connected && !sync?.complete && sync?.reason ? { error: sync.reason } : {}),
+        ...(r.error ? { error: r.error } : r.connected && failed?.reason ? { error: failed.reason } : {}),
         ...(r.ms !== undefined ? { ms: r.ms } : {}),
       }
     }),
@@ -79,6 +83,7 @@ function report(ctx: Context, online: Online): 'network' | undefined {
       ]),
       '          ',
     ),
+    ...dmAdvice(doc.relays),
     ...table([
       ['call', describeCall(doc.activeCall)],
       ['incoming', doc.incomingCalls.length ? doc.incomingCalls.map(describeCall).join('\n          ') : 'none'],
@@ -110,4 +115,16 @@ const REASONS: Record<string, string> = {
 }
 
 /** A relay error as a person reads it; the raw code stays in --json. */
+/** Relays that connect but do not serve our DMs (AUTH refused, DMs withheld): say so, and
+ *  which relays to keep instead. */
+function dmAdvice(relays: Array<{ url: string; connected: boolean; dms: boolean }>): string[] {
+  const withheld = relays.filter((r) => r.connected && !r.dms).map((r) => r.url)
+  if (withheld.length === 0) return []
+  const serving = relays.filter((r) => r.dms).map((r) => r.url)
+  const instead = serving.length
+    ? `keep to relays that do: \`node p2p.js config set relays "${serving.join(' ')}"\``
+    : 'add a relay that serves them: `node p2p.js config set relays "<url> …"`'
+  return [`dms       not read in full from ${withheld.join(', ')}; ${instead}`]
+}
+
 const explain = (error?: string) => (error ? (REASONS[error] ?? error) : '')

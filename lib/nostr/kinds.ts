@@ -12,6 +12,10 @@ export const PRESENCE_KIND = Application
 export const RELAY_LIST_KIND = RelayList
 export const INBOX_RELAYS_KIND = DirectMessageRelaysList
 
+/** Kinds that deployed relays (strfry, khatru, nostr-rs-relay) serve only to a reader
+ *  authenticated (NIP-42) as the recipient: NIP-04 DMs and gift wraps. */
+export const RESTRICTED_READ_KINDS: number[] = [4, GIFT_WRAP_KIND]
+
 /** Presence's `t` tag, shared with the original skill; our own client name in its content. */
 export const PRESENCE_TOPIC = 'openclaw-p2p'
 export const CLIENT = 'p2p-comm'

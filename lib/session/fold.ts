@@ -1,27 +1,56 @@
 // What a sync asks relays for, and how their answers fold into the state: pure functions of
-// (state, relay results), so they are tested without a network.
+// (state, relay results), so they are tested without a network. A sync sends three REQs to
+// each relay: gift wraps alone (relays serve them only to their authenticated recipient, and
+// strfry silently leaves them out of a REQ that mixes them with other filters), presence
+// (read page by page), and our own lists plus the presence of agents we know.
 import type { Filter } from 'nostr-tools/filter'
-import { MAX_PRESENCE_EVENTS } from '../limits.ts'
+import type { Event } from 'nostr-tools/pure'
+import { MAX_KNOWN_PEERS } from '../limits.ts'
 import { GIFT_WRAP_KIND, INBOX_RELAYS_KIND, PRESENCE_KIND, PRESENCE_TOPIC, RELAY_LIST_KIND } from '../nostr/kinds.ts'
 import { parsePresence } from '../nostr/presence.ts'
-import type { QueryOutcome, RelayReport } from '../nostr/relay/pool.ts'
+import type { QueryResult, RelayReport } from '../nostr/relay/pool.ts'
 import { healthOf, type State } from '../store/schema.ts'
-import { GIFT_WRAP_LOOKBACK_S, PRESENCE_OVERLAP_S, RESYNC_AFTER_S } from '../timing.ts'
+import { GIFT_WRAP_LOOKBACK_S, MAX_CLOCK_SKEW_S, PRESENCE_OVERLAP_S, RESYNC_AFTER_S } from '../timing.ts'
 
-/** Index of the gift-wrap filter in syncFilters(): the one read in full, page by page. */
-export const GIFT_WRAP_FILTER = 0
+/** What one sync read, per REQ. */
+export interface SyncReads {
+  /** announcements and our own lists (gift wraps are opened apart) */
+  events: Event[]
+  results: { presence: QueryResult[]; lists: QueryResult[]; wraps: QueryResult[] }
+}
 
-export function syncFilters(state: State, me: string, now: number, onlineWindow: number): Filter[] {
+/** Announcements within the online window, since the presence cursor. Like every paged read,
+ *  it ends a little ahead of now: pages of events dated further ahead would be dropped whole,
+ *  and the paging would stop on them. */
+export function presenceFilter(state: State, now: number, onlineWindow: number): Filter {
   const cursor = state.cursor.presenceWindow >= onlineWindow ? state.cursor.presence - PRESENCE_OVERLAP_S : 0
-  const since = Math.max(now - onlineWindow, cursor)
+  return { kinds: [PRESENCE_KIND], '#t': [PRESENCE_TOPIC], since: Math.max(now - onlineWindow, cursor), until: now + MAX_CLOCK_SKEW_S }
+}
+
+/** Our own announcements and relay lists (to republish only where they are missing or stale),
+ *  and the announcements of agents we have been in calls with, which no flood can push out. */
+export function listFilters(state: State, me: string, now: number, onlineWindow: number): Filter[] {
+  const peers = [
+    ...new Set(
+      Object.values(state.calls)
+        .sort((a, b) => b.updatedAt - a.updatedAt)
+        .map((c) => c.peer),
+    ),
+  ]
   return [
-    // NIP-59 backdates wraps up to 2 days: read that far behind the last complete sync
-    { kinds: [GIFT_WRAP_KIND], '#p': [me], since: (state.cursor.giftWrap || now) - GIFT_WRAP_LOOKBACK_S },
-    { kinds: [PRESENCE_KIND], '#t': [PRESENCE_TOPIC], since, limit: MAX_PRESENCE_EVENTS },
-    // our own announcements and relay lists, to republish only where they are missing or stale
     { kinds: [PRESENCE_KIND], authors: [me], '#t': [PRESENCE_TOPIC] },
     { kinds: [RELAY_LIST_KIND, INBOX_RELAYS_KIND], authors: [me] },
+    ...(peers.length
+      ? [{ kinds: [PRESENCE_KIND], authors: peers.slice(0, MAX_KNOWN_PEERS), '#t': [PRESENCE_TOPIC], since: now - onlineWindow }]
+      : []),
   ]
+}
+
+/** Gift wraps for us on one relay: NIP-59 backdates them up to 2 days, so read that far behind
+ *  the last sync that relay completed (a relay that was away gives up what it kept). */
+export function wrapFilter(state: State, me: string, url: string, now: number): Filter {
+  const cursor = state.giftWrapCursors[url] ?? (state.cursor.giftWrap || now)
+  return { kinds: [GIFT_WRAP_KIND], '#p': [me], since: cursor - GIFT_WRAP_LOOKBACK_S, until: now + MAX_CLOCK_SKEW_S }
 }
 
 export interface SyncSummary {
@@ -31,14 +60,14 @@ export interface SyncSummary {
 
 export function foldSync(
   state: State,
-  outcome: QueryOutcome,
+  reads: SyncReads,
   reports: RelayReport[],
   me: string,
   now: number,
   onlineWindow: number,
 ): SyncSummary {
   const newAgents: string[] = []
-  for (const event of outcome.events) {
+  for (const event of reads.events) {
     if (event.pubkey === me) continue
     const agent = parsePresence(event)
     if (!agent) continue
@@ -48,20 +77,21 @@ export function foldSync(
     if (!known || known.lastSeen < now - onlineWindow) newAgents.push(agent.pubkey)
     state.agents[agent.pubkey] = agent
   }
+  const complete = (results: QueryResult[], url: string) => results.some((r) => r.url === url && r.complete)
   for (const report of reports) {
     const health = healthOf(state, report.url)
     if (report.connected) {
       health.lastOk = now
-      if (outcome.results.some((r) => r.url === report.url && r.complete)) health.lastSynced = now
+      const { presence, lists, wraps } = reads.results
+      if ([presence, lists, wraps].every((results) => complete(results, report.url))) health.lastSynced = now
       delete health.lastError
     } else {
       health.lastError = report.error ?? 'unreachable'
     }
   }
   // Only a relay that said EOSE has told us everything: without one, keep the old cursor.
-  if (outcome.results.some((r) => r.complete)) {
-    state.cursor = { ...state.cursor, presence: now, presenceWindow: onlineWindow, giftWrap: now }
-  }
+  if (reads.results.presence.some((r) => r.complete)) state.cursor = { ...state.cursor, presence: now, presenceWindow: onlineWindow }
+  for (const r of reads.results.wraps) if (r.complete) state.giftWrapCursors[r.url] = now
   return { newAgents }
 }
 

@@ -3,7 +3,7 @@
 import { finalizeEvent } from 'nostr-tools/pure'
 import type { Applied } from '../calls/machine.ts'
 import { networkError } from '../errors.ts'
-import { type QueryOutcome, RelayPool, type RelayReport } from '../nostr/relay/pool.ts'
+import { type QueryOutcome, type QueryResult, RelayPool, type RelayReport } from '../nostr/relay/pool.ts'
 import type { State } from '../store/schema.ts'
 import { announce } from './announce.ts'
 import type { Context } from './context.ts'
@@ -13,7 +13,10 @@ import { sync } from './sync.ts'
 /** What one sync left: the pool (still open), what relays returned, and the state after it. */
 export interface Online {
   pool: RelayPool
+  /** announcements and our own lists, with the relays that served each */
   outcome: QueryOutcome
+  /** per relay: whether it served our gift wraps in full */
+  wrapResults: QueryResult[]
   reports: RelayReport[]
   state: State
   summary: SyncSummary

@@ -4,15 +4,14 @@
 
 import { journal } from '../calls/journal.ts'
 import { applyIncoming, type Incoming } from '../calls/machine.ts'
-import { PROGRESS_FROM_WRAPS } from '../limits.ts'
-import { GIFT_WRAP_KIND } from '../nostr/kinds.ts'
+import { MAX_PAGES, MAX_PRESENCE_PAGES, PROGRESS_FROM_WRAPS } from '../limits.ts'
 import { openWraps } from '../nostr/nip17.ts'
-import type { RelayPool } from '../nostr/relay/pool.ts'
+import type { QueryOutcome, RelayPool } from '../nostr/relay/pool.ts'
 import { unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
 import { rumorFor } from './deliver.ts'
 import { receiveFiles } from './files.ts'
-import { foldSync, GIFT_WRAP_FILTER, patientRelays, syncFilters } from './fold.ts'
+import { foldSync, listFilters, patientRelays, presenceFilter, type SyncReads, wrapFilter } from './fold.ts'
 import type { Online } from './online.ts'
 import { deliverOrQueue, flushOutbox } from './outbox.ts'
 import { saveTranscript } from './transcripts.ts'
@@ -20,16 +19,27 @@ import { saveTranscript } from './transcripts.ts'
 export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
   const me = ctx.identity.pubkey
   const before = await ctx.store.read()
+  const started = unixNow()
   const knownPresence = new Set(Object.values(before.agents).map((a) => a.eventId))
-  const outcome = await pool.query(syncFilters(before, me, unixNow(), ctx.onlineWindow), {
-    paginate: GIFT_WRAP_FILTER,
-    known: (id) => id in before.seen || knownPresence.has(id),
+  const patient = patientRelays(before, ctx.relays, started)
+  const [lists, presence, wrapped] = await Promise.all([
     // our own announcements and lists only tell what a relay holds, for republishing
-    trusted: (event) => event.pubkey === me && event.kind !== GIFT_WRAP_KIND,
-    patient: patientRelays(before, ctx.relays, unixNow()),
-  })
+    pool.query(listFilters(before, me, started, ctx.onlineWindow), {
+      patient,
+      known: (id) => knownPresence.has(id),
+      trusted: (e) => e.pubkey === me,
+    }),
+    pool.query([presenceFilter(before, started, ctx.onlineWindow)], {
+      patient,
+      known: (id) => knownPresence.has(id),
+      paginate: MAX_PRESENCE_PAGES,
+    }),
+    pool.query((url) => [wrapFilter(before, me, url, started)], { patient, known: (id) => id in before.seen, paginate: MAX_PAGES }),
+  ])
   const reports = pool.reports()
-  const wraps = outcome.events.filter((e) => e.kind === GIFT_WRAP_KIND)
+  const outcome = mergeOutcomes(lists, presence)
+  const reads: SyncReads = { events: outcome.events, results: { lists: lists.results, presence: presence.results, wraps: wrapped.results } }
+  const wraps = wrapped.events
   const done = wraps.length > PROGRESS_FROM_WRAPS ? ctx.out.progress(`opening ${wraps.length} messages`) : () => {}
   const { opened, dropped } = await openWraps(wraps, me, ctx.identity.secretKey, ctx.out.log).finally(done)
   const items = receiveFiles(ctx.paths.files, opened, before, ctx.out.log)
@@ -38,7 +48,7 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
     // another run may have processed some of these wraps since we read the state
     const fresh = items.filter((i: Incoming) => !i.wrapId || !(i.wrapId in s.seen))
     for (const w of wraps) s.seen[w.id] = w.created_at
-    const summary = foldSync(s, outcome, reports, me, now, ctx.onlineWindow)
+    const summary = foldSync(s, reads, reports, me, now, ctx.onlineWindow)
     const applied = applyIncoming(s, fresh, me, now, ctx.ownerPubkey)
     journal(s, applied.events)
     for (const id of applied.finished) saveTranscript(ctx, s, id)
@@ -46,9 +56,9 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
   })
   for (const why of applied.ignored) ctx.out.log(`ignored ${why}`)
   ctx.out.log(
-    `sync: ${outcome.events.length} events, ${wraps.length} gift wraps (${dropped} dropped), ${applied.events.length} new call events, ${applied.ignored.length} ignored`,
+    `sync: ${outcome.events.length} announcements and lists, ${wraps.length} gift wraps (${dropped} dropped), ${applied.events.length} new call events, ${applied.ignored.length} ignored`,
   )
-  const online: Online = { pool, outcome, reports, state, summary, applied }
+  const online: Online = { pool, outcome, wrapResults: wrapped.results, reports, state, summary, applied }
   // the machine's automatic answers (busy, too late): queued when no relay takes them
   for (const reply of applied.replies) {
     await deliverOrQueue(ctx, pool, state, reply.peer, reply.msg.callId, [rumorFor(ctx, reply.peer, reply.msg)])
@@ -58,4 +68,12 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
     online.state = await ctx.store.read() // the outbox changed
   }
   return online
+}
+
+/** Two queries' events as one outcome (an event served by both is listed once). */
+function mergeOutcomes(a: QueryOutcome, b: QueryOutcome): QueryOutcome {
+  const seenOn = new Map(a.seenOn)
+  for (const [id, urls] of b.seenOn) seenOn.set(id, new Set([...(seenOn.get(id) ?? []), ...urls]))
+  const ids = new Set(a.events.map((e) => e.id))
+  return { events: [...a.events, ...b.events.filter((e) => !ids.has(e.id))], seenOn, results: [...a.results, ...b.results] }
 }

@@ -122,7 +122,8 @@ export interface State {
      *  (a wider window must read further back than the cursor). */
     presence: number
     presenceWindow: number
-    /** Unix seconds of the last complete gift-wrap sync */
+    /** the single gift-wrap cursor of versions before giftWrapCursors: where a relay without a
+     *  cursor of its own starts (no longer moved) */
     giftWrap: number
     /** the last journal seq that `poll` printed */
     polled: number
@@ -131,6 +132,8 @@ export interface State {
   /** inbox relays of peers (kind 10050, else NIP-65 read relays), by hex pubkey */
   inboxes: Record<string, { relays: string[]; source: InboxSource; at: number }>
   calls: Record<string, CallRecord>
+  /** Unix seconds of each relay's last complete gift-wrap sync, by relay URL */
+  giftWrapCursors: Record<string, number>
   /** gift-wrap ids already processed, with their created_at, forgotten once out of the window */
   seen: Record<string, number>
   journal: JournalEntry[]
@@ -146,6 +149,7 @@ export const emptyState = (): State => ({
   agents: {},
   inboxes: {},
   calls: {},
+  giftWrapCursors: {},
   seen: {},
   journal: [],
   nextSeq: 1,
@@ -177,7 +181,7 @@ export function parseState(text: string): State {
     )
   }
   const base = emptyState()
-  const objects = ['cursor', 'agents', 'inboxes', 'calls', 'seen', 'relayHealth'] as const
+  const objects = ['cursor', 'agents', 'inboxes', 'calls', 'giftWrapCursors', 'seen', 'relayHealth'] as const
   for (const key of objects) {
     if (doc[key] !== undefined && !isRecord(doc[key])) throw new CorruptState(`${key} is not an object`)
   }

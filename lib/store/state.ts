@@ -56,8 +56,11 @@ export function bound(state: State, now = unixNow()): void {
   for (const [pubkey, agent] of Object.entries(state.agents)) {
     if (agent.lastSeen < now - AGENT_TTL_S) delete state.agents[pubkey]
   }
-  // A wrap dated before the sync window can never be served to us again.
-  const oldestWrap = state.cursor.giftWrap - GIFT_WRAP_LOOKBACK_S
+  // A relay away for longer than an agent is remembered starts afresh when it comes back.
+  for (const [url, at] of Object.entries(state.giftWrapCursors)) if (at < now - AGENT_TTL_S) delete state.giftWrapCursors[url]
+  // A wrap dated before every relay's sync window can never be served to us again.
+  const cursors = Object.values(state.giftWrapCursors)
+  const oldestWrap = cursors.length ? Math.min(...cursors) - GIFT_WRAP_LOOKBACK_S : -Infinity
   for (const [id, createdAt] of Object.entries(state.seen)) if (createdAt < oldestWrap) delete state.seen[id]
   const seen = Object.entries(state.seen)
   if (seen.length > MAX_SEEN) {

@@ -1,5 +1,6 @@
 // DMs from keys that are not ours, published straight to a relay as another client would.
-import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { type Event, finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { conversationKey, encrypt } from '../../lib/nostr/nip44.ts'
 import { wrapRumor } from '../../lib/nostr/nip59.ts'
 import { buildRumor } from '../../lib/nostr/p2p.ts'
 import { RelaySocket } from '../../lib/nostr/relay/socket.ts'
@@ -25,6 +26,32 @@ export async function sendDms(
     )
     const refused = statuses.filter((s) => !s.ok)
     if (refused.length) throw new Error(`${refused.length} DMs refused: ${JSON.stringify(refused[0])}`)
+  } finally {
+    socket.close()
+  }
+}
+
+/** A NIP-17 DM wrap from `sk` to `recipient` whose seal and wrap are dated `createdAt`
+ *  (NIP-59 dates them at random up to two days back: a test picks the date). */
+export function datedDm(sk: Uint8Array, recipient: string, text: string, createdAt: number): Event {
+  const rumor = buildRumor({ type: 'dm', text }, getPublicKey(sk), recipient, createdAt, 'stranger')
+  const seal = finalizeEvent(
+    { kind: 13, created_at: createdAt, tags: [], content: encrypt(JSON.stringify(rumor), conversationKey(sk, recipient)) },
+    sk,
+  )
+  const wrapKey = generateSecretKey()
+  const content = encrypt(JSON.stringify(seal), conversationKey(wrapKey, recipient))
+  return finalizeEvent({ kind: 1059, created_at: createdAt, tags: [['p', recipient]], content }, wrapKey)
+}
+
+/** Publishes events to a relay over one connection; throws when any is refused. */
+export async function publishAll(url: string, events: Event[]): Promise<void> {
+  const socket = new RelaySocket(url, { log: () => {} })
+  await socket.connect(2_000)
+  try {
+    const statuses = await Promise.all(events.map((e) => socket.publish(e, Date.now() + 30_000)))
+    const refused = statuses.filter((s) => !s.ok)
+    if (refused.length) throw new Error(`${refused.length} events refused: ${JSON.stringify(refused[0])}`)
   } finally {
     socket.close()
   }

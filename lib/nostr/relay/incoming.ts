@@ -3,7 +3,7 @@
 import { type Filter, matchFilters } from 'nostr-tools/filter'
 import { type Event, getEventHash, validateEvent } from 'nostr-tools/pure'
 import { FLOOD_SLACK, UNLIMITED_FILTER_EVENTS } from '../../limits.ts'
-import { MAX_FUTURE_S } from '../../timing.ts'
+import { MAX_CLOCK_SKEW_S } from '../../timing.ts'
 
 /** How many events a REQ may bring before the relay counts as flooding: twice what its
  *  filters ask for, plus slack. */
@@ -12,11 +12,11 @@ export function eventBudget(filters: Filter[]): number {
 }
 
 /** A well-formed event, whose id is its hash, that matches what we asked for and is not dated
- *  in the far future. */
+ *  ahead of our clock by more than a small skew. */
 export function isAcceptable(event: unknown, filters: Filter[]): event is Event {
   if (!validateEvent(event)) return false
   const e = event as Event
   return (
-    typeof e.id === 'string' && e.created_at <= Date.now() / 1000 + MAX_FUTURE_S && matchFilters(filters, e) && getEventHash(e) === e.id
+    typeof e.id === 'string' && e.created_at <= Date.now() / 1000 + MAX_CLOCK_SKEW_S && matchFilters(filters, e) && getEventHash(e) === e.id
   )
 }

@@ -5,7 +5,7 @@
 
 import type { Filter } from 'nostr-tools/filter'
 import type { Event, EventTemplate } from 'nostr-tools/pure'
-import { MAX_PAGES, PAGE_LIMIT } from '../../limits.ts'
+import { PAGE_LIMIT } from '../../limits.ts'
 import { CONNECT_TIMEOUT_MS, QUERY_RESERVE_MAX_MS, QUERY_RESERVE_SHARE } from '../../timing.ts'
 import { verifyAll } from '../schnorr.ts'
 import { graced } from './grace.ts'
@@ -31,7 +31,7 @@ export interface QueryOutcome {
 }
 
 interface QueryOptions {
-  /** index of a filter to read in full, page by page (`until`), past any relay's cap */
+  /** read the (single) filter page by page (`until`), past any relay's cap, at most this many pages */
   paginate?: number
   /** ids already processed: not verified again, not returned */
   known?: (id: string) => boolean
@@ -101,8 +101,10 @@ export class RelayPool {
     return [...this.connections.values()].some((c) => c.report.connected)
   }
 
-  /** One REQ per relay, sent as soon as that relay is connected; ends on EOSE or at the deadline. */
-  async query(filters: Filter[], opts: QueryOptions = {}, urls?: string[]): Promise<QueryOutcome> {
+  /** One REQ per relay, sent as soon as that relay is connected; ends on EOSE or at the deadline.
+   *  `filters` may differ per relay (a cursor of each relay's own). */
+  async query(filters: Filter[] | ((url: string) => Filter[]), opts: QueryOptions = {}, urls?: string[]): Promise<QueryOutcome> {
+    const filtersFor = typeof filters === 'function' ? filters : () => filters
     const deadline = opts.deadline ?? this.queryDeadline()
     const events: Event[] = []
     const seenOn = new Map<string, Set<string>>()
@@ -116,7 +118,10 @@ export class RelayPool {
           seenOn.set(event.id, new Set([socket.url]))
           events.push(event)
         }
-        return this.readAll(socket, filters, deadline, collect, opts)
+        const mine = filtersFor(socket.url)
+        return opts.paginate
+          ? this.readPages(socket, mine[0], deadline, collect, opts.paginate, opts)
+          : socket.query(mine, deadline, (e, known) => known || collect(e), { known: opts.known })
       },
       (r) => r.complete,
       (c, reason) => {
@@ -155,34 +160,38 @@ export class RelayPool {
     return result
   }
 
-  /** The first page of all filters, then further pages of the `paginate` filter while they
-   *  bring events not seen yet (each page ends where the previous one's oldest event was). */
-  private async readAll(
+  /** Reads everything `filter` matches, newest first, page by page: each page ends where the
+   *  previous one's oldest event was (inclusive, for events of that second not yet served), or
+   *  just before it when a whole page fell in one second, so that a pile of events dated to the
+   *  same second cannot stall the paging. Stops when a page brings nothing new. */
+  private async readPages(
     socket: RelaySocket,
-    filters: Filter[],
+    filter: Filter,
     deadline: number,
     collect: (e: Event) => void,
+    maxPages: number,
     opts: QueryOptions,
   ): Promise<QueryResult> {
-    const pageFilter = opts.paginate === undefined ? undefined : { ...filters[opts.paginate], limit: PAGE_LIMIT }
     const fromThisRelay = new Set<string>()
-    let oldest = Infinity
-    let fresh = 0
+    let page = { fresh: 0, oldest: Infinity, newest: -Infinity }
     const onEvent = (event: Event, known: boolean) => {
-      if (pageFilter && event.kind === pageFilter.kinds?.[0]) {
-        oldest = Math.min(oldest, event.created_at)
-        if (!fromThisRelay.has(event.id)) fresh++
-        fromThisRelay.add(event.id)
-      }
+      page.oldest = Math.min(page.oldest, event.created_at)
+      page.newest = Math.max(page.newest, event.created_at)
+      if (!fromThisRelay.has(event.id)) page.fresh++
+      fromThisRelay.add(event.id)
       if (!known) collect(event)
     }
-    const first = pageFilter ? filters.map((f, i) => (i === opts.paginate ? pageFilter : f)) : filters
-    let result = await socket.query(first, deadline, onEvent, { known: opts.known })
-    for (let page = 1; pageFilter && result.complete && fresh > 0 && page < MAX_PAGES; page++) {
-      fresh = 0
-      result = await socket.query([{ ...pageFilter, until: oldest }], deadline, onEvent, { known: opts.known })
+    let until = filter.until
+    for (let n = 0; n < maxPages; n++) {
+      page = { fresh: 0, oldest: Infinity, newest: -Infinity }
+      const paged = { ...filter, limit: PAGE_LIMIT, ...(until === undefined ? {} : { until }) }
+      const result = await socket.query([paged], deadline, onEvent, { known: opts.known })
+      const oneSecond = page.oldest === page.newest
+      if (!result.complete || page.oldest === Infinity || (page.fresh === 0 && !oneSecond)) return result
+      if (oneSecond) this.opts.log(`${socket.url} a whole page dated ${page.oldest}: reading on from the second before`)
+      until = oneSecond ? page.oldest - 1 : page.oldest
     }
-    return result
+    return { url: socket.url, complete: false, reason: `more than ${maxPages} pages` }
   }
 
   /** Publishes to the given relays (default: all of this session's); one status per relay. */

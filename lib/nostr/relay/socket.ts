@@ -4,20 +4,22 @@
 // Events are checked here for shape, id, filter and date (incoming.ts); their signatures are
 // checked in bulk by the pool (pool.ts), which is much faster for many events.
 import type { Filter } from 'nostr-tools/filter'
-import { makeAuthEvent } from 'nostr-tools/nip42'
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 import WebSocket from 'ws'
 import { MAX_FRAME_BYTES } from '../../limits.ts'
-import { eventBudget, isAcceptable } from './incoming.ts'
+import { bareReason, RelayAuth } from './auth.ts'
+import { isAcceptable } from './incoming.ts'
+import {
+  freshReq,
+  type PendingPublish,
+  type PendingQuery,
+  type PublishStatus,
+  parseFrame,
+  type QueryResult,
+  type ReqOptions,
+} from './messages.ts'
 
-export type PublishStatus = { url: string; ok: true } | { url: string; ok: false; reason: string }
-
-export interface QueryResult {
-  url: string
-  /** true when the relay said EOSE: it sent everything it has for the filters */
-  complete: boolean
-  reason?: string
-}
+export type { PublishStatus, QueryResult }
 
 interface SocketOptions {
   log: (url: string, line: string) => void
@@ -25,39 +27,14 @@ interface SocketOptions {
   signAuth?: (template: EventTemplate) => Event
 }
 
-interface ReqOptions {
-  /** ids we already have: dropped without spending a signature check on them */
-  known?: (id: string) => boolean
-  /** keep the subscription open after EOSE, until the deadline (live events) */
-  live?: boolean
-}
-
-interface PendingQuery extends ReqOptions {
-  filters: Filter[]
-  /** events received so far, and how many the filters can justify */
-  received: number
-  maxEvents: number
-  onEvent: (event: Event, known: boolean) => void
-  /** `relayClosed`: the relay ended the subscription itself, so no CLOSE is sent */
-  finish: (complete: boolean, reason?: string, relayClosed?: boolean) => void
-  onEose: () => void
-  authRetried: boolean
-}
-
-interface PendingPublish {
-  event: Event
-  finish: (status: PublishStatus) => void
-  authRetried: boolean
-}
-
 export class RelaySocket {
   private ws?: WebSocket
   private serial = 0
   private readonly queries = new Map<string, PendingQuery>()
   private readonly publishes = new Map<string, PendingPublish>()
-  private auth?: { eventId: string; done: Promise<boolean>; settle: (ok: boolean) => void }
+  private readonly auth: RelayAuth
   /** messages dropped: malformed or binary frames; events malformed, not matching their id
-   *  or the REQ, or from the far future */
+   *  or the REQ, or dated ahead of our clock */
   dropped = 0
   private closedBecause = 'not connected'
   private connectTimer?: ReturnType<typeof setTimeout>
@@ -65,7 +42,9 @@ export class RelaySocket {
   constructor(
     readonly url: string,
     private readonly opts: SocketOptions,
-  ) {}
+  ) {
+    this.auth = new RelayAuth(url, (message) => this.send(message), opts.signAuth)
+  }
 
   /** Resolves when connected; rejects with a short reason on failure or after `timeoutMs`. */
   connect(timeoutMs: number): Promise<void> {
@@ -106,9 +85,26 @@ export class RelaySocket {
         eose = true
         if (!opts.live) finish(true)
       }
-      this.queries.set(id, { ...opts, filters, onEvent, finish, onEose, authRetried: false, received: 0, maxEvents: eventBudget(filters) })
-      this.send(['REQ', id, ...filters])
+      const query: PendingQuery = { ...opts, ...freshReq(filters), onEvent, finish, onEose }
+      this.queries.set(id, query)
+      // a relay that asked for AUTH may withhold DMs from a REQ sent before it succeeded
+      if (query.restricted && this.auth.challenged) void this.auth.outcome().then(() => this.queries.has(id) && this.sendReq(id, query))
+      else this.sendReq(id, query)
     })
+  }
+
+  private sendReq(id: string, query: PendingQuery): void {
+    if (query.restricted && this.auth.succeeded) query.authRetried = true
+    this.send(['REQ', id, ...query.filters])
+  }
+
+  /** Sends a REQ again once AUTH succeeded, or ends it saying why it could not be read. */
+  private async retryAfterAuth(id: string, query: PendingQuery, why: string, relayClosed = false): Promise<void> {
+    query.authRetried = true
+    const verdict = await this.auth.retryRead()
+    if (!this.queries.has(id)) return
+    if (verdict === true) this.sendReq(id, query)
+    else query.finish(false, `${why}; ${verdict}`, relayClosed)
   }
 
   publish(event: Event, deadline: number): Promise<PublishStatus> {
@@ -154,7 +150,7 @@ export class RelaySocket {
     clearTimeout(this.connectTimer)
     for (const q of [...this.queries.values()]) q.finish(false, reason)
     for (const p of [...this.publishes.values()]) p.finish({ url: this.url, ok: false, reason })
-    this.auth?.settle(false)
+    this.auth.abandon()
     if (this.ws) {
       this.ws.removeAllListeners()
       this.ws.on('error', () => {}) // a late error from a socket we no longer want
@@ -171,26 +167,16 @@ export class RelaySocket {
   }
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
-    if (isBinary) {
-      this.drop('< (binary frame ignored)')
-      return
-    }
-    const text = data.toString()
-    this.opts.log(this.url, `< ${text}`)
-    let message: unknown
-    try {
-      message = JSON.parse(text)
-    } catch {
-      this.drop('! malformed JSON ignored')
-      return
-    }
-    if (!Array.isArray(message) || typeof message[0] !== 'string') return
+    if (!isBinary) this.opts.log(this.url, `< ${data.toString()}`)
+    const message = parseFrame(data, isBinary)
+    if (typeof message === 'string') this.drop(message)
+    if (!Array.isArray(message)) return
     const [type, a, b, c] = message
     if (type === 'EVENT') this.onEvent(a, b)
-    else if (type === 'EOSE') this.queries.get(a)?.onEose()
+    else if (type === 'EOSE') this.onEose(a)
     else if (type === 'CLOSED') this.onClosed(a, String(b ?? ''))
     else if (type === 'OK') this.onOk(a, b === true, String(c ?? ''))
-    else if (type === 'AUTH' && typeof a === 'string') this.authenticate(a)
+    else if (type === 'AUTH' && typeof a === 'string') this.auth.answer(a)
   }
 
   private onEvent(subId: unknown, event: unknown): void {
@@ -215,36 +201,33 @@ export class RelaySocket {
     this.opts.log(this.url, why)
   }
 
+  /** A REQ for DMs that ended after the relay asked for AUTH may have had them left out: it
+   *  is complete only once sent as an authenticated reader. */
+  private onEose(subId: unknown): void {
+    const query = this.queries.get(subId as string)
+    if (!query) return
+    if (query.restricted && this.auth.challenged && !query.authRetried) {
+      void this.retryAfterAuth(subId as string, query, 'DMs withheld: the relay keeps them for authenticated readers')
+    } else query.onEose()
+  }
+
   private async onClosed(subId: unknown, reason: string): Promise<void> {
     const query = this.queries.get(subId as string)
     if (!query) return
-    if (reason.startsWith('auth-required:') && !query.authRetried && (await this.auth?.done)) {
-      query.authRetried = true
-      return this.send(['REQ', subId, ...query.filters])
-    }
-    query.finish(false, `closed by relay: ${reason || 'no reason given'}`, true)
+    const closed = `closed by relay: ${reason || 'no reason given'}`
+    if (!bareReason(reason).startsWith('auth-required:') || query.authRetried) query.finish(false, closed, true)
+    else await this.retryAfterAuth(subId as string, query, closed, true)
   }
 
   private async onOk(eventId: unknown, ok: boolean, reason: string): Promise<void> {
-    const auth = this.auth
-    if (auth && auth.eventId === eventId) return auth.settle(ok)
+    if (this.auth.onOk(eventId, ok, reason)) return
     const pending = this.publishes.get(eventId as string)
     if (!pending) return
     if (ok) return pending.finish({ url: this.url, ok: true })
-    if (reason.startsWith('auth-required:') && !pending.authRetried && (await this.auth?.done)) {
+    if (bareReason(reason).startsWith('auth-required:') && !pending.authRetried && (await this.auth.outcome())) {
       pending.authRetried = true
       return this.send(['EVENT', pending.event])
     }
     pending.finish({ url: this.url, ok: false, reason: reason || 'refused without a reason' })
-  }
-
-  /** NIP-42: answer a challenge at once, so that a later auth-required can be retried. */
-  private authenticate(challenge: string): void {
-    if (!this.opts.signAuth) return
-    const event = this.opts.signAuth(makeAuthEvent(this.url, challenge))
-    let settle: (ok: boolean) => void = () => {}
-    const done = new Promise<boolean>((resolve) => (settle = resolve))
-    this.auth = { eventId: event.id, done, settle }
-    this.send(['AUTH', event])
   }
 }

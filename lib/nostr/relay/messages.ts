@@ -1,0 +1,66 @@
+// What one relay connection keeps and reads: the result shapes, each open REQ's and publish's
+// bookkeeping, and incoming frames parsed (or refused) before anything acts on them.
+import type { Filter } from 'nostr-tools/filter'
+import type { Event } from 'nostr-tools/pure'
+import type WebSocket from 'ws'
+import { isRestrictedRead } from './auth.ts'
+import { eventBudget } from './incoming.ts'
+
+export type PublishStatus = { url: string; ok: true } | { url: string; ok: false; reason: string }
+
+export interface QueryResult {
+  url: string
+  /** true when the relay said EOSE: it sent everything it has for the filters */
+  complete: boolean
+  reason?: string
+}
+
+export interface ReqOptions {
+  /** ids we already have: dropped without spending a signature check on them */
+  known?: (id: string) => boolean
+  /** keep the subscription open after EOSE, until the deadline (live events) */
+  live?: boolean
+}
+
+export interface PendingQuery extends ReqOptions {
+  filters: Filter[]
+  /** events received so far, and how many the filters can justify */
+  received: number
+  maxEvents: number
+  onEvent: (event: Event, known: boolean) => void
+  /** `relayClosed`: the relay ended the subscription itself, so no CLOSE is sent */
+  finish: (complete: boolean, reason?: string, relayClosed?: boolean) => void
+  onEose: () => void
+  /** sent again after AUTH (or refused for want of it): never twice */
+  authRetried: boolean
+  /** the REQ asks only for kinds relays keep for authenticated readers (DMs) */
+  restricted: boolean
+}
+
+export interface PendingPublish {
+  event: Event
+  finish: (status: PublishStatus) => void
+  authRetried: boolean
+}
+
+/** A REQ's bookkeeping before anything came back. */
+export const freshReq = (filters: Filter[]) => ({
+  filters,
+  received: 0,
+  maxEvents: eventBudget(filters),
+  authRetried: false,
+  restricted: isRestrictedRead(filters),
+})
+
+/** A relay message as an array whose first element names it; a string says why a frame is
+ *  dropped (counted); null is a frame we simply do not use. */
+export function parseFrame(data: WebSocket.RawData, isBinary: boolean): unknown[] | string | null {
+  if (isBinary) return '< (binary frame ignored)'
+  let message: unknown
+  try {
+    message = JSON.parse(data.toString())
+  } catch {
+    return '! malformed JSON ignored'
+  }
+  return Array.isArray(message) && typeof message[0] === 'string' ? message : null
+}
