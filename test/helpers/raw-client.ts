@@ -1,6 +1,6 @@
 // A bare NIP-01 client over `ws` for relay tests: every frame kept, and waits for the ones asked for.
 import { makeAuthEvent } from 'nostr-tools/nip42'
-import { type Event, type EventTemplate, finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
+import { type Event, type EventTemplate, finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import WebSocket from 'ws'
 
 export interface RawClient {
@@ -87,3 +87,23 @@ export function authEvent(sk: Uint8Array, relay: string, challenge: string, chan
 
 /** the challenge of the last AUTH frame received */
 export const challengeOf = (c: RawClient) => c.frames.filter((f) => f[0] === 'AUTH').at(-1)?.[1] as string
+
+/** The gift wraps waiting for `sk` on `url`, read as a NIP-42-aware client: AUTH when asked, then ask again. */
+export async function wrapsFor(url: string, sk: Uint8Array): Promise<Event[]> {
+  const c = await connect(url)
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 100)) // a relay that challenges on connect has done so
+    let authed = false
+    for (let attempt = 0; ; attempt++) {
+      const challenge = challengeOf(c)
+      if (challenge && !authed) {
+        authed = true
+        await c.auth(authEvent(sk, url, challenge))
+      }
+      const frames = await c.req(`inbox${attempt}`, { kinds: [1059], '#p': [getPublicKey(sk)] })
+      if (!frames.some((f) => f[0] === 'CLOSED') || attempt === 1) return frames.filter((f) => f[0] === 'EVENT').map((f) => f[2] as Event)
+    }
+  } finally {
+    c.close()
+  }
+}
