@@ -111,12 +111,12 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
           raw(['NOTICE', `ERROR: bad msg: ${(err as Error).message}`])
           return
         }
-        const forward = handle(policy, opts.refuse, conn, message, stats, pending, raw)
-        if (!forward) return
         try {
-          await relay.handleMessage(client, await validator.validateIncomingMessage(forward))
+          // a malformed message makes a policy throw: answered as strfry does, with a NOTICE
+          const forward = handle(policy, opts.refuse, conn, message, stats, pending, raw)
+          if (forward) await relay.handleMessage(client, await validator.validateIncomingMessage(forward))
         } catch (err) {
-          raw(['NOTICE', (err as Error).message])
+          raw(['NOTICE', `ERROR: bad msg: ${(err as Error).message}`])
         }
       })
       ws.on('close', () => relay.handleDisconnect(client))

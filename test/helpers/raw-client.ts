@@ -13,6 +13,8 @@ export interface RawClient {
   req(subId: string, ...filters: object[]): Promise<unknown[][]>
   /** publishes; the OK frame */
   publish(event: Event): Promise<unknown[]>
+  /** publishes all at once; their OK frames */
+  publishAll(events: Event[], ms?: number): Promise<unknown[][]>
   /** sends an AUTH event; the OK frame */
   auth(event: Event): Promise<unknown[]>
   close(): void
@@ -34,16 +36,19 @@ export async function connect(url: string): Promise<RawClient> {
   })
   const next = (match: (f: unknown[]) => boolean, from = 0, ms = 5_000) =>
     new Promise<unknown[]>((resolve, reject) => {
+      let i = from // each frame is matched once
       const check = () => {
-        const found = frames.slice(from).find(match)
-        if (!found) return
-        waiters.delete(check)
-        clearTimeout(timer)
-        resolve(found)
+        for (; i < frames.length; i++) {
+          if (!match(frames[i])) continue
+          waiters.delete(check)
+          clearTimeout(timer)
+          resolve(frames[i])
+          return
+        }
       }
       const timer = setTimeout(() => {
         waiters.delete(check)
-        reject(new Error(`no matching frame within ${ms} ms; got ${JSON.stringify(frames.slice(from))}`))
+        reject(new Error(`no matching frame within ${ms} ms; last: ${JSON.stringify(frames.slice(from).slice(-5))}`))
       }, ms)
       waiters.add(check)
       check()
@@ -66,6 +71,14 @@ export async function connect(url: string): Promise<RawClient> {
       return frames.slice(from).filter((f) => f[1] === subId || f[0] === 'AUTH')
     },
     publish: (event) => answerTo(['EVENT', event], event.id),
+    async publishAll(events, ms = 20_000) {
+      const ids = new Set(events.map((e) => e.id))
+      const from = frames.length
+      for (const e of events) send(['EVENT', e])
+      let seen = 0
+      await next((f) => f[0] === 'OK' && ids.has(f[1] as string) && ++seen === ids.size, from, ms)
+      return frames.slice(from).filter((f) => f[0] === 'OK' && ids.has(f[1] as string))
+    },
     auth: (event) => answerTo(['AUTH', event], event.id),
     close: () => ws.close(),
   }

@@ -7,7 +7,6 @@ import { type Event, getEventHash, verifyEvent } from 'nostr-tools/pure'
 import { type Filter, type Policy, type RateLimit, rateLimiter, reply } from './policy-conn.ts'
 
 const now = () => Math.floor(Date.now() / 1000)
-const isHex64 = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)
 const DM_KINDS = [4, 1059]
 const tagCount = (f: Filter) => Object.keys(f).filter((k) => k.startsWith('#')).length
 
@@ -40,11 +39,11 @@ export function strfry(serviceUrl: string | undefined): Policy {
       if (!conn.subs.has(subId) && conn.subs.size >= 200) return reply(['NOTICE', 'ERROR: too many concurrent REQs'])
       return filters.map((f) => ({ ...f, limit: Math.min(f.limit ?? 500, 500) }))
     },
-    onEvent: (_conn, event) => strfryEventCheck(event, false),
+    onEvent: (_conn, event) => strfryEventCheck(event),
     onAuth(conn, event) {
       const error = (text: string) => [false, `error: ${text}`] as const
       if (!serviceUrl) return error('relay needs serviceUrl to be configured before AUTH can work')
-      const refused = strfryEventCheck(event, true)
+      const refused = strfryEventCheck(event)
       if (refused) return error(refused.replace(/^invalid: /, ''))
       if (event.kind !== 22242) return error('wrong event kind, expected 22242')
       if (!conn.challenge) return error('no auth status available for connection')
@@ -60,9 +59,13 @@ export function strfry(serviceUrl: string | undefined): Policy {
 }
 
 /** strfry's parseAndVerifyEvent, in its order: tags, timestamp, id and signature, size. */
-function strfryEventCheck(event: Event, asAuth: boolean): string | undefined {
-  for (const t of event.tags)
-    if ((t[0] === 'p' || t[0] === 'e') && !isHex64(t[1])) return `invalid: unexpected size for fixed-size tag: ${t[0]}`
+function strfryEventCheck(event: Event): string | undefined {
+  for (const [name, value = ''] of event.tags) {
+    if (name !== 'p' && name !== 'e') continue
+    if (value.length !== 64) return `invalid: unexpected size for fixed-size tag: ${name}`
+    const bad = value.match(/[^0-9a-fA-F]/)?.[0] // hoytech's from_hex takes either case
+    if (bad) return `invalid: unexpected character in from_hex: ${bad.charCodeAt(0)}`
+  }
   const ephemeral = event.kind >= 20000 && event.kind < 30000
   if (event.created_at < now() - (ephemeral ? 60 : 94_608_000))
     return ephemeral ? 'invalid: ephemeral event expired' : 'invalid: created_at too early'
@@ -71,7 +74,7 @@ function strfryEventCheck(event: Event, asAuth: boolean): string | undefined {
   if (!verifyEvent(event)) return 'invalid: bad signature'
   const { content, created_at, id, kind, pubkey, sig, tags } = event
   const size = Buffer.byteLength(JSON.stringify({ content, created_at, id, kind, pubkey, sig, tags }))
-  if (!asAuth && size > 65_536) return `invalid: event too large: ${size}`
+  if (size > 65_536) return `invalid: event too large: ${size}`
 }
 
 export const KHATRU_EVENT_LIMIT: RateLimit = { tokensPerInterval: 2, intervalMs: 180_000, maxTokens: 10 }
