@@ -1,0 +1,124 @@
+// The whole call flow over relays as deployed (policy relays: strfry, khatru, nostr-rs-relay):
+// two agents running the built CLI, an owner playing a phone client with a raw key.
+import { createHash, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import * as nip19 from 'nostr-tools/nip19'
+import * as nip59 from 'nostr-tools/nip59'
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { afterAll, describe, expect, it } from 'vitest'
+import { type Agent, agent, type RunResult } from './helpers/cli.ts'
+import { type PolicyRelay, type PolicyRelayOptions, startPolicyRelay } from './helpers/policy-relay.ts'
+import { wrapsFor } from './helpers/raw-client.ts'
+import { freePort, startRelay, type TestRelay } from './helpers/relay.ts'
+
+const DEADLINE_MS = 6_000 // the CLI's default 4 s timeout, plus starting Node
+const FILE_DEADLINE_MS = 15_000
+const PERMISSIVE = { tokensPerInterval: 1_000, intervalMs: 1_000, maxTokens: 1_000 }
+
+const started: TestRelay[] = []
+afterAll(async () => {
+  await Promise.all(started.map((r) => r.stop()))
+})
+async function policyRelay(opts: PolicyRelayOptions & { selfServiceUrl?: boolean }): Promise<PolicyRelay> {
+  const port = await freePort()
+  const serviceUrl = opts.selfServiceUrl ? `ws://127.0.0.1:${port}` : undefined
+  const relay = await startPolicyRelay({ ...opts, port, serviceUrl })
+  started.push(relay)
+  return relay
+}
+
+/** runs a command and checks that it ended within its deadline */
+async function run(a: Agent, args: string[], opts: { stdin?: string; deadline?: number } = {}): Promise<RunResult> {
+  const r = await a.run(args, { stdin: opts.stdin })
+  expect(r.ms, `${args.join(' ')} took ${r.ms} ms`).toBeLessThan(opts.deadline ?? DEADLINE_MS)
+  return r
+}
+const ok = async (a: Agent, args: string[], opts?: { stdin?: string; deadline?: number }) => {
+  const r = await run(a, [...args, '--json'], opts)
+  expect(r.code, `${args[0]}: ${r.stdout}${r.stderr}`).toBe(0)
+  return r.json()
+}
+const poll = async (a: Agent, deadline?: number) => (await ok(a, ['poll'], { deadline })).events as Array<Record<string, any>>
+
+async function callFlow(tag: string, relays: string[]) {
+  const ownerSk = generateSecretKey()
+  const alice = agent(relays)
+  const bob = agent(relays)
+  for (const [a, name] of [
+    [alice, `alice-${tag}`],
+    [bob, `bob-${tag}`],
+  ] as const) {
+    await ok(a, ['config', 'set', 'name', name])
+    await ok(a, ['status'])
+  }
+  await ok(alice, ['config', 'set', 'owner', nip19.npubEncode(getPublicKey(ownerSk))])
+  const [aliceId, bobId] = [await ok(alice, ['whoami']), await ok(bob, ['whoami'])]
+
+  expect((await ok(alice, ['list'])).agents.map((x: { name: string }) => x.name)).toContain(`bob-${tag}`)
+  const call = await ok(alice, ['call', `bob-${tag}`, 'the matrix'])
+  expect(call.relays.every((r: { ok: boolean }) => r.ok)).toBe(true)
+  const callId = call.call.id
+  expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'call-request', callId, from: aliceId.npub })])
+  expect((await ok(bob, ['answer', 'accept'])).call).toMatchObject({ id: callId, state: 'active' })
+  expect(await poll(alice)).toEqual([expect.objectContaining({ type: 'call-accepted', callId })])
+
+  await ok(alice, ['send', 'hello over deployed relays'])
+  expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'message', callId, text: 'hello over deployed relays' })])
+  const file = randomBytes(3 * 1024 * 1024)
+  await ok(bob, ['sendfile', 'data.bin', '-'], { stdin: file.toString('base64'), deadline: FILE_DEADLINE_MS })
+  const got = await poll(alice, FILE_DEADLINE_MS)
+  expect(got.map((e) => e.type)).toEqual(['file'])
+  expect(got[0].file).toMatchObject({ name: 'data.bin', size: file.length, sha256: createHash('sha256').update(file).digest('hex') })
+  expect(readFileSync(got[0].file.path).equals(file)).toBe(true)
+
+  const escalated = await ok(alice, ['escalate', 'may I share the file?'])
+  expect(escalated).toMatchObject({ callId, queued: false, peerNotified: true })
+  expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'escalation', callId, reason: 'may I share the file?' })])
+  const wraps = new Map((await Promise.all(relays.map((u) => wrapsFor(u, ownerSk)))).flat().map((w) => [w.id, w]))
+  const rumors = [...wraps.values()].map((w) => nip59.unwrapEvent(w, ownerSk))
+  expect(new Set(rumors.map((r) => r.id)).size).toBe(1)
+  expect(rumors[0]).toMatchObject({ kind: 14, pubkey: aliceId.pubkey, content: expect.stringContaining('may I share the file?') })
+
+  const ended = await ok(alice, ['end'])
+  expect(ended.call).toMatchObject({ id: callId, state: 'ended' })
+  const texts = ['hello over deployed relays', 'data.bin', expect.stringContaining('may I share the file?')]
+  expect(ended.transcript.messages.map((m: { text: string }) => m.text)).toEqual(texts)
+  expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'call-ended', callId })])
+  expect((await ok(bob, ['history', callId])).transcript.messages.map((m: { text: string }) => m.text)).toEqual(texts)
+  for (const a of [alice, bob]) expect(await poll(a)).toEqual([]) // nothing comes twice
+  expect(bobId.pubkey).not.toBe(aliceId.pubkey)
+  return { alice, bob }
+}
+
+describe('the whole call flow over relays as deployed', () => {
+  it('strfry with serviceUrl set (AUTH needed to read gift wraps)', async () => {
+    const relay = await policyRelay({ mode: 'strfry', selfServiceUrl: true })
+    await callFlow('strfry', [relay.url])
+    expect(relay.stats.authsAccepted).toBeGreaterThan(0) // the wraps were read as their recipient
+  })
+
+  it('strfry without serviceUrl (AUTH impossible) next to a lenient relay; status reports strfry as not synced', async () => {
+    const [strfry, lenient] = [await policyRelay({ mode: 'strfry' }), await startRelay()]
+    started.push(lenient)
+    const { alice } = await callFlow('strfry-closed', [strfry.url, lenient.url])
+    const status = await ok(alice, ['status'])
+    expect(status.relays).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ url: strfry.url, connected: true, synced: false }),
+        expect.objectContaining({ url: lenient.url, connected: true, synced: true }),
+      ]),
+    )
+  })
+
+  it('khatru with a permissive rate limit', async () => {
+    const relay = await policyRelay({ mode: 'khatru', eventRateLimit: PERMISSIVE, filterRateLimit: PERMISSIVE })
+    await callFlow('khatru', [relay.url])
+    expect(relay.stats.authsAccepted).toBeGreaterThan(0)
+  })
+
+  it('nostr-rs-relay with nip42_dms', async () => {
+    const relay = await policyRelay({ mode: 'nostr-rs-relay' })
+    await callFlow('nostr-rs', [relay.url])
+    expect(relay.stats.authsAccepted).toBeGreaterThan(0)
+  })
+})
