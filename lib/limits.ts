@@ -30,6 +30,8 @@ export const MAX_FINISHED_CALLS = 1_000
 /** Events kept for `poll` and `status`, newest last. */
 export const MAX_JOURNAL = 1_000
 export const MAX_ESCALATIONS = 100
+/** Ends that came before their requests, remembered at most. */
+export const MAX_EARLY_ENDS = 1_000
 /** A flood of gift wraps cannot grow the state past this many remembered ids (oldest go first). */
 export const MAX_SEEN = 100_000
 

@@ -42,6 +42,11 @@ export const LOCK_RETRY_MAX_MS = 50
 // ---- the protocol -----------------------------------------------------------------------
 /** A call request not answered within this many seconds expires, on both sides. */
 export const RING_TIMEOUT_S = 300
+/** A call request this much older than the ring timeout still rings: the caller's clock may be
+ *  off. Older ones are answered as too old. */
+export const CALLER_CLOCK_SKEW_S = 600
+/** An end that came before its request is remembered this long. */
+export const EARLY_END_TTL_S = 2 * 24 * 3600
 /** NIP-59: seals and wraps are dated up to this long in the past, at random. */
 export const TIMESTAMP_SPREAD_S = 2 * 24 * 3600
 /** A sync reads gift wraps this far behind its cursor (the NIP-59 spread plus an hour). */

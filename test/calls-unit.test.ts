@@ -12,7 +12,7 @@ import { openWrap, wrapRumor } from '../lib/nostr/nip59.ts'
 import { inboxFromLists } from '../lib/nostr/nip65.ts'
 import { buildRumor, isSafeFileName, type P2PMessage, parseRumor, rumorMs } from '../lib/nostr/p2p.ts'
 import { emptyState, type State } from '../lib/store/schema.ts'
-import { RING_TIMEOUT_S } from '../lib/timing.ts'
+import { CALLER_CLOCK_SKEW_S, RING_TIMEOUT_S } from '../lib/timing.ts'
 import { sanitize } from '../lib/ui/sanitize.ts'
 
 const NOW = 1_800_000_000
@@ -159,7 +159,7 @@ describe('incoming calls', () => {
     const ignored = applyIncoming(
       state,
       [
-        from(PEER, { type: 'call-request', callId: 'old00001', topic: 'replay' }, NOW - RING_TIMEOUT_S - 10),
+        from(PEER, { type: 'call-request', callId: 'old00001', topic: 'replay' }, NOW - RING_TIMEOUT_S - CALLER_CLOCK_SKEW_S - 10),
         from(OTHER, { type: 'call-request', callId: 'ca11ca11', topic: 'reused id' }),
         from(OTHER, { type: 'call-end', callId: 'ca11ca11' }),
         from(OTHER, { type: 'message', callId: 'ca11ca11', text: 'not my call' }),
@@ -172,6 +172,54 @@ describe('incoming calls', () => {
     expect(ignored.events).toEqual([])
     expect(Object.keys(state.calls)).toEqual(['ca11ca11'])
     expect(state.calls.ca11ca11).toMatchObject({ state: 'incoming', topic: 'hello', messages: [] })
+  })
+})
+
+describe('clocks and relays out of step', () => {
+  it('a call-end that overtook its request (another relay) keeps the callee from taking the call', () => {
+    const state = emptyState()
+    applyIncoming(state, [from(PEER, { type: 'call-end', callId: 'ca11ca11' })], ME, NOW)
+    const late = applyIncoming(state, [from(PEER, { type: 'call-request', callId: 'ca11ca11', topic: 'hello' })], ME, NOW + 2)
+    expect(late.events).toEqual([])
+    expect(state.calls.ca11ca11).toBeUndefined()
+    // nobody is left stranded busy: the next caller rings
+    const next = applyIncoming(state, [from(OTHER, { type: 'call-request', callId: 'ca11ca12', topic: 'next' })], ME, NOW + 3)
+    expect(next.events.map((e) => e.type)).toEqual(['call-request'])
+    expect(next.replies).toEqual([])
+  })
+
+  it('a request dated in the future still expires, on our clock', () => {
+    const state = emptyState()
+    const tenYears = 10 * 365 * 24 * 3600
+    applyIncoming(state, [from(PEER, { type: 'call-request', callId: 'ca11ca11', topic: 'from the future' }, NOW + tenYears)], ME, NOW)
+    expect(state.calls.ca11ca11.state).toBe('incoming')
+    expireCalls(state, NOW + RING_TIMEOUT_S + 1)
+    expect(state.calls.ca11ca11.state).toBe('expired')
+  })
+
+  it('a caller whose clock is minutes behind still rings; one too old is told so', () => {
+    const state = emptyState()
+    const behind = applyIncoming(
+      state,
+      [from(PEER, { type: 'call-request', callId: 'ca11ca11', topic: 'slow clock' }, NOW - 6 * 60)],
+      ME,
+      NOW,
+    )
+    expect(behind.events.map((e) => e.type)).toEqual(['call-request'])
+    expect(state.calls.ca11ca11.state).toBe('incoming')
+    const old = applyIncoming(
+      state,
+      [from(OTHER, { type: 'call-request', callId: 'ca11ca12', topic: 'yesterday' }, NOW - 24 * 3600)],
+      ME,
+      NOW,
+    )
+    expect(old.events).toEqual([])
+    expect(old.replies).toEqual([
+      {
+        peer: OTHER,
+        msg: expect.objectContaining({ type: 'call-reject', callId: 'ca11ca12', reason: expect.stringMatching(/too old.*clock/) }),
+      },
+    ])
   })
 })
 

@@ -11,7 +11,7 @@
 import { npub } from '../nostr/keys.ts'
 import type { P2PMessage } from '../nostr/p2p.ts'
 import type { CallRecord, FileInfo, P2PEvent, State, TranscriptEntry } from '../store/schema.ts'
-import { RING_TIMEOUT_S } from '../timing.ts'
+import { CALLER_CLOCK_SKEW_S, RING_TIMEOUT_S } from '../timing.ts'
 import { escalationEntry } from './escalation.ts'
 
 /** What a sync hands the state machine: one verified rumor, already parsed. */
@@ -89,9 +89,18 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) 
   if (msg.type === 'dm') return void event('direct-message', null, { text: msg.text })
   if (msg.type === 'call-request') {
     if (state.calls[msg.callId]) return ignore('call id already in use')
-    if (at < now - RING_TIMEOUT_S) return ignore('older than the ring timeout (a replay, or too late)')
+    if (at < now - RING_TIMEOUT_S - CALLER_CLOCK_SKEW_S) {
+      const reason = `too old: your request is dated ${now - at} s ago by our clock (check your clock, and call again)`
+      out.replies.push({ peer: from, msg: { type: 'call-reject', callId: msg.callId, reason } })
+      return ignore('older than the ring timeout (a replay, or too late): answered as too old')
+    }
+    if (state.earlyEnds[msg.callId]?.from === from) {
+      delete state.earlyEnds[msg.callId]
+      return ignore('its caller ended it before it arrived')
+    }
     const busy = activeCall(state) !== undefined
-    state.calls[msg.callId] = newCall(msg.callId, from, msg.topic, 'incoming', busy ? 'rejected' : 'incoming', at, now)
+    // it rings for RING_TIMEOUT_S on our clock, whatever the caller's clock says
+    state.calls[msg.callId] = newCall(msg.callId, from, msg.topic, 'incoming', busy ? 'rejected' : 'incoming', now, now)
     if (busy) {
       state.calls[msg.callId].reason = 'busy: in another call'
       out.replies.push({ peer: from, msg: { type: 'call-reject', callId: msg.callId, reason: 'busy: in another call, try again later' } })
@@ -101,6 +110,11 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) 
   }
 
   const call = state.calls[msg.callId]
+  if (!call && msg.type === 'call-end') {
+    // it may have overtaken its request (another relay): remembered, so that the request is not taken
+    state.earlyEnds[msg.callId] = { from, seenAt: now }
+    return ignore('unknown call (remembered, in case its request comes later)')
+  }
   if (!call) return ignore('unknown call')
   if (call.peer !== from) return ignore('sender is not in this call')
   const touch = (next: CallRecord['state']) => {

@@ -132,6 +132,8 @@ export interface State {
   /** inbox relays of peers (kind 10050, else NIP-65 read relays), by hex pubkey */
   inboxes: Record<string, { relays: string[]; source: InboxSource; at: number }>
   calls: Record<string, CallRecord>
+  /** call-ends that came before their request (by call id), so that the request is not taken */
+  earlyEnds: Record<string, { from: string; seenAt: number }>
   /** Unix seconds of each relay's last complete gift-wrap sync, by relay URL */
   giftWrapCursors: Record<string, number>
   /** gift-wrap ids already processed, with their created_at, forgotten once out of the window */
@@ -149,6 +151,7 @@ export const emptyState = (): State => ({
   agents: {},
   inboxes: {},
   calls: {},
+  earlyEnds: {},
   giftWrapCursors: {},
   seen: {},
   journal: [],
@@ -181,7 +184,7 @@ export function parseState(text: string): State {
     )
   }
   const base = emptyState()
-  const objects = ['cursor', 'agents', 'inboxes', 'calls', 'giftWrapCursors', 'seen', 'relayHealth'] as const
+  const objects = ['cursor', 'agents', 'inboxes', 'calls', 'earlyEnds', 'giftWrapCursors', 'seen', 'relayHealth'] as const
   for (const key of objects) {
     if (doc[key] !== undefined && !isRecord(doc[key])) throw new CorruptState(`${key} is not an object`)
   }

@@ -4,8 +4,8 @@
 import { renameSync } from 'node:fs'
 import { LowSync } from 'lowdb'
 import { DataFileSync } from 'lowdb/node'
-import { MAX_ESCALATIONS, MAX_FINISHED_CALLS, MAX_JOURNAL, MAX_SEEN } from '../limits.ts'
-import { AGENT_TTL_S, GIFT_WRAP_LOOKBACK_S, unixNow } from '../timing.ts'
+import { MAX_EARLY_ENDS, MAX_ESCALATIONS, MAX_FINISHED_CALLS, MAX_JOURNAL, MAX_SEEN } from '../limits.ts'
+import { AGENT_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, unixNow } from '../timing.ts'
 import { withLock } from './lock.ts'
 import { CorruptState, emptyState, parseState, type State } from './schema.ts'
 
@@ -56,6 +56,9 @@ export function bound(state: State, now = unixNow()): void {
   for (const [pubkey, agent] of Object.entries(state.agents)) {
     if (agent.lastSeen < now - AGENT_TTL_S) delete state.agents[pubkey]
   }
+  for (const [id, end] of Object.entries(state.earlyEnds)) if (end.seenAt < now - EARLY_END_TTL_S) delete state.earlyEnds[id]
+  const ends = Object.entries(state.earlyEnds)
+  if (ends.length > MAX_EARLY_ENDS) for (const [id] of ends.sort((a, b) => a[1].seenAt - b[1].seenAt).slice(0, ends.length - MAX_EARLY_ENDS)) delete state.earlyEnds[id]
   // A relay away for longer than an agent is remembered starts afresh when it comes back.
   for (const [url, at] of Object.entries(state.giftWrapCursors)) if (at < now - AGENT_TTL_S) delete state.giftWrapCursors[url]
   // A wrap dated before every relay's sync window can never be served to us again.
