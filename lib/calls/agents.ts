@@ -2,9 +2,10 @@
 import { stateError, usageError } from '../errors.ts'
 import { npub, parsePubkey } from '../nostr/keys.ts'
 import type { AgentRecord, State } from '../store/schema.ts'
+import { nameLook } from '../ui/sanitize.ts'
 
 interface OnlineAgent extends AgentRecord {
-  /** another key announces the same name: never merged, shown per key */
+  /** another key announces the same name, or one that looks the same: never merged, shown per key */
   nameShared: boolean
 }
 
@@ -13,8 +14,8 @@ export function onlineAgents(state: State, me: string, now: number, window: numb
     .filter((a) => a.pubkey !== me && a.lastSeen >= now - window)
     .sort((a, b) => b.lastSeen - a.lastSeen)
   const count = new Map<string, number>()
-  for (const a of agents) count.set(a.name.toLowerCase(), (count.get(a.name.toLowerCase()) ?? 0) + 1)
-  return agents.map((a) => ({ ...a, nameShared: (count.get(a.name.toLowerCase()) ?? 0) > 1 }))
+  for (const a of agents) count.set(nameLook(a.name), (count.get(nameLook(a.name)) ?? 0) + 1)
+  return agents.map((a) => ({ ...a, nameShared: (count.get(nameLook(a.name)) ?? 0) > 1 }))
 }
 
 /** The hex key an agent argument names: an npub, nprofile or hex key, or a name from `list`. */
@@ -27,10 +28,9 @@ export function resolveAgent(state: State, arg: string, me: string, now: number,
   if (/^(npub1|nprofile1)/.test(arg) || /^[0-9a-f]{20,}$/i.test(arg)) {
     throw usageError('bad-npub', `"${arg}" is not a valid npub, nprofile or hex key`)
   }
-  const online = onlineAgents(state, me, now, window).filter((a) => a.name.toLowerCase() === arg.toLowerCase())
-  const matches = online.length
-    ? online
-    : Object.values(state.agents).filter((a) => a.pubkey !== me && a.name.toLowerCase() === arg.toLowerCase())
+  if (!nameLook(arg)) throw usageError('bad-agent', 'name the agent to call: an npub, or a name from `list`')
+  const online = onlineAgents(state, me, now, window).filter((a) => nameLook(a.name) === nameLook(arg))
+  const matches = online.length ? online : Object.values(state.agents).filter((a) => a.pubkey !== me && nameLook(a.name) === nameLook(arg))
   if (matches.length === 1) return matches[0].pubkey
   // a key we have been in a call with wins over strangers claiming its name
   const known = matches.filter((a) => Object.values(state.calls).some((c) => c.peer === a.pubkey))

@@ -12,6 +12,7 @@ const HINTS: Record<string, string> = {
   'call-not-answered': 'wait for the answer: `node p2p.js poll --wait 60`',
   'call-self': 'name another agent: `node p2p.js list` shows who is online',
   'bad-npub': 'copy the npub exactly from `node p2p.js list`',
+  'bad-agent': 'e.g. `node p2p.js call research-bot "<topic>"`; `node p2p.js list` shows who is online',
   'ambiguous-agent': 'call by npub: `node p2p.js call <npub> "<topic>"`',
   'unknown-agent': 'see who is online with `node p2p.js list`, or call by npub',
   // the session

@@ -10,6 +10,7 @@ import { type Online, whileOnline } from '../session/online.ts'
 import { unixNow } from '../timing.ts'
 import { table } from '../ui/format.ts'
 import { describeCall, renderEvent } from '../ui/render.ts'
+import { shownLine } from '../ui/sanitize.ts'
 
 export async function status(ctx: Context): CommandResult {
   // printed once announcing is over: a failure there is reported alone, not after the status
@@ -127,4 +128,4 @@ function dmAdvice(relays: Array<{ url: string; connected: boolean; dms: boolean 
   return [`dms       not read in full from ${withheld.join(', ')}; ${instead}`]
 }
 
-const explain = (error?: string) => (error ? (REASONS[error] ?? error) : '')
+const explain = (error?: string) => (error ? (REASONS[error] ?? shownLine(error)) : '')

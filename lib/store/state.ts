@@ -58,7 +58,8 @@ export function bound(state: State, now = unixNow()): void {
   }
   for (const [id, end] of Object.entries(state.earlyEnds)) if (end.seenAt < now - EARLY_END_TTL_S) delete state.earlyEnds[id]
   const ends = Object.entries(state.earlyEnds)
-  if (ends.length > MAX_EARLY_ENDS) for (const [id] of ends.sort((a, b) => a[1].seenAt - b[1].seenAt).slice(0, ends.length - MAX_EARLY_ENDS)) delete state.earlyEnds[id]
+  if (ends.length > MAX_EARLY_ENDS)
+    for (const [id] of ends.sort((a, b) => a[1].seenAt - b[1].seenAt).slice(0, ends.length - MAX_EARLY_ENDS)) delete state.earlyEnds[id]
   // A relay away for longer than an agent is remembered starts afresh when it comes back.
   for (const [url, at] of Object.entries(state.giftWrapCursors)) if (at < now - AGENT_TTL_S) delete state.giftWrapCursors[url]
   // A wrap dated before every relay's sync window can never be served to us again.

@@ -1,6 +1,7 @@
 // How a delivery reads: its JSON keys, one line per relay, and what to do when it is queued.
 import type { FailureKind } from '../errors.ts'
 import type { Output } from './output.ts'
+import { shownLine } from './sanitize.ts'
 
 /** What a delivery result must say to be printed (session/deliver.ts makes them). */
 interface Delivery {
@@ -9,7 +10,7 @@ interface Delivery {
 }
 
 const relayLines = (d: Delivery): string[] =>
-  d.relays.map((r) => `  ${r.ok ? '✓' : '✗'} ${r.url}${r.ok ? '' : `  ${r.reason ?? 'refused'}`}`)
+  d.relays.map((r) => `  ${r.ok ? '✓' : '✗'} ${r.url}${r.ok ? '' : `  ${shownLine(r.reason ?? 'refused')}`}`)
 
 /** Prints the command's result with the delivery's relays; `after` shows only when delivered.
  *  A queued delivery is a network failure (exit 4): the caller must not send it again. */
