@@ -27,8 +27,10 @@ export const MAX_VERSION = 20
 /** Finished calls kept (with their messages) beyond this many are dropped, oldest first;
  *  their transcripts stay on disk. */
 export const MAX_FINISHED_CALLS = 1_000
-/** Events kept for `poll` and `status`, newest last. */
+/** Events kept for `poll` and `status`, newest last (unprinted ones are kept beyond it). */
 export const MAX_JOURNAL = 1_000
+/** Unprinted events kept at most, when nobody polls through a flood. */
+export const MAX_UNPRINTED = 10_000
 export const MAX_ESCALATIONS = 100
 /** Ends that came before their requests, remembered at most. */
 export const MAX_EARLY_ENDS = 1_000

@@ -45,6 +45,9 @@ export const RING_TIMEOUT_S = 300
 /** A call request this much older than the ring timeout still rings: the caller's clock may be
  *  off. Older ones are answered as too old. */
 export const CALLER_CLOCK_SKEW_S = 600
+/** DMs are recognised by their rumor id for this long (a client may wrap one twice, or our
+ *  wrap memory may have moved on). */
+export const DM_ID_TTL_S = 2 * (2 * 24 * 3600 + 3600)
 /** An end that came before its request is remembered this long. */
 export const EARLY_END_TTL_S = 2 * 24 * 3600
 /** NIP-59: seals and wraps are dated up to this long in the past, at random. */

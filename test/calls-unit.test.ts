@@ -4,14 +4,16 @@ import * as nip19 from 'nostr-tools/nip19'
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { describe, expect, it } from 'vitest'
 import { acceptCall, endCall, rejectCall, requireActive, startCall } from '../lib/calls/actions.ts'
+import { journal, unpolled } from '../lib/calls/journal.ts'
 import { applyIncoming, expireCalls, type Incoming } from '../lib/calls/machine.ts'
-import { CHUNK_BYTES, MAX_MESSAGE_BYTES } from '../lib/limits.ts'
+import { CHUNK_BYTES, MAX_JOURNAL, MAX_MESSAGE_BYTES } from '../lib/limits.ts'
 import { openWraps } from '../lib/nostr/nip17.ts'
 import { conversationKey, encrypt as nip44Encrypt } from '../lib/nostr/nip44.ts'
 import { openWrap, wrapRumor } from '../lib/nostr/nip59.ts'
 import { inboxFromLists } from '../lib/nostr/nip65.ts'
 import { buildRumor, isSafeFileName, type P2PMessage, parseRumor, rumorMs } from '../lib/nostr/p2p.ts'
 import { emptyState, type State } from '../lib/store/schema.ts'
+import { bound } from '../lib/store/state.ts'
 import { CALLER_CLOCK_SKEW_S, RING_TIMEOUT_S } from '../lib/timing.ts'
 import { sanitize } from '../lib/ui/sanitize.ts'
 
@@ -220,6 +222,32 @@ describe('clocks and relays out of step', () => {
         msg: expect.objectContaining({ type: 'call-reject', callId: 'ca11ca12', reason: expect.stringMatching(/too old.*clock/) }),
       },
     ])
+  })
+})
+
+describe('what poll has yet to print', () => {
+  it('a flood of DMs never pushes out a call request no poll has printed', () => {
+    const state = emptyState()
+    journal(state, applyIncoming(state, [from(PEER, { type: 'call-request', callId: 'ca11ca11', topic: 'hello' })], ME, NOW).events)
+    for (let i = 0; i < MAX_JOURNAL; i++)
+      journal(state, applyIncoming(state, [from(OTHER, { type: 'dm', text: `spam ${i}` })], ME, NOW).events)
+    bound(state, NOW)
+    const types = unpolled(state, false).map((e) => e.type)
+    expect(types).toContain('call-request')
+    expect(state.journal.length).toBeLessThanOrEqual(MAX_JOURNAL)
+  })
+
+  it('a DM wrapped twice (or seen again after its wrap was forgotten) is shown once', () => {
+    const state = emptyState()
+    const dm: Incoming = { id: 'rumor-1', wrapId: 'wrap-1', from: OTHER, at: NOW, msg: { type: 'dm', text: 'once' } }
+    const first = applyIncoming(state, [dm], ME, NOW)
+    const again = applyIncoming(state, [{ ...dm, wrapId: 'wrap-2' }], ME, NOW + 5)
+    expect(first.events.map((e) => e.type)).toEqual(['direct-message'])
+    expect(again.events).toEqual([])
+    const owner = 'd'.repeat(64)
+    const reply: Incoming = { id: 'rumor-2', wrapId: 'wrap-3', from: owner, at: NOW, msg: { type: 'dm', text: 'yes' } }
+    expect(applyIncoming(state, [reply], ME, NOW, owner).events).toHaveLength(1)
+    expect(applyIncoming(state, [{ ...reply, wrapId: 'wrap-4' }], ME, NOW, owner).events).toEqual([])
   })
 })
 

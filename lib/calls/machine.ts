@@ -71,7 +71,8 @@ export function applyIncoming(state: State, items: Incoming[], me: string, now: 
   const sorted = [...items].sort((a, b) => a.at - b.at || ORDER[a.msg.type] - ORDER[b.msg.type] || (a.ms ?? 0) - (b.ms ?? 0))
   for (const item of sorted) {
     if (item.from === me) recordOwn(state, item)
-    else if (item.from === owner && item.msg.type === 'dm') applyFromOwner(state, item, item.msg.text, out)
+    else if (item.from === owner && item.msg.type === 'dm')
+      firstSight(state, item.id, now) && applyFromOwner(state, item, item.msg.text, out)
     else applyFromPeer(state, item, now, out)
   }
   expireCalls(state, now, out)
@@ -86,7 +87,10 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) 
   const ignore = (why: string): void =>
     void out.ignored.push(`${msg.type} ${'callId' in msg ? msg.callId : ''} from ${from.slice(0, 12)}: ${why}`)
 
-  if (msg.type === 'dm') return void event('direct-message', null, { text: msg.text })
+  if (msg.type === 'dm') {
+    if (!firstSight(state, item.id, now)) return ignore('seen before (the same DM wrapped again)')
+    return void event('direct-message', null, { text: msg.text })
+  }
   if (msg.type === 'call-request') {
     if (state.calls[msg.callId]) return ignore('call id already in use')
     if (at < now - RING_TIMEOUT_S - CALLER_CLOCK_SKEW_S) {
@@ -191,6 +195,14 @@ function recordOwn(state: State, item: Incoming): void {
   if (item.msg.type !== 'message') return
   const call = state.calls[item.msg.callId]
   if (call) addEntry(call, { id: item.id, from: item.from, at: item.at, ms: item.ms, text: item.msg.text })
+}
+
+/** Whether a DM is new (by rumor id), remembering it: wrap ids alone do not tell, since a client
+ *  may wrap one rumor twice. */
+function firstSight(state: State, rumorId: string, now: number): boolean {
+  if (rumorId in state.dmIds) return false
+  state.dmIds[rumorId] = now
+  return true
 }
 
 /** Adds an entry once (by id), in time order; false when it was there already. */

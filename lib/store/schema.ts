@@ -132,6 +132,8 @@ export interface State {
   /** inbox relays of peers (kind 10050, else NIP-65 read relays), by hex pubkey */
   inboxes: Record<string, { relays: string[]; source: InboxSource; at: number }>
   calls: Record<string, CallRecord>
+  /** rumor ids of the DMs taken (outside calls, and the owner's), by when we took them */
+  dmIds: Record<string, number>
   /** call-ends that came before their request (by call id), so that the request is not taken */
   earlyEnds: Record<string, { from: string; seenAt: number }>
   /** Unix seconds of each relay's last complete gift-wrap sync, by relay URL */
@@ -151,6 +153,7 @@ export const emptyState = (): State => ({
   agents: {},
   inboxes: {},
   calls: {},
+  dmIds: {},
   earlyEnds: {},
   giftWrapCursors: {},
   seen: {},
@@ -184,7 +187,7 @@ export function parseState(text: string): State {
     )
   }
   const base = emptyState()
-  const objects = ['cursor', 'agents', 'inboxes', 'calls', 'earlyEnds', 'giftWrapCursors', 'seen', 'relayHealth'] as const
+  const objects = ['cursor', 'agents', 'inboxes', 'calls', 'dmIds', 'earlyEnds', 'giftWrapCursors', 'seen', 'relayHealth'] as const
   for (const key of objects) {
     if (doc[key] !== undefined && !isRecord(doc[key])) throw new CorruptState(`${key} is not an object`)
   }

@@ -4,8 +4,8 @@
 import { renameSync } from 'node:fs'
 import { LowSync } from 'lowdb'
 import { DataFileSync } from 'lowdb/node'
-import { MAX_EARLY_ENDS, MAX_ESCALATIONS, MAX_FINISHED_CALLS, MAX_JOURNAL, MAX_SEEN } from '../limits.ts'
-import { AGENT_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, unixNow } from '../timing.ts'
+import { MAX_EARLY_ENDS, MAX_ESCALATIONS, MAX_FINISHED_CALLS, MAX_JOURNAL, MAX_SEEN, MAX_UNPRINTED } from '../limits.ts'
+import { AGENT_TTL_S, DM_ID_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, unixNow } from '../timing.ts'
 import { withLock } from './lock.ts'
 import { CorruptState, emptyState, parseState, type State } from './schema.ts'
 
@@ -51,6 +51,18 @@ export class StateStore {
   }
 }
 
+/** The journal keeps every event no poll has printed, and as many printed ones as fit. When
+ *  even the unprinted are too many, direct messages (strangers can send any number) go first,
+ *  oldest first; call events go only beyond a hard cap. */
+function boundJournal(state: State): void {
+  const unprinted = state.journal.filter((j) => j.seq > state.cursor.polled)
+  const printed = state.journal.filter((j) => j.seq <= state.cursor.polled)
+  let excess = unprinted.length - MAX_JOURNAL
+  const kept = unprinted.filter((j) => !(excess > 0 && j.event.type === 'direct-message' && excess-- > 0))
+  const room = Math.max(0, MAX_JOURNAL - kept.length)
+  state.journal = [...printed.slice(printed.length - room), ...kept.slice(-MAX_UNPRINTED)]
+}
+
 /** Keeps the file from growing without bound: what is pruned can no longer matter. */
 export function bound(state: State, now = unixNow()): void {
   for (const [pubkey, agent] of Object.entries(state.agents)) {
@@ -70,7 +82,11 @@ export function bound(state: State, now = unixNow()): void {
   if (seen.length > MAX_SEEN) {
     for (const [id] of seen.sort((a, b) => a[1] - b[1]).slice(0, seen.length - MAX_SEEN)) delete state.seen[id]
   }
-  if (state.journal.length > MAX_JOURNAL) state.journal.splice(0, state.journal.length - MAX_JOURNAL)
+  boundJournal(state)
+  for (const [id, at] of Object.entries(state.dmIds)) if (at < now - DM_ID_TTL_S) delete state.dmIds[id]
+  const dmIds = Object.entries(state.dmIds)
+  if (dmIds.length > MAX_SEEN)
+    for (const [id] of dmIds.sort((a, b) => a[1] - b[1]).slice(0, dmIds.length - MAX_SEEN)) delete state.dmIds[id]
   if (state.escalations.length > MAX_ESCALATIONS) state.escalations.splice(0, state.escalations.length - MAX_ESCALATIONS)
   const finished = Object.values(state.calls)
     .filter((c) => c.state === 'ended' || c.state === 'rejected' || c.state === 'expired')
