@@ -21,6 +21,17 @@ export function wrapRumor(rumor: Rumor, senderSecretKey: Uint8Array, recipient: 
   return sign({ kind: GIFT_WRAP_KIND, created_at: randomPast(), tags: [['p', recipient]], content: wrapped }, wrapKey)
 }
 
+/** The size in bytes of the gift wrap `rumor` makes, as JSON on the wire; Infinity when NIP-44
+ *  cannot carry it. Keys and dates do not change it (base64 and NIP-44 padding depend only on
+ *  lengths), so a throw-away sender will do. */
+export function wrappedSize(rumor: Rumor): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(wrapRumor(rumor, generateSecretKey(), rumor.pubkey)))
+  } catch {
+    return Number.POSITIVE_INFINITY
+  }
+}
+
 /** Opens a gift wrap addressed to us, down to its seal and rumor. Checks that the seal is a
  *  seal and that its signer wrote the rumor, and recomputes the rumor id; the seal's signature
  *  is left to the caller, to check in bulk. Throws on anything that does not open. */
