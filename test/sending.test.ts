@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GIFT_WRAP_KIND, INBOX_RELAYS_KIND } from '../lib/nostr/kinds.ts'
 import { wrapRumor } from '../lib/nostr/nip59.ts'
 import { buildRumor } from '../lib/nostr/p2p.ts'
-import { type Agent, agent, CLI } from './helpers/cli.ts'
+import { named, pollEvents, whoami } from './helpers/agents.ts'
+import { type Agent, CLI } from './helpers/cli.ts'
 import { forwardAll, type GateRelay, holdKind, rateLimit, refuseKind, startGate } from './helpers/gate-relay.ts'
 import { publishTo, signed } from './helpers/publish.ts'
 import { startBlackHole, startRelay, type TestRelay } from './helpers/relay.ts'
@@ -24,18 +25,7 @@ afterAll(async () => {
   await r1.stop()
 })
 
-async function named(name: string, relays: string[]): Promise<Agent> {
-  const a = agent(relays)
-  expect((await a.run(['config', 'set', 'name', name])).code).toBe(0)
-  expect((await a.run(['status'])).code).toBe(0)
-  return a
-}
-const whoami = async (a: Agent) => (await a.run(['whoami', '--json'])).json() as { npub: string; pubkey: string }
-const poll = async (a: Agent) => {
-  const r = await a.run(['poll', '--json'])
-  expect(r.code, r.stderr).toBe(0)
-  return r.json().events as Array<Record<string, any>>
-}
+const poll = pollEvents
 const outboxOf = async (a: Agent) => (await a.run(['status', '--json'])).json().outbox as Array<Record<string, any>>
 
 async function connected(alice: Agent, bob: Agent): Promise<string> {
