@@ -204,7 +204,7 @@ describe('9. a bounded outbox', () => {
   })
 
   it('a queued item stops after its attempts and says so; `outbox` shows and drops items', async () => {
-    const { alice, gate } = await pairThroughGate('cap')
+    const { alice, bob, gate } = await pairThroughGate('cap')
     try {
       gate.policy = refuseKind(GIFT_WRAP_KIND, 'error: try again later')
       expect((await alice.run(['send', 'one'])).code).toBe(4)
@@ -233,6 +233,18 @@ describe('9. a bounded outbox', () => {
       const all = await alice.run(['outbox', 'drop', 'all', '--json'])
       expect(all.json()).toMatchObject({ dropped: [entries[1].id], outbox: [] })
       expect((await alice.run(['outbox', '--help'])).stdout).toMatch(/outbox drop/)
+
+      // a call request still queued when the ring timeout is over is given up: the peer would ignore it
+      expect((await alice.run(['end'])).code).toBe(4)
+      expect((await alice.run(['outbox', 'drop', 'all'])).code).toBe(0)
+      expect((await alice.run(['call', (await whoami(bob)).npub, 'again?'])).code).toBe(4)
+      const aged = JSON.parse(readFileSync(file, 'utf8'))
+      aged.outbox[0].queuedAt -= 301
+      writeFileSync(file, JSON.stringify(aged))
+      expect((await alice.run(['status'])).stderr).toMatch(/went unanswered/)
+      expect((await alice.run(['outbox', '--json'])).json().outbox).toEqual([
+        expect.objectContaining({ type: 'call-request', state: 'failed' }),
+      ])
     } finally {
       await gate.stop()
     }

@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs'
 import type { Reply } from '../calls/machine.ts'
 import { MAX_OUTBOX_ATTEMPTS } from '../limits.ts'
+import { TAG } from '../nostr/kinds.ts'
 import type { Rumor } from '../nostr/p2p.ts'
 import type { RelayPool } from '../nostr/relay/pool.ts'
 import type { OutboxEntry, State } from '../store/schema.ts'
-import { AUTO_REPLY_MS, OUTBOX_BACKOFF_MAX_S, OUTBOX_BACKOFF_S, OUTBOX_RETRY_MS, OUTBOX_TTL_S, unixNow } from '../timing.ts'
+import { AUTO_REPLY_MS, OUTBOX_BACKOFF_MAX_S, OUTBOX_BACKOFF_S, OUTBOX_RETRY_MS, OUTBOX_TTL_S, RING_TIMEOUT_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
 import { type Delivery, deliver, rumorFor } from './deliver.ts'
 import { fileRumors } from './files.ts'
@@ -83,10 +84,21 @@ function record(s: State, id: string, result: Delivery, landed: number[], total:
   return why
 }
 
+/** A call request past the ring timeout: the peer would ignore it. */
+const ringOver = (e: OutboxEntry, now: number) =>
+  e.queuedAt < now - RING_TIMEOUT_S && Boolean(e.rumor?.tags.some((t) => t[0] === TAG.p2p && t[1] === 'call-request'))
+
 /** Retries what is due in the outbox, all at once, within OUTBOX_RETRY_MS; true when it tried. */
 export async function retryOutbox(ctx: Context, pool: RelayPool, state: State): Promise<boolean> {
   const now = unixNow()
-  const due = state.outbox.filter((e) => !e.gaveUp && (e.nextAttemptAt ?? 0) <= now)
+  if (state.outbox.some((e) => !e.gaveUp && ringOver(e, now))) {
+    const why = `the call request went unanswered for ${RING_TIMEOUT_S / 60} minutes: the peer would ignore it now`
+    await ctx.store.update((s) => {
+      for (const e of s.outbox.filter((e) => !e.gaveUp && ringOver(e, now))) e.gaveUp = { at: now, why }
+    })
+    ctx.out.warn(`gave up on a queued call request: ${why}`)
+  }
+  const due = state.outbox.filter((e) => !e.gaveUp && !ringOver(e, now) && (e.nextAttemptAt ?? 0) <= now)
   if (!due.length) return false
   const deadline = Math.min(pool.deadline, Date.now() + OUTBOX_RETRY_MS)
   await Promise.all(
