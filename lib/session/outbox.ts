@@ -5,6 +5,7 @@
 // and gives up (and says so) after a permanent refusal, MAX_OUTBOX_ATTEMPTS or OUTBOX_TTL_S.
 import { readFileSync } from 'node:fs'
 import type { Reply } from '../calls/machine.ts'
+import { outboxView } from '../calls/views.ts'
 import { MAX_OUTBOX_ATTEMPTS } from '../limits.ts'
 import { TAG } from '../nostr/kinds.ts'
 import type { Rumor } from '../nostr/p2p.ts'
@@ -46,23 +47,39 @@ export async function sendQueued(ctx: Context, pool: RelayPool, state: State, en
   try {
     todo = pending(ctx, entry)
   } catch (err) {
-    todo = { rumors: [], indexes: [], total: 1 }
-    ctx.out.log(`outbox ${entry.id.slice(0, 12)}: ${(err as Error).message}`)
+    const why = `its saved copy cannot be read (${(err as Error).message})`
+    await ctx.store.update((s) => giveUp(s, entry.id, why, unixNow()))
+    warnGaveUp(ctx, entry, why)
+    return {
+      relays: [],
+      delivered: false,
+      landed: [],
+      permanent: false,
+      rateLimited: false,
+      inboxSource: 'ours',
+      queued: false,
+      failed: true,
+    }
   }
-  const result = todo.rumors.length
-    ? await deliver(ctx, pool, state, entry.peer, todo.rumors, { selfCopy: !entry.file, deadline })
-    : { relays: [], delivered: false, landed: [], permanent: true, rateLimited: false, inboxSource: 'ours' as const }
+  const result = await deliver(ctx, pool, state, entry.peer, todo.rumors, { selfCopy: !entry.file, deadline })
   const landed = todo.indexes.filter((_i, k) => result.landed[k])
   const gaveUp = await ctx.store.update((s) => record(s, entry.id, result, landed, todo.total, unixNow()))
-  if (gaveUp) ctx.out.warn(`gave up on queued ${entry.file ? `file ${entry.file.name}` : 'message'} ${entry.id.slice(0, 12)}: ${gaveUp}`)
-  const delivered = result.delivered && todo.rumors.length > 0
-  return { ...result, delivered, queued: !delivered && !gaveUp, failed: Boolean(gaveUp) }
+  if (gaveUp) warnGaveUp(ctx, entry, gaveUp)
+  return { ...result, queued: !result.delivered && !gaveUp, failed: Boolean(gaveUp) }
+}
+
+const warnGaveUp = (ctx: Context, entry: OutboxEntry, why: string) =>
+  ctx.out.warn(`gave up on a queued ${entry.file ? `file, ${entry.file.name}` : outboxView(entry).type} (${entry.id.slice(0, 12)}): ${why}`)
+
+function giveUp(s: State, id: string, why: string, now: number): void {
+  const e = s.outbox.find((x) => x.id === id)
+  if (e && !e.gaveUp) e.gaveUp = { at: now, why }
 }
 
 /** Records an attempt; returns why the entry was given up, if it was. */
 function record(s: State, id: string, result: Delivery, landed: number[], total: number, now: number): string | undefined {
   const e = s.outbox.find((x) => x.id === id)
-  if (!e || e.gaveUp) return undefined // dropped, or delivered by another run meanwhile
+  if (!e || e.gaveUp) return undefined // dropped, delivered or given up by another run meanwhile
   if (e.file) e.file.sent = [...new Set([...(e.file.sent ?? []), ...landed])].sort((a, b) => a - b)
   if (e.file ? e.file.sent?.length === total : result.delivered) {
     s.outbox = s.outbox.filter((x) => x !== e)
@@ -93,10 +110,11 @@ export async function retryOutbox(ctx: Context, pool: RelayPool, state: State): 
   const now = unixNow()
   if (state.outbox.some((e) => !e.gaveUp && ringOver(e, now))) {
     const why = `the call request went unanswered for ${RING_TIMEOUT_S / 60} minutes: the peer would ignore it now`
+    const late = state.outbox.filter((e) => !e.gaveUp && ringOver(e, now))
     await ctx.store.update((s) => {
-      for (const e of s.outbox.filter((e) => !e.gaveUp && ringOver(e, now))) e.gaveUp = { at: now, why }
+      for (const e of late) giveUp(s, e.id, why, now)
     })
-    ctx.out.warn(`gave up on a queued call request: ${why}`)
+    for (const e of late) warnGaveUp(ctx, e, why)
   }
   const due = state.outbox.filter((e) => !e.gaveUp && !ringOver(e, now) && (e.nextAttemptAt ?? 0) <= now)
   if (!due.length) return false
