@@ -21,7 +21,7 @@ export async function outbox(ctx: Context): CommandResult {
   ctx.out.result({ outbox: entries }, () =>
     entries.length
       ? [...table(entries.map(describe)), 'drop one with `node p2p.js outbox drop <id>`, or all with `node p2p.js outbox drop all`']
-      : ['nothing queued: every message was accepted by a relay'],
+      : ['nothing queued'],
   )
 }
 
