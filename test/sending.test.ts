@@ -192,11 +192,11 @@ describe('9. a bounded outbox', () => {
       }
       const busy = await bob.run(['poll', '--json'])
       expect(busy.code).toBe(0)
-      expect(busy.ms).toBeLessThan(3_000)
+      expect(busy.ms).toBeLessThan(3_500) // automatic replies get 1 s, not the 4 s deadline
       expect(await outboxOf(bob)).toEqual([]) // automatic replies are never queued
       const sent = await bob.run(['send', 'still here', '--json'])
       expect(sent.code, sent.stderr).toBe(0)
-      expect(sent.ms).toBeLessThan(2_500)
+      expect(sent.ms).toBeLessThan(3_000) // ~0.3 s unloaded; 2.4 s when it retried the black holes first
       expect(await poll(alice)).toEqual([expect.objectContaining({ type: 'message', callId, text: 'still here' })])
     } finally {
       await hole.stop()
