@@ -12,8 +12,12 @@ export const MAX_CHUNK_BASE64 = Math.ceil(CHUNK_BYTES / 3) * 4
 /** A file name, in characters; names are also checked for path separators and controls. */
 export const MAX_FILE_NAME = 200
 
-/** The largest message `send` takes (UTF-8 bytes); above it, `sendfile`. Fits one wrap with room to spare. */
+/** The largest message `send` takes (UTF-8 bytes); above it, `sendfile`. Plain text fits one
+ *  wrap with room to spare; text that JSON escaping grows must also pass MAX_EVENT_BYTES. */
 export const MAX_MESSAGE_BYTES = 16_000
+/** The largest event (serialised JSON) common relays take: strfry's default `maxEventSize`. A
+ *  gift wrap must fit, measured as it goes on the wire. */
+export const MAX_EVENT_BYTES = 65_536
 /** A call's topic, in characters. */
 export const MAX_TOPIC = 300
 /** The reason given with a rejection or an escalation, in characters. */
@@ -54,6 +58,13 @@ export const BULK_CRYPTO_FROM = 24
 export const UNLIMITED_FILTER_EVENTS = 100
 /** Events beyond what the filters justify that a relay may send before it counts as flooding. */
 export const FLOOD_SLACK = 100
+
+/** Events of one delivery in flight at once: fast on loopback, gentle on rate-limited relays. */
+export const PUBLISH_WINDOW = 8
+/** A queued item is given up after this many attempts (one per run at most). */
+export const MAX_OUTBOX_ATTEMPTS = 50
+/** Given-up items kept for `outbox` to show, beyond which the oldest of them go. */
+export const MAX_OUTBOX_FAILED = 100
 
 /** Random bytes of a call id (hex): short enough to type, unique enough per pair of agents. */
 export const CALL_ID_BYTES = 5

@@ -24,6 +24,13 @@ export const INBOX_LOOKUP_MS = 1_500
 export const ANNOUNCE_MS = 1_000
 /** Publishing time allowed per file chunk beyond the usual deadline. */
 export const MS_PER_CHUNK = 60
+/** Retrying the outbox runs beside the command and is over by then, whatever the relays do. */
+export const OUTBOX_RETRY_MS = 1_500
+/** Automatic replies (busy, too late) are best effort: this long at most, never queued. */
+export const AUTO_REPLY_MS = 1_000
+/** After a `rate-limited:` refusal, publishing pauses this long (doubling on each one in a run). */
+export const RATE_LIMIT_PAUSE_MS = 500
+export const RATE_LIMIT_PAUSE_MAX_MS = 4_000
 /** An `--exec` hook is killed after this long. */
 export const HOOK_TIMEOUT_MS = 60_000
 /** A progress line redraws this often. */
@@ -76,5 +83,11 @@ export const RESYNC_AFTER_S = 600
 // ---- what is kept -----------------------------------------------------------------------
 /** Agents not heard from for this long are forgotten. */
 export const AGENT_TTL_S = 7 * 24 * 3600
+/** A queued item refused as rate-limited waits this long before the next run retries it
+ *  (doubling with each attempt, up to the max). */
+export const OUTBOX_BACKOFF_S = 60
+export const OUTBOX_BACKOFF_MAX_S = 3_600
+/** A queued item not delivered within this long is given up. */
+export const OUTBOX_TTL_S = 2 * 24 * 3600
 /** Chunks of a file not completed within this long are thrown away. */
 export const PARTIAL_FILE_TTL_S = 3 * 24 * 3600

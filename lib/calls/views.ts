@@ -1,6 +1,8 @@
-// Calls and messages as the contract shows them (CLI.md `Call` and `Message`).
+// Calls, messages and queued items as the contract shows them (CLI.md `Call`, `Message`, `outbox`).
+
 import { npub } from '../nostr/keys.ts'
-import type { CallRecord, FileInfo, State, TranscriptEntry } from '../store/schema.ts'
+import { TAG } from '../nostr/kinds.ts'
+import type { CallRecord, FileInfo, OutboxEntry, State, TranscriptEntry } from '../store/schema.ts'
 
 export interface CallView {
   id: string
@@ -46,3 +48,21 @@ export const messageView = (m: TranscriptEntry): MessageView => ({
   at: m.at,
   ...(m.file ? { file: m.file } : {}),
 })
+
+/** A queued item, as `status` and `outbox` show it: `waiting` is retried by later runs,
+ *  `failed` was given up (`gaveUp` says why) and stays until dropped. */
+export function outboxView(e: OutboxEntry) {
+  return {
+    id: e.id,
+    callId: e.callId,
+    peer: npub(e.peer),
+    type: e.file ? 'file' : (e.rumor?.tags.find((t) => t[0] === TAG.p2p)?.[1] ?? 'dm'),
+    queuedAt: e.queuedAt,
+    attempts: e.attempts,
+    lastError: e.lastError ?? null,
+    state: e.gaveUp ? ('failed' as const) : ('waiting' as const),
+    nextAttemptAt: e.nextAttemptAt ?? null,
+    gaveUp: e.gaveUp?.why ?? null,
+    ...(e.file ? { file: { name: e.file.name, chunksSent: e.file.sent?.length ?? 0 } } : {}),
+  }
+}

@@ -105,6 +105,22 @@ export const COMMANDS: CommandSpec[] = [
     run: async (ctx, a) => (await import('../commands/poll.ts')).poll(ctx, { exec: optional(a.exec), wait: a.wait as number | undefined }),
   },
   {
+    usage: 'outbox [action] [id]',
+    describe: 'what is queued for retry (attempts, the last relay answer); `outbox drop <id>|all` removes items',
+    positionals: {
+      action: { type: 'string', choices: ['drop'], describe: 'drop: remove the item <id> (or the start of it), or all' },
+      id: { type: 'string', describe: 'an id from `outbox`, or all' },
+    },
+    examples: [
+      ['node p2p.js outbox', 'what waits for a relay, and what was given up'],
+      ['node p2p.js outbox drop all', 'empty the queue (nothing in it will be sent)'],
+    ],
+    run: async (ctx, a) => {
+      const m = await import('../commands/outbox.ts')
+      return a.action === 'drop' ? m.outboxDrop(ctx, optional(a.id)) : m.outbox(ctx)
+    },
+  },
+  {
     usage: 'history [callId]',
     describe: 'past calls, or the transcript of one',
     positionals: { callId: { type: 'string' } },

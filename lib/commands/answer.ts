@@ -7,7 +7,8 @@ import { MAX_REASON } from '../limits.ts'
 import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
 import { whileOnline } from '../session/online.ts'
-import { deliverOrQueue } from '../session/outbox.ts'
+import { enqueue, replyBestEffort, sendQueued } from '../session/outbox.ts'
+import type { CallRecord } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 import { describeCall } from '../ui/render.ts'
@@ -16,20 +17,20 @@ export async function answer(ctx: Context, decision: 'accept' | 'reject', reason
   if (reason.length > MAX_REASON) throw usageError('bad-reason', `a reason is at most ${MAX_REASON} characters`, 'shorten it')
   return whileOnline(ctx, async (online) => {
     const now = unixNow()
-    const { call, replies, state } = await ctx.store.update((s) => {
-      if (decision === 'accept') return { ...acceptCall(s, callId, now), state: s }
-      const call = rejectCall(s, callId, reason, now)
-      const replies: Reply[] = [{ peer: call.peer, msg: { type: 'call-reject', callId: call.id, reason } }]
-      return { call, replies, state: s }
+    const { call, others, entry, state } = await ctx.store.update((s) => {
+      const { call, replies }: { call: CallRecord; replies: Reply[] } =
+        decision === 'accept' ? acceptCall(s, callId, now) : { call: rejectCall(s, callId, reason, now), replies: [] }
+      // accepting: the first reply is the accept, the others decline the calls left waiting
+      const [answer, ...others] =
+        decision === 'accept' ? replies : [{ peer: call.peer, msg: { type: 'call-reject' as const, callId: call.id, reason } }]
+      const entry = enqueue(s, { peer: answer.peer, callId: call.id, rumor: rumorFor(ctx, answer.peer, answer.msg) })
+      return { call, others, entry, state: s }
     })
-    // the first reply is the answer itself; any others decline calls left waiting
-    const deliveries = []
-    for (const reply of replies) {
-      deliveries.push(await deliverOrQueue(ctx, online.pool, state, reply.peer, reply.msg.callId, [rumorFor(ctx, reply.peer, reply.msg)]))
-    }
+    // the answer was queued before publishing; declining the others is best effort
+    const [delivery] = await Promise.all([sendQueued(ctx, online.pool, state, entry), replyBestEffort(ctx, online.pool, state, others)])
     const view = callView(call, state)
     const headline = `${decision === 'accept' ? 'accepted' : 'declined'}: ${describeCall(view)}`
     const next = decision === 'accept' ? ['→ node p2p.js send "<message>"'] : []
-    return printDelivery(ctx.out, { call: view }, deliveries[0], 'answer', [headline], next)
+    return printDelivery(ctx.out, { call: view }, delivery, 'answer', [headline], next)
   })
 }

@@ -8,7 +8,7 @@ import { CALL_ID_BYTES, MAX_TOPIC } from '../limits.ts'
 import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
 import { whileOnline } from '../session/online.ts'
-import { deliverOrQueue } from '../session/outbox.ts'
+import { enqueue, sendQueued } from '../session/outbox.ts'
 import { RING_TIMEOUT_S, unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 import { describeCall } from '../ui/render.ts'
@@ -20,9 +20,12 @@ export async function call(ctx: Context, agent: string, topic: string): CommandR
     const now = unixNow()
     const peer = resolveAgent(online.state, agent, ctx.identity.pubkey, now, ctx.onlineWindow)
     const callId = randomHex(CALL_ID_BYTES)
-    const { record, state } = await ctx.store.update((s) => ({ record: startCall(s, peer, topic, callId, now), state: s }))
     const request = rumorFor(ctx, peer, { type: 'call-request', callId, topic })
-    const delivery = await deliverOrQueue(ctx, online.pool, state, peer, callId, [request])
+    const { record, entry, state } = await ctx.store.update((s) => {
+      const record = startCall(s, peer, topic, callId, now)
+      return { record, entry: enqueue(s, { peer, callId, rumor: request }), state: s }
+    })
+    const delivery = await sendQueued(ctx, online.pool, state, entry)
     const view = callView(record, state)
     return printDelivery(
       ctx.out,

@@ -4,7 +4,7 @@ import type { CommandResult } from '../errors.ts'
 import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
 import { whileOnline } from '../session/online.ts'
-import { deliverOrQueue } from '../session/outbox.ts'
+import { enqueue, sendQueued } from '../session/outbox.ts'
 import { saveTranscript, transcriptFor } from '../session/transcripts.ts'
 import { unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
@@ -13,12 +13,13 @@ import { renderTranscript } from '../ui/render.ts'
 export async function end(ctx: Context): CommandResult {
   return whileOnline(ctx, async (online) => {
     const now = unixNow()
-    const { call, path, state } = await ctx.store.update((s) => {
+    const { call, path, entry, state } = await ctx.store.update((s) => {
       const call = endCall(s, now)
-      return { call, path: saveTranscript(ctx, s, call.id), state: s }
+      const bye = rumorFor(ctx, call.peer, { type: 'call-end', callId: call.id }, now)
+      const entry = enqueue(s, { peer: call.peer, callId: call.id, rumor: bye })
+      return { call, path: saveTranscript(ctx, s, call.id), entry, state: s }
     })
-    const bye = rumorFor(ctx, call.peer, { type: 'call-end', callId: call.id }, now)
-    const delivery = await deliverOrQueue(ctx, online.pool, state, call.peer, call.id, [bye])
+    const delivery = await sendQueued(ctx, online.pool, state, entry)
     const transcript = transcriptFor(ctx, call, state)
     const doc = { call: transcript.call, transcript: { path, messages: transcript.messages } }
     return printDelivery(ctx.out, doc, delivery, 'end of the call', [`ended ${transcript.call.id}`, ...renderTranscript(transcript, path)])

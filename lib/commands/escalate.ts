@@ -10,7 +10,7 @@ import { npub } from '../nostr/keys.ts'
 import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
 import { whileOnline } from '../session/online.ts'
-import { deliverOrQueue } from '../session/outbox.ts'
+import { enqueue, sendQueued } from '../session/outbox.ts'
 import { unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 import { requiredText } from './input.ts'
@@ -29,20 +29,23 @@ export async function escalate(ctx: Context, reason: string): CommandResult {
     const text = escalationText({ name: ctx.name, npub: ctx.identity.npub }, call, online.state, reason)
     const toOwner = rumorFor(ctx, owner, { type: 'dm', text }, now)
     const toPeer = call ? rumorFor(ctx, call.peer, { type: 'escalation', callId: call.id, reason }, now) : undefined
-    const state = await ctx.store.update((s) => {
+    const { state, entries } = await ctx.store.update((s) => {
       s.escalations.push({ id: toOwner.id, callId: call?.id ?? null, reason, at: now })
       const live = call && s.calls[call.id]
       if (live && toPeer) addEntry(live, { id: toPeer.id, from: ctx.identity.pubkey, at: now, text: escalationEntry(reason) })
-      return s
+      const entries = [enqueue(s, { peer: owner, callId: call?.id ?? null, rumor: toOwner })]
+      if (live && toPeer) entries.push(enqueue(s, { peer: live.peer, callId: live.id, rumor: toPeer }))
+      return { state: s, entries }
     })
-    const delivery = await deliverOrQueue(ctx, online.pool, state, owner, call?.id ?? null, [toOwner])
-    const peer = call && toPeer ? await deliverOrQueue(ctx, online.pool, state, call.peer, call.id, [toPeer]) : undefined
+    const [delivery, peer] = await Promise.all(entries.map((e) => sendQueued(ctx, online.pool, state, e)))
     const doc = {
       callId: call?.id ?? null,
       owner: { npub: npub(owner), relaySource: delivery.inboxSource },
-      peerNotified: peer ? !peer.queued : null,
+      peerNotified: peer ? peer.delivered : null,
     }
-    const told = call ? ` (call ${call.id}; the peer was ${peer?.queued ? 'not yet told: queued' : 'told'})` : ''
+    const told = call
+      ? ` (call ${call.id}; the peer was ${peer?.delivered ? 'told' : peer?.queued ? 'not yet told: queued' : 'not told'})`
+      : ''
     return printDelivery(
       ctx.out,
       doc,

@@ -7,9 +7,9 @@ import { type CommandResult, usageError } from '../errors.ts'
 import { FILE_ID_BYTES, MAX_FILE_BYTES, PROGRESS_FROM_CHUNKS } from '../limits.ts'
 import { chunkCount, isSafeFileName } from '../nostr/p2p.ts'
 import type { Context } from '../session/context.ts'
-import { fileRumors, saveFile } from '../session/files.ts'
+import { saveFile } from '../session/files.ts'
 import { whileOnline } from '../session/online.ts'
-import { deliverOrQueue } from '../session/outbox.ts'
+import { enqueue, sendQueued } from '../session/outbox.ts'
 import { MS_PER_CHUNK, unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 
@@ -44,16 +44,15 @@ export async function sendfile(ctx: Context, name: string, content: string): Com
       const ms = Date.now()
       const fileId = randomHex(FILE_ID_BYTES)
       const sha256 = sha256Hex(data)
-      const { call, file, state } = await ctx.store.update((s) => {
+      const { call, file, entry, state } = await ctx.store.update((s) => {
         const call = requireActive(s, now)
         const file = { name, size: data.length, sha256, path: saveFile(ctx.paths.files, call.id, fileId, name, data) }
         addEntry(call, { id: fileId, from: ctx.identity.pubkey, at: now, ms, text: name, file })
-        return { call, file, state: s }
+        const entry = enqueue(s, { peer: call.peer, callId: call.id, file: { path: file.path, fileId, name, sha256, at: now, ms } })
+        return { call, file, entry, state: s }
       })
-      const rumors = fileRumors(ctx, call.peer, call.id, { fileId, name, data, sha256 }, now, ms)
       const done = chunks > PROGRESS_FROM_CHUNKS ? ctx.out.progress(`sending ${name}: ${data.length} bytes in ${chunks} chunks`) : () => {}
-      const queued = { path: file.path, fileId, name, at: now, ms }
-      const delivery = await deliverOrQueue(ctx, online.pool, state, call.peer, call.id, rumors, queued).finally(done)
+      const delivery = await sendQueued(ctx, online.pool, state, entry).finally(done)
       const headline = `sent ${name} (${data.length} bytes, ${chunks} chunk${chunks > 1 ? 's' : ''}, sha256 ${sha256.slice(0, 16)}…) in call ${call.id}`
       return printDelivery(ctx.out, { callId: call.id, file: { ...file, chunks } }, delivery, 'file', [headline])
     },

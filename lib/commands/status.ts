@@ -2,9 +2,8 @@
 import { onlineAgents } from '../calls/agents.ts'
 import { unpolled } from '../calls/journal.ts'
 import { incomingCalls, liveCall } from '../calls/machine.ts'
-import { agentNames, callView } from '../calls/views.ts'
+import { agentNames, callView, outboxView } from '../calls/views.ts'
 import { type CommandResult, networkError } from '../errors.ts'
-import { npub } from '../nostr/keys.ts'
 import type { Context } from '../session/context.ts'
 import { type Online, whileOnline } from '../session/online.ts'
 import { unixNow } from '../timing.ts'
@@ -45,14 +44,7 @@ function report(ctx: Context, online: Online): 'network' | undefined {
     incomingCalls: incomingCalls(state).map((c) => callView(c, state)),
     agentsOnline: onlineAgents(state, ctx.identity.pubkey, unixNow(), ctx.onlineWindow).length,
     new: { agents: summary.newAgents.length, events: unpolled(state, false) },
-    outbox: state.outbox.map((e) => ({
-      id: e.id,
-      callId: e.callId,
-      peer: npub(e.peer),
-      queuedAt: e.queuedAt,
-      attempts: e.attempts,
-      lastError: e.lastError ?? null,
-    })),
+    outbox: state.outbox.map(outboxView),
   }
   const names = agentNames(state)
   const reachable = reports.filter((r) => r.connected).length
@@ -92,7 +84,7 @@ function report(ctx: Context, online: Online): 'network' | undefined {
         'online',
         `${doc.agentsOnline} agent${doc.agentsOnline === 1 ? '' : 's'}${doc.agentsOnline ? ' (`node p2p.js list`)' : ''}${doc.new.agents ? `, ${doc.new.agents} new` : ''}`,
       ],
-      ['queued', doc.outbox.length ? `${doc.outbox.length} not yet accepted by any relay, retried on every run` : 'nothing'],
+      ['queued', queuedLine(doc.outbox)],
       [
         'new',
         doc.new.events.length
@@ -105,6 +97,14 @@ function report(ctx: Context, online: Online): 'network' | undefined {
   if (!offline) return undefined
   ctx.out.error(offline)
   return 'network'
+}
+
+function queuedLine(outbox: Array<{ state: string }>): string {
+  const failed = outbox.filter((e) => e.state === 'failed').length
+  const waiting = outbox.length - failed
+  if (!outbox.length) return 'nothing'
+  const parts = [waiting ? `${waiting} not yet accepted by any relay, retried by later runs` : '', failed ? `${failed} given up` : '']
+  return `${parts.filter(Boolean).join(', ')} (\`node p2p.js outbox\`)`
 }
 
 const REASONS: Record<string, string> = {

@@ -67,6 +67,13 @@ export function paddedLength(length: number): number {
   return chunk * (Math.floor((length - 1) / chunk) + 1)
 }
 
+/** The length of the base64 payload that encrypts `bytes` bytes of plaintext (version,
+ *  nonce, length prefix, padded text, MAC); undefined beyond NIP-44's cap. */
+export function payloadLength(bytes: number): number | undefined {
+  if (bytes < 1 || bytes > MAX_PLAINTEXT) return undefined
+  return Math.ceil((1 + 32 + 2 + paddedLength(bytes) + 32) / 3) * 4
+}
+
 function chacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): Buffer {
   // OpenSSL's chacha20 IV: a 4-byte little-endian block counter (0), then the 12-byte nonce
   const cipher = createCipheriv('chacha20', key, Buffer.concat([Buffer.alloc(4), nonce]))

@@ -4,7 +4,7 @@
 import { type Event, type EventTemplate, finalizeEvent, generateSecretKey, getEventHash } from 'nostr-tools/pure'
 import { TIMESTAMP_SPREAD_S } from '../timing.ts'
 import { GIFT_WRAP_KIND, SEAL_KIND } from './kinds.ts'
-import { conversationKey, decrypt, encrypt } from './nip44.ts'
+import { conversationKey, decrypt, encrypt, payloadLength } from './nip44.ts'
 import type { Rumor } from './p2p.ts'
 
 export type Sign = (template: EventTemplate, secretKey: Uint8Array) => Event
@@ -19,6 +19,22 @@ export function wrapRumor(rumor: Rumor, senderSecretKey: Uint8Array, recipient: 
   const wrapKey = generateSecretKey()
   const wrapped = encrypt(JSON.stringify(seal), conversationKey(wrapKey, recipient))
   return sign({ kind: GIFT_WRAP_KIND, created_at: randomPast(), tags: [['p', recipient]], content: wrapped }, wrapKey)
+}
+
+/** The size in bytes of the gift wrap `rumor` makes, as JSON on the wire; Infinity when NIP-44
+ *  cannot carry it. Computed, not built (no signing): ids, keys, signatures and dates have
+ *  fixed lengths, and a NIP-44 payload's length depends only on its plaintext's. */
+export function wrappedSize(rumor: Rumor): number {
+  const hex = (n: number) => '0'.repeat(n)
+  const date = randomPast()
+  const around = (kind: number, tags: string[][], plaintext: string) => {
+    const length = payloadLength(Buffer.byteLength(plaintext))
+    if (length === undefined) return undefined
+    return JSON.stringify({ kind, created_at: date, tags, content: 'A'.repeat(length), pubkey: hex(64), id: hex(64), sig: hex(128) })
+  }
+  const seal = around(SEAL_KIND, [], JSON.stringify(rumor))
+  const wrap = seal === undefined ? undefined : around(GIFT_WRAP_KIND, [['p', rumor.pubkey]], seal)
+  return wrap === undefined ? Number.POSITIVE_INFINITY : Buffer.byteLength(wrap)
 }
 
 /** Opens a gift wrap addressed to us, down to its seal and rumor. Checks that the seal is a

@@ -6,16 +6,23 @@ import { prepareBulk } from '../nostr/nip44.ts'
 import { wrapRumor } from '../nostr/nip59.ts'
 import { type InboxSource, inboxFromLists } from '../nostr/nip65.ts'
 import { buildRumor, type P2PMessage, type Rumor } from '../nostr/p2p.ts'
-import type { PublishStatus, RelayPool } from '../nostr/relay/pool.ts'
+import type { RelayPool } from '../nostr/relay/pool.ts'
 import type { State } from '../store/schema.ts'
 import { INBOX_LOOKUP_MS, INBOX_TTL_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
+import { publishAll } from './publish.ts'
 import { signer } from './sign.ts'
 
 export interface Delivery {
-  /** per target relay: ok when it accepted everything */
-  relays: Array<{ url: string; ok: boolean; reason?: string }>
+  /** per target relay: ok when it accepted everything; `permanent` when it refused for good */
+  relays: Array<{ url: string; ok: boolean; reason?: string; permanent?: boolean }>
+  /** every rumor accepted by some inbox relay */
   delivered: boolean
+  /** per rumor: accepted by some inbox relay */
+  landed: boolean[]
+  /** every inbox relay refused for good: sending again is pointless */
+  permanent: boolean
+  rateLimited: boolean
   inboxSource: InboxSource | 'ours'
 }
 
@@ -27,10 +34,11 @@ async function peerInbox(
   pool: RelayPool,
   state: State,
   peer: string,
+  by: number,
 ): Promise<{ relays: string[]; source: Delivery['inboxSource'] }> {
   const cached = state.inboxes[peer]
   if (cached && cached.at > unixNow() - INBOX_TTL_S) return cached
-  const deadline = Math.min(pool.deadline, Date.now() + INBOX_LOOKUP_MS)
+  const deadline = Math.min(by, Date.now() + INBOX_LOOKUP_MS)
   const outcome = await pool.query([{ kinds: [INBOX_RELAYS_KIND, RELAY_LIST_KIND], authors: [peer] }], { deadline }, ctx.relays)
   const found = inboxFromLists(outcome.events, peer)
   if (!found) return { relays: ctx.relays, source: 'ours' }
@@ -40,44 +48,41 @@ async function peerInbox(
   return found
 }
 
-/** Wraps each rumor for the peer and publishes to its inbox; a copy of each to ourselves
- *  unless `selfCopy` is false. Delivered = every rumor accepted by at least one inbox relay. */
+interface DeliverOptions {
+  /** a copy of each rumor wrapped to ourselves, to our relays (default true) */
+  selfCopy?: boolean
+  /** done by then (default: the run's deadline) */
+  deadline?: number
+}
+
+/** Wraps each rumor for the peer and publishes to its inbox, paced (publish.ts), with a copy
+ *  to ourselves unless `selfCopy` is false. Never rejects. */
 export async function deliver(
   ctx: Context,
   pool: RelayPool,
   state: State,
   peer: string,
   rumors: Rumor[],
-  selfCopy = true,
+  { selfCopy = true, deadline = pool.deadline }: DeliverOptions = {},
 ): Promise<Delivery> {
-  const inbox = await peerInbox(ctx, pool, state, peer)
-  const accepted = new Map<string, number>(inbox.relays.map((u) => [u, 0]))
-  const reasons = new Map<string, string>()
-  let everyRumorLanded = true
+  const inbox = await peerInbox(ctx, pool, state, peer, deadline)
   const sign = await signer(ctx)
-  const wrapFor = (rumor: Rumor, recipient: string) => wrapRumor(rumor, ctx.identity.secretKey, recipient, sign)
   await prepareBulk(rumors.length * (selfCopy ? 2 : 1))
-  await Promise.all(
-    rumors.map(async (rumor) => {
-      const toPeer = pool.publish(wrapFor(rumor, peer), inbox.relays)
-      const toSelf = selfCopy ? pool.publish(wrapFor(rumor, ctx.identity.pubkey), ctx.relays) : Promise.resolve([])
-      const [statuses] = await Promise.all([toPeer, toSelf])
-      if (!statuses.some((s) => s.ok)) everyRumorLanded = false
-      for (const s of statuses) tally(accepted, reasons, s)
-    }),
-  )
+  const wrapAll = (recipient: string) => rumors.map((rumor) => wrapRumor(rumor, ctx.identity.secretKey, recipient, sign))
+  const [toPeer] = await Promise.all([
+    publishAll(pool, wrapAll(peer), inbox.relays, deadline),
+    selfCopy ? publishAll(pool, wrapAll(ctx.identity.pubkey), ctx.relays, deadline) : undefined,
+  ])
+  const relays = inbox.relays.map((url) => {
+    const t = toPeer.relays.get(url) ?? { accepted: 0 }
+    return { url, ok: t.accepted === rumors.length, ...(t.reason ? { reason: t.reason } : {}), ...(t.permanent ? { permanent: true } : {}) }
+  })
   return {
-    relays: inbox.relays.map((url) => ({
-      url,
-      ok: accepted.get(url) === rumors.length,
-      ...(reasons.has(url) ? { reason: reasons.get(url) } : {}),
-    })),
-    delivered: everyRumorLanded,
+    relays,
+    delivered: toPeer.landed.every(Boolean),
+    landed: toPeer.landed,
+    permanent: relays.length > 0 && relays.every((r) => r.permanent),
+    rateLimited: toPeer.rateLimited,
     inboxSource: inbox.source,
   }
-}
-
-function tally(accepted: Map<string, number>, reasons: Map<string, string>, s: PublishStatus): void {
-  if (s.ok) accepted.set(s.url, (accepted.get(s.url) ?? 0) + 1)
-  else reasons.set(s.url, s.reason)
 }

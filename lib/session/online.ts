@@ -1,5 +1,6 @@
 // The online life of one run, in one shape for every command: connect, sync, make sure some
-// relay answered, act, then announce what is stale and close every socket, whatever happened.
+// relay answered, act (while the outbox is retried beside it), then announce what is stale and
+// close every socket, whatever happened.
 import { finalizeEvent } from 'nostr-tools/pure'
 import type { Applied } from '../calls/machine.ts'
 import { networkError } from '../errors.ts'
@@ -8,6 +9,7 @@ import type { State } from '../store/schema.ts'
 import { announce } from './announce.ts'
 import type { Context } from './context.ts'
 import type { SyncSummary } from './fold.ts'
+import { retryOutbox } from './outbox.ts'
 import { sync } from './sync.ts'
 
 /** What one sync left: the pool (still open), what relays returned, and the state after it. */
@@ -42,7 +44,16 @@ export async function whileOnline<T>(ctx: Context, act: (online: Online) => Prom
   try {
     online = await sync(ctx, pool)
     if (opts.requireRelay !== false) requireRelay(online)
-    return await act(online)
+    // retrying runs beside the command, on its own short budget: it never costs the command time
+    const retry = retryOutbox(ctx, pool, online.state).catch((err: Error) => {
+      ctx.out.log(`outbox retry failed: ${err.message}`)
+      return false
+    })
+    try {
+      return await act(online)
+    } finally {
+      if ((await retry) && online) online.state = await ctx.store.read()
+    }
   } finally {
     try {
       if (online) await announce(ctx, online)

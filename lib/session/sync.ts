@@ -1,6 +1,6 @@
 // One sync: read presence, our own lists and the gift wraps since the cursor from every relay,
 // open the wraps, fold everything into the state under the lock, journal the new events, write
-// the transcripts that changed, then send the machine's automatic answers and retry the outbox.
+// the transcripts that changed, then send the machine's automatic answers (best effort).
 
 import { journal } from '../calls/journal.ts'
 import { applyIncoming, type Incoming } from '../calls/machine.ts'
@@ -9,11 +9,10 @@ import { openWraps } from '../nostr/nip17.ts'
 import type { QueryOutcome, RelayPool } from '../nostr/relay/pool.ts'
 import { unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
-import { rumorFor } from './deliver.ts'
 import { receiveFiles } from './files.ts'
 import { foldSync, listFilters, patientRelays, presenceFilter, type SyncReads, wrapFilter } from './fold.ts'
 import type { Online } from './online.ts'
-import { deliverOrQueue, flushOutbox } from './outbox.ts'
+import { replyBestEffort } from './outbox.ts'
 import { saveTranscript } from './transcripts.ts'
 
 export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
@@ -59,14 +58,8 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
     `sync: ${outcome.events.length} announcements and lists, ${wraps.length} gift wraps (${dropped} dropped), ${applied.events.length} new call events, ${applied.ignored.length} ignored`,
   )
   const online: Online = { pool, outcome, wrapResults: wrapped.results, reports, state, summary, applied }
-  // the machine's automatic answers (busy, too late): queued when no relay takes them
-  for (const reply of applied.replies) {
-    await deliverOrQueue(ctx, pool, state, reply.peer, reply.msg.callId, [rumorFor(ctx, reply.peer, reply.msg)])
-  }
-  if (state.outbox.length || applied.replies.length) {
-    if (state.outbox.length) await flushOutbox(ctx, pool, state)
-    online.state = await ctx.store.read() // the outbox changed
-  }
+  // the machine's automatic answers (busy, too late): best effort, never queued
+  if (applied.replies.length) await replyBestEffort(ctx, pool, state, applied.replies)
   return online
 }
 

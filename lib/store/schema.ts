@@ -92,19 +92,25 @@ interface JournalEntry {
   event: P2PEvent
 }
 
-/** Something no relay accepted yet: retried by every later run until one does. */
+/** Something to publish, queued before the first attempt (write-ahead) and gone once a relay
+ *  accepted it; retried by later runs until then, or until it is given up. */
 export interface OutboxEntry {
-  /** the rumor id */
+  /** the rumor id (a file: its file id) */
   id: string
   peer: string
   callId: string | null
   /** the kind 14 rumor, re-wrapped on each attempt (a file has its chunks rebuilt instead) */
   rumor?: { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string }
-  /** for a file: the saved copy to send again in chunks */
-  file?: { path: string; fileId: string; name: string; at: number; ms: number }
+  /** for a file: the saved copy to send again in chunks, and the chunks some relay accepted */
+  file?: { path: string; fileId: string; name: string; sha256?: string; at: number; ms: number; sent?: number[] }
   queuedAt: number
+  /** attempts that did not deliver it */
   attempts: number
   lastError?: string
+  /** a relay said rate-limited: not retried before this (Unix seconds) */
+  nextAttemptAt?: number
+  /** not retried any more, and why; `outbox` shows it until dropped */
+  gaveUp?: { at: number; why: string }
 }
 
 /** A decision handed to the owner; the owner's next messages are linked to the latest one. */

@@ -4,7 +4,7 @@
 import { renameSync } from 'node:fs'
 import { LowSync } from 'lowdb'
 import { DataFileSync } from 'lowdb/node'
-import { MAX_EARLY_ENDS, MAX_ESCALATIONS, MAX_FINISHED_CALLS, MAX_JOURNAL, MAX_SEEN, MAX_UNPRINTED } from '../limits.ts'
+import { MAX_EARLY_ENDS, MAX_ESCALATIONS, MAX_FINISHED_CALLS, MAX_JOURNAL, MAX_OUTBOX_FAILED, MAX_SEEN, MAX_UNPRINTED } from '../limits.ts'
 import { AGENT_TTL_S, DM_ID_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, unixNow } from '../timing.ts'
 import { withLock } from './lock.ts'
 import { CorruptState, emptyState, parseState, type State } from './schema.ts'
@@ -87,6 +87,11 @@ export function bound(state: State, now = unixNow()): void {
   const dmIds = Object.entries(state.dmIds)
   if (dmIds.length > MAX_SEEN)
     for (const [id] of dmIds.sort((a, b) => a[1] - b[1]).slice(0, dmIds.length - MAX_SEEN)) delete state.dmIds[id]
+  const failed = state.outbox.filter((e) => e.gaveUp)
+  if (failed.length > MAX_OUTBOX_FAILED) {
+    const old = new Set(failed.sort((a, b) => (a.gaveUp?.at ?? 0) - (b.gaveUp?.at ?? 0)).slice(0, failed.length - MAX_OUTBOX_FAILED))
+    state.outbox = state.outbox.filter((e) => !old.has(e))
+  }
   if (state.escalations.length > MAX_ESCALATIONS) state.escalations.splice(0, state.escalations.length - MAX_ESCALATIONS)
   const finished = Object.values(state.calls)
     .filter((c) => c.state === 'ended' || c.state === 'rejected' || c.state === 'expired')

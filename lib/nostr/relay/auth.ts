@@ -14,9 +14,6 @@ interface Attempt {
   ok?: boolean
 }
 
-/** A relay's reason without the `ERROR: ` / `error: ` that strfry puts before the NIP-01 prefix. */
-export const bareReason = (reason: string): string => reason.replace(/^error: /i, '')
-
 /** Does a REQ of these filters ask only for kinds that relays keep for authenticated readers? */
 export const isRestrictedRead = (filters: Array<{ kinds?: number[] }>): boolean =>
   filters.every((f) => f.kinds !== undefined && f.kinds.length > 0 && f.kinds.every((k) => RESTRICTED_READ_KINDS.includes(k)))

@@ -7,7 +7,7 @@ import type { Filter } from 'nostr-tools/filter'
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 import WebSocket from 'ws'
 import { MAX_FRAME_BYTES } from '../../limits.ts'
-import { bareReason, RelayAuth } from './auth.ts'
+import { RelayAuth } from './auth.ts'
 import { isAcceptable } from './incoming.ts'
 import {
   freshReq,
@@ -18,6 +18,7 @@ import {
   type QueryResult,
   type ReqOptions,
 } from './messages.ts'
+import { classifyRefusal } from './refusal.ts'
 
 export type { PublishStatus, QueryResult }
 
@@ -215,7 +216,7 @@ export class RelaySocket {
     const query = this.queries.get(subId as string)
     if (!query) return
     const closed = `closed by relay: ${reason || 'no reason given'}`
-    if (!bareReason(reason).startsWith('auth-required:') || query.authRetried) query.finish(false, closed, true)
+    if (!classifyRefusal(reason) === 'auth-required' || query.authRetried) query.finish(false, closed, true)
     else await this.retryAfterAuth(subId as string, query, closed, true)
   }
 
@@ -224,7 +225,7 @@ export class RelaySocket {
     const pending = this.publishes.get(eventId as string)
     if (!pending) return
     if (ok) return pending.finish({ url: this.url, ok: true })
-    if (bareReason(reason).startsWith('auth-required:') && !pending.authRetried && (await this.auth.outcome())) {
+    if (classifyRefusal(reason) === 'auth-required' && !pending.authRetried && (await this.auth.outcome())) {
       pending.authRetried = true
       return this.send(['EVENT', pending.event])
     }
