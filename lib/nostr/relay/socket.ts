@@ -216,7 +216,7 @@ export class RelaySocket {
     const query = this.queries.get(subId as string)
     if (!query) return
     const closed = `closed by relay: ${reason || 'no reason given'}`
-    if (!classifyRefusal(reason) === 'auth-required' || query.authRetried) query.finish(false, closed, true)
+    if (classifyRefusal(reason) !== 'auth-required' || query.authRetried) query.finish(false, closed, true)
     else await this.retryAfterAuth(subId as string, query, closed, true)
   }
 
