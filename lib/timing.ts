@@ -33,6 +33,9 @@ export const RATE_LIMIT_PAUSE_MS = 500
 export const RATE_LIMIT_PAUSE_MAX_MS = 4_000
 /** An `--exec` hook is killed after this long. */
 export const HOOK_TIMEOUT_MS = 60_000
+/** A poll's lease on the events it prints lapses after this long, even if its process lives on
+ *  (longer than a poll can take: the longest wait, a deadline, and hooks). */
+export const PRINT_LEASE_S = 2 * 3_600
 /** A progress line redraws this often. */
 export const PROGRESS_FRAME_MS = 100
 /** Every socket is closed at the end; a handle still open after this long is cut. */

@@ -232,7 +232,7 @@ describe('what poll has yet to print', () => {
     for (let i = 0; i < MAX_JOURNAL; i++)
       journal(state, applyIncoming(state, [from(OTHER, { type: 'dm', text: `spam ${i}` })], ME, NOW).events)
     bound(state, NOW)
-    const types = unpolled(state, false).map((e) => e.type)
+    const types = unpolled(state).map((e) => e.type)
     expect(types).toContain('call-request')
     expect(state.journal.length).toBeLessThanOrEqual(MAX_JOURNAL)
   })

@@ -51,7 +51,7 @@ describe('overlapping runs', () => {
       }
     }
     const results = await Promise.all(runs)
-    for (const r of results) expect(r.code, r.stderr).toBe(0)
+    for (const r of results) expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0)
 
     // the state file is whole, and holds each sent message and file once
     const state = parseState(readFileSync(join(alice.home, 'p2p-state.json'), 'utf8'))

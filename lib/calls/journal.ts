@@ -1,15 +1,43 @@
 // The journal: every contract Event (CLI.md) the state machine produced, numbered, so that
-// `poll` prints each one once and `status` shows what no poll has printed yet.
-import type { P2PEvent, State } from '../store/schema.ts'
+// `poll` prints each one once and `status` shows what no poll has printed yet. A poll leases
+// the events it is about to print and marks them printed only once they were printed (and their
+// hook ran): a poll killed, or writing into a closed pipe, leaves them for the next one, while
+// overlapping polls never print the same event.
+import type { JournalEntry, P2PEvent, PrintLease, State } from '../store/schema.ts'
 
 /** Appends events to the journal that `poll` and `status` read. */
 export function journal(state: State, events: P2PEvent[]): void {
   for (const event of events) state.journal.push({ seq: state.nextSeq++, event })
 }
 
-/** The events no `poll` has printed yet; with `claim`, marks them printed. */
-export function unpolled(state: State, claim: boolean): P2PEvent[] {
-  const fresh = state.journal.filter((j) => j.seq > state.cursor.polled).map((j) => j.event)
-  if (claim) state.cursor.polled = state.nextSeq - 1
-  return fresh
+const isPrinted = (state: State, seq: number) => seq <= state.cursor.polled || state.printed.includes(seq)
+
+/** The events no `poll` has printed yet. */
+export function unpolled(state: State): P2PEvent[] {
+  return state.journal.filter((j) => !isPrinted(state, j.seq)).map((j) => j.event)
+}
+
+/** Leases the unprinted events no live lease holds; `live` tells whether another poll's lease
+ *  still counts (its process runs, and it is recent). */
+export function leaseUnprinted(state: State, lease: Omit<PrintLease, 'seqs'>, live: (l: PrintLease) => boolean): JournalEntry[] {
+  state.printLeases = state.printLeases.filter(live)
+  const held = new Set(state.printLeases.flatMap((l) => l.seqs))
+  const entries = state.journal.filter((j) => !isPrinted(state, j.seq) && !held.has(j.seq))
+  if (entries.length) state.printLeases.push({ ...lease, seqs: entries.map((j) => j.seq) })
+  return entries
+}
+
+/** Ends a lease: `done` are printed now; the rest go back to be printed by a later poll. */
+export function settleLease(state: State, token: string, done: number[]): void {
+  state.printLeases = state.printLeases.filter((l) => l.token !== token)
+  state.printed.push(...done.filter((seq) => !isPrinted(state, seq)))
+  state.printed.sort((a, b) => a - b)
+  // the watermark moves over every printed seq directly above it
+  while (state.printed[0] === state.cursor.polled + 1 || (state.printed.length && state.printed[0] <= state.cursor.polled)) {
+    state.cursor.polled = Math.max(state.cursor.polled, state.printed.shift() as number)
+  }
+  if (!state.journal.some((j) => !isPrinted(state, j.seq)) && state.printLeases.length === 0) {
+    state.cursor.polled = Math.max(state.cursor.polled, state.nextSeq - 1)
+    state.printed = []
+  }
 }

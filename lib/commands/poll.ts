@@ -2,14 +2,15 @@
 // only the events no poll has printed yet (nothing at all when there are none), optionally
 // runs a hook per event, and with --wait stays connected until something arrives.
 import { spawnSync } from 'node:child_process'
-import { unpolled } from '../calls/journal.ts'
+import { leaseUnprinted, settleLease } from '../calls/journal.ts'
 import { agentNames } from '../calls/views.ts'
+import { randomHex } from '../encoding.ts'
 import { type CommandResult, usageError } from '../errors.ts'
 import { GIFT_WRAP_KIND } from '../nostr/kinds.ts'
 import type { Context } from '../session/context.ts'
 import { resync, whileOnline } from '../session/online.ts'
-import type { P2PEvent, State } from '../store/schema.ts'
-import { HOOK_TIMEOUT_MS, MAX_WAIT_S, RING_TIMEOUT_S, unixNow } from '../timing.ts'
+import type { P2PEvent, PrintLease, State } from '../store/schema.ts'
+import { HOOK_TIMEOUT_MS, MAX_WAIT_S, PRINT_LEASE_S, RING_TIMEOUT_S, unixNow } from '../timing.ts'
 import { renderEvent } from '../ui/render.ts'
 
 export async function poll(ctx: Context, opts: { exec?: string; wait?: number }): CommandResult {
@@ -20,9 +21,10 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number })
   return whileOnline(
     ctx,
     async (online) => {
-      let events = await claim(ctx)
+      const lease = { token: randomHex(8), pid: process.pid }
+      let entries = await claim(ctx, lease)
       const until = Date.now() + waitS * 1000
-      while (events.length === 0 && Date.now() < until) {
+      while (entries.length === 0 && Date.now() < until) {
         const known = new Set(Object.keys(online.state.seen))
         // wake up when a ringing call expires too: that is news for a caller waiting on an answer
         const wakeAt = Math.min(until, nextExpiry(online.state))
@@ -30,10 +32,19 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number })
         const arrived = await online.pool.watch(wraps, wakeAt, (id) => known.has(id))
         if (!arrived && wakeAt === until) break
         await resync(ctx, online)
-        events = await claim(ctx)
+        entries = await claim(ctx, lease)
       }
-      const hookFailures = opts.exec ? runHooks(ctx, opts.exec, events) : []
-      print(ctx, events, online.state, hookFailures)
+      const events = entries.map((j) => j.event)
+      const hooks = opts.exec ? runHooks(ctx, opts.exec, events) : []
+      const printed = await print(
+        ctx,
+        events,
+        online.state,
+        hooks.filter((h) => h.status !== 0),
+      )
+      // printed (and each hook ran to its end): done; a closed pipe or a killed hook: for the next poll
+      const done = printed ? entries.filter((_j, i) => !opts.exec || hooks[i].status !== null).map((j) => j.seq) : []
+      await ctx.store.update((s) => settleLease(s, lease.token, done))
     },
     { extraMs: waitS * 1000 },
   )
@@ -48,11 +59,24 @@ const nextExpiry = (state: State) =>
       .map((c) => (c.createdAt + RING_TIMEOUT_S + 1) * 1000),
   )
 
-/** Takes the unprinted events under the lock, so that overlapping polls never print one twice. */
-const claim = (ctx: Context) => ctx.store.update((s) => unpolled(s, true))
+/** Leases the unprinted events under the lock, so that overlapping polls never print one twice. */
+const claim = (ctx: Context, lease: { token: string; pid: number }) =>
+  ctx.store.update((s) => leaseUnprinted(s, { ...lease, at: unixNow() }, (l) => l.token !== lease.token && leaseIsLive(l)))
 
+/** Another poll's lease counts while its process runs, within the longest a poll can take. */
+function leaseIsLive(lease: PrintLease): boolean {
+  if (lease.at < unixNow() - PRINT_LEASE_S) return false
+  try {
+    process.kill(lease.pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Runs the hook once per event; one result per event (status null: killed, or it timed out). */
 function runHooks(ctx: Context, command: string, events: P2PEvent[]): Array<{ event: P2PEvent; status: number | null; error?: string }> {
-  const failures = []
+  const results = []
   for (const event of events) {
     const run = spawnSync(command, {
       shell: true,
@@ -61,18 +85,23 @@ function runHooks(ctx: Context, command: string, events: P2PEvent[]): Array<{ ev
       stdio: ['pipe', 2, 2], // the hook's output goes to stderr: stdout stays ours
       timeout: HOOK_TIMEOUT_MS,
     })
-    if (run.status === 0) continue
+    if (run.status === 0) {
+      results.push({ event, status: 0 })
+      continue
+    }
     const error = run.error?.message ?? `exit ${run.status ?? run.signal}`
-    failures.push({ event, status: run.status, error })
+    results.push({ event, status: run.status, error })
     ctx.out.warn(
       `warning: hook failed for ${event.type} event of call ${event.callId ?? '-'} (${error}); the event stays in \`node p2p.js history\``,
     )
   }
-  return failures
+  return results
 }
 
-function print(ctx: Context, events: P2PEvent[], state: State, hookFailures: unknown[]): void {
+function print(ctx: Context, events: P2PEvent[], state: State, hookFailures: unknown[]): Promise<boolean> {
   const names = agentNames(state)
   const now = unixNow()
-  ctx.out.result({ events, ...(hookFailures.length ? { hookFailures } : {}) }, () => events.flatMap((e) => renderEvent(e, names, now)))
+  return ctx.out.result({ events, ...(hookFailures.length ? { hookFailures } : {}) }, () =>
+    events.flatMap((e) => renderEvent(e, names, now)),
+  )
 }

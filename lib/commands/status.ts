@@ -43,7 +43,7 @@ function report(ctx: Context, online: Online): 'network' | undefined {
     activeCall: active ? callView(active, state) : null,
     incomingCalls: incomingCalls(state).map((c) => callView(c, state)),
     agentsOnline: onlineAgents(state, ctx.identity.pubkey, unixNow(), ctx.onlineWindow).length,
-    new: { agents: summary.newAgents.length, events: unpolled(state, false) },
+    new: { agents: summary.newAgents.length, events: unpolled(state) },
     outbox: state.outbox.map(outboxView),
   }
   const names = agentNames(state)

@@ -24,6 +24,14 @@ export function healthOf(state: State, url: string): RelayHealth {
   return state.relayHealth[url]
 }
 
+/** Journal entries a poll is printing: theirs until it settles, or its process is gone. */
+export interface PrintLease {
+  token: string
+  pid: number
+  at: number
+  seqs: number[]
+}
+
 type CallState = 'ringing' | 'incoming' | 'active' | 'rejected' | 'ended' | 'expired'
 
 export interface FileInfo {
@@ -87,7 +95,7 @@ export interface P2PEvent {
   escalationId?: string
 }
 
-interface JournalEntry {
+export interface JournalEntry {
   seq: number
   event: P2PEvent
 }
@@ -148,6 +156,10 @@ export interface State {
   seen: Record<string, number>
   journal: JournalEntry[]
   nextSeq: number
+  /** journal seqs above cursor.polled already printed (polls may finish out of order) */
+  printed: number[]
+  /** events polls are printing now */
+  printLeases: PrintLease[]
   outbox: OutboxEntry[]
   escalations: Escalation[]
   relayHealth: Record<string, RelayHealth>
@@ -165,6 +177,8 @@ export const emptyState = (): State => ({
   seen: {},
   journal: [],
   nextSeq: 1,
+  printed: [],
+  printLeases: [],
   outbox: [],
   escalations: [],
   relayHealth: {},
@@ -197,7 +211,7 @@ export function parseState(text: string): State {
   for (const key of objects) {
     if (doc[key] !== undefined && !isRecord(doc[key])) throw new CorruptState(`${key} is not an object`)
   }
-  for (const key of ['journal', 'outbox', 'escalations'] as const) {
+  for (const key of ['journal', 'outbox', 'escalations', 'printed', 'printLeases'] as const) {
     if (doc[key] !== undefined && !Array.isArray(doc[key])) throw new CorruptState(`${key} is not a list`)
   }
   // Version 1 is the first schema: migration so far only fills in what an older writer lacked.

@@ -55,12 +55,15 @@ export class StateStore {
  *  even the unprinted are too many, direct messages (strangers can send any number) go first,
  *  oldest first; call events go only beyond a hard cap. */
 function boundJournal(state: State): void {
-  const unprinted = state.journal.filter((j) => j.seq > state.cursor.polled)
-  const printed = state.journal.filter((j) => j.seq <= state.cursor.polled)
+  const done = (seq: number) => seq <= state.cursor.polled || state.printed.includes(seq)
+  const unprinted = state.journal.filter((j) => !done(j.seq))
+  const printed = state.journal.filter((j) => done(j.seq))
   let excess = unprinted.length - MAX_JOURNAL
   const kept = unprinted.filter((j) => !(excess > 0 && j.event.type === 'direct-message' && excess-- > 0))
   const room = Math.max(0, MAX_JOURNAL - kept.length)
   state.journal = [...printed.slice(printed.length - room), ...kept.slice(-MAX_UNPRINTED)]
+  const inJournal = new Set(state.journal.map((j) => j.seq))
+  state.printed = state.printed.filter((seq) => inJournal.has(seq))
 }
 
 /** Keeps the file from growing without bound: what is pruned can no longer matter. */

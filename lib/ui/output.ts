@@ -8,8 +8,9 @@ export interface Output {
   json: boolean
   /** ANSI colour for plain output on a terminal; the text unchanged otherwise (pipes, --json, NO_COLOR) */
   paint(colour: keyof typeof COLOURS, text: string): string
-  /** prints the command's result: `doc` with --json, `plain` lines otherwise */
-  result(doc: object, plain: () => string[]): void
+  /** prints the command's result: `doc` with --json, `plain` lines otherwise; resolves to
+   *  whether it was written (false: stdout was closed, e.g. `| head`) */
+  result(doc: object, plain: () => string[]): Promise<boolean>
   /** an error and its hint, what to do next */
   error(err: P2PError, extra?: object): void
   /** a spinner line on stderr for long work, on a terminal only; returns the function that ends it */
@@ -24,6 +25,10 @@ const COLOURS = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2 } as const
 
 const colourFor = (stream: NodeJS.WriteStream, json: boolean) => !json && stream.isTTY === true && !process.env.NO_COLOR
 
+// A reader that went away (`| head`) is not an error of ours: what was not written is reported
+// to the caller of result(), never thrown.
+process.stdout.on('error', () => {})
+
 export function createOutput(opts: { json?: boolean; verbose?: boolean }, started = Date.now()): Output {
   const json = Boolean(opts.json)
   const colour = colourFor(process.stdout, json)
@@ -33,13 +38,12 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
     json,
     paint: paint(colour),
     result(doc, plain) {
-      process.stdout.write(
-        json
-          ? `${JSON.stringify(doc, null, 2)}\n`
-          : plain()
-              .map((l) => `${l}\n`)
-              .join(''),
-      )
+      const text = json
+        ? `${JSON.stringify(doc, null, 2)}\n`
+        : plain()
+            .map((l) => `${l}\n`)
+            .join('')
+      return new Promise((resolve) => process.stdout.write(text, (err) => resolve(!err)))
     },
     error(err, extra = {}) {
       const hint = err.hint ?? ''
