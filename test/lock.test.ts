@@ -3,11 +3,12 @@
 // in), and holders killed inside it are got past at once.
 
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
-import { LOCK_STALE_MS } from '../lib/timing.ts'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import { withLock } from '../lib/store/lock.ts'
+import { LOCK_STALE_MS, LOCK_WAIT_MS } from '../lib/timing.ts'
 
 const CONTENDER = resolve(import.meta.dirname, 'helpers/lock-contender.ts')
 
@@ -73,4 +74,54 @@ describe('the state lock', () => {
     // a dead holder's pid is gone: its lock is broken without waiting for it to go stale
     expect(ms).toBeLessThan(LOCK_STALE_MS)
   }, 120_000)
+})
+
+/** Puts a holder's lock in place as another process would: a directory with its token file. */
+function holdAs(lock: string, token: string, holder: object): void {
+  mkdirSync(`${lock}.${token}`)
+  writeFileSync(join(`${lock}.${token}`, token), JSON.stringify(holder))
+  renameSync(`${lock}.${token}`, lock)
+}
+
+const DEAD_PID = 999_999_99
+
+describe('the state lock, one holder at a time', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('breaks at once a lock whose process is gone, or older than LOCK_STALE_MS whatever its pid', async () => {
+    const lock = join(dir, 'stale.lock')
+    holdAs(lock, 'dead', { pid: DEAD_PID, at: Date.now() })
+    expect(await withLock(lock, async () => readdirSync(lock).length)).toBe(1)
+    holdAs(lock, 'old', { pid: process.ppid, at: Date.now() - LOCK_STALE_MS - 1 })
+    expect(await withLock(lock, async () => readdirSync(lock).length)).toBe(1)
+    expect(existsSync(lock)).toBe(false)
+  })
+
+  it('breaks a lock file left by an older version when its process is gone', async () => {
+    const lock = join(dir, 'old-format.lock')
+    writeFileSync(lock, JSON.stringify({ pid: DEAD_PID, at: Date.now(), token: 'dead' }))
+    await withLock(lock, async () => expect(readdirSync(lock)).toHaveLength(1))
+    expect(existsSync(lock)).toBe(false)
+  })
+
+  it('waits for a live holder, then fails with state-locked after LOCK_WAIT_MS, leaving its lock', async () => {
+    const lock = join(dir, 'live.lock')
+    holdAs(lock, 'live', { pid: process.ppid, at: Date.now() })
+    vi.useFakeTimers()
+    const taking = withLock(lock, async () => 'entered')
+    const failed = expect(taking).rejects.toMatchObject({ code: 'state-locked' })
+    await vi.advanceTimersByTimeAsync(LOCK_WAIT_MS + 1_000)
+    await failed
+    expect(readdirSync(lock)).toEqual(['live'])
+  })
+
+  it("a holder whose lock was broken as stale does not remove the next holder's on release", async () => {
+    const lock = join(dir, 'broken.lock')
+    await withLock(lock, async () => {
+      const [mine] = readdirSync(lock)
+      unlinkSync(join(lock, mine)) // broken as stale by another run...
+      holdAs(lock, 'next', { pid: process.ppid, at: Date.now() }) // ...which took the lock
+    })
+    expect(readdirSync(lock)).toEqual(['next'])
+  })
 })
