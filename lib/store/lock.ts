@@ -2,16 +2,25 @@
 // agent's own invocation never lose each other's updates. Held for milliseconds (never across
 // network I/O), so waiting is short and a lock left by a killed process is recognised fast:
 // its pid is gone, or it is older than LOCK_STALE_MS.
+//
+// The lock is a directory holding one file named by its holder's random token ({pid, at}
+// inside). To take it, a process builds its directory, file included, under a name of its own
+// and renames it onto the lock path: rename() is atomic and fails while the lock directory
+// holds a file, but replaces an empty one. Freeing the lock is removing the holder's file, and
+// every removal names the token it means, so no one ever removes a lock they have not
+// identified: a lock released and retaken meanwhile has another name, which the remover
+// misses (ENOENT). An emptied directory is free; rmdir() tidies it away and cannot remove a
+// taken one.
 
 import { randomBytes } from 'node:crypto'
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { stateError } from '../errors.ts'
 import { LOCK_RETRY_MAX_MS, LOCK_STALE_MS, LOCK_WAIT_MS } from '../timing.ts'
 
 interface Holder {
   pid: number
   at: number
-  token: string
 }
 
 export async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
@@ -26,12 +35,16 @@ export async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T
 
 async function acquire(path: string, token: string): Promise<void> {
   const started = Date.now()
-  let holder: Holder | null = null
   for (let attempt = 0; ; attempt++) {
-    if (tryCreate(path, token)) return
-    holder = readHolder(path)
+    const held = tryTake(path, token)
+    if (held === true) return
+    if (held === undefined) continue // released in between: try again at once
+    const holder = readHolder(held)
+    if (holder === 'gone') continue
     if (holder === null || isStale(holder)) {
-      breakLock(path, holder, token)
+      // unlink() names the holder we identified, and never removes a directory
+      removeQuietly(() => unlinkSync(held))
+      removeQuietly(() => rmdirSync(path))
       continue
     }
     if (Date.now() - started > LOCK_WAIT_MS) {
@@ -46,28 +59,38 @@ async function acquire(path: string, token: string): Promise<void> {
   }
 }
 
-/** Writes the lock complete in a temp file and links it into place: link() is atomic and
- *  fails when the lock exists, so a lock file is never seen half-written. */
-function tryCreate(path: string, token: string): boolean {
-  const tmp = `${path}.${token}.tmp`
-  writeFileSync(tmp, JSON.stringify({ pid: process.pid, at: Date.now(), token }), { mode: 0o600 })
+/** True when the lock is ours; else the holder's file (the lock path itself for a lock file
+ *  left by an older version), or undefined when the lock was released in between. */
+function tryTake(path: string, token: string): true | string | undefined {
+  const mine = `${path}.${token}.tmp`
   try {
-    linkSync(tmp, path)
+    mkdirSync(mine, { mode: 0o700 })
+    writeFileSync(join(mine, token), JSON.stringify({ pid: process.pid, at: Date.now() }), { mode: 0o600 })
+    renameSync(mine, path)
     return true
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    return false
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOTDIR') return path
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
   } finally {
-    unlinkSync(tmp)
+    rmSync(mine, { recursive: true, force: true }) // gone already once renamed
+  }
+  try {
+    const name = readdirSync(path)[0]
+    return name === undefined ? undefined : join(path, name)
+  } catch {
+    return undefined
   }
 }
 
-function readHolder(path: string): Holder | null {
+/** The holder whose file this is; 'gone' once it has released; null when unreadable (not a
+ *  lock we wrote: ours are renamed into place complete). */
+function readHolder(file: string): Holder | 'gone' | null {
   try {
-    const doc = JSON.parse(readFileSync(path, 'utf8'))
-    if (typeof doc.pid === 'number' && typeof doc.at === 'number' && typeof doc.token === 'string') return doc
-  } catch {
-    // unreadable: not a lock we wrote (locks are linked into place complete)
+    const doc = JSON.parse(readFileSync(file, 'utf8'))
+    if (typeof doc.pid === 'number' && typeof doc.at === 'number') return doc
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'
   }
   return null
 }
@@ -83,32 +106,17 @@ function isStale(holder: Holder): boolean {
   }
 }
 
-/** Moves a stale lock aside; if what was moved turns out to be a fresh lock (another process
- *  broke the stale one and took it in between), puts it back. */
-function breakLock(path: string, seen: Holder | null, token: string): void {
-  const aside = `${path}.${token}.stale`
-  try {
-    renameSync(path, aside)
-  } catch {
-    return // someone else moved or released it: just try again
-  }
-  const moved = readHolder(aside)
-  if (seen && moved && moved.token !== seen.token) {
-    try {
-      linkSync(aside, path)
-    } catch {
-      // a third process already holds the lock; the one we moved will find its lock gone
-    }
-  }
-  unlinkSync(aside)
+/** Removes our own file only: if ours was broken as stale, the name is gone and nothing is. */
+function release(path: string, token: string): void {
+  removeQuietly(() => unlinkSync(join(path, token)))
+  removeQuietly(() => rmdirSync(path))
 }
 
-function release(path: string, token: string): void {
-  if (readHolder(path)?.token !== token) return
+function removeQuietly(remove: () => void): void {
   try {
-    unlinkSync(path)
+    remove()
   } catch {
-    // already gone
+    // gone already, or taken again (a directory with a file in it is never removed)
   }
 }
 
