@@ -2,6 +2,8 @@
 
 export const unixNow = (): number => Math.floor(Date.now() / 1000)
 
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
+
 // ---- one invocation ---------------------------------------------------------------------
 /** Keeps every command under ~5 s even when every relay is dead or silent. */
 export const DEFAULT_TIMEOUT_MS = 4_000
@@ -9,6 +11,8 @@ export const MIN_TIMEOUT_MS = 100
 export const MAX_TIMEOUT_MS = 600_000
 /** `poll --wait` at most. */
 export const MAX_WAIT_S = 3_600
+/** `poll --wait` without a live subscription (no relay keeps one) looks again this often. */
+export const WAIT_RESYNC_MS = 5_000
 /** A relay that has not finished its WebSocket handshake by then is given up on. */
 export const CONNECT_TIMEOUT_MS = 2_000
 /** Once one relay has answered in full, the others get this long (or three times what the

@@ -1,8 +1,15 @@
 // An event counts as printed only once it was (issue 12, point 8): a poll whose reader went
 // away, or whose hook was killed, leaves its events for the next poll; a closed pipe is no crash.
+// And `poll --wait` (point 10) neither spins nor misses what arrives while it waits.
 import { spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { npubEncode } from 'nostr-tools/nip19'
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RING_TIMEOUT_S } from '../lib/timing.ts'
 import { type Agent, agent, CLI } from './helpers/cli.ts'
+import { startFaultyRelay } from './helpers/faulty-relay.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 import { sendDms } from './helpers/stranger.ts'
 
@@ -55,4 +62,47 @@ describe('printing', () => {
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
   })
+})
+
+describe('poll --wait', () => {
+  it('does not spin when the relay refuses live subscriptions', async () => {
+    let reqs = 0
+    // answers every REQ in full, but closes the live ones (limit 0) at once
+    const refusing = await startFaultyRelay((sub, ws, filters) => {
+      reqs++
+      const live = filters.some((f) => f.limit === 0)
+      ws.send(JSON.stringify(live ? ['CLOSED', sub, 'restricted: no live subscriptions here'] : ['EOSE', sub]))
+    })
+    try {
+      const a = agent([refusing.url])
+      // a call of ours rings and expires two seconds into the wait: a reason to wake up early
+      const call = await a.run(['call', npubEncode(getPublicKey(generateSecretKey())), 'anyone there?', '--json'])
+      expect(call.code, call.stderr).toBe(0)
+      const statePath = join(a.home, 'p2p-state.json')
+      const state = JSON.parse(readFileSync(statePath, 'utf8'))
+      state.calls[call.json().call.id].createdAt -= RING_TIMEOUT_S - 2
+      writeFileSync(statePath, JSON.stringify(state))
+      reqs = 0
+      const r = await a.run(['poll', '--wait', '5', '--json', '--timeout', '2000'])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.json().events.map((e: { type: string }) => e.type)).toEqual(['call-rejected'])
+      expect(r.ms).toBeLessThan(5_000 + 2_000 + 1_500)
+      // a sync is a handful of REQs; looking again every few seconds adds a few more
+      expect(reqs).toBeLessThan(40)
+    } finally {
+      await refusing.stop()
+    }
+  }, 30_000)
+
+  it('wakes up for a message that arrives while it waits', async () => {
+    const a = agent([relay.url])
+    expect((await a.run(['status'])).code).toBe(0)
+    const me = (await a.run(['whoami', '--json'])).json().pubkey
+    const waiting = a.run(['poll', '--wait', '20', '--json'])
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    await sendDms(relay.url, me, 1, undefined, () => 'while you waited')
+    const r = await waiting
+    expect(r.json().events.map((e: { text?: string }) => e.text)).toEqual(['while you waited'])
+    expect(r.ms).toBeLessThan(15_000)
+  }, 30_000)
 })

@@ -10,7 +10,7 @@ import { GIFT_WRAP_KIND } from '../nostr/kinds.ts'
 import type { Context } from '../session/context.ts'
 import { resync, whileOnline } from '../session/online.ts'
 import type { P2PEvent, PrintLease, State } from '../store/schema.ts'
-import { HOOK_TIMEOUT_MS, MAX_WAIT_S, PRINT_LEASE_S, RING_TIMEOUT_S, unixNow } from '../timing.ts'
+import { HOOK_TIMEOUT_MS, MAX_WAIT_S, PRINT_LEASE_S, RING_TIMEOUT_S, sleep, unixNow, WAIT_RESYNC_MS } from '../timing.ts'
 import { renderEvent } from '../ui/render.ts'
 
 export async function poll(ctx: Context, opts: { exec?: string; wait?: number }): CommandResult {
@@ -25,12 +25,12 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number })
       let entries = await claim(ctx, lease)
       const until = Date.now() + waitS * 1000
       while (entries.length === 0 && Date.now() < until) {
-        const known = new Set(Object.keys(online.state.seen))
         // wake up when a ringing call expires too: that is news for a caller waiting on an answer
         const wakeAt = Math.min(until, nextExpiry(online.state))
-        const wraps = [{ kinds: [GIFT_WRAP_KIND], '#p': [ctx.identity.pubkey] }]
-        const arrived = await online.pool.watch(wraps, wakeAt, (id) => known.has(id))
-        if (!arrived && wakeAt === until) break
+        const outcome = online.live ? await online.live.wait(wakeAt, (id) => id in online.state.seen) : 'closed'
+        if (outcome === 'timeout' && wakeAt === until) break
+        // no relay keeps a live subscription (dead, or it refused one): look again now and then, never in a loop
+        if (outcome === 'closed') await sleep(Math.min(WAIT_RESYNC_MS, wakeAt - Date.now()))
         await resync(ctx, online)
         entries = await claim(ctx, lease)
       }
@@ -46,7 +46,7 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number })
       const done = printed ? entries.filter((_j, i) => !opts.exec || hooks[i].status !== null).map((j) => j.seq) : []
       await ctx.store.update((s) => settleLease(s, lease.token, done))
     },
-    { extraMs: waitS * 1000 },
+    { extraMs: waitS * 1000, live: waitS > 0 ? [{ kinds: [GIFT_WRAP_KIND], '#p': [ctx.identity.pubkey] }] : undefined },
   )
 }
 

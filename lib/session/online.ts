@@ -1,9 +1,12 @@
 // The online life of one run, in one shape for every command: connect, sync, make sure some
 // relay answered, act (while the outbox is retried beside it), then announce what is stale and
 // close every socket, whatever happened.
+
+import type { Filter } from 'nostr-tools/filter'
 import { finalizeEvent } from 'nostr-tools/pure'
 import type { Applied } from '../calls/machine.ts'
 import { networkError } from '../errors.ts'
+import type { LiveFeed } from '../nostr/relay/live.ts'
 import { type QueryOutcome, type QueryResult, RelayPool, type RelayReport } from '../nostr/relay/pool.ts'
 import type { State } from '../store/schema.ts'
 import { announce } from './announce.ts'
@@ -23,6 +26,8 @@ export interface Online {
   state: State
   summary: SyncSummary
   applied: Applied
+  /** the live feed, when asked for */
+  live?: LiveFeed
 }
 
 interface OnlineOptions {
@@ -31,6 +36,9 @@ interface OnlineOptions {
   /** fail with exit 4 before acting when no relay could be reached (default true; `status`
    *  reports unreachable relays itself) */
   requireRelay?: boolean
+  /** open a live feed of these before the first sync (poll --wait): nothing that arrives
+   *  during the sync is missed */
+  live?: Filter[]
 }
 
 /** Runs `act` online: connect and sync first; announce and close after, whatever happened. */
@@ -40,9 +48,10 @@ export async function whileOnline<T>(ctx: Context, act: (online: Online) => Prom
     log: ctx.out.log,
     signAuth: (template) => finalizeEvent(template, ctx.identity.secretKey),
   })
+  const live = opts.live && pool.live(opts.live)
   let online: Online | undefined
   try {
-    online = await sync(ctx, pool)
+    online = { ...(await sync(ctx, pool)), ...(live ? { live } : {}) }
     if (opts.requireRelay !== false) requireRelay(online)
     // retrying runs beside the command, on its own short budget: it never costs the command time
     const retry = retryOutbox(ctx, pool, online.state).catch((err: Error) => {
@@ -55,6 +64,7 @@ export async function whileOnline<T>(ctx: Context, act: (online: Online) => Prom
       if ((await retry) && online) online.state = await ctx.store.read()
     }
   } finally {
+    live?.close()
     try {
       if (online) await announce(ctx, online)
     } finally {

@@ -6,7 +6,7 @@ import type { Event } from 'nostr-tools/pure'
 import { PUBLISH_WINDOW } from '../limits.ts'
 import type { PublishStatus, RelayPool } from '../nostr/relay/pool.ts'
 import { classifyRefusal } from '../nostr/relay/refusal.ts'
-import { RATE_LIMIT_PAUSE_MAX_MS, RATE_LIMIT_PAUSE_MS } from '../timing.ts'
+import { RATE_LIMIT_PAUSE_MAX_MS, RATE_LIMIT_PAUSE_MS, sleep } from '../timing.ts'
 
 export interface RelayTally {
   accepted: number
@@ -23,8 +23,6 @@ export interface Published {
   /** some relay said rate-limited and not every event got through */
   rateLimited: boolean
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 
 /** The pool's publish, but over by `deadline` even while a relay is still connecting. */
 async function publishBy(pool: RelayPool, event: Event, urls: string[], deadline: number): Promise<PublishStatus[]> {

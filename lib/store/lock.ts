@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stateError } from '../errors.ts'
-import { LOCK_RETRY_MAX_MS, LOCK_STALE_MS, LOCK_WAIT_MS } from '../timing.ts'
+import { LOCK_RETRY_MAX_MS, LOCK_STALE_MS, LOCK_WAIT_MS, sleep } from '../timing.ts'
 
 interface Holder {
   pid: number
@@ -119,5 +119,3 @@ function removeQuietly(remove: () => void): void {
     // gone already, or taken again (a directory with a file in it is never removed)
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -9,11 +9,11 @@ export interface FaultyRelay {
 }
 
 export interface Misbehaviour {
-  onReq?: (subId: string, socket: WebSocket) => void
+  onReq?: (subId: string, socket: WebSocket, filters: Array<{ limit?: number }>) => void
   onEvent?: (event: { id: string }, socket: WebSocket) => void
 }
 
-export async function startFaultyRelay(behaviour: Misbehaviour | ((subId: string, socket: WebSocket) => void)): Promise<FaultyRelay> {
+export async function startFaultyRelay(behaviour: Misbehaviour | NonNullable<Misbehaviour['onReq']>): Promise<FaultyRelay> {
   const { onReq = eose, onEvent = ok } = typeof behaviour === 'function' ? { onReq: behaviour } : behaviour
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
   wss.on('connection', (ws) => {
@@ -26,7 +26,7 @@ export async function startFaultyRelay(behaviour: Misbehaviour | ((subId: string
         return
       }
       if (!Array.isArray(message)) return
-      if (message[0] === 'REQ') onReq(String(message[1]), ws)
+      if (message[0] === 'REQ') onReq(String(message[1]), ws, message.slice(2))
       if (message[0] === 'EVENT') onEvent(message[1], ws)
     })
   })

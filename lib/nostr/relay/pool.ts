@@ -9,6 +9,7 @@ import { PAGE_LIMIT } from '../../limits.ts'
 import { CONNECT_TIMEOUT_MS, QUERY_RESERVE_MAX_MS, QUERY_RESERVE_SHARE } from '../../timing.ts'
 import { verifyAll } from '../schnorr.ts'
 import { graced } from './grace.ts'
+import { type LiveFeed, openLiveFeed } from './live.ts'
 import { type PublishStatus, type QueryResult, RelaySocket } from './socket.ts'
 
 export type { PublishStatus, QueryResult }
@@ -144,20 +145,9 @@ export class RelayPool {
     return { events: verified, seenOn, results }
   }
 
-  /** Waits for a live event matching `filters` (sent with limit 0: nothing stored) that is not
-   *  `known`; true when one came before `deadline`. */
-  async watch(filters: Filter[], deadline: number, known?: (id: string) => boolean): Promise<boolean> {
-    let arrived: (value: boolean) => void = () => {}
-    const first = new Promise<boolean>((resolve) => (arrived = resolve))
-    const live = filters.map((f) => ({ ...f, limit: 0 }))
-    const queries = this.pick().map(async ({ socket, ready }) => {
-      if (!(await ready)) return
-      await socket.query(live, deadline, (_event, isKnown) => isKnown || arrived(true), { live: true, known })
-    })
-    const result = await Promise.race([first, Promise.all(queries).then(() => false)])
-    // end the other subscriptions: a CLOSE each, the sockets stay open for the next sync
-    for (const { socket } of this.pick()) socket.closeQueries()
-    return result
+  /** A live subscription on every relay of the session, until its deadline (live.ts). */
+  live(filters: Filter[]): LiveFeed {
+    return openLiveFeed(this.pick(), filters, this.deadline)
   }
 
   /** Reads everything `filter` matches, newest first, page by page: each page ends where the
