@@ -184,8 +184,9 @@ export class RelaySocket {
     const query = this.queries.get(subId as string)
     if (!query) return
     if (++query.received > query.maxEvents) {
-      this.opts.log(this.url, `! flood: more than ${query.maxEvents} events for one REQ; ignoring the rest`)
-      query.finish(false, `flood: more than ${query.maxEvents} events for one REQ`)
+      // a relay that floods one REQ would flood the others too: reading on costs the whole run
+      this.opts.log(this.url, `! flood: more than ${query.maxEvents} events for one REQ; dropping the connection`)
+      this.close(`flood: more than ${query.maxEvents} events for one REQ`)
       return
     }
     if (query.known && typeof (event as Event)?.id === 'string' && query.known((event as Event).id)) {
