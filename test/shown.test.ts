@@ -1,5 +1,8 @@
 // What reaches the terminal (issue 12, point 16): one sanitizer for every string shown, names
-// that only look alike are flagged, and no internal marker or empty name gets through.
+// that only look alike are flagged, and no internal marker or empty name gets through. And bad
+// local input (point 15): wrong ids, settings and state entries give clear errors or go alone.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { onlineAgents, resolveAgent } from '../lib/calls/agents.ts'
 import { isSafeFileName } from '../lib/nostr/p2p.ts'
@@ -81,5 +84,54 @@ describe('on the terminal', () => {
     expect(r.code).toBe(3)
     expect(r.json().error.message).toContain('"help"')
     expect(r.stdout + r.stderr).not.toMatch(/\\u0000|\u0000/)
+  })
+})
+
+describe('bad local input', () => {
+  let relay: PolicyRelay
+  beforeAll(async () => {
+    relay = await startPolicyRelay({ mode: 'plain' })
+  })
+  afterAll(() => relay.stop())
+
+  it('history takes call ids only', async () => {
+    const a = agent([relay.url])
+    for (const id of ['__proto__', '../p2p-identity', 'constructor']) {
+      const r = await a.run(['history', id, '--json'])
+      expect(r.code, r.stdout).toBe(2)
+      expect(r.json().error.code).toBe('bad-call-id')
+    }
+  })
+
+  it('a setting of the wrong type is ignored with a warning, and config set repairs an unreadable file', async () => {
+    const a = agent([relay.url])
+    writeFileSync(join(a.home, 'p2p-config.json'), JSON.stringify({ owner: 5, name: 'kept' }))
+    const who = await a.run(['whoami', '--json'])
+    expect(who.code, who.stderr).toBe(0)
+    expect(who.json()).toMatchObject({ owner: null, name: 'kept' })
+    expect(who.stderr).toMatch(/config owner is not valid/)
+    writeFileSync(join(a.home, 'p2p-config.json'), '{ not json')
+    expect((await a.run(['whoami'])).code).toBe(3)
+    const set = await a.run(['config', 'set', 'name', 'repaired'])
+    expect(set.code, set.stderr).toBe(0)
+    expect((await a.run(['whoami', '--json'])).json().name).toBe('repaired')
+  })
+
+  it('a state entry of the wrong shape goes alone, without crashing a command', async () => {
+    const a = agent([relay.url])
+    expect((await a.run(['status'])).code).toBe(0)
+    const path = join(a.home, 'p2p-state.json')
+    const state = JSON.parse(readFileSync(path, 'utf8'))
+    state.calls = { x: null, y: { id: 'y' } }
+    state.agents = { z: 5 }
+    writeFileSync(path, JSON.stringify(state))
+    for (const args of [
+      ['status', '--json'],
+      ['history', '--json'],
+      ['list', '--json'],
+    ]) {
+      const r = await a.run(args)
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0)
+    }
   })
 })

@@ -14,6 +14,8 @@ export interface CommandSpec {
   options?: Record<string, Options>
   examples: Array<[command: string, what: string]>
   run: (ctx: Context, args: Args) => CommandResult
+  /** it can repair an unreadable config (config set) */
+  repairsConfig?: boolean
 }
 
 const optional = (value: unknown) => (value === undefined ? undefined : String(value))
@@ -156,5 +158,6 @@ export const CONFIG_COMMANDS: CommandSpec[] = [
       ['node p2p.js config set relays "wss://nos.lol wss://relay.damus.io"', 'relays to use'],
     ],
     run: async (ctx, a) => (await import('../commands/config.ts')).configSet(ctx, String(a.key), String(a.value)),
+    repairsConfig: true,
   },
 ]

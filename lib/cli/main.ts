@@ -35,7 +35,9 @@ function register(y: Argv, spec: CommandSpec): Argv {
     for (const [command, what] of spec.examples) c.example(command, what)
     return c
   }
-  return y.command(spec.usage, spec.describe, build, (a) => runCommand(a as GlobalOptions, (ctx) => spec.run(ctx, asTyped(a))))
+  return y.command(spec.usage, spec.describe, build, (a) =>
+    runCommand({ ...(a as GlobalOptions), repairConfig: spec.repairsConfig }, (ctx) => spec.run(ctx, asTyped(a))),
+  )
 }
 
 const cli = yargs(argv)

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { callView } from '../calls/views.ts'
-import { type CommandResult, stateError } from '../errors.ts'
+import { type CommandResult, stateError, usageError } from '../errors.ts'
 import type { Context } from '../session/context.ts'
 import { readTranscript, transcriptFor } from '../session/transcripts.ts'
 import { ago, table } from '../ui/format.ts'
@@ -21,7 +21,10 @@ export async function history(ctx: Context, callId?: string): CommandResult {
     )
     return
   }
-  const call = state.calls[callId]
+  // a call id, nothing else: it names a key of the state and a file under the transcripts
+  if (!/^[0-9a-f]{8,64}$/.test(callId))
+    throw usageError('bad-call-id', `"${callId}" is not a call id`, 'see past calls with `node p2p.js history`')
+  const call = Object.hasOwn(state.calls, callId) ? state.calls[callId] : undefined
   const saved = join(ctx.paths.transcripts, `${callId}.md`)
   if (!call && !existsSync(saved)) {
     throw stateError('no-such-call', `no call ${callId} is known`, 'see past calls with `node p2p.js history`')

@@ -15,6 +15,8 @@ export interface GlobalOptions {
   verbose?: boolean
   timeout?: number
   relay?: string[]
+  /** `config set`: an unreadable config file is moved aside instead of stopping the command */
+  repairConfig?: boolean
 }
 
 export interface Context {
@@ -46,7 +48,7 @@ export function createContext(opts: GlobalOptions, out = createOutput(opts)): Co
   ensureHome(paths)
   const identity = loadOrCreateIdentity(paths.identity)
   if (identity.permissionWarning) out.warn(`warning: ${identity.permissionWarning}`)
-  const config = loadConfig(paths)
+  const config = loadConfig(paths, out.warn, opts.repairConfig)
   const relays = resolveRelays({ flag: opts.relay, env: process.env.P2P_RELAYS, config: config.relays })
   return {
     out,

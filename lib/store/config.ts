@@ -1,9 +1,12 @@
 // The user's settings (`config get/set`): a small JSON file of its own, so that a state file
 // moved aside as corrupt never takes the agent's name, owner or relays with it. Also where the
 // relay list in effect comes from (CLI.md: --relay, else P2P_RELAYS, else config, else default).
+
+import { renameSync } from 'node:fs'
 import { LowSync } from 'lowdb'
 import { JSONFileSync } from 'lowdb/node'
 import { stateError } from '../errors.ts'
+import { parsePubkey } from '../nostr/keys.ts'
 import { parseRelayList } from '../nostr/relay-url.ts'
 import type { HomePaths } from './home.ts'
 import { withLock } from './lock.ts'
@@ -24,21 +27,44 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number]
 export const DEFAULT_RELAYS = ['wss://relay.damus.io', 'wss://nos.lol', 'wss://relay.primal.net']
 export type RelaySource = 'flag' | 'env' | 'config' | 'default'
 
-export function loadConfig(paths: HomePaths): Config {
+/** What each setting must be; a value of another type is left out, with a warning. */
+const VALID: Record<ConfigKey, (v: unknown) => boolean> = {
+  name: (v) => typeof v === 'string',
+  about: (v) => typeof v === 'string',
+  owner: (v) => typeof v === 'string' && parsePubkey(v) !== null,
+  relays: (v) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
+  onlineWindow: (v) => Number.isInteger(v),
+}
+
+/** Reads the settings. A file that is not JSON is an error (or, with `repair`, moved aside so
+ *  that `config set` can start afresh); a setting of the wrong type is left out with a warning. */
+export function loadConfig(paths: HomePaths, warn: (line: string) => void = () => {}, repair = false): Config {
+  let data: unknown
   try {
-    const db = new LowSync<Config>(new JSONFileSync<Config>(paths.config), {})
+    const db = new LowSync<unknown>(new JSONFileSync<unknown>(paths.config), {})
     db.read()
-    if (typeof db.data !== 'object' || db.data === null || Array.isArray(db.data)) throw new Error('not an object')
-    return db.data
+    data = db.data
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error('not an object')
   } catch (err) {
-    throw stateError('config-unreadable', `the config file ${paths.config} cannot be read (${(err as Error).message})`)
+    if (!repair) throw stateError('config-unreadable', `the config file ${paths.config} cannot be read (${(err as Error).message})`)
+    const aside = `${paths.config}.bad-${Date.now()}`
+    renameSync(paths.config, aside)
+    warn(`warning: the config file was unreadable; moved it to ${aside}`)
+    return {}
   }
+  const config: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(data)) {
+    if (!isConfigKey(key)) continue
+    if (VALID[key](value)) config[key] = value
+    else warn(`warning: config ${key} is not valid (${JSON.stringify(value)}); ignored until it is set again`)
+  }
+  return config as Config
 }
 
 /** Sets (or, with undefined, removes) one setting under the lock. */
 export async function setConfigValue(paths: HomePaths, key: ConfigKey, value: Config[ConfigKey] | undefined): Promise<Config> {
   return withLock(paths.lock, async () => {
-    const config = loadConfig(paths)
+    const config = loadConfig(paths, () => {}, true)
     if (value === undefined) delete config[key]
     else (config as Record<string, unknown>)[key] = value
     new LowSync<Config>(new JSONFileSync<Config>(paths.config), config).write()

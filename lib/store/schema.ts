@@ -217,5 +217,13 @@ export function parseState(text: string): State {
   // Version 1 is the first schema: migration so far only fills in what an older writer lacked.
   const state = { ...base, ...doc, version: STATE_VERSION } as State
   state.cursor = { ...base.cursor, ...(doc.cursor as object) }
+  // an entry of the wrong shape (a hand edit, a bug) goes alone, not the whole file
+  state.calls = entriesLike(state.calls, (c) => typeof c.id === 'string' && typeof c.peer === 'string' && Array.isArray(c.messages))
+  state.agents = entriesLike(state.agents, (a) => typeof a.pubkey === 'string' && typeof a.name === 'string')
+  state.inboxes = entriesLike(state.inboxes, (i) => Array.isArray(i.relays))
   return state
+}
+
+function entriesLike<T>(record: Record<string, T>, valid: (value: Record<string, unknown>) => boolean): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => isRecord(v) && valid(v))) as Record<string, T>
 }
