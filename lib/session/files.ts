@@ -2,7 +2,7 @@
 // received chunks are kept under `p2p-files/.partial` (partial.ts) until the whole file is there
 // and its SHA-256 matches; then it is saved under its call's folder, beside, never over, the
 // files already there.
-import { linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { constants, copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Incoming, takesTalk } from '../calls/machine.ts'
 import { randomHex, sha256Hex } from '../encoding.ts'
@@ -40,7 +40,7 @@ export function fileRumors(
  *  (`warn`) and skipped: it never stops the sync. */
 export function receiveFiles(filesDir: string, opened: Opened[], state: State, out: Pick<Output, 'log' | 'warn'>): Incoming[] {
   const partials = join(filesDir, '.partial')
-  if (opened.some((o) => o.msg.type === 'file-chunk')) guard(() => dropStalePartials(partials, out.log), out.log)
+  if (opened.some((o) => o.msg.type === 'file-chunk')) dropStalePartials(partials, out.log)
   const items: Incoming[] = []
   const over = new Set<string>() // files saved or failed in this run: their other chunks are not needed
   for (const { rumor, msg, wrapId } of opened) {
@@ -52,7 +52,7 @@ export function receiveFiles(filesDir: string, opened: Opened[], state: State, o
     const { callId, chunk } = msg
     const call = state.calls[callId]
     if (!call || call.peer !== rumor.pubkey || !takesTalk(call, rumor.created_at)) {
-      out.log(`dropped file chunk for call ${callId}: not a live call with its sender`)
+      out.log(`dropped file chunk for call ${callId}: not a live call with its sender, or sent after its end`)
       continue
     }
     if (over.has(chunk.fileId) || call.messages.some((m) => m.id === chunk.fileId)) continue
@@ -70,14 +70,6 @@ export function receiveFiles(filesDir: string, opened: Opened[], state: State, o
   return items
 }
 
-function guard(step: () => void, log: (line: string) => void): void {
-  try {
-    step()
-  } catch (err) {
-    log(`unfinished files: ${(err as Error).message}`)
-  }
-}
-
 /** Saves a call's file as `<callId>/<name>`, never replacing a file already there (ours or
  *  another received one): then as `<fileId>-<name>`, then with a counter too. */
 export function saveFile(filesDir: string, callId: string, fileId: string, name: string, data: Buffer): string {
@@ -89,7 +81,7 @@ export function saveFile(filesDir: string, callId: string, fileId: string, name:
     for (let n = 0; n < MAX_SAME_NAME; n++) {
       const path = join(dir, n === 0 ? name : n === 1 ? `${fileId}-${name}` : `${fileId}-${n}-${name}`)
       try {
-        linkSync(tmp, path) // fails if the name is taken: no window in which another file is replaced
+        placeAt(tmp, path)
         return path
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
@@ -100,3 +92,15 @@ export function saveFile(filesDir: string, callId: string, fileId: string, name:
     rmSync(tmp, { force: true })
   }
 }
+
+/** Puts the temp file at `path` unless `path` exists (EEXIST): a hard link, so the file appears
+ *  whole; a copy on file systems without hard links. */
+function placeAt(tmp: string, path: string): void {
+  try {
+    linkSync(tmp, path)
+  } catch (err) {
+    if (!NO_LINKS.includes((err as NodeJS.ErrnoException).code ?? '')) throw err
+    copyFileSync(tmp, path, constants.COPYFILE_EXCL)
+  }
+}
+const NO_LINKS = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']

@@ -104,7 +104,13 @@ function removeDir(dir: string, log: Log): void {
 
 /** Removes chunks and records untouched for PARTIAL_FILE_TTL_S (a file that never became whole). */
 export function dropStalePartials(dir: string, log: Log): void {
-  const entries = existsSync(dir) ? readdirSync(dir) : []
+  let entries: string[]
+  try {
+    entries = existsSync(dir) ? readdirSync(dir) : []
+  } catch (err) {
+    log(`unfinished files: ${(err as Error).message}`) // reported when a chunk cannot be stored
+    return
+  }
   for (const entry of entries) {
     const path = join(dir, entry)
     const stat = statSync(path, { throwIfNoEntry: false }) // another run may have removed it
