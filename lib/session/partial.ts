@@ -85,7 +85,7 @@ function finished(record: string, callId: string, chunk: FileChunk, log: Log): F
   try {
     done = JSON.parse(readFileSync(record, 'utf8'))
   } catch {
-    log(`chunk of file ${chunk.fileId}: another run is saving the file`)
+    log(`chunk of file ${chunk.fileId}: another run is saving the file, or dropped it`)
     return null
   }
   if (done?.callId === callId) return done.file
