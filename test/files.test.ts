@@ -6,7 +6,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { P2PMessage } from '../lib/nostr/p2p.ts'
+import { MAX_FILE_NAME_BYTES } from '../lib/limits.ts'
+import { isSafeFileName, type P2PMessage } from '../lib/nostr/p2p.ts'
 import { forwardAll, type GateRelay, refuseKind, startGate } from './helpers/gate-relay.ts'
 import { callBetween, inject, secretOf } from './helpers/inject.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
@@ -29,6 +30,12 @@ function oneChunk(callId: string, name: string, content: string): P2PMessage {
 const types = (events: Array<{ type: string }>) => events.map((e) => e.type)
 
 describe('a file that cannot be saved (point 2)', () => {
+  it('names are limited in UTF-8 bytes, not UTF-16 units', () => {
+    expect(isSafeFileName('報'.repeat(66))).toBe(true) // 198 bytes
+    expect(isSafeFileName('報'.repeat(67))).toBe(false) // 201 bytes, 67 units
+    expect(isSafeFileName('a'.repeat(MAX_FILE_NAME_BYTES))).toBe(true)
+  })
+
   it('a name too long in bytes, or a folder that cannot be written, is reported and never stops the sync', async () => {
     const { alice, bob, callId, bobKey } = await callBetween([relay.url])
     const cjk = '報'.repeat(100) // 100 UTF-16 units, 300 bytes: more than a file name may take
