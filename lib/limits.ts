@@ -9,8 +9,11 @@ export const MAX_FILE_BYTES = 10 * 1024 * 1024
 export const MAX_FILE_CHUNKS = Math.ceil(MAX_FILE_BYTES / CHUNK_BYTES)
 /** A chunk's data tag: CHUNK_BYTES in base64. */
 export const MAX_CHUNK_BASE64 = Math.ceil(CHUNK_BYTES / 3) * 4
-/** A file name, in characters; names are also checked for path separators and controls. */
-export const MAX_FILE_NAME = 200
+/** A file name, in UTF-8 bytes (file systems take 255, and a received file may get its id in
+ *  front); names are also checked for path separators and controls. */
+export const MAX_FILE_NAME_BYTES = 200
+/** Files of one name in one call's folder, at most (a received file never replaces another). */
+export const MAX_SAME_NAME = 100
 
 /** The largest message `send` takes (UTF-8 bytes); above it, `sendfile`. Plain text fits one
  *  wrap with room to spare; text that JSON escaping grows must also pass MAX_EVENT_BYTES. */

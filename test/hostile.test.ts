@@ -8,10 +8,9 @@ import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { hexToBytes } from 'nostr-tools/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_JOURNAL } from '../lib/limits.ts'
-import { wrapRumor } from '../lib/nostr/nip59.ts'
-import { buildRumor, type P2PMessage } from '../lib/nostr/p2p.ts'
-import { RelaySocket } from '../lib/nostr/relay/socket.ts'
+import type { P2PMessage } from '../lib/nostr/p2p.ts'
 import { type Agent, agent } from './helpers/cli.ts'
+import { callBetween as callPair, inject as injectInto, now, secretOf, whoami } from './helpers/inject.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 import { sendDms } from './helpers/stranger.ts'
 
@@ -21,30 +20,8 @@ beforeAll(async () => {
 })
 afterAll(() => relay.stop())
 
-const now = () => Math.floor(Date.now() / 1000)
-const secretOf = (a: Agent) => hexToBytes(JSON.parse(readFileSync(join(a.home, 'p2p-identity.json'), 'utf8')).secretKey)
-const whoami = async (a: Agent) => (await a.run(['whoami', '--json'])).json() as { npub: string; pubkey: string }
-
-/** Publishes a gift wrap as a hostile program would: any author, any sealer, any time. */
-async function inject(msg: P2PMessage, opts: { author: Uint8Array; sealer?: Uint8Array; to: string; at?: number }) {
-  const rumor = buildRumor(msg, getPublicKey(opts.author), opts.to, opts.at ?? now(), 'mallory')
-  const socket = new RelaySocket(relay.url, { log: () => {} })
-  await socket.connect(2_000)
-  const status = await socket.publish(wrapRumor(rumor, opts.sealer ?? opts.author, opts.to), Date.now() + 2_000)
-  socket.close()
-  expect(status.ok).toBe(true)
-}
-
-async function callBetween(): Promise<{ alice: Agent; bob: Agent; callId: string; bobKey: string }> {
-  const alice = agent([relay.url])
-  const bob = agent([relay.url])
-  await bob.run(['status'])
-  const callId = (await alice.run(['call', (await whoami(bob)).npub, 'a call', '--json'])).json().call.id
-  await bob.run(['poll'])
-  expect((await bob.run(['answer', 'accept'])).code).toBe(0)
-  await alice.run(['poll'])
-  return { alice, bob, callId, bobKey: (await whoami(bob)).pubkey }
-}
+const inject = (msg: P2PMessage, opts: Parameters<typeof injectInto>[2]) => injectInto(relay.url, msg, opts)
+const callBetween = () => callPair([relay.url])
 
 describe('hostile peers', () => {
   it('forged, misdirected, replayed, hijacking and corrupt messages are dropped and counted', async () => {

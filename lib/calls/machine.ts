@@ -43,6 +43,10 @@ export interface Applied {
 }
 
 const isLive = (c: CallRecord) => c.state === 'active' || c.state === 'ringing'
+/** Sent before the call's end (dated at or before it): kept, though it arrives after the end. */
+const sentBeforeEnd = (c: CallRecord, at: number) => c.state === 'ended' && c.endedAt !== undefined && at <= c.endedAt
+/** Whether a message or file dated `at` still belongs in the call. */
+export const takesTalk = (c: CallRecord, at: number): boolean => isLive(c) || sentBeforeEnd(c, at)
 /** The call being talked in (accepted, not ended), if any. */
 export const activeCall = (state: State): CallRecord | undefined => Object.values(state.calls).find((c) => c.state === 'active')
 /** The call we are in or are placing: active, or ringing (ours, not answered yet). */
@@ -154,7 +158,7 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) 
         call.startedAt = at
         event('call-accepted', call.id)
       }
-      const late = call.state === 'ended' && call.endedAt !== undefined && at <= call.endedAt
+      const late = sentBeforeEnd(call, at)
       if (call.state !== 'active' && !late) return ignore(`call is ${call.state}`)
       const entry: TranscriptEntry =
         msg.type === 'message'

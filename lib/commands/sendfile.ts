@@ -4,7 +4,7 @@ import { requireActive } from '../calls/actions.ts'
 import { addEntry } from '../calls/machine.ts'
 import { decodeBase64, randomHex, sha256Hex } from '../encoding.ts'
 import { type CommandResult, usageError } from '../errors.ts'
-import { FILE_ID_BYTES, MAX_FILE_BYTES, PROGRESS_FROM_CHUNKS } from '../limits.ts'
+import { FILE_ID_BYTES, MAX_FILE_BYTES, MAX_FILE_NAME_BYTES, PROGRESS_FROM_CHUNKS } from '../limits.ts'
 import { chunkCount, isSafeFileName } from '../nostr/p2p.ts'
 import type { Context } from '../session/context.ts'
 import { saveFile } from '../session/files.ts'
@@ -18,7 +18,7 @@ export async function sendfile(ctx: Context, name: string, content: string): Com
     throw usageError(
       'bad-file-name',
       `"${name}" is not a safe file name`,
-      'use a plain name without "/", "\\", control characters or a leading dot, e.g. report.pdf',
+      `use a plain name of at most ${MAX_FILE_NAME_BYTES} bytes (UTF-8), without "/", "\\", control characters or a leading dot, e.g. report.pdf`,
     )
   }
   const data = decodeBase64(content === '-' ? readFileSync(0, 'utf8') : content)

@@ -9,7 +9,7 @@ import {
   MAX_CHUNK_BASE64,
   MAX_FILE_BYTES,
   MAX_FILE_CHUNKS,
-  MAX_FILE_NAME,
+  MAX_FILE_NAME_BYTES,
   MAX_MESSAGE_BYTES,
   MAX_REASON,
   MAX_TOPIC,
@@ -47,7 +47,7 @@ const ID = /^[0-9a-f]{8,64}$/
 export function isSafeFileName(name: string): boolean {
   return (
     name.length > 0 &&
-    name.length <= MAX_FILE_NAME &&
+    Buffer.byteLength(name) <= MAX_FILE_NAME_BYTES &&
     name !== '.' &&
     name !== '..' &&
     !/[/\\]/.test(name) &&

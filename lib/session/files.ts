@@ -1,18 +1,20 @@
 // File transfer, both ways: a file is split into chunk rumors that each fit one gift wrap, and
-// received chunks are kept under `p2p-files/.partial` until the whole file is there and its
-// SHA-256 matches; then it is saved under its call's folder.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+// received chunks are kept under `p2p-files/.partial` (partial.ts) until the whole file is there
+// and its SHA-256 matches; then it is saved under its call's folder, beside, never over, the
+// files already there.
+import { constants, copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Incoming } from '../calls/machine.ts'
-import { sha256Hex } from '../encoding.ts'
-import { CHUNK_BYTES } from '../limits.ts'
+import { type Incoming, takesTalk } from '../calls/machine.ts'
+import { randomHex, sha256Hex } from '../encoding.ts'
+import { CHUNK_BYTES, MAX_SAME_NAME } from '../limits.ts'
 import type { Opened } from '../nostr/nip17.ts'
-import { chunkCount, type FileChunk, type Rumor, rumorMs } from '../nostr/p2p.ts'
-import { writeAtomic } from '../store/home.ts'
-import type { FileInfo, State } from '../store/schema.ts'
-import { PARTIAL_FILE_TTL_S, unixNow } from '../timing.ts'
+import { chunkCount, type Rumor, rumorMs } from '../nostr/p2p.ts'
+import type { State } from '../store/schema.ts'
+import { unixNow } from '../timing.ts'
+import type { Output } from '../ui/output.ts'
 import type { Context } from './context.ts'
 import { rumorFor } from './deliver.ts'
+import { dropStalePartials, storeChunk } from './partial.ts'
 
 /** Splits a file into chunk rumors, all stamped with the same time. */
 export function fileRumors(
@@ -32,71 +34,73 @@ export function fileRumors(
   })
 }
 
-/** Turns opened rumors into what the state machine sees: file chunks of live calls are stored,
- *  and each file whose chunks are all there becomes one `file` item; other rumors pass as they are. */
-export function receiveFiles(filesDir: string, opened: Opened[], state: State, log: (line: string) => void): Incoming[] {
-  if (opened.some((o) => o.msg.type === 'file-chunk')) dropStalePartials(join(filesDir, '.partial'), log)
+/** Turns opened rumors into what the state machine sees: file chunks of live calls (or sent
+ *  before the call's end) are stored, and each file whose chunks are all there becomes one
+ *  `file` item; other rumors pass as they are. A file that cannot be stored or saved is reported
+ *  (`warn`) and skipped: it never stops the sync. */
+export function receiveFiles(filesDir: string, opened: Opened[], state: State, out: Pick<Output, 'log' | 'warn'>): Incoming[] {
+  const partials = join(filesDir, '.partial')
+  if (opened.some((o) => o.msg.type === 'file-chunk')) dropStalePartials(partials, out.log)
   const items: Incoming[] = []
+  const over = new Set<string>() // files saved or failed in this run: their other chunks are not needed
   for (const { rumor, msg, wrapId } of opened) {
     const base = { from: rumor.pubkey, at: rumor.created_at, ms: rumorMs(rumor) }
     if (msg.type !== 'file-chunk') {
       items.push({ ...base, id: rumor.id, wrapId, msg })
       continue
     }
-    const call = state.calls[msg.callId]
-    if (!call || call.peer !== rumor.pubkey || !(call.state === 'active' || call.state === 'ringing')) {
-      log(`dropped file chunk for call ${msg.callId}: not a live call with its sender`)
+    const { callId, chunk } = msg
+    const call = state.calls[callId]
+    if (!call || call.peer !== rumor.pubkey || !takesTalk(call, rumor.created_at)) {
+      out.log(`dropped file chunk for call ${callId}: not a live call with its sender, or sent after its end`)
       continue
     }
-    const file = storeChunk(filesDir, msg.callId, msg.chunk, log)
-    if (file) items.push({ ...base, id: msg.chunk.fileId, msg: { type: 'file', callId: msg.callId, fileId: msg.chunk.fileId, file } })
+    if (over.has(chunk.fileId) || call.messages.some((m) => m.id === chunk.fileId)) continue
+    const save = (data: Buffer) => saveFile(filesDir, callId, chunk.fileId, chunk.name, data)
+    try {
+      const file = storeChunk(partials, callId, chunk, save, out.log)
+      if (!file) continue
+      over.add(chunk.fileId)
+      items.push({ ...base, id: chunk.fileId, msg: { type: 'file', callId, fileId: chunk.fileId, file } })
+    } catch (err) {
+      over.add(chunk.fileId)
+      out.warn(`could not save file ${chunk.name} (${chunk.fileId}) in call ${callId}: ${(err as Error).message}`)
+    }
   }
   return items
 }
 
-function storeChunk(filesDir: string, callId: string, chunk: FileChunk, log: (line: string) => void): FileInfo | null {
-  const partial = join(filesDir, '.partial', chunk.fileId)
-  mkdirSync(partial, { recursive: true })
-  const metaPath = join(partial, 'meta.json')
-  const meta = { callId, name: chunk.name, size: chunk.size, sha256: chunk.sha256, total: chunk.total }
-  if (existsSync(metaPath)) {
-    if (readFileSync(metaPath, 'utf8') !== JSON.stringify(meta)) {
-      log(`dropped chunk of file ${chunk.fileId}: it disagrees with the file's other chunks`)
-      return null
-    }
-  } else {
-    writeAtomic(metaPath, JSON.stringify(meta))
-  }
-  writeAtomic(join(partial, String(chunk.index)), Buffer.from(chunk.data, 'base64'))
-  const have = readdirSync(partial).filter((f) => /^\d+$/.test(f)).length
-  if (have < chunk.total) return null
-
-  const data = Buffer.concat(Array.from({ length: chunk.total }, (_, i) => readFileSync(join(partial, String(i)))))
-  rmSync(partial, { recursive: true, force: true })
-  const sha256 = sha256Hex(data)
-  if (data.length !== chunk.size || sha256 !== chunk.sha256) {
-    log(`dropped file ${chunk.name}: its SHA-256 or size does not match what the sender announced`)
-    return null
-  }
-  return { name: chunk.name, size: data.length, sha256, path: saveFile(filesDir, callId, chunk.fileId, chunk.name, data) }
-}
-
-function dropStalePartials(dir: string, log: (line: string) => void): void {
-  if (!existsSync(dir)) return
-  for (const fileId of readdirSync(dir)) {
-    const path = join(dir, fileId)
-    if (Date.now() - statSync(path).mtimeMs < PARTIAL_FILE_TTL_S * 1000) continue
-    rmSync(path, { recursive: true, force: true })
-    log(`dropped the chunks of unfinished file ${fileId}: none came for ${PARTIAL_FILE_TTL_S / 86_400} days`)
-  }
-}
-
-/** Saves a call's file as `<callId>/<name>`; a different file of the same name gets the file id in front. */
+/** Saves a call's file as `<callId>/<name>`, never replacing a file already there (ours or
+ *  another received one): then as `<fileId>-<name>`, then with a counter too. */
 export function saveFile(filesDir: string, callId: string, fileId: string, name: string, data: Buffer): string {
   const dir = join(filesDir, callId)
   mkdirSync(dir, { recursive: true })
-  let path = join(dir, name)
-  if (existsSync(path) && statSync(path).size !== data.length) path = join(dir, `${fileId}-${name}`)
-  writeAtomic(path, data)
-  return path
+  const tmp = join(dir, `.${fileId}.${process.pid}.${randomHex(4)}.tmp`)
+  writeFileSync(tmp, data)
+  try {
+    for (let n = 0; n < MAX_SAME_NAME; n++) {
+      const path = join(dir, n === 0 ? name : n === 1 ? `${fileId}-${name}` : `${fileId}-${n}-${name}`)
+      try {
+        placeAt(tmp, path)
+        return path
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      }
+    }
+    throw new Error(`${MAX_SAME_NAME} files named ${name} are in ${dir} already`)
+  } finally {
+    rmSync(tmp, { force: true })
+  }
 }
+
+/** Puts the temp file at `path` unless `path` exists (EEXIST): a hard link, so the file appears
+ *  whole; a copy on file systems without hard links. */
+function placeAt(tmp: string, path: string): void {
+  try {
+    linkSync(tmp, path)
+  } catch (err) {
+    if (!NO_LINKS.includes((err as NodeJS.ErrnoException).code ?? '')) throw err
+    copyFileSync(tmp, path, constants.COPYFILE_EXCL)
+  }
+}
+const NO_LINKS = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']

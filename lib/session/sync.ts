@@ -41,7 +41,7 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
   const wraps = wrapped.events
   const done = wraps.length > PROGRESS_FROM_WRAPS ? ctx.out.progress(`opening ${wraps.length} messages`) : () => {}
   const { opened, dropped } = await openWraps(wraps, me, ctx.identity.secretKey, ctx.out.log).finally(done)
-  const items = receiveFiles(ctx.paths.files, opened, before, ctx.out.log)
+  const items = receiveFiles(ctx.paths.files, opened, before, ctx.out)
   const now = unixNow()
   const { state, summary, applied } = await ctx.store.update((s) => {
     // another run may have processed some of these wraps since we read the state
