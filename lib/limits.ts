@@ -44,6 +44,8 @@ export const MAX_EARLY_ENDS = 1_000
 /** A flood of gift wraps cannot grow the state past this many remembered ids (oldest go first). */
 export const MAX_SEEN = 100_000
 
+/** Agents remembered at most (the most recently seen): announcements cost a stranger nothing. */
+export const MAX_AGENTS = 2_000
 /** Pages of announcements read per sync and relay (PAGE_LIMIT each): a flood of more costs no more. */
 export const MAX_PRESENCE_PAGES = 4
 /** Agents we were in calls with whose announcements are asked for by key. */

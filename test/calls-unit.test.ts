@@ -5,8 +5,8 @@ import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure
 import { describe, expect, it } from 'vitest'
 import { acceptCall, endCall, rejectCall, requireActive, startCall } from '../lib/calls/actions.ts'
 import { journal, unpolled } from '../lib/calls/journal.ts'
-import { applyIncoming, expireCalls, type Incoming } from '../lib/calls/machine.ts'
-import { CHUNK_BYTES, MAX_JOURNAL, MAX_MESSAGE_BYTES } from '../lib/limits.ts'
+import { addEntry, applyIncoming, expireCalls, type Incoming } from '../lib/calls/machine.ts'
+import { CHUNK_BYTES, MAX_AGENTS, MAX_JOURNAL, MAX_MESSAGE_BYTES } from '../lib/limits.ts'
 import { openWraps } from '../lib/nostr/nip17.ts'
 import { conversationKey, encrypt as nip44Encrypt } from '../lib/nostr/nip44.ts'
 import { openWrap, wrapRumor } from '../lib/nostr/nip59.ts'
@@ -248,6 +248,38 @@ describe('what poll has yet to print', () => {
     const reply: Incoming = { id: 'rumor-2', wrapId: 'wrap-3', from: owner, at: NOW, msg: { type: 'dm', text: 'yes' } }
     expect(applyIncoming(state, [reply], ME, NOW, owner).events).toHaveLength(1)
     expect(applyIncoming(state, [{ ...reply, wrapId: 'wrap-4' }], ME, NOW, owner).events).toEqual([])
+  })
+})
+
+describe('bounded state', () => {
+  it('a DM longer than a message is cut, not kept whole', () => {
+    const msg = parseRumor(buildRumor({ type: 'dm', text: 'x'.repeat(30_000) }, PEER, ME, NOW, 'stranger'))
+    expect(msg?.type).toBe('dm')
+    const text = msg?.type === 'dm' ? msg.text : ''
+    expect(Buffer.byteLength(text)).toBeLessThan(MAX_MESSAGE_BYTES + 100)
+    expect(text).toMatch(/cut: longer than/)
+  })
+
+  it('remembers at most MAX_AGENTS agents, the most recently seen', () => {
+    const state = emptyState()
+    for (let i = 0; i < MAX_AGENTS + 500; i++) {
+      const pubkey = i.toString(16).padStart(64, '0')
+      state.agents[pubkey] = { pubkey, name: `a${i}`, about: '', agentId: `a${i}`, lastSeen: NOW - 100_000 + i }
+    }
+    bound(state, NOW)
+    const kept = Object.values(state.agents)
+    expect(kept).toHaveLength(MAX_AGENTS)
+    expect(Math.min(...kept.map((a) => a.lastSeen))).toBe(NOW - 100_000 + 500)
+  })
+
+  it('keeps the messages of a call in order and each once, inserted in any order', () => {
+    const state = ringing()
+    const call = state.calls.ca11ca11
+    const order = Array.from({ length: 2_000 }, (_, i) => i).sort((a, b) => ((a * 7919) % 2_000) - ((b * 7919) % 2_000))
+    for (const i of order) addEntry(call, { id: `m${i}`, from: PEER, at: NOW + Math.floor(i / 3), ms: i, text: `${i}` })
+    for (const i of order.slice(0, 100))
+      expect(addEntry(call, { id: `m${i}`, from: PEER, at: NOW + Math.floor(i / 3), ms: i, text: `${i}` })).toBe(false)
+    expect(call.messages.map((m) => m.text)).toEqual(Array.from({ length: 2_000 }, (_, i) => `${i}`))
   })
 })
 

@@ -211,9 +211,21 @@ function firstSight(state: State, rumorId: string, now: number): boolean {
 
 /** Adds an entry once (by id), in time order; false when it was there already. */
 export function addEntry(call: CallRecord, entry: TranscriptEntry): boolean {
-  if (call.messages.some((m) => m.id === entry.id)) return false
-  call.messages.push(entry)
-  call.messages.sort((a, b) => a.at - b.at || (a.ms ?? 0) - (b.ms ?? 0))
+  const messages = call.messages
+  const after = (m: TranscriptEntry) => m.at > entry.at || (m.at === entry.at && (m.ms ?? 0) > (entry.ms ?? 0))
+  // binary search for the first entry after this one: O(log n) per message, not a sort
+  let lo = 0
+  let hi = messages.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (after(messages[mid])) hi = mid
+    else lo = mid + 1
+  }
+  // one rumor always has the same time: a copy of it can only sit among the entries of that time
+  for (let i = lo - 1; i >= 0 && messages[i].at === entry.at && (messages[i].ms ?? 0) === (entry.ms ?? 0); i--) {
+    if (messages[i].id === entry.id) return false
+  }
+  messages.splice(lo, 0, entry)
   return true
 }
 

@@ -104,7 +104,7 @@ export function buildRumor(msg: P2PMessage, from: string, to: string, now: numbe
 export function parseRumor(rumor: Rumor): P2PMessage | null {
   if (rumor.kind !== DM_KIND || typeof rumor.content !== 'string') return null
   const p2p = findTag(rumor, TAG.p2p)
-  if (!p2p) return { type: 'dm', text: rumor.content }
+  if (!p2p) return { type: 'dm', text: capBytes(rumor.content, MAX_MESSAGE_BYTES) }
   const [, type, callId] = p2p
   if (typeof callId !== 'string' || !ID.test(callId)) return null
   switch (type) {
@@ -153,6 +153,16 @@ function parseChunk(file: string[] | undefined, data: string[] | undefined): Fil
     isBase64(chunk.data) &&
     chunk.data.length <= MAX_CHUNK_BASE64
   return valid ? chunk : null
+}
+
+/** A person's DM is kept whole up to the message limit, and cut there (NIP-44's extended
+ *  length lets a stranger send far more). */
+function capBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text) <= max) return text
+  return `${Buffer.from(text)
+    .subarray(0, max)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '')}… (cut: longer than ${max} bytes)`
 }
 
 /** The sender's millisecond clock from the p2p tag, 0 when absent. */

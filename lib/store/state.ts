@@ -4,7 +4,16 @@
 import { renameSync } from 'node:fs'
 import { LowSync } from 'lowdb'
 import { DataFileSync } from 'lowdb/node'
-import { MAX_EARLY_ENDS, MAX_ESCALATIONS, MAX_FINISHED_CALLS, MAX_JOURNAL, MAX_OUTBOX_FAILED, MAX_SEEN, MAX_UNPRINTED } from '../limits.ts'
+import {
+  MAX_AGENTS,
+  MAX_EARLY_ENDS,
+  MAX_ESCALATIONS,
+  MAX_FINISHED_CALLS,
+  MAX_JOURNAL,
+  MAX_OUTBOX_FAILED,
+  MAX_SEEN,
+  MAX_UNPRINTED,
+} from '../limits.ts'
 import { AGENT_TTL_S, DM_ID_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, unixNow } from '../timing.ts'
 import { withLock } from './lock.ts'
 import { CorruptState, emptyState, parseState, type State } from './schema.ts'
@@ -70,6 +79,10 @@ function boundJournal(state: State): void {
 export function bound(state: State, now = unixNow()): void {
   for (const [pubkey, agent] of Object.entries(state.agents)) {
     if (agent.lastSeen < now - AGENT_TTL_S) delete state.agents[pubkey]
+  }
+  const agents = Object.values(state.agents)
+  if (agents.length > MAX_AGENTS) {
+    for (const a of agents.sort((x, y) => x.lastSeen - y.lastSeen).slice(0, agents.length - MAX_AGENTS)) delete state.agents[a.pubkey]
   }
   for (const [id, end] of Object.entries(state.earlyEnds)) if (end.seenAt < now - EARLY_END_TTL_S) delete state.earlyEnds[id]
   const ends = Object.entries(state.earlyEnds)
