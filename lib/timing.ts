@@ -15,6 +15,8 @@ export const MAX_WAIT_S = 3_600
 export const WAIT_RESYNC_MS = 5_000
 /** A relay that has not finished its WebSocket handshake by then is given up on. */
 export const CONNECT_TIMEOUT_MS = 2_000
+/** A longer --timeout gives connecting this share of it, when that is more. */
+export const CONNECT_SHARE = 1 / 4
 /** Once one relay has answered in full, the others get this long (or three times what the
  *  first took, if more) before they are given up on for this operation. */
 export const GRACE_MIN_MS = 500

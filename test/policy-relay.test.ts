@@ -129,7 +129,7 @@ describe('strfry: the write policy', () => {
     const { content, created_at, id, kind, pubkey, sig, tags } = big
     const size = Buffer.byteLength(JSON.stringify({ content, created_at, id, kind, pubkey, sig, tags }))
     const cases: Array<[ReturnType<typeof signed>, string]> = [
-      [signed({ created_at: now() + 901 }), 'invalid: created_at too late'],
+      [signed({ created_at: now() + 905 }), 'invalid: created_at too late'],
       [signed({ created_at: now() - 3 * 365 * 86_400 - 60 }), 'invalid: created_at too early'],
       [big, `invalid: event too large: ${size}`],
       [signed({ tags: [['p', 'npub1notahexkey']] }), 'invalid: unexpected size for fixed-size tag: p'],

@@ -13,6 +13,7 @@ import type { P2PMessage } from '../nostr/p2p.ts'
 import type { CallRecord, FileInfo, P2PEvent, State, TranscriptEntry } from '../store/schema.ts'
 import { CALLER_CLOCK_SKEW_S, RING_TIMEOUT_S } from '../timing.ts'
 import { escalationEntry } from './escalation.ts'
+import { addEntry } from './transcript.ts'
 
 /** What a sync hands the state machine: one verified rumor, already parsed. */
 export interface Incoming {
@@ -206,26 +207,6 @@ function recordOwn(state: State, item: Incoming): void {
 function firstSight(state: State, rumorId: string, now: number): boolean {
   if (rumorId in state.dmIds) return false
   state.dmIds[rumorId] = now
-  return true
-}
-
-/** Adds an entry once (by id), in time order; false when it was there already. */
-export function addEntry(call: CallRecord, entry: TranscriptEntry): boolean {
-  const messages = call.messages
-  const after = (m: TranscriptEntry) => m.at > entry.at || (m.at === entry.at && (m.ms ?? 0) > (entry.ms ?? 0))
-  // binary search for the first entry after this one: O(log n) per message, not a sort
-  let lo = 0
-  let hi = messages.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (after(messages[mid])) hi = mid
-    else lo = mid + 1
-  }
-  // one rumor always has the same time: a copy of it can only sit among the entries of that time
-  for (let i = lo - 1; i >= 0 && messages[i].at === entry.at && (messages[i].ms ?? 0) === (entry.ms ?? 0); i--) {
-    if (messages[i].id === entry.id) return false
-  }
-  messages.splice(lo, 0, entry)
   return true
 }
 

@@ -3,7 +3,8 @@
 // any) is told that a human decision is pending. The owner's reply comes back as an
 // `owner-message` event.
 import { escalationEntry, escalationText } from '../calls/escalation.ts'
-import { activeCall, addEntry } from '../calls/machine.ts'
+import { activeCall } from '../calls/machine.ts'
+import { addEntry } from '../calls/transcript.ts'
 import { type CommandResult, stateError } from '../errors.ts'
 import { MAX_REASON } from '../limits.ts'
 import { npub } from '../nostr/keys.ts'

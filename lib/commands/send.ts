@@ -1,6 +1,6 @@
 // `send <message>`: a message in the active call.
 import { requireActive } from '../calls/actions.ts'
-import { addEntry } from '../calls/machine.ts'
+import { addEntry } from '../calls/transcript.ts'
 import { type CommandResult, usageError } from '../errors.ts'
 import { CALL_ID_BYTES, MAX_EVENT_BYTES, MAX_MESSAGE_BYTES } from '../limits.ts'
 import { wrappedSize } from '../nostr/nip59.ts'

@@ -1,7 +1,7 @@
 // `sendfile <name> <base64|->`: a file in the active call, in chunks that each fit a gift wrap.
 import { readFileSync } from 'node:fs'
 import { requireActive } from '../calls/actions.ts'
-import { addEntry } from '../calls/machine.ts'
+import { addEntry } from '../calls/transcript.ts'
 import { decodeBase64, randomHex, sha256Hex } from '../encoding.ts'
 import { type CommandResult, usageError } from '../errors.ts'
 import { FILE_ID_BYTES, MAX_FILE_BYTES, MAX_FILE_NAME_BYTES, PROGRESS_FROM_CHUNKS } from '../limits.ts'

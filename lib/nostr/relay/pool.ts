@@ -6,7 +6,7 @@
 import type { Filter } from 'nostr-tools/filter'
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 import { PAGE_LIMIT } from '../../limits.ts'
-import { CONNECT_TIMEOUT_MS, QUERY_RESERVE_MAX_MS, QUERY_RESERVE_SHARE } from '../../timing.ts'
+import { CONNECT_SHARE, CONNECT_TIMEOUT_MS, QUERY_RESERVE_MAX_MS, QUERY_RESERVE_SHARE } from '../../timing.ts'
 import { verifyAll } from '../schnorr.ts'
 import { graced } from './grace.ts'
 import { type LiveFeed, openLiveFeed } from './live.ts'
@@ -72,7 +72,11 @@ export class RelayPool {
 
   /** Starts connecting to relays not yet in the session (a peer's inbox relays, say). */
   addRelays(urls: string[]): void {
-    const connectTimeout = Math.max(0, Math.min(CONNECT_TIMEOUT_MS, this.deadline - Date.now()))
+    // at least CONNECT_TIMEOUT_MS, more when the run was given longer (a busy machine, a slow link)
+    const connectTimeout = Math.max(
+      0,
+      Math.min(Math.max(CONNECT_TIMEOUT_MS, this.opts.timeoutMs * CONNECT_SHARE), this.deadline - Date.now()),
+    )
     for (const url of urls) {
       if (this.connections.has(url)) continue
       const socket = new RelaySocket(url, { log: (u, line) => this.opts.log(`${u} ${line}`), signAuth: this.opts.signAuth })
