@@ -7,6 +7,9 @@ export const CHUNK_BYTES = 15_000
 /** The largest file `sendfile` takes and a peer may announce. */
 export const MAX_FILE_BYTES = 10 * 1024 * 1024
 export const MAX_FILE_CHUNKS = Math.ceil(MAX_FILE_BYTES / CHUNK_BYTES)
+/** What `sendfile -` reads from stdin at most: the base64 of the largest file, with room for
+ *  line breaks every 76 characters (`base64`'s default). */
+export const MAX_STDIN_BASE64 = Math.ceil((Math.ceil(MAX_FILE_BYTES / 3) * 4 * 77) / 76) + 1_024
 /** A chunk's data tag: CHUNK_BYTES in base64. */
 export const MAX_CHUNK_BASE64 = Math.ceil(CHUNK_BYTES / 3) * 4
 /** A file name, in UTF-8 bytes (file systems take 255, and a received file may get its id in

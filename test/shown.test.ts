@@ -1,6 +1,7 @@
 // What reaches the terminal (issue 12, point 16): one sanitizer for every string shown, names
 // that only look alike are flagged, and no internal marker or empty name gets through. And bad
 // local input (point 15): wrong ids, settings and state entries give clear errors or go alone.
+import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,7 +9,7 @@ import { onlineAgents, resolveAgent } from '../lib/calls/agents.ts'
 import { isSafeFileName } from '../lib/nostr/p2p.ts'
 import { emptyState } from '../lib/store/schema.ts'
 import { sanitize, shownLine } from '../lib/ui/sanitize.ts'
-import { agent } from './helpers/cli.ts'
+import { agent, CLI } from './helpers/cli.ts'
 import { type PolicyRelay, startPolicyRelay } from './helpers/policy-relay.ts'
 
 const NOW = 1_800_000_000
@@ -115,6 +116,24 @@ describe('bad local input', () => {
     const set = await a.run(['config', 'set', 'name', 'repaired'])
     expect(set.code, set.stderr).toBe(0)
     expect((await a.run(['whoami', '--json'])).json().name).toBe('repaired')
+  })
+
+  it('sendfile - does not hang on a stdin that never ends', async () => {
+    const a = agent([relay.url])
+    const started = Date.now()
+    const child = spawn(process.execPath, [CLI, 'sendfile', 'x.bin', '-', '--json', '--timeout', '1000'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', P2P_HOME: a.home, P2P_RELAYS: relay.url },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    child.stdin.write('aGVsbG8=') // and never ends
+    let stdout = ''
+    child.stdout.on('data', (d) => {
+      stdout += d
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code).toBe(2)
+    expect(JSON.parse(stdout).error.code).toBe('stdin-open')
+    expect(Date.now() - started).toBeLessThan(5_000)
   })
 
   it('a state entry of the wrong shape goes alone, without crashing a command', async () => {

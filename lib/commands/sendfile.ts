@@ -1,10 +1,9 @@
 // `sendfile <name> <base64|->`: a file in the active call, in chunks that each fit a gift wrap.
-import { readFileSync } from 'node:fs'
 import { requireActive } from '../calls/actions.ts'
 import { addEntry } from '../calls/transcript.ts'
 import { decodeBase64, randomHex, sha256Hex } from '../encoding.ts'
 import { type CommandResult, usageError } from '../errors.ts'
-import { FILE_ID_BYTES, MAX_FILE_BYTES, MAX_FILE_NAME_BYTES, PROGRESS_FROM_CHUNKS } from '../limits.ts'
+import { FILE_ID_BYTES, MAX_FILE_BYTES, MAX_FILE_NAME_BYTES, MAX_STDIN_BASE64, PROGRESS_FROM_CHUNKS } from '../limits.ts'
 import { chunkCount, isSafeFileName } from '../nostr/p2p.ts'
 import type { Context } from '../session/context.ts'
 import { saveFile } from '../session/files.ts'
@@ -12,6 +11,7 @@ import { whileOnline } from '../session/online.ts'
 import { enqueue, sendQueued } from '../session/outbox.ts'
 import { MS_PER_CHUNK, unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
+import { readStdin } from './input.ts'
 
 export async function sendfile(ctx: Context, name: string, content: string): CommandResult {
   if (!isSafeFileName(name)) {
@@ -21,7 +21,14 @@ export async function sendfile(ctx: Context, name: string, content: string): Com
       `use a plain name of at most ${MAX_FILE_NAME_BYTES} bytes (UTF-8), without "/", "\\", control characters or a leading dot, e.g. report.pdf`,
     )
   }
-  const data = decodeBase64(content === '-' ? readFileSync(0, 'utf8') : content)
+  const tooLarge = (size: string) =>
+    usageError(
+      'file-too-large',
+      `the file is ${size}; the limit is ${MAX_FILE_BYTES} bytes (10 MiB)`,
+      'compress or split it, and send the parts',
+    )
+  const text = content === '-' ? await readStdin(MAX_STDIN_BASE64, ctx.timeoutMs, () => tooLarge('larger than that')) : content
+  const data = decodeBase64(text)
   if (!data) {
     throw usageError(
       'bad-base64',
@@ -29,13 +36,7 @@ export async function sendfile(ctx: Context, name: string, content: string): Com
       'encode the file with `base64 -w0 <file>`, or pipe it: `base64 <file> | node p2p.js sendfile <name> -`',
     )
   }
-  if (data.length > MAX_FILE_BYTES) {
-    throw usageError(
-      'file-too-large',
-      `the file is ${data.length} bytes; the limit is ${MAX_FILE_BYTES} (10 MiB)`,
-      'compress or split it, and send the parts',
-    )
-  }
+  if (data.length > MAX_FILE_BYTES) throw tooLarge(`${data.length} bytes`)
   const chunks = chunkCount(data.length)
   return whileOnline(
     ctx,
