@@ -108,9 +108,9 @@ const ringOver = (e: OutboxEntry, now: number) =>
 /** Retries what is due in the outbox, all at once, within OUTBOX_RETRY_MS; true when it tried. */
 export async function retryOutbox(ctx: Context, pool: RelayPool, state: State): Promise<boolean> {
   const now = unixNow()
-  if (state.outbox.some((e) => !e.gaveUp && ringOver(e, now))) {
+  const late = state.outbox.filter((e) => !e.gaveUp && ringOver(e, now))
+  if (late.length) {
     const why = `the call request went unanswered for ${RING_TIMEOUT_S / 60} minutes: the peer would ignore it now`
-    const late = state.outbox.filter((e) => !e.gaveUp && ringOver(e, now))
     await ctx.store.update((s) => {
       for (const e of late) giveUp(s, e.id, why, now)
     })

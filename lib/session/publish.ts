@@ -4,7 +4,7 @@
 // landed (some relay said OK true) and what each relay answered.
 import type { Event } from 'nostr-tools/pure'
 import { PUBLISH_WINDOW } from '../limits.ts'
-import type { PublishStatus, RelayPool } from '../nostr/relay/pool.ts'
+import type { RelayPool } from '../nostr/relay/pool.ts'
 import { classifyRefusal } from '../nostr/relay/refusal.ts'
 import { RATE_LIMIT_PAUSE_MAX_MS, RATE_LIMIT_PAUSE_MS, sleep } from '../timing.ts'
 
@@ -22,19 +22,6 @@ export interface Published {
   relays: Map<string, RelayTally>
   /** some relay said rate-limited and not every event got through */
   rateLimited: boolean
-}
-
-/** The pool's publish, but over by `deadline` even while a relay is still connecting. */
-async function publishBy(pool: RelayPool, event: Event, urls: string[], deadline: number): Promise<PublishStatus[]> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<PublishStatus[]>((resolve) => {
-    timer = setTimeout(() => resolve(urls.map((url) => ({ url, ok: false, reason: 'no answer in the time left' }))), deadline - Date.now())
-  })
-  try {
-    return await Promise.race([pool.publish(event, urls, deadline), late])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 export async function publishAll(pool: RelayPool, events: Event[], urls: string[], deadline: number): Promise<Published> {
@@ -55,7 +42,7 @@ export async function publishAll(pool: RelayPool, events: Event[], urls: string[
       const targets = urls.filter((u) => !relays.get(u)?.permanent)
       if (!targets.length) return
       let limited = false
-      for (const s of await publishBy(pool, events[i], targets, deadline)) {
+      for (const s of await pool.publish(events[i], targets, deadline)) {
         const tally = relays.get(s.url) as RelayTally
         if (s.ok) {
           tally.accepted++

@@ -194,7 +194,10 @@ export class RelayPool {
     return graced(
       this.pick(urls),
       async ({ socket, ready, report }): Promise<PublishStatus> => {
-        if (!(await ready)) return { url: socket.url, ok: false, reason: `unreachable: ${report.error}` }
+        // a relay still connecting at the deadline is not waited for (the connect timeout may be later)
+        const connected = await readyBy(ready, deadline)
+        if (connected === undefined) return { url: socket.url, ok: false, reason: 'still connecting at the deadline' }
+        if (!connected) return { url: socket.url, ok: false, reason: `unreachable: ${report.error}` }
         const status = await socket.publish(event, deadline)
         this.opts.log(`${socket.url} publish kind ${event.kind}: ${status.ok ? 'accepted' : `refused: ${status.reason}`}`)
         return status
@@ -220,4 +223,14 @@ export class RelayPool {
   private queryDeadline(): number {
     return this.deadline - Math.min(QUERY_RESERVE_MAX_MS, this.opts.timeoutMs * QUERY_RESERVE_SHARE)
   }
+}
+
+/** Whether the relay connected, or undefined when `deadline` came first (the timer is cleared
+ *  either way: nothing holds the process open). */
+function readyBy(ready: Promise<boolean>, deadline: number): Promise<boolean | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()))
+  })
+  return Promise.race([ready, late]).finally(() => clearTimeout(timer))
 }
