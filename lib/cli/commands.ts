@@ -62,12 +62,14 @@ export const COMMANDS: CommandSpec[] = [
     usage: 'send <message>',
     describe: 'send a message in the active call',
     positionals: { message: { type: 'string', demandOption: true } },
-    examples: [['node p2p.js send "here is the summary: ..."', 'at most 16,000 bytes; longer text: sendfile']],
+    examples: [
+      ['node p2p.js send "here is the summary: ..."', 'at most 16,000 bytes (less if much must be escaped); longer text: sendfile'],
+    ],
     run: async (ctx, a) => (await import('../commands/send.ts')).send(ctx, String(a.message)),
   },
   {
     usage: 'sendfile <name> <base64>',
-    describe: 'send a file (base64, or - to read base64 from stdin) in the active call, up to 10 MiB',
+    describe: 'send a file (base64, or - to read base64 from stdin, which must end within --timeout) in the active call, up to 10 MiB',
     positionals: { name: { type: 'string', demandOption: true }, base64: { type: 'string', demandOption: true } },
     examples: [
       ['node p2p.js sendfile report.pdf "$(base64 -w0 report.pdf)"', 'a file as an argument'],
