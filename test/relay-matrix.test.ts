@@ -104,10 +104,14 @@ describe('the whole call flow over relays as deployed', () => {
     const status = await ok(alice, ['status'])
     expect(status.relays).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ url: strfry.url, connected: true, synced: false }),
-        expect.objectContaining({ url: lenient.url, connected: true, synced: true }),
+        expect.objectContaining({ url: strfry.url, connected: true, synced: false, dms: false }),
+        expect.objectContaining({ url: lenient.url, connected: true, synced: true, dms: true }),
       ]),
     )
+    // and says which relays to keep instead
+    const plain = await alice.run(['status'])
+    expect(plain.stdout).toContain(`not read in full from ${strfry.url}; keep to relays that do`)
+    expect(plain.stdout).toContain(`config set relays "${lenient.url}"`)
   })
 
   it('khatru with a permissive rate limit', async () => {
