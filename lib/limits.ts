@@ -34,13 +34,16 @@ export const MAX_NAME = 64
 export const MAX_ABOUT = 500
 export const MAX_VERSION = 20
 
-/** Finished calls kept (with their messages) beyond this many are dropped, oldest first;
- *  their transcripts stay on disk. */
+/** Finished calls the state remembers (their headers; messages live in the call logs); beyond
+ *  this many the oldest are dropped, and their transcripts stay on disk. */
 export const MAX_FINISHED_CALLS = 1_000
 /** Events kept for `poll` and `status`, newest last (unprinted ones are kept beyond it). */
 export const MAX_JOURNAL = 1_000
 /** Unprinted events kept at most, when nobody polls through a flood. */
 export const MAX_UNPRINTED = 10_000
+/** The journal's size in the state file, at most (serialised): a flood of long messages cannot
+ *  make every run parse megabytes. Printed events go first, then strangers' messages. */
+export const MAX_JOURNAL_BYTES = 4 * 1024 * 1024
 export const MAX_ESCALATIONS = 100
 /** Ends that came before their requests, remembered at most. */
 export const MAX_EARLY_ENDS = 1_000

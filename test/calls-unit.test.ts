@@ -17,6 +17,7 @@ import { emptyState, type State } from '../lib/store/schema.ts'
 import { bound } from '../lib/store/state.ts'
 import { CALLER_CLOCK_SKEW_S, RING_TIMEOUT_S } from '../lib/timing.ts'
 import { sanitize } from '../lib/ui/sanitize.ts'
+import { entriesOf } from './helpers/entries.ts'
 
 const NOW = 1_800_000_000
 const ME = 'a'.repeat(64)
@@ -87,7 +88,7 @@ describe('outgoing calls', () => {
     ]
     const a = applyIncoming(state, batch, ME, NOW + 6)
     expect(a.events.map((e) => e.text ?? e.type)).toEqual(['call-accepted', 'one', 'two', 'call-ended'])
-    expect(state.calls.ca11ca11.messages.map((m) => m.text)).toEqual(['one', 'two'])
+    expect(entriesOf(state, 'ca11ca11').map((m) => m.text)).toEqual(['one', 'two'])
   })
 
   it('orders messages of the same second by the sender’s milliseconds', () => {
@@ -174,7 +175,7 @@ describe('incoming calls', () => {
     )
     expect(ignored.events).toEqual([])
     expect(Object.keys(state.calls)).toEqual(['ca11ca11'])
-    expect(state.calls.ca11ca11).toMatchObject({ state: 'incoming', topic: 'hello', messages: [] })
+    expect(state.calls.ca11ca11).toMatchObject({ state: 'incoming', topic: 'hello', messageCount: 0 })
   })
 })
 
@@ -233,7 +234,7 @@ describe('what poll has yet to print', () => {
     for (let i = 0; i < MAX_JOURNAL; i++)
       journal(state, applyIncoming(state, [from(OTHER, { type: 'dm', text: `spam ${i}` })], ME, NOW).events)
     bound(state, NOW)
-    const types = unpolled(state).map((e) => e.type)
+    const types = unpolled(state).map((j) => j.event.type)
     expect(types).toContain('call-request')
     expect(state.journal.length).toBeLessThanOrEqual(MAX_JOURNAL)
   })
@@ -277,10 +278,11 @@ describe('bounded state', () => {
     const state = ringing()
     const call = state.calls.ca11ca11
     const order = Array.from({ length: 2_000 }, (_, i) => i).sort((a, b) => ((a * 7919) % 2_000) - ((b * 7919) % 2_000))
-    for (const i of order) addEntry(call, { id: `m${i}`, from: PEER, at: NOW + Math.floor(i / 3), ms: i, text: `${i}` })
+    for (const i of order) addEntry(state, call, { id: `m${i}`, from: PEER, at: NOW + Math.floor(i / 3), ms: i, text: `${i}` }, NOW)
     for (const i of order.slice(0, 100))
-      expect(addEntry(call, { id: `m${i}`, from: PEER, at: NOW + Math.floor(i / 3), ms: i, text: `${i}` })).toBe(false)
-    expect(call.messages.map((m) => m.text)).toEqual(Array.from({ length: 2_000 }, (_, i) => `${i}`))
+      expect(addEntry(state, call, { id: `m${i}`, from: PEER, at: NOW + Math.floor(i / 3), ms: i, text: `${i}` }, NOW)).toBe(false)
+    expect(entriesOf(state, 'ca11ca11').map((m) => m.text)).toEqual(Array.from({ length: 2_000 }, (_, i) => `${i}`))
+    expect(call.messageCount).toBe(2_000)
   })
 })
 
@@ -291,7 +293,7 @@ describe('escalations and the owner', () => {
     acceptCall(state, undefined, NOW)
     const a = applyIncoming(state, [from(PEER, { type: 'escalation', callId: 'ca11ca11', reason: 'needs a human' })], ME, NOW + 1, OWNER)
     expect(a.events).toEqual([expect.objectContaining({ type: 'escalation', callId: 'ca11ca11', reason: 'needs a human' })])
-    expect(state.calls.ca11ca11.messages[0].text).toMatch(/needs a human/)
+    expect(entriesOf(state, 'ca11ca11')[0].text).toMatch(/needs a human/)
     // not from a stranger, not for a call that is not live
     expect(applyIncoming(state, [from(OTHER, { type: 'escalation', callId: 'ca11ca11', reason: 'x' })], ME, NOW + 2, OWNER).events).toEqual(
       [],
@@ -312,7 +314,7 @@ describe('escalations and the owner', () => {
         from: nip19.npubEncode(OWNER),
       }),
     ])
-    expect(state.calls.ca11ca11.messages.map((m) => m.text)).toEqual(['yes, go ahead'])
+    expect(entriesOf(state, 'ca11ca11').map((m) => m.text)).toEqual(['yes, go ahead'])
     // the same words from someone else are just a direct message
     expect(applyIncoming(state, [from(OTHER, { type: 'dm', text: 'yes' })], ME, NOW + 2, OWNER).events[0].type).toBe('direct-message')
     // with no owner configured, the owner's key is a stranger too
@@ -330,7 +332,7 @@ describe('ending and transcripts', () => {
     // our own copy of a message (NIP-17 self copy) fills the transcript once
     const own = from(ME, { type: 'message', callId: 'ca11ca11', text: 'mine' })
     applyIncoming(s2, [own, own], ME, NOW)
-    expect(s2.calls.ca11ca11.messages.map((m) => m.text)).toEqual(['mine'])
+    expect(entriesOf(s2, 'ca11ca11').map((m) => m.text)).toEqual(['mine'])
   })
 
   it('a message sent before the end but received after it still joins the transcript', () => {
@@ -339,7 +341,7 @@ describe('ending and transcripts', () => {
     applyIncoming(state, [from(PEER, { type: 'call-end', callId: 'ca11ca11' }, NOW + 10)], ME, NOW + 10)
     const late = applyIncoming(state, [from(PEER, { type: 'message', callId: 'ca11ca11', text: 'last words' }, NOW + 9)], ME, NOW + 20)
     expect(late.finished).toEqual(['ca11ca11'])
-    expect(state.calls.ca11ca11.messages.map((m) => m.text)).toEqual(['last words'])
+    expect(entriesOf(state, 'ca11ca11').map((m) => m.text)).toEqual(['last words'])
     expect(
       applyIncoming(state, [from(PEER, { type: 'message', callId: 'ca11ca11', text: 'too late' }, NOW + 30)], ME, NOW + 30).events,
     ).toEqual([])

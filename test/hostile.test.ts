@@ -7,12 +7,13 @@ import { nsecEncode } from 'nostr-tools/nip19'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { hexToBytes } from 'nostr-tools/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MAX_JOURNAL } from '../lib/limits.ts'
-import type { P2PMessage } from '../lib/nostr/p2p.ts'
+import { MAX_JOURNAL, MAX_JOURNAL_BYTES } from '../lib/limits.ts'
+import { wrapRumor } from '../lib/nostr/nip59.ts'
+import { buildRumor, type P2PMessage } from '../lib/nostr/p2p.ts'
 import { type Agent, agent } from './helpers/cli.ts'
 import { callBetween as callPair, inject as injectInto, now, secretOf, whoami } from './helpers/inject.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
-import { sendDms } from './helpers/stranger.ts'
+import { publishAll, sendDms } from './helpers/stranger.ts'
 
 let relay: TestRelay
 beforeAll(async () => {
@@ -76,6 +77,29 @@ describe('hostile peers', () => {
     expect(state.journal.length).toBeLessThanOrEqual(MAX_JOURNAL)
     expect(Object.keys(state.seen)).toHaveLength(1_200)
     expect(statSync(join(target.home, 'p2p-state.json')).size).toBeLessThan(1_000_000)
+  }, 120_000)
+
+  it('a peer talking at length in a call: the state stays within its budget, the call log holds it all', async () => {
+    const { alice, bob, callId, bobKey } = await callBetween()
+    const at = now()
+    const texts = Array.from({ length: 320 }, (_, i) => `${String(i).padStart(3, '0')} ${'x'.repeat(14_990)}`)
+    const aliceKey = secretOf(alice)
+    const rumors = texts.map((text, i) =>
+      buildRumor({ type: 'message', callId, text }, getPublicKey(aliceKey), bobKey, at, 'alice', at * 1000 + i),
+    )
+    await publishAll(
+      relay.url,
+      rumors.map((rumor) => wrapRumor(rumor, aliceKey, bobKey)),
+    )
+    const r = await bob.run(['poll', '--json', '--timeout', '30000'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.json().events.filter((e: { type: string }) => e.type === 'message')).toHaveLength(320)
+    // 4.8 MB of text: the journal keeps at most MAX_JOURNAL_BYTES of it, the call log all of it
+    expect(statSync(join(bob.home, 'p2p-state.json')).size).toBeLessThan(MAX_JOURNAL_BYTES + 200_000)
+    const history = (await bob.run(['history', callId, '--json'])).json()
+    expect(
+      history.transcript.messages.filter((m: { text: string }) => m.text.length > 14_000).map((m: { text: string }) => m.text),
+    ).toEqual(texts)
   }, 120_000)
 })
 

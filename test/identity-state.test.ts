@@ -3,6 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { STATE_VERSION } from '../lib/store/schema.ts'
 import { agent, runCli, tempHome } from './helpers/cli.ts'
 import { deadRelayUrl, startRelay, type TestRelay } from './helpers/relay.ts'
 
@@ -122,7 +123,7 @@ describe('state file', () => {
     const aside = readdirSync(a.home).filter((f) => f.startsWith('p2p-state.json.corrupt-'))
     expect(aside).toHaveLength(1)
     expect(readFileSync(join(a.home, aside[0]), 'utf8')).toBe('{"version": 1, "agents": [tru')
-    expect(JSON.parse(readFileSync(join(a.home, 'p2p-state.json'), 'utf8')).version).toBe(1)
+    expect(JSON.parse(readFileSync(join(a.home, 'p2p-state.json'), 'utf8')).version).toBe(STATE_VERSION)
   })
 
   it('recovers a lock left by a dead process at once', async () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseState } from '../lib/store/schema.ts'
 import { LOCK_STALE_MS } from '../lib/timing.ts'
 import { type Agent, agent, CLI, type RunResult } from './helpers/cli.ts'
+import { entriesOf } from './helpers/entries.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 
 let relay: TestRelay
@@ -55,7 +56,9 @@ describe('overlapping runs', () => {
 
     // the state file is whole, and holds each sent message and file once
     const state = parseState(readFileSync(join(alice.home, 'p2p-state.json'), 'utf8'))
-    const texts = state.calls[callId].messages.filter((m) => m.from !== state.calls[callId].peer).map((m) => m.text)
+    const texts = entriesOf(state, callId, alice.home)
+      .filter((m) => m.from !== state.calls[callId].peer)
+      .map((m) => m.text)
     expect(texts.sort()).toEqual([...sent, ...files].sort())
 
     // bob's messages were printed exactly once across all of alice's polls (and a last one)

@@ -10,6 +10,7 @@ import { parsePresence } from '../lib/nostr/presence.ts'
 import { emptyState, parseState, type State } from '../lib/store/schema.ts'
 import { bound } from '../lib/store/state.ts'
 import { sanitize } from '../lib/ui/sanitize.ts'
+import { entriesOf } from './helpers/entries.ts'
 
 const ME = 'a'.repeat(64)
 const KEYS = ['b'.repeat(64), 'c'.repeat(64), 'd'.repeat(64)]
@@ -58,9 +59,12 @@ function checkInvariants(state: State): void {
         ? ['ringing', 'active', 'rejected', 'ended', 'expired']
         : ['incoming', 'active', 'rejected', 'ended', 'expired'],
     ).toContain(c.state)
-    expect(new Set(c.messages.map((m) => m.id)).size).toBe(c.messages.length)
-    for (const m of c.messages) expect([ME, c.peer, OWNER]).toContain(m.from) // the owner's answers join the live call
-    for (let i = 1; i < c.messages.length; i++) expect(c.messages[i].at).toBeGreaterThanOrEqual(c.messages[i - 1].at)
+    const added = state.newEntries?.[c.id] ?? []
+    expect(new Set(added.map((m) => m.id)).size).toBe(added.length) // each entry is added once
+    expect(c.messageCount).toBe(added.length)
+    const messages = entriesOf(state, c.id)
+    for (const m of messages) expect([ME, c.peer, OWNER]).toContain(m.from) // the owner's answers join the live call
+    for (let i = 1; i < messages.length; i++) expect(messages[i].at).toBeGreaterThanOrEqual(messages[i - 1].at)
   }
 }
 

@@ -5,16 +5,20 @@
 // overlapping polls never print the same event.
 import type { JournalEntry, P2PEvent, PrintLease, State } from '../store/schema.ts'
 
-/** Appends events to the journal that `poll` and `status` read. */
-export function journal(state: State, events: P2PEvent[]): void {
-  for (const event of events) state.journal.push({ seq: state.nextSeq++, event })
+/** Appends events to the journal that `poll` and `status` read; `logged` names the call log
+ *  entries that hold the text of message events. */
+export function journal(state: State, events: P2PEvent[], logged = new Map<P2PEvent, string>()): void {
+  for (const event of events) {
+    const entryId = logged.get(event)
+    state.journal.push({ seq: state.nextSeq++, event, ...(entryId ? { entryId } : {}) })
+  }
 }
 
 const isPrinted = (state: State, seq: number) => seq <= state.cursor.polled || state.printed.includes(seq)
 
-/** The events no `poll` has printed yet. */
-export function unpolled(state: State): P2PEvent[] {
-  return state.journal.filter((j) => !isPrinted(state, j.seq)).map((j) => j.event)
+/** The journal entries no `poll` has printed yet. */
+export function unpolled(state: State): JournalEntry[] {
+  return state.journal.filter((j) => !isPrinted(state, j.seq))
 }
 
 /** Leases the unprinted events no live lease holds; `live` tells whether another poll's lease

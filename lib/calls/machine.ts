@@ -13,7 +13,7 @@ import type { P2PMessage } from '../nostr/p2p.ts'
 import type { CallRecord, FileInfo, P2PEvent, State, TranscriptEntry } from '../store/schema.ts'
 import { CALLER_CLOCK_SKEW_S, RING_TIMEOUT_S } from '../timing.ts'
 import { escalationEntry } from './escalation.ts'
-import { addEntry } from './transcript.ts'
+import { addEntry, appendEntry } from './transcript.ts'
 
 /** What a sync hands the state machine: one verified rumor, already parsed. */
 export interface Incoming {
@@ -41,6 +41,9 @@ export interface Applied {
   finished: string[]
   /** what was dropped and why, for --verbose */
   ignored: string[]
+  /** message events whose text their call log holds too (by entry id): the journal may let go
+   *  of the text and read it back from there */
+  logged: Map<P2PEvent, string>
 }
 
 const isLive = (c: CallRecord) => c.state === 'active' || c.state === 'ringing'
@@ -72,10 +75,10 @@ const ORDER: Record<Incoming['msg']['type'], number> = {
 
 /** `owner`: the hex key of this agent's human owner, whose plain DMs are answers to escalations. */
 export function applyIncoming(state: State, items: Incoming[], me: string, now: number, owner?: string): Applied {
-  const out: Applied = { events: [], replies: [], finished: [], ignored: [] }
+  const out: Applied = { events: [], replies: [], finished: [], ignored: [], logged: new Map() }
   const sorted = [...items].sort((a, b) => a.at - b.at || ORDER[a.msg.type] - ORDER[b.msg.type] || (a.ms ?? 0) - (b.ms ?? 0))
   for (const item of sorted) {
-    if (item.from === me) recordOwn(state, item)
+    if (item.from === me) recordOwn(state, item, now)
     else if (item.from === owner && item.msg.type === 'dm')
       firstSight(state, item.id, now) && applyFromOwner(state, item, item.msg.text, out)
     else applyFromPeer(state, item, now, out)
@@ -87,8 +90,11 @@ export function applyIncoming(state: State, items: Incoming[], me: string, now: 
 // each `return` below ends the handling of one item (the value returned means nothing)
 function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) {
   const { msg, from, at } = item
-  const event = (type: P2PEvent['type'], callId: string | null, extra: Partial<P2PEvent> = {}) =>
-    out.events.push({ type, callId, from: npub(from), at, ...extra })
+  const event = (type: P2PEvent['type'], callId: string | null, extra: Partial<P2PEvent> = {}): P2PEvent => {
+    const e: P2PEvent = { type, callId, from: npub(from), at, ...extra }
+    out.events.push(e)
+    return e
+  }
   const ignore = (why: string): void =>
     void out.ignored.push(`${msg.type} ${'callId' in msg ? msg.callId : ''} from ${from.slice(0, 12)}: ${why}`)
 
@@ -148,7 +154,8 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) 
       return void event('call-rejected', call.id, { reason: msg.reason })
     case 'escalation': {
       if (call.state !== 'active') return ignore(`call is ${call.state}`)
-      if (!addEntry(call, { id: item.id, from, at, ms: item.ms, text: escalationEntry(msg.reason) })) return ignore('seen before')
+      if (!addEntry(state, call, { id: item.id, from, at, ms: item.ms, text: escalationEntry(msg.reason) }, now))
+        return ignore('seen before')
       return void event('escalation', call.id, { reason: msg.reason })
     }
     case 'message':
@@ -165,15 +172,16 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) 
         msg.type === 'message'
           ? { id: item.id, from, at, ms: item.ms, text: msg.text }
           : { id: msg.fileId, from, at, ms: item.ms, text: msg.file.name, file: msg.file }
-      if (!addEntry(call, entry)) return ignore('seen before')
+      if (!addEntry(state, call, entry, now)) return ignore('seen before')
       if (late) out.finished.push(call.id)
-      return void (msg.type === 'message' ? event('message', call.id, { text: msg.text }) : event('file', call.id, { file: msg.file }))
+      if (msg.type === 'file') return void event('file', call.id, { file: msg.file })
+      return void out.logged.set(event('message', call.id, { text: msg.text }), entry.id)
     }
     case 'call-end':
       if (call.state !== 'active' && call.state !== 'ringing' && call.state !== 'incoming') return ignore(`call is ${call.state}`)
       touch('ended')
       call.endedAt = at
-      if (call.messages.length > 0 || call.startedAt !== undefined) out.finished.push(call.id)
+      if (call.messageCount > 0 || call.startedAt !== undefined) out.finished.push(call.id)
       return void event('call-ended', call.id)
   }
 }
@@ -183,7 +191,7 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) 
 function applyFromOwner(state: State, item: Incoming, text: string, out: Applied): void {
   const escalation = state.escalations.at(-1)
   const live = activeCall(state)
-  if (live) addEntry(live, { id: item.id, from: item.from, at: item.at, ms: item.ms, text })
+  if (live) appendEntry(state, live, { id: item.id, from: item.from, at: item.at, ms: item.ms, text })
   out.events.push({
     type: 'owner-message',
     callId: live?.id ?? escalation?.callId ?? null,
@@ -196,17 +204,17 @@ function applyFromOwner(state: State, item: Incoming, text: string, out: Applied
 
 /** Our own messages, from the copies NIP-17 wraps to the sender: fills gaps in transcripts
  *  (another run of ours sent them) without ever changing a call's state. */
-function recordOwn(state: State, item: Incoming): void {
+function recordOwn(state: State, item: Incoming, now: number): void {
   if (item.msg.type !== 'message') return
   const call = state.calls[item.msg.callId]
-  if (call) addEntry(call, { id: item.id, from: item.from, at: item.at, ms: item.ms, text: item.msg.text })
+  if (call) addEntry(state, call, { id: item.id, from: item.from, at: item.at, ms: item.ms, text: item.msg.text }, now)
 }
 
 /** Whether a DM is new (by rumor id), remembering it: wrap ids alone do not tell, since a client
  *  may wrap one rumor twice. */
 function firstSight(state: State, rumorId: string, now: number): boolean {
-  if (rumorId in state.dmIds) return false
-  state.dmIds[rumorId] = now
+  if (rumorId in state.rumorIds) return false
+  state.rumorIds[rumorId] = now
   return true
 }
 
@@ -237,5 +245,5 @@ export function newCall(
   at: number,
   now: number,
 ): CallRecord {
-  return { id, peer, topic, direction, state, createdAt: at, updatedAt: now, messages: [] }
+  return { id, peer, topic, direction, state, createdAt: at, updatedAt: now, messageCount: 0 }
 }

@@ -1,6 +1,6 @@
-// A call's transcript: its entries kept in order (addEntry), and the transcript as the contract
-// shows it: the call, who took part, every message. Written to disk as Markdown and JSON by the
-// session (session/transcripts.ts).
+// A call's transcript: its entries, added once each (addEntry; the store keeps them in the
+// call's log), and the transcript as the contract shows it: the call, who took part, every
+// message. Written to disk as Markdown and JSON by the session (session/transcripts.ts).
 import { npub } from '../nostr/keys.ts'
 import type { CallRecord, State, TranscriptEntry } from '../store/schema.ts'
 import { type CallView, callView, type MessageView, messageView, peerName } from './views.ts'
@@ -11,8 +11,14 @@ export interface Transcript {
   messages: MessageView[]
 }
 
-export function transcriptOf(call: CallRecord, state: State, me: { pubkey: string; name: string; owner?: string }): Transcript {
-  const ownerSpoke = me.owner !== undefined && call.messages.some((m) => m.from === me.owner)
+/** `entries`: the call's entries in order (the store's call log). */
+export function transcriptOf(
+  call: CallRecord,
+  entries: TranscriptEntry[],
+  state: State,
+  me: { pubkey: string; name: string; owner?: string },
+): Transcript {
+  const ownerSpoke = me.owner !== undefined && entries.some((m) => m.from === me.owner)
   return {
     call: callView(call, state),
     participants: [
@@ -20,26 +26,23 @@ export function transcriptOf(call: CallRecord, state: State, me: { pubkey: strin
       { npub: npub(call.peer), name: peerName(state, call.peer) },
       ...(ownerSpoke && me.owner ? [{ npub: npub(me.owner), name: `${me.name}'s owner` }] : []),
     ],
-    messages: call.messages.map(messageView),
+    messages: entries.map(messageView),
   }
 }
 
-/** Adds an entry once (by id), in time order; false when it was there already. */
-export function addEntry(call: CallRecord, entry: TranscriptEntry): boolean {
-  const messages = call.messages
-  const after = (m: TranscriptEntry) => m.at > entry.at || (m.at === entry.at && (m.ms ?? 0) > (entry.ms ?? 0))
-  // binary search for the first entry after this one: O(log n) per message, not a sort
-  let lo = 0
-  let hi = messages.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (after(messages[mid])) hi = mid
-    else lo = mid + 1
-  }
-  // one rumor always has the same time: a copy of it can only sit among the entries of that time
-  for (let i = lo - 1; i >= 0 && messages[i].at === entry.at && (messages[i].ms ?? 0) === (entry.ms ?? 0); i--) {
-    if (messages[i].id === entry.id) return false
-  }
-  messages.splice(lo, 0, entry)
+/** Adds an entry to a call once (by id); false when it was taken before. */
+export function addEntry(state: State, call: CallRecord, entry: TranscriptEntry, now: number): boolean {
+  if (entry.id in state.rumorIds) return false
+  state.rumorIds[entry.id] = now
+  appendEntry(state, call, entry)
   return true
+}
+
+/** Adds an entry already known to be new (its id was taken by the caller). O(1): the store
+ *  appends it to the call's log, which is read in time order. */
+export function appendEntry(state: State, call: CallRecord, entry: TranscriptEntry): void {
+  state.newEntries ??= {}
+  state.newEntries[call.id] ??= []
+  state.newEntries[call.id].push(entry)
+  call.messageCount++
 }

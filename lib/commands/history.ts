@@ -13,10 +13,10 @@ export async function history(ctx: Context, callId?: string): CommandResult {
   if (callId === undefined) {
     const calls = Object.values(state.calls).sort((a, b) => b.createdAt - a.createdAt)
     ctx.out.result(
-      { calls: calls.map((c) => ({ ...callView(c, state), messages: c.messages.length, transcript: c.transcript ?? null })) },
+      { calls: calls.map((c) => ({ ...callView(c, state), messages: c.messageCount, transcript: c.transcript ?? null })) },
       () =>
         calls.length
-          ? table(calls.map((c) => [ago(c.createdAt), describeCall(callView(c, state)), `${c.messages.length} messages`]))
+          ? table(calls.map((c) => [ago(c.createdAt), describeCall(callView(c, state)), `${c.messageCount} messages`]))
           : ['no calls yet; start one with `node p2p.js call <agent> "<topic>"`'],
     )
     return

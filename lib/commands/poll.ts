@@ -9,6 +9,7 @@ import { type CommandResult, usageError } from '../errors.ts'
 import { GIFT_WRAP_KIND } from '../nostr/kinds.ts'
 import type { Context } from '../session/context.ts'
 import { resync, whileOnline } from '../session/online.ts'
+import { eventsOf } from '../session/transcripts.ts'
 import type { P2PEvent, PrintLease, State } from '../store/schema.ts'
 import { HOOK_TIMEOUT_MS, MAX_WAIT_S, PRINT_LEASE_S, RING_TIMEOUT_S, sleep, unixNow, WAIT_RESYNC_MS } from '../timing.ts'
 import { renderEvent } from '../ui/render.ts'
@@ -34,7 +35,7 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number })
         await resync(ctx, online)
         entries = await claim(ctx, lease)
       }
-      const events = entries.map((j) => j.event)
+      const events = eventsOf(ctx, online.state, entries)
       const hooks = opts.exec ? runHooks(ctx, opts.exec, events) : []
       const printed = await print(
         ctx,

@@ -31,7 +31,7 @@ export async function send(ctx: Context, text: string): CommandResult {
       const call = requireActive(s, now)
       const ms = Date.now()
       const rumor = rumorFor(ctx, call.peer, { type: 'message', callId: call.id, text }, now, ms)
-      addEntry(call, { id: rumor.id, from: ctx.identity.pubkey, at: now, ms, text })
+      addEntry(s, call, { id: rumor.id, from: ctx.identity.pubkey, at: now, ms, text }, now)
       return { call, entry: enqueue(s, { peer: call.peer, callId: call.id, rumor }), state: s }
     })
     const delivery = await sendQueued(ctx, online.pool, state, entry)

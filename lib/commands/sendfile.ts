@@ -48,7 +48,7 @@ export async function sendfile(ctx: Context, name: string, content: string): Com
       const { call, file, entry, state } = await ctx.store.update((s) => {
         const call = requireActive(s, now)
         const file = { name, size: data.length, sha256, path: saveFile(ctx.paths.files, call.id, fileId, name, data) }
-        addEntry(call, { id: fileId, from: ctx.identity.pubkey, at: now, ms, text: name, file })
+        addEntry(s, call, { id: fileId, from: ctx.identity.pubkey, at: now, ms, text: name, file }, now)
         const entry = enqueue(s, { peer: call.peer, callId: call.id, file: { path: file.path, fileId, name, sha256, at: now, ms } })
         return { call, file, entry, state: s }
       })

@@ -6,6 +6,7 @@ import { agentNames, callView, outboxView } from '../calls/views.ts'
 import { type CommandResult, networkError } from '../errors.ts'
 import type { Context } from '../session/context.ts'
 import { type Online, whileOnline } from '../session/online.ts'
+import { eventsOf } from '../session/transcripts.ts'
 import { unixNow } from '../timing.ts'
 import { table } from '../ui/format.ts'
 import { describeCall, renderEvent } from '../ui/render.ts'
@@ -43,7 +44,7 @@ function report(ctx: Context, online: Online): 'network' | undefined {
     activeCall: active ? callView(active, state) : null,
     incomingCalls: incomingCalls(state).map((c) => callView(c, state)),
     agentsOnline: onlineAgents(state, ctx.identity.pubkey, unixNow(), ctx.onlineWindow).length,
-    new: { agents: summary.newAgents.length, events: unpolled(state) },
+    new: { agents: summary.newAgents.length, events: eventsOf(ctx, state, unpolled(state)) },
     outbox: state.outbox.map(outboxView),
   }
   const names = agentNames(state)

@@ -58,7 +58,7 @@ export function createContext(opts: GlobalOptions, out = createOutput(opts)): Co
     relays: relays.urls,
     relaySource: relays.source,
     timeoutMs,
-    store: new StateStore(paths.state, paths.lock, out.warn),
+    store: new StateStore(paths, out.warn),
     name: config.name ?? `agent-${identity.npub.slice(5, 13)}`,
     onlineWindow: config.onlineWindow ?? DEFAULT_ONLINE_WINDOW_S,
     ownerPubkey: config.owner ? (parsePubkey(config.owner) ?? undefined) : undefined,

@@ -49,7 +49,7 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
     for (const w of wraps) s.seen[w.id] = w.created_at
     const summary = foldSync(s, reads, reports, me, now, ctx.onlineWindow)
     const applied = applyIncoming(s, fresh, me, now, ctx.ownerPubkey)
-    journal(s, applied.events)
+    journal(s, applied.events, applied.logged)
     for (const id of applied.finished) saveTranscript(ctx, s, id)
     return { state: s, summary, applied }
   })

@@ -4,13 +4,17 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Transcript, transcriptOf } from '../calls/transcript.ts'
 import { writeAtomic } from '../store/home.ts'
-import type { CallRecord, State } from '../store/schema.ts'
+import type { CallRecord, JournalEntry, P2PEvent, State } from '../store/schema.ts'
 import { renderMarkdown } from '../ui/render.ts'
 import type { Context } from './context.ts'
 
-/** This agent's transcript of a call. */
+/** This agent's transcript of a call, from its call log. */
 export const transcriptFor = (ctx: Context, call: CallRecord, state: State): Transcript =>
-  transcriptOf(call, state, { pubkey: ctx.identity.pubkey, name: ctx.name, owner: ctx.ownerPubkey })
+  transcriptOf(call, ctx.store.calls.entries(state, call.id), state, {
+    pubkey: ctx.identity.pubkey,
+    name: ctx.name,
+    owner: ctx.ownerPubkey,
+  })
 
 /** Writes the call's transcript (both files) and records where; returns the Markdown path. */
 export function saveTranscript(ctx: Context, state: State, callId: string): string {
@@ -25,6 +29,19 @@ function writeTranscript(dir: string, t: Transcript): string {
   writeAtomic(`${base}.json`, `${JSON.stringify(t, null, 2)}\n`)
   writeAtomic(`${base}.md`, renderMarkdown(t))
   return `${base}.md`
+}
+
+/** The events of journal entries as printed: a message whose text the journal let go (over
+ *  its byte budget) gets it back from its call log. */
+export function eventsOf(ctx: Context, state: State, entries: JournalEntry[]): P2PEvent[] {
+  const logs = new Map<string, Map<string, string>>()
+  const textOf = (callId: string, entryId: string) => {
+    if (!logs.has(callId)) logs.set(callId, new Map(ctx.store.calls.entries(state, callId).map((e) => [e.id, e.text])))
+    return logs.get(callId)?.get(entryId) ?? ''
+  }
+  return entries.map(({ event, entryId }) =>
+    event.text !== undefined || !entryId || !event.callId ? event : { ...event, text: textOf(event.callId, entryId) },
+  )
 }
 
 export function readTranscript(mdPath: string): Transcript {

@@ -11,6 +11,8 @@ export interface HomePaths {
   state: string
   lock: string
   transcripts: string
+  /** each call's message log (store/calllog.ts) */
+  calls: string
   files: string
 }
 
@@ -23,6 +25,7 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env): HomePaths {
     state: join(dir, 'p2p-state.json'),
     lock: join(dir, 'p2p-state.lock'),
     transcripts: join(dir, 'p2p-transcripts'),
+    calls: join(dir, 'p2p-calls'),
     files: join(dir, 'p2p-files'),
   }
 }

@@ -3,8 +3,10 @@
 import { P2PError } from '../errors.ts'
 import type { InboxSource } from '../nostr/nip65.ts'
 import type { Announcement } from '../nostr/presence.ts'
+import { unixNow } from '../timing.ts'
 
-export const STATE_VERSION = 1
+/** 2: a call's messages moved out of the state into its call log (store/calllog.ts). */
+export const STATE_VERSION = 2
 
 /** An agent as last announced; `eventId` is not fetched and checked again. */
 export type AgentRecord = Announcement
@@ -65,7 +67,8 @@ export interface CallRecord {
   startedAt?: number
   endedAt?: number
   reason?: string
-  messages: TranscriptEntry[]
+  /** entries in its call log (the entries themselves live there, not in the state) */
+  messageCount: number
   /** path of the Markdown transcript, once written */
   transcript?: string
 }
@@ -97,7 +100,10 @@ export interface P2PEvent {
 
 export interface JournalEntry {
   seq: number
+  /** a message's text may be left out (over the journal's byte budget): its call log has it */
   event: P2PEvent
+  /** the call log entry of a message event */
+  entryId?: string
 }
 
 /** Something to publish, queued before the first attempt (write-ahead) and gone once a relay
@@ -146,8 +152,12 @@ export interface State {
   /** inbox relays of peers (kind 10050, else NIP-65 read relays), by hex pubkey */
   inboxes: Record<string, { relays: string[]; source: InboxSource; at: number }>
   calls: Record<string, CallRecord>
-  /** rumor ids of the DMs taken (outside calls, and the owner's), by when we took them */
-  dmIds: Record<string, number>
+  /** ids of everything taken into a call or the journal (rumor ids; a file: its file id), by
+   *  when we took it: a rumor wrapped twice, or served again, is taken once */
+  rumorIds: Record<string, number>
+  /** entries added by this run, which the store appends to their call logs before it writes
+   *  the state: never saved in the state file */
+  newEntries?: Record<string, TranscriptEntry[]>
   /** call-ends that came before their request (by call id), so that the request is not taken */
   earlyEnds: Record<string, { from: string; seenAt: number }>
   /** Unix seconds of each relay's last complete gift-wrap sync, by relay URL */
@@ -171,7 +181,7 @@ export const emptyState = (): State => ({
   agents: {},
   inboxes: {},
   calls: {},
-  dmIds: {},
+  rumorIds: {},
   earlyEnds: {},
   giftWrapCursors: {},
   seen: {},
@@ -207,21 +217,50 @@ export function parseState(text: string): State {
     )
   }
   const base = emptyState()
-  const objects = ['cursor', 'agents', 'inboxes', 'calls', 'dmIds', 'earlyEnds', 'giftWrapCursors', 'seen', 'relayHealth'] as const
+  const objects = [
+    'cursor',
+    'agents',
+    'inboxes',
+    'calls',
+    'dmIds',
+    'rumorIds',
+    'earlyEnds',
+    'giftWrapCursors',
+    'seen',
+    'relayHealth',
+  ] as const
   for (const key of objects) {
     if (doc[key] !== undefined && !isRecord(doc[key])) throw new CorruptState(`${key} is not an object`)
   }
   for (const key of ['journal', 'outbox', 'escalations', 'printed', 'printLeases'] as const) {
     if (doc[key] !== undefined && !Array.isArray(doc[key])) throw new CorruptState(`${key} is not a list`)
   }
-  // Version 1 is the first schema: migration so far only fills in what an older writer lacked.
-  const state = { ...base, ...doc, version: STATE_VERSION } as State
+  // Migration fills in what an older writer lacked, and moves version 1's messages out.
+  const { dmIds, newEntries: _neverSaved, ...rest } = doc
+  const state = { ...base, ...rest, version: STATE_VERSION } as State
   state.cursor = { ...base.cursor, ...(doc.cursor as object) }
+  if (isRecord(dmIds)) state.rumorIds = { ...(dmIds as Record<string, number>), ...state.rumorIds }
   // an entry of the wrong shape (a hand edit, a bug) goes alone, not the whole file
-  state.calls = entriesLike(state.calls, (c) => typeof c.id === 'string' && typeof c.peer === 'string' && Array.isArray(c.messages))
+  state.calls = entriesLike(
+    state.calls,
+    (c) => typeof c.id === 'string' && typeof c.peer === 'string' && (typeof c.messageCount === 'number' || Array.isArray(c.messages)),
+  )
+  for (const call of Object.values(state.calls)) moveOutMessages(state, call)
   state.agents = entriesLike(state.agents, (a) => typeof a.pubkey === 'string' && typeof a.name === 'string')
   state.inboxes = entriesLike(state.inboxes, (i) => Array.isArray(i.relays))
   return state
+}
+
+/** Version 1 kept a call's messages in the state: they go to the call log with the next write. */
+function moveOutMessages(state: State, call: CallRecord & { messages?: TranscriptEntry[] }): void {
+  const { messages } = call
+  if (!messages) return
+  delete call.messages
+  const now = unixNow()
+  call.messageCount = messages.length
+  state.newEntries ??= {}
+  state.newEntries[call.id] = messages
+  for (const m of messages) state.rumorIds[m.id] ??= now
 }
 
 function entriesLike<T>(record: Record<string, T>, valid: (value: Record<string, unknown>) => boolean): Record<string, T> {

@@ -1,68 +1,103 @@
 // The state store: one way to change the state, update(), which takes the cross-process lock,
-// re-reads the file, applies a change, bounds what grows, and writes it atomically (lowdb:
-// temp file + rename).
-import { renameSync } from 'node:fs'
-import { LowSync } from 'lowdb'
-import { DataFileSync } from 'lowdb/node'
+// re-reads the file if another process replaced it, applies a change, bounds what grows, and
+// writes it atomically (lowdb's text file: temp file + rename). Call messages live beside it,
+// in the call logs.
+import { renameSync, statSync } from 'node:fs'
+import { TextFileSync } from 'lowdb/node'
 import {
   MAX_AGENTS,
   MAX_EARLY_ENDS,
   MAX_ESCALATIONS,
   MAX_FINISHED_CALLS,
   MAX_JOURNAL,
+  MAX_JOURNAL_BYTES,
   MAX_OUTBOX_FAILED,
   MAX_SEEN,
   MAX_UNPRINTED,
 } from '../limits.ts'
-import { AGENT_TTL_S, DM_ID_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, unixNow } from '../timing.ts'
+import { AGENT_TTL_S, DM_ID_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, MAX_CLOCK_SKEW_S, unixNow } from '../timing.ts'
+import { CallLog } from './calllog.ts'
+import type { HomePaths } from './home.ts'
 import { withLock } from './lock.ts'
-import { CorruptState, emptyState, parseState, type State } from './schema.ts'
+import { CorruptState, emptyState, type JournalEntry, parseState, type State } from './schema.ts'
 
 export class StateStore {
-  constructor(
-    private readonly path: string,
-    private readonly lockPath: string,
-    private readonly warn: (message: string) => void,
-  ) {}
+  readonly calls: CallLog
+  private readonly file: TextFileSync
+  /** The state as last read or written by this process, and the file it came from: a run
+   *  parses the file once, and again only when another process has replaced it since. */
+  private cache?: { state: State; text: string; stamp: string }
 
-  /** A consistent snapshot of the state. */
-  read(): Promise<State> {
-    return withLock(this.lockPath, async () => this.load().data)
+  constructor(
+    private readonly paths: Pick<HomePaths, 'state' | 'lock' | 'calls'>,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.calls = new CallLog(paths.calls)
+    this.file = new TextFileSync(paths.state)
   }
 
-  /** Applies `change` to the freshest state under the lock and saves it atomically. */
+  /** A consistent snapshot of the state (the store's own copy: read it, do not change it). */
+  read(): Promise<State> {
+    return withLock(this.paths.lock, async () => this.load())
+  }
+
+  /** Applies `change` to the freshest state under the lock and saves it atomically (unless it
+   *  changed nothing): call log entries first, so that a kill between the two loses nothing. */
   update<R>(change: (state: State) => R): Promise<R> {
-    return withLock(this.lockPath, async () => {
-      const db = this.load()
-      const result = change(db.data)
-      bound(db.data)
-      db.write()
-      return result
+    return withLock(this.paths.lock, async () => {
+      const state = this.load()
+      try {
+        const result = change(state)
+        this.calls.flush(state)
+        const forgotten = bound(state)
+        const text = JSON.stringify(state)
+        if (text !== this.cache?.text) {
+          this.file.write(text)
+          this.cache = { state, text, stamp: stampOf(this.paths.state) }
+        }
+        for (const callId of forgotten) this.calls.remove(callId)
+        return result
+      } catch (err) {
+        this.cache = undefined // half changed: the file is the truth
+        throw err
+      }
     })
   }
 
-  private load(): LowSync<State> {
-    const db = new LowSync<State>(
-      new DataFileSync<State>(this.path, { parse: parseState, stringify: (s) => JSON.stringify(s) }),
-      emptyState(),
-    )
+  private load(): State {
+    const stamp = stampOf(this.paths.state)
+    if (this.cache && this.cache.stamp === stamp) return this.cache.state
+    const text = this.file.read()
+    let state: State
     try {
-      db.read()
+      state = text === null ? emptyState() : parseState(text)
     } catch (err) {
       if (!(err instanceof CorruptState)) throw err
       // Never discard silently: keep the bad file beside the new one for inspection.
-      const aside = `${this.path}.corrupt-${Date.now()}`
-      renameSync(this.path, aside)
+      const aside = `${this.paths.state}.corrupt-${Date.now()}`
+      renameSync(this.paths.state, aside)
       this.warn(`warning: the state file was unreadable (${err.message}); moved it to ${aside} and started afresh`)
-      db.data = emptyState()
+      state = emptyState()
     }
-    return db
+    this.cache = { state, text: text ?? '', stamp }
+    return state
   }
 }
 
-/** The journal keeps every event no poll has printed, and as many printed ones as fit. When
- *  even the unprinted are too many, direct messages (strangers can send any number) go first,
- *  oldest first; call events go only beyond a hard cap. */
+/** Which file is there now: a write replaces the file (a new inode and time) by a rename. */
+function stampOf(path: string): string {
+  try {
+    const s = statSync(path, { bigint: true })
+    return `${s.ino}:${s.size}:${s.mtimeNs}`
+  } catch {
+    return 'none'
+  }
+}
+
+/** The journal keeps every event no poll has printed, and as many printed ones as fit, in
+ *  count and in bytes. When even the unprinted are too many, direct messages (strangers can
+ *  send any number) go first, oldest first; call events go only beyond a hard cap (they stay
+ *  in their call's transcript), and their texts stay in the call logs. */
 function boundJournal(state: State): void {
   const done = (seq: number) => seq <= state.cursor.polled || state.printed.includes(seq)
   const unprinted = state.journal.filter((j) => !done(j.seq))
@@ -71,38 +106,57 @@ function boundJournal(state: State): void {
   const kept = unprinted.filter((j) => !(excess > 0 && j.event.type === 'direct-message' && excess-- > 0))
   const room = Math.max(0, MAX_JOURNAL - kept.length)
   state.journal = [...printed.slice(printed.length - room), ...kept.slice(-MAX_UNPRINTED)]
+  fitJournalBytes(state, done)
   const inJournal = new Set(state.journal.map((j) => j.seq))
   state.printed = state.printed.filter((seq) => inJournal.has(seq))
 }
 
-/** Keeps the file from growing without bound: what is pruned can no longer matter. */
-export function bound(state: State, now = unixNow()): void {
+/** Over the byte budget, printed events go, then strangers' messages, then the text of the
+ *  messages whose call log holds it (read back from there when printed). */
+function fitJournalBytes(state: State, done: (seq: number) => boolean): void {
+  let over = JSON.stringify(state.journal).length - MAX_JOURNAL_BYTES
+  if (over <= 0) return
+  const sizes = new Map(state.journal.map((j) => [j, JSON.stringify(j).length]))
+  const rank = (j: JournalEntry) => (done(j.seq) ? 0 : j.event.type === 'direct-message' ? 1 : 2)
+  const dropped = new Set<JournalEntry>()
+  for (const j of [...state.journal].sort((a, b) => rank(a) - rank(b) || a.seq - b.seq)) {
+    if (over <= 0) break
+    if (rank(j) < 2) dropped.add(j)
+    else if (j.entryId && j.event.text !== undefined) delete j.event.text
+    else continue
+    over -= (sizes.get(j) ?? 0) - (dropped.has(j) ? 0 : JSON.stringify(j).length)
+  }
+  state.journal = state.journal.filter((j) => !dropped.has(j))
+}
+
+/** Drops the oldest entries of a record beyond `max`, by the number each maps to. */
+function keepNewest<T>(record: Record<string, T>, max: number, at: (value: T) => number): void {
+  const entries = Object.entries(record)
+  if (entries.length <= max) return
+  for (const [key] of entries.sort((a, b) => at(a[1]) - at(b[1])).slice(0, entries.length - max)) delete record[key]
+}
+
+/** Keeps the file from growing without bound: what is pruned can no longer matter. Returns
+ *  the finished calls it forgot (their transcripts stay on disk). */
+export function bound(state: State, now = unixNow()): string[] {
   for (const [pubkey, agent] of Object.entries(state.agents)) {
     if (agent.lastSeen < now - AGENT_TTL_S) delete state.agents[pubkey]
   }
-  const agents = Object.values(state.agents)
-  if (agents.length > MAX_AGENTS) {
-    for (const a of agents.sort((x, y) => x.lastSeen - y.lastSeen).slice(0, agents.length - MAX_AGENTS)) delete state.agents[a.pubkey]
-  }
+  keepNewest(state.agents, MAX_AGENTS, (a) => a.lastSeen)
   for (const [id, end] of Object.entries(state.earlyEnds)) if (end.seenAt < now - EARLY_END_TTL_S) delete state.earlyEnds[id]
-  const ends = Object.entries(state.earlyEnds)
-  if (ends.length > MAX_EARLY_ENDS)
-    for (const [id] of ends.sort((a, b) => a[1].seenAt - b[1].seenAt).slice(0, ends.length - MAX_EARLY_ENDS)) delete state.earlyEnds[id]
+  keepNewest(state.earlyEnds, MAX_EARLY_ENDS, (e) => e.seenAt)
   // A relay away for longer than an agent is remembered starts afresh when it comes back.
   for (const [url, at] of Object.entries(state.giftWrapCursors)) if (at < now - AGENT_TTL_S) delete state.giftWrapCursors[url]
   // A wrap dated before every relay's sync window can never be served to us again.
   const cursors = Object.values(state.giftWrapCursors)
   const oldestWrap = cursors.length ? Math.min(...cursors) - GIFT_WRAP_LOOKBACK_S : -Infinity
   for (const [id, createdAt] of Object.entries(state.seen)) if (createdAt < oldestWrap) delete state.seen[id]
-  const seen = Object.entries(state.seen)
-  if (seen.length > MAX_SEEN) {
-    for (const [id] of seen.sort((a, b) => a[1] - b[1]).slice(0, seen.length - MAX_SEEN)) delete state.seen[id]
-  }
+  keepNewest(state.seen, MAX_SEEN, (createdAt) => createdAt)
   boundJournal(state)
-  for (const [id, at] of Object.entries(state.dmIds)) if (at < now - DM_ID_TTL_S) delete state.dmIds[id]
-  const dmIds = Object.entries(state.dmIds)
-  if (dmIds.length > MAX_SEEN)
-    for (const [id] of dmIds.sort((a, b) => a[1] - b[1]).slice(0, dmIds.length - MAX_SEEN)) delete state.dmIds[id]
+  // a rumor is remembered while a wrap of it could still be served, and for DM_ID_TTL_S at least
+  const forgetBefore = Math.min(now - DM_ID_TTL_S, oldestWrap - MAX_CLOCK_SKEW_S)
+  for (const [id, at] of Object.entries(state.rumorIds)) if (at < forgetBefore) delete state.rumorIds[id]
+  keepNewest(state.rumorIds, MAX_SEEN, (at) => at)
   const failed = state.outbox.filter((e) => e.gaveUp)
   if (failed.length > MAX_OUTBOX_FAILED) {
     const old = new Set(failed.sort((a, b) => (a.gaveUp?.at ?? 0) - (b.gaveUp?.at ?? 0)).slice(0, failed.length - MAX_OUTBOX_FAILED))
@@ -112,5 +166,7 @@ export function bound(state: State, now = unixNow()): void {
   const finished = Object.values(state.calls)
     .filter((c) => c.state === 'ended' || c.state === 'rejected' || c.state === 'expired')
     .sort((a, b) => b.updatedAt - a.updatedAt)
-  for (const call of finished.slice(MAX_FINISHED_CALLS)) delete state.calls[call.id]
+    .slice(MAX_FINISHED_CALLS)
+  for (const call of finished) delete state.calls[call.id]
+  return finished.map((c) => c.id)
 }

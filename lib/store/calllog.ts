@@ -1,0 +1,72 @@
+// Each call's messages live in a file of their own, one JSON line per entry, appended to as
+// they come: the state file holds only the call's header, so its size and every run's cost do
+// not grow with history. The state machine queues new entries in `state.newEntries`; the store
+// appends them under the lock before it writes the state. A run killed between the two appends
+// an entry again on its retry: reading drops the copy by id. A torn last line (a kill during
+// the append) is skipped, and every append starts on a new line, so it never spoils the next.
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import type { State, TranscriptEntry } from './schema.ts'
+
+export class CallLog {
+  constructor(private readonly dir: string) {}
+
+  /** Appends the entries the change queued, and forgets them from the state. */
+  flush(state: State): void {
+    const queued = Object.entries(state.newEntries ?? {})
+    delete state.newEntries
+    if (queued.length === 0) return
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
+    for (const [callId, entries] of queued) {
+      if (entries.length) appendFileSync(this.file(callId), entries.map((e) => `\n${JSON.stringify(e)}`).join(''))
+    }
+  }
+
+  /** Every entry of a call, once each, in time order (the sender's milliseconds within a
+   *  second; arrival order among equals), including those queued and not yet written. */
+  entries(state: State, callId: string): TranscriptEntry[] {
+    const all = [...this.read(callId), ...(state.newEntries?.[callId] ?? [])]
+    const ids = new Set<string>()
+    const once = all.filter((e) => !ids.has(e.id) && ids.add(e.id))
+    return once.sort((a, b) => a.at - b.at || (a.ms ?? 0) - (b.ms ?? 0))
+  }
+
+  /** Forgets a call's entries (its transcript holds them). */
+  remove(callId: string): void {
+    rmSync(this.file(callId), { force: true })
+  }
+
+  private read(callId: string): TranscriptEntry[] {
+    let text: string
+    try {
+      text = readFileSync(this.file(callId), 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw err
+    }
+    const entries: TranscriptEntry[] = []
+    for (const line of text.split('\n')) {
+      if (!line) continue
+      try {
+        const entry = JSON.parse(line)
+        if (isEntry(entry)) entries.push(entry)
+      } catch {
+        // a line torn by a kill: its entry is appended again by the run that retries it
+      }
+    }
+    return entries
+  }
+
+  /** Call ids are hex (checked on the wire and by `history`): never a path. */
+  private file(callId: string): string {
+    return join(this.dir, `${callId}.jsonl`)
+  }
+}
+
+const isEntry = (e: unknown): e is TranscriptEntry =>
+  typeof e === 'object' &&
+  e !== null &&
+  typeof (e as TranscriptEntry).id === 'string' &&
+  typeof (e as TranscriptEntry).from === 'string' &&
+  typeof (e as TranscriptEntry).at === 'number' &&
+  typeof (e as TranscriptEntry).text === 'string'
