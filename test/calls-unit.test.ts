@@ -325,8 +325,8 @@ describe('escalations and the owner', () => {
 describe('ending and transcripts', () => {
   it('end works on the active or ringing call only, and records our own messages once', () => {
     const state = ringing()
-    expect(endCall(state, NOW + 1).state).toBe('ended')
-    expect(() => endCall(state, NOW + 2)).toThrow(/no active call/)
+    expect(endCall(state, ME, NOW + 1).state).toBe('ended')
+    expect(() => endCall(state, ME, NOW + 2)).toThrow(/no active call/)
     const s2 = incoming()
     acceptCall(s2, undefined, NOW)
     // our own copy of a message (NIP-17 self copy) fills the transcript once

@@ -148,7 +148,7 @@ describe('the call state machine', () => {
             else if (c.kind === 'call') startCall(state, c.peer, 'topic', `${c.id}${now}`.slice(0, 12).replace(/[^0-9a-f]/g, 'a'), now)
             else if (c.kind === 'accept') acceptCall(state, undefined, now)
             else if (c.kind === 'reject') rejectCall(state, undefined, 'no', now)
-            else endCall(state, now)
+            else endCall(state, ME, now)
           } catch (err) {
             // our commands may refuse (exit 3); they must do so with a P2PError, nothing else
             expect((err as { code?: string }).code, String(err)).toMatch(/^[a-z-]+$/)

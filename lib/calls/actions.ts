@@ -66,13 +66,22 @@ export function requireActive(state: State, now: number): CallRecord {
   throw notInCall()
 }
 
-/** Ends the active call, or cancels the ringing one. */
-export function endCall(state: State, now: number): CallRecord {
+/** Ends the active call, or cancels the ringing one. When there is none because the peer
+ *  ended the call we were in (since we last looked), says so, and which call it was. */
+export function endCall(state: State, me: string, now: number): CallRecord {
   expireCalls(state, now)
   const call = liveCall(state)
-  if (!call) throw notInCall()
+  if (!call) {
+    const last = Object.values(state.calls).sort((a, b) => b.updatedAt - a.updatedAt)[0]
+    if (last?.state === 'ended' && last.endedBy === last.peer) {
+      const where = last.transcript ? `; its transcript is ${last.transcript}` : ''
+      throw stateError('call-ended-by-peer', `call ${last.id} was already ended by the peer (${npub(last.peer)})${where}`)
+    }
+    throw notInCall()
+  }
   call.state = 'ended'
   call.endedAt = now
+  call.endedBy = me
   call.updatedAt = now
   return call
 }

@@ -34,7 +34,19 @@ export function leaseUnprinted(state: State, lease: Omit<PrintLease, 'seqs'>, li
 /** Ends a lease: `done` are printed now; the rest go back to be printed by a later poll. */
 export function settleLease(state: State, token: string, done: number[]): void {
   state.printLeases = state.printLeases.filter((l) => l.token !== token)
-  state.printed.push(...done.filter((seq) => !isPrinted(state, seq)))
+  markPrinted(state, done)
+}
+
+/** A call's events that its transcript showed (`end` prints it whole): printed, as by a poll. */
+export function markCallShown(state: State, callId: string): void {
+  markPrinted(
+    state,
+    state.journal.filter((j) => j.event.callId === callId).map((j) => j.seq),
+  )
+}
+
+function markPrinted(state: State, seqs: number[]): void {
+  state.printed.push(...seqs.filter((seq) => !isPrinted(state, seq)))
   state.printed.sort((a, b) => a - b)
   // the watermark moves over every printed seq directly above it
   while (state.printed[0] === state.cursor.polled + 1 || (state.printed.length && state.printed[0] <= state.cursor.polled)) {

@@ -181,6 +181,7 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) 
       if (call.state !== 'active' && call.state !== 'ringing' && call.state !== 'incoming') return ignore(`call is ${call.state}`)
       touch('ended')
       call.endedAt = at
+      call.endedBy = from
       if (call.messageCount > 0 || call.startedAt !== undefined) out.finished.push(call.id)
       return void event('call-ended', call.id)
   }

@@ -6,6 +6,7 @@ const HINTS: Record<string, string> = {
   // the call machine (lib/calls)
   'no-active-call': 'start one with `node p2p.js call <agent> "<topic>"`, or see `node p2p.js status`',
   'already-in-call': 'end it first with `node p2p.js end`',
+  'call-ended-by-peer': 'nothing to end: both sides keep its transcript; read it with `node p2p.js history <callId>`',
   'no-such-call': 'see the waiting calls with `node p2p.js status`',
   'no-incoming-call': 'check again later with `node p2p.js poll`, or see `node p2p.js status`',
   'several-calls-waiting': 'pick one: `node p2p.js answer accept --call <id>`',

@@ -1,5 +1,6 @@
 // `end`: end the active call (or cancel the ringing one); both sides keep a transcript.
 import { endCall } from '../calls/actions.ts'
+import { markCallShown } from '../calls/journal.ts'
 import type { CommandResult } from '../errors.ts'
 import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
@@ -14,7 +15,8 @@ export async function end(ctx: Context): CommandResult {
   return whileOnline(ctx, async (online) => {
     const now = unixNow()
     const { call, path, entry, state } = await ctx.store.update((s) => {
-      const call = endCall(s, now)
+      const call = endCall(s, ctx.identity.pubkey, now)
+      markCallShown(s, call.id)
       const bye = rumorFor(ctx, call.peer, { type: 'call-end', callId: call.id }, now)
       const entry = enqueue(s, { peer: call.peer, callId: call.id, rumor: bye })
       return { call, path: saveTranscript(ctx, s, call.id), entry, state: s }

@@ -66,6 +66,8 @@ export interface CallRecord {
   updatedAt: number
   startedAt?: number
   endedAt?: number
+  /** hex pubkey of whoever ended it: us or the peer */
+  endedBy?: string
   reason?: string
   /** entries in its call log (the entries themselves live there, not in the state) */
   messageCount: number
