@@ -9,6 +9,9 @@ export interface Transcript {
   call: CallView
   participants: Array<{ npub: string; name: string }>
   messages: MessageView[]
+  /** the call's life: who accepted it and who ended it (npubs), when known */
+  acceptedBy: string | null
+  endedBy: string | null
 }
 
 /** `entries`: the call's entries in order (the store's call log). */
@@ -27,6 +30,8 @@ export function transcriptOf(
       ...(ownerSpoke && me.owner ? [{ npub: npub(me.owner), name: `${me.name}'s owner` }] : []),
     ],
     messages: entries.map(messageView),
+    acceptedBy: call.startedAt === undefined ? null : npub(call.direction === 'outgoing' ? call.peer : me.pubkey),
+    endedBy: call.endedBy ? npub(call.endedBy) : null,
   }
 }
 

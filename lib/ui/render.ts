@@ -58,15 +58,18 @@ export function describeCall(call: CallView | null): string {
 
 export function renderTranscript(t: Transcript, path: string | null): string[] {
   const names = new Map(t.participants.map((p) => [p.npub, p.name]))
+  const clock = (at: number) => new Date(at * 1000).toISOString().slice(11, 19)
   const lines = [`call ${t.call.id}: "${sanitize(t.call.topic)}" (${t.call.state})`]
+  if (t.acceptedBy && t.call.startedAt !== null) lines.push(`— accepted by ${who(t.acceptedBy, names)}, ${clock(t.call.startedAt)}`)
   for (const m of t.messages) {
-    const label = `${who(m.from, names)}, ${new Date(m.at * 1000).toISOString().slice(11, 19)}`
+    const label = `${who(m.from, names)}, ${clock(m.at)}`
     lines.push(
       m.file ? `📎 ${label}: ${sanitize(m.file.name)} (${m.file.size} bytes) at ${m.file.path}` : `${label}:`,
       ...(m.file ? [] : fence(m.text)),
     )
   }
   if (t.messages.length === 0) lines.push('(no messages)')
+  if (t.endedBy && t.call.endedAt !== null) lines.push(`— ended by ${who(t.endedBy, names)}, ${clock(t.call.endedAt)}`)
   if (path) lines.push(`transcript: ${path}`)
   return lines
 }
@@ -81,7 +84,8 @@ export function renderMarkdown(t: Transcript): string {
     '',
     ...t.participants.map((p) => `- ${p.name || '(no name)'}: \`${p.npub}\``),
     `- caller: ${names.get(t.participants[t.call.direction === 'outgoing' ? 0 : 1].npub)}`,
-    `- started ${iso(t.call.startedAt ?? undefined)}, ended ${iso(t.call.endedAt ?? undefined)}`,
+    `- accepted ${t.acceptedBy ? `by ${names.get(t.acceptedBy) ?? t.acceptedBy} ` : ''}${iso(t.call.startedAt ?? undefined)}`,
+    `- ended ${t.endedBy ? `by ${names.get(t.endedBy) ?? t.endedBy} ` : ''}${iso(t.call.endedAt ?? undefined)}`,
     '',
   ]
   for (const m of t.messages) {
