@@ -1,5 +1,5 @@
-// Each call's messages live in a file of their own, one JSON line per entry, appended to as
-// they come: the state file holds only the call's header, so its size and every run's cost do
+// Each call's messages live in a file of their own, one JSON line per entry, appended in the
+// order this agent took them: the state file holds only the call's header, so its size and every run's cost do
 // not grow with history. The state machine queues new entries in `state.newEntries`; the store
 // appends them under the lock before it writes the state. A run killed between the two appends
 // an entry again on its retry: reading drops the copy by id. A torn last line (a kill during
@@ -22,13 +22,23 @@ export class CallLog {
     }
   }
 
-  /** Every entry of a call, once each, in time order (the sender's milliseconds within a
-   *  second; arrival order among equals), including those queued and not yet written. */
+  /** Every entry of a call, once each, in causal order: the order this agent took them in
+   *  (what it received before it answered comes first, whatever the clocks say), except that
+   *  each sender's own entries keep the order they were sent in (a late delivery takes the
+   *  place of the sender's next entry), so both sides agree on what each of them said. */
   entries(state: State, callId: string): TranscriptEntry[] {
     const all = [...this.read(callId), ...(state.newEntries?.[callId] ?? [])]
     const ids = new Set<string>()
-    const once = all.filter((e) => !ids.has(e.id) && ids.add(e.id))
-    return once.sort((a, b) => a.at - b.at || (a.ms ?? 0) - (b.ms ?? 0))
+    const taken = all.filter((e) => !ids.has(e.id) && ids.add(e.id))
+    const bySender = new Map<string, TranscriptEntry[]>()
+    for (const e of taken) {
+      const own = bySender.get(e.from)
+      if (own) own.push(e)
+      else bySender.set(e.from, [e])
+    }
+    for (const own of bySender.values()) own.sort((a, b) => a.at - b.at || (a.ms ?? 0) - (b.ms ?? 0))
+    // each sender's slots, in the order taken, filled with that sender's entries in sent order
+    return taken.map((e) => bySender.get(e.from)?.shift() as TranscriptEntry)
   }
 
   /** Forgets a call's entries (its transcript holds them). */
