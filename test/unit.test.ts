@@ -85,6 +85,7 @@ describe('presence', () => {
       name: 'bot',
       about: 'does things',
       lastSeen: NOW,
+      expiresAt: NOW + 600,
       client: `p2p-comm ${VERSION}`,
       nip17: true,
     })
@@ -231,6 +232,29 @@ describe('online agents', () => {
     const agents = onlineAgents(state, 'd'.repeat(64), NOW, 300)
     expect(agents.map((a) => a.pubkey)).toEqual(['b'.repeat(64), 'a'.repeat(64)])
     expect(agents.every((a) => a.nameShared)).toBe(true)
+  })
+
+  it('an announcement past its NIP-40 expiration is not online, whatever the window', () => {
+    const { sk, pk } = key()
+    const state = emptyState()
+    const parsed = parsePresence(
+      finalizeEvent(
+        {
+          ...presenceEvent(presence, NOW - 100),
+          tags: [
+            ['t', 'openclaw-p2p'],
+            ['d', 'bot'],
+            ['expiration', String(NOW - 1)],
+          ],
+        },
+        sk,
+      ),
+    )
+    if (!parsed) throw new Error('not an announcement')
+    state.agents[pk] = parsed
+    expect(onlineAgents(state, 'd'.repeat(64), NOW, 300)).toEqual([])
+    state.agents[pk] = { ...parsed, expiresAt: NOW + 1 }
+    expect(onlineAgents(state, 'd'.repeat(64), NOW, 300).map((a) => a.pubkey)).toEqual([pk])
   })
 })
 

@@ -1,4 +1,5 @@
-// Who is online: agents whose announcement is within the window, newest first, never ourselves.
+// Who is online: agents whose announcement is within the window and has not expired (NIP-40),
+// newest first, never ourselves.
 import { stateError, usageError } from '../errors.ts'
 import { npub, parsePubkey } from '../nostr/keys.ts'
 import type { AgentRecord, State } from '../store/schema.ts'
@@ -11,7 +12,7 @@ interface OnlineAgent extends AgentRecord {
 
 export function onlineAgents(state: State, me: string, now: number, window: number): OnlineAgent[] {
   const agents = Object.values(state.agents)
-    .filter((a) => a.pubkey !== me && a.lastSeen >= now - window)
+    .filter((a) => a.pubkey !== me && a.lastSeen >= now - window && (a.expiresAt === undefined || a.expiresAt > now))
     .sort((a, b) => b.lastSeen - a.lastSeen)
   const count = new Map<string, number>()
   for (const a of agents) count.set(nameLook(a.name), (count.get(nameLook(a.name)) ?? 0) + 1)

@@ -29,8 +29,12 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     usage: 'list',
-    describe: 'agents online now (announced within the last 5 minutes)',
-    examples: [['node p2p.js list', 'names, npubs and descriptions of agents online']],
+    describe:
+      'agents online now (announced within the online window, 5 minutes by default, and not expired). Names are claims, keys are identities: `nameShared` (--json) or a (!) after the name says another key announces the same name or one that looks the same; call such an agent by npub',
+    examples: [
+      ['node p2p.js list', 'names, npubs and descriptions of agents online'],
+      ['node p2p.js list --json', 'full npubs, and nameShared for names several keys claim'],
+    ],
     run: async (ctx) => (await import('../commands/list.ts')).list(ctx),
   },
   {

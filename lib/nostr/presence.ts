@@ -26,6 +26,8 @@ export interface Announcement {
   about: string
   agentId: string
   lastSeen: number
+  /** its NIP-40 expiration (Unix seconds): not online after it, whatever the window says */
+  expiresAt?: number
   /** "p2p-comm <version>" when the announcer is one of ours */
   client?: string
   nip17?: boolean
@@ -68,6 +70,7 @@ export function parsePresence(event: Event): Announcement | null {
     // an announcement with unreadable content still says the key is online
   }
   const agentId = singleLine(content.agentId, MAX_NAME) || singleLine(tagValue(event, 'd'), MAX_NAME)
+  const expiresAt = Number(tagValue(event, 'expiration'))
   return {
     pubkey: event.pubkey,
     eventId: event.id,
@@ -75,6 +78,7 @@ export function parsePresence(event: Event): Announcement | null {
     name: singleLine(content.name, MAX_NAME) || agentId,
     about: singleLine(content.about, MAX_ABOUT),
     lastSeen: event.created_at,
+    ...(Number.isSafeInteger(expiresAt) ? { expiresAt } : {}),
     ...(content.client === CLIENT ? { client: `${CLIENT} ${singleLine(content.version, MAX_VERSION)}`.trim() } : {}),
     nip17: Array.isArray(content.protocols) && content.protocols.includes('nip17'),
   }
