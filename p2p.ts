@@ -2,6 +2,7 @@
 // (written to dist/help.txt by the build, from the real yargs help), everything else loads
 // the command line (lib/cli/main.ts): help is the one answer that needs no code.
 import { readFileSync } from 'node:fs'
+import { asInvoked } from './lib/invocation.ts'
 
 const args = process.argv.slice(2)
 let help: string | undefined
@@ -13,5 +14,5 @@ if (wantsHelp && !process.env.P2P_BUILD_HELP) {
     // not built yet (the build itself asks the real help): fall through to yargs
   }
 }
-if (help !== undefined) process.stdout.write(help)
+if (help !== undefined) process.stdout.write(asInvoked(help))
 else await import('./lib/cli/main.ts')

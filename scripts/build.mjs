@@ -4,7 +4,9 @@
 // ~50 ms over loading from node_modules).
 
 import { execFileSync } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { build } from 'esbuild'
 
 rmSync('dist', { recursive: true, force: true })
@@ -19,14 +21,19 @@ await build({
   format: 'esm',
   target: 'node20',
   legalComments: 'none',
-  // loads its WASM file from its own folder at run time, so it stays in node_modules
-  external: ['tiny-secp256k1'],
   // `ws` and yargs use require() of Node built-ins; an ESM bundle has no require of its own.
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __p2pCreateRequire } from 'node:module';\nconst require = __p2pCreateRequire(import.meta.url);",
   },
   logLevel: 'warning',
 })
+
+// tiny-secp256k1 reads its WASM file beside its own module at run time (import.meta.url): bundled
+// into a chunk under dist/, it looks for it there. With it, p2p.js and dist/ need no node_modules.
+const secp = dirname(createRequire(import.meta.url).resolve('tiny-secp256k1')) // its lib/cjs folder
+mkdirSync('dist', { recursive: true })
+copyFileSync(join(secp, '..', 'secp256k1.wasm'), join('dist', 'secp256k1.wasm'))
+chmodSync('p2p.js', 0o755)
 
 // The usage text, for `node p2p.js` and `--help` to print without loading anything.
 const help = execFileSync(process.execPath, ['p2p.js', '--help'], { env: { ...process.env, P2P_BUILD_HELP: '1', COLUMNS: '100' } })

@@ -2,6 +2,7 @@
 // every command, and runs what was asked. Nothing else lives here.
 import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
+import { asInvoked, COMMAND } from '../invocation.ts'
 import type { GlobalOptions } from '../session/context.ts'
 import { VERSION } from '../version.ts'
 import { type Args, COMMANDS, CONFIG_COMMANDS, type CommandSpec } from './commands.ts'
@@ -32,7 +33,7 @@ function register(y: Argv, spec: CommandSpec): Argv {
   const build = (c: Argv) => {
     for (const [name, opts] of Object.entries(spec.positionals ?? {})) c.positional(name, opts)
     for (const [name, opts] of Object.entries(spec.options ?? {})) c.option(name, opts)
-    for (const [command, what] of spec.examples) c.example(command, what)
+    for (const [command, what] of spec.examples) c.example(asInvoked(command), asInvoked(what))
     return c
   }
   return y.command(spec.usage, spec.describe, build, (a) =>
@@ -41,8 +42,8 @@ function register(y: Argv, spec: CommandSpec): Argv {
 }
 
 const cli = yargs(argv)
-  .scriptName('node p2p.js')
-  .usage(`${FLOW}\n\nUsage: node p2p.js <command> [options]`)
+  .scriptName(COMMAND)
+  .usage(asInvoked(`${FLOW}\n\nUsage: node p2p.js <command> [options]`))
   .option('json', { type: 'boolean', describe: 'print one JSON document on stdout' })
   .option('relay', { type: 'string', array: true, describe: 'use this relay instead of the configured ones (repeatable)' })
   .option('timeout', { type: 'number', describe: 'network deadline for the whole invocation, in ms (default 4000)' })

@@ -1,6 +1,7 @@
 // Everything printed goes through here: one JSON document with --json, readable lines
 // otherwise; relay traffic and timings on stderr with --verbose; errors with their hint.
 import type { P2PError } from '../errors.ts'
+import { asInvoked } from '../invocation.ts'
 import { MAX_LOG_LINE } from '../limits.ts'
 import { PROGRESS_FRAME_MS } from '../timing.ts'
 
@@ -41,12 +42,12 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
       const text = json
         ? `${JSON.stringify(doc, null, 2)}\n`
         : plain()
-            .map((l) => `${l}\n`)
+            .map((l) => `${asInvoked(l)}\n`)
             .join('')
       return new Promise((resolve) => process.stdout.write(text, (err) => resolve(!err)))
     },
     error(err, extra = {}) {
-      const hint = err.hint ?? ''
+      const hint = asInvoked(err.hint ?? '')
       if (json) {
         const doc = { ...extra, error: { code: err.code, message: err.message, hint } }
         process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
@@ -73,7 +74,7 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
       process.stderr.write(`[${String(Date.now() - started).padStart(5)} ms] ${clipped}\n`)
     },
     warn(line) {
-      process.stderr.write(`${line}\n`)
+      process.stderr.write(`${asInvoked(line)}\n`)
     },
   }
 }

@@ -23,18 +23,19 @@ export interface Agent {
   run(args: string[], opts?: { env?: Record<string, string>; stdin?: string }): Promise<RunResult>
 }
 
-/** An agent with its own P2P_HOME, using `relays` unless a call names others. */
-export function agent(relays: string[], home = tempHome()): Agent {
+/** An agent with its own P2P_HOME, using `relays` unless a call names others; `cli`: the
+ *  script it runs (the built p2p.js of this tree by default). */
+export function agent(relays: string[], home = tempHome(), cli = CLI): Agent {
   return {
     home,
-    run: (args, opts = {}) => runCli(args, { P2P_HOME: home, P2P_RELAYS: relays.join(','), ...opts.env }, opts.stdin),
+    run: (args, opts = {}) => runCli(args, { P2P_HOME: home, P2P_RELAYS: relays.join(','), ...opts.env }, opts.stdin, undefined, cli),
   }
 }
 
-export function runCli(args: string[], env: Record<string, string>, stdin?: string, killAfterMs = 20_000): Promise<RunResult> {
+export function runCli(args: string[], env: Record<string, string>, stdin?: string, killAfterMs = 20_000, cli = CLI): Promise<RunResult> {
   const started = Date.now()
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [cli, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     })

@@ -1,0 +1,54 @@
+// The skill installed as skills are (issue 15, points 15 and 16): its built files copied alone
+// into a folder, with no node_modules anywhere above it, run a whole call with a 2 MB file (big
+// enough to load every lazily imported module, the WASM key agreement included); and run
+// through a link named `p2p`, as `npm install -g` makes one, the hints name `p2p`.
+import { createHash, randomBytes } from 'node:crypto'
+import { cpSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { agent, CLI, runCli } from './helpers/cli.ts'
+import { whoami } from './helpers/inject.ts'
+import { startRelay, type TestRelay } from './helpers/relay.ts'
+
+let relay: TestRelay
+let folder: string
+beforeAll(async () => {
+  relay = await startRelay()
+  folder = join(mkdtempSync(join(tmpdir(), 'p2p-skill-')), 'p2p-comm')
+  for (const f of ['p2p.js', 'dist', 'SKILL.md']) cpSync(join(dirname(CLI), f), join(folder, f), { recursive: true })
+})
+afterAll(() => relay.stop())
+
+describe('the skill folder, copied alone', () => {
+  it('runs a whole call with a 2 MB file', async () => {
+    const cli = join(folder, 'p2p.js')
+    const alice = agent([relay.url], undefined, cli)
+    const bob = agent([relay.url], undefined, cli)
+    expect((await bob.run(['status'])).code).toBe(0)
+    expect((await alice.run(['call', (await whoami(bob)).npub, 'a file'])).code).toBe(0)
+    expect((await bob.run(['poll'])).code).toBe(0)
+    expect((await bob.run(['answer', 'accept'])).code).toBe(0)
+    const data = randomBytes(2 * 1024 * 1024)
+    const sent = await alice.run(['sendfile', 'data.bin', '-', '--timeout', '30000'], { stdin: data.toString('base64') })
+    expect(sent.code, sent.stderr).toBe(0)
+    const got = await bob.run(['poll', '--json', '--timeout', '30000'])
+    expect(got.code, got.stderr).toBe(0)
+    const file = got.json().events.find((e: { type: string }) => e.type === 'file')?.file
+    expect(file.sha256).toBe(createHash('sha256').update(data).digest('hex'))
+    expect(readFileSync(file.path).equals(data)).toBe(true)
+    expect((await alice.run(['end'])).code).toBe(0)
+  }, 120_000)
+
+  it('run through a link named p2p, names `p2p` in its hints and help', async () => {
+    const link = join(folder, 'p2p')
+    symlinkSync(join(folder, 'p2p.js'), link)
+    const env = { P2P_HOME: mkdtempSync(join(tmpdir(), 'p2p-home-')), P2P_RELAYS: relay.url }
+    const r = await runCli(['end'], env, undefined, undefined, link)
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/next: .*`p2p call <agent>/)
+    expect(r.stderr).not.toContain('node p2p.js')
+    expect((await runCli(['--help'], env, undefined, undefined, link)).stdout).toMatch(/^ {2}p2p list/m)
+    expect((await runCli(['send', '--help'], env, undefined, undefined, link)).stdout).toMatch(/^ {2}p2p send "/m)
+  })
+})
