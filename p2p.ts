@@ -14,5 +14,9 @@ if (wantsHelp && !process.env.P2P_BUILD_HELP) {
     // not built yet (the build itself asks the real help): fall through to yargs
   }
 }
+// `whoami` needs no parser either (lib/cli/quick.ts): the test is inline, so that the rest
+// of the command line loads only when needed
+const quick = args[0] === 'whoami' && args.slice(1).every((a) => a === '--json')
 if (help !== undefined) process.stdout.write(asInvoked(help))
+else if (quick) await (await import('./lib/cli/quick.ts')).runQuick(args)
 else await import('./lib/cli/main.ts')

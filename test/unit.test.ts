@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { onlineAgents } from '../lib/calls/agents.ts'
 import { unknownCommand } from '../lib/cli/suggest.ts'
 import { parseConfigValue } from '../lib/commands/config.ts'
-import { parsePubkey } from '../lib/nostr/keys.ts'
+import { newSecretKey, parsePubkey, publicKeyFromSecret } from '../lib/nostr/keys.ts'
 import { inboxRelaysEvent, relayListEvent, relayListIsCurrent } from '../lib/nostr/nip65.ts'
 import { parsePresence, presenceEvent, presenceIsCurrent } from '../lib/nostr/presence.ts'
 import type { QueryOutcome } from '../lib/nostr/relay/pool.ts'
@@ -58,6 +58,17 @@ describe('relay URLs', () => {
 })
 
 describe('public keys', () => {
+  it('are derived and made by OpenSSL exactly as by nostr-tools', () => {
+    for (let i = 0; i < 50; i++) {
+      const sk = newSecretKey()
+      expect(sk).toHaveLength(32)
+      expect(publicKeyFromSecret(sk)).toBe(getPublicKey(sk))
+    }
+    const one = new Uint8Array(32)
+    one[31] = 1
+    expect(publicKeyFromSecret(one)).toBe(getPublicKey(one))
+  })
+
   it('accepts npub, nprofile and hex; rejects the rest', () => {
     const { pk } = key()
     expect(parsePubkey(nip19.npubEncode(pk))).toBe(pk)

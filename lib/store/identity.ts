@@ -2,10 +2,10 @@
 // printed. Only the public key ever leaves this module in a printable form.
 import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import * as nip19 from 'nostr-tools/nip19'
-import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { bytesToHex, hexToBytes } from 'nostr-tools/utils'
 import { isHex64 } from '../encoding.ts'
 import { type P2PError, stateError } from '../errors.ts'
+import { newSecretKey, publicKeyFromSecret } from '../nostr/keys.ts'
 
 export interface Identity {
   secretKey: Uint8Array
@@ -27,8 +27,8 @@ export function loadOrCreateIdentity(path: string): Identity {
 }
 
 function createIdentity(path: string): void {
-  const secretKey = generateSecretKey()
-  const pubkey = getPublicKey(secretKey)
+  const secretKey = newSecretKey()
+  const pubkey = publicKeyFromSecret(secretKey)
   const body = JSON.stringify(
     { secretKey: bytesToHex(secretKey), pubkey, npub: nip19.npubEncode(pubkey), createdAt: new Date().toISOString() },
     null,
@@ -66,7 +66,7 @@ function readIdentity(path: string): Identity | null {
   if (!secretKey) throw unreadable(path, 'it holds no valid secret key')
   // Deriving the public key costs ~10 ms of curve arithmetic on every run; the file we write
   // records it, so it is derived only for files that lack it (other tools').
-  const pubkey = isHex64(doc.pubkey) ? doc.pubkey : getPublicKey(secretKey)
+  const pubkey = isHex64(doc.pubkey) ? doc.pubkey : publicKeyFromSecret(secretKey)
   return { secretKey, pubkey, npub: nip19.npubEncode(pubkey), permissionWarning: permissionWarning(path) }
 }
 
