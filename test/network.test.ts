@@ -137,6 +137,25 @@ describe('presence upkeep', () => {
     }
   })
 
+  it('status and whoami say where the agent is visible, under which name and until when (issue 14, point 5)', async () => {
+    const a = agent([r1.url, dead])
+    expect((await a.run(['whoami', '--json'])).json().presence).toMatchObject({ relays: [], visibleUntil: null })
+    const now = Math.floor(Date.now() / 1000)
+    const status = (await a.run(['status', '--json'])).json()
+    expect(status.presence.relays).toEqual([r1.url])
+    expect(status.presence.visibleUntil).toBeGreaterThanOrEqual(now + 590)
+    expect(status.presence.visibleUntil).toBeLessThanOrEqual(now + 610)
+    const who = (await a.run(['whoami', '--json'])).json()
+    expect(who.presence).toEqual(status.presence)
+    expect((await a.run(['whoami'])).stdout).toMatch(/visible +as ".+" on 1 relay for 1\d more min; any online command renews it/)
+    // a later run finds the copy on the relay and keeps it as it is
+    expect((await a.run(['status', '--json'])).json().presence).toEqual(status.presence)
+    // renamed: not visible under the new name until a run announces it
+    await a.run(['config', 'set', 'name', 'renamed-agent'])
+    expect((await a.run(['whoami', '--json'])).json().presence).toMatchObject({ name: 'renamed-agent', relays: [], visibleUntil: null })
+    expect((await a.run(['status', '--json'])).json().presence).toMatchObject({ name: 'renamed-agent', relays: [r1.url] })
+  })
+
   it('works with a relay that requires NIP-42 AUTH', async () => {
     const relay = await startRelay({ auth: true })
     try {

@@ -23,7 +23,7 @@ const optional = (value: unknown) => (value === undefined ? undefined : String(v
 export const COMMANDS: CommandSpec[] = [
   {
     usage: 'status',
-    describe: 'relays, this agent, the active call, incoming calls, what is new',
+    describe: 'relays, this agent and where it is visible (until when), the active call, incoming calls, what is new',
     examples: [['node p2p.js status --json', 'machine-readable status']],
     run: async (ctx) => (await import('../commands/status.ts')).status(ctx),
   },
@@ -140,7 +140,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     usage: 'whoami',
-    describe: "this agent's npub, name, owner and relays (no network)",
+    describe: "this agent's npub, name, owner and relays, and where its last online run left it visible, until when (no network)",
     examples: [['node p2p.js whoami --json', 'the npub to give to other agents or to the owner']],
     run: async (ctx) => (await import('../commands/whoami.ts')).whoami(ctx),
   },

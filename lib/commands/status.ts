@@ -7,15 +7,17 @@ import { type CommandResult, networkError } from '../errors.ts'
 import type { Context } from '../session/context.ts'
 import { type Online, whileOnline } from '../session/online.ts'
 import { eventsOf } from '../session/transcripts.ts'
+import { visibility } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import { table } from '../ui/format.ts'
-import { describeCall, renderEvent } from '../ui/render.ts'
+import { describeCall, renderEvent, visibleLine } from '../ui/render.ts'
 import { shownLine } from '../ui/sanitize.ts'
 
 export async function status(ctx: Context): CommandResult {
   // printed once announcing is over: a failure there is reported alone, not after the status
   const online = await whileOnline(ctx, async (online) => online, { requireRelay: false })
-  return report(ctx, online)
+  // the state as announcing left it: where this agent is visible now
+  return report(ctx, { ...online, state: await ctx.store.read() })
 }
 
 function report(ctx: Context, online: Online): 'network' | undefined {
@@ -45,6 +47,7 @@ function report(ctx: Context, online: Online): 'network' | undefined {
     incomingCalls: incomingCalls(state).map((c) => callView(c, state)),
     agentsOnline: onlineAgents(state, ctx.identity.pubkey, unixNow(), ctx.onlineWindow).length,
     new: { agents: summary.newAgents.length, events: eventsOf(ctx, state, unpolled(state)) },
+    presence: visibility(state, ctx.name, unixNow()),
     outbox: state.outbox.map(outboxView),
   }
   const names = agentNames(state)
@@ -66,6 +69,7 @@ function report(ctx: Context, online: Online): 'network' | undefined {
     ...table([
       ['agent', `${ctx.name}  ${ctx.identity.npub}`],
       ['relays', `${reachable} of ${reports.length} reachable`],
+      ['visible', visibleLine(doc.presence)],
     ]),
     ...table(
       doc.relays.map((r) => [

@@ -1,10 +1,15 @@
-// `whoami`: this agent's public identity and settings. Local only: no relay is contacted.
+// `whoami`: this agent's public identity and settings, and where its last run left it visible.
+// Local only: no relay is contacted.
 import type { CommandResult } from '../errors.ts'
 import type { Context } from '../session/context.ts'
+import { visibility } from '../store/schema.ts'
+import { unixNow } from '../timing.ts'
 import { table } from '../ui/format.ts'
+import { visibleLine } from '../ui/render.ts'
 
 export async function whoami(ctx: Context): CommandResult {
   const owner = ctx.config.owner ?? null
+  const presence = visibility(await ctx.store.read(), ctx.name, unixNow())
   ctx.out.result(
     {
       npub: ctx.identity.npub,
@@ -15,6 +20,7 @@ export async function whoami(ctx: Context): CommandResult {
       relays: ctx.relays,
       relaySource: ctx.relaySource,
       home: ctx.paths.dir,
+      presence,
     },
     () =>
       table([
@@ -23,6 +29,7 @@ export async function whoami(ctx: Context): CommandResult {
         ['owner', owner ?? 'not set (`node p2p.js config set owner <npub>`)'],
         ['relays', `${ctx.relays.join(' ')} (${ctx.relaySource})`],
         ['home', ctx.paths.dir],
+        ['visible', visibleLine(presence)],
       ]),
   )
 }

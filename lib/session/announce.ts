@@ -33,20 +33,36 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
     { template: inboxRelaysEvent(ctx.relays, now), urls: lacking((u) => relayListIsCurrent(held(u, INBOX_RELAYS_KIND), ctx.relays)) },
   ]
   const due = plans.filter((p) => p.urls.length > 0)
-  if (due.length === 0) return []
-  const sign = await signer(ctx)
-  const deadline = Math.min(online.pool.deadline, Date.now() + ANNOUNCE_MS)
-  const statuses = (
-    await Promise.all(due.map((p) => online.pool.publish(sign(p.template, ctx.identity.secretKey), p.urls, deadline)))
-  ).flat()
-  const failed = [...new Set(statuses.filter((s) => !s.ok).map((s) => s.url))]
-  if (failed.length) {
-    await ctx.store.update((s) => {
-      for (const url of failed) healthOf(s, url).announceFailedAt = now
-    })
+  // where our current announcement already is, and until when
+  const visible: Record<string, number> = {}
+  for (const url of connected) {
+    const copy = held(url, PRESENCE_KIND)
+    if (copy && presenceIsCurrent(copy, presence, now)) visible[url] = expirationOf(copy)
   }
+  const sign = due.length ? await signer(ctx) : undefined
+  const deadline = Math.min(online.pool.deadline, Date.now() + ANNOUNCE_MS)
+  const published = await Promise.all(
+    due.map(async (p) => {
+      const event = (sign as NonNullable<typeof sign>)(p.template, ctx.identity.secretKey)
+      return { event, statuses: await online.pool.publish(event, p.urls, deadline) }
+    }),
+  )
+  for (const { event, statuses } of published) {
+    if (event.kind === PRESENCE_KIND) for (const s of statuses) if (s.ok) visible[s.url] = expirationOf(event)
+  }
+  const statuses = published.flatMap((p) => p.statuses)
+  const failed = [...new Set(statuses.filter((s) => !s.ok).map((s) => s.url))]
+  await ctx.store.update((s) => {
+    for (const url of failed) healthOf(s, url).announceFailedAt = now
+    // relays not read this run keep what we knew of them, under the same name
+    const before = s.ownPresence?.name === presence.name ? s.ownPresence.relays : {}
+    const kept = Object.entries(before).filter(([url, until]) => until > now && !connected.includes(url))
+    s.ownPresence = { name: presence.name, relays: { ...Object.fromEntries(kept), ...visible } }
+  })
   return statuses
 }
+
+const expirationOf = (event: Event): number => Number(tagValue(event, 'expiration')) || 0
 
 /** The newest of our own events of `kind` (and d tag) that `url` served. */
 export function heldBy(outcome: QueryOutcome, url: string, me: string, kind: number, d?: string): Event | undefined {

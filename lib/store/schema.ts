@@ -175,6 +175,21 @@ export interface State {
   outbox: OutboxEntry[]
   escalations: Escalation[]
   relayHealth: Record<string, RelayHealth>
+  /** our own announcement as relays hold it: under which name, and until when on each relay */
+  ownPresence?: OwnPresence
+}
+
+export interface OwnPresence {
+  name: string
+  /** relay URL → when its copy expires (NIP-40, Unix seconds) */
+  relays: Record<string, number>
+}
+
+/** Where our announcement is visible now: the relays whose copy under `name` has not expired,
+ *  and until when the last of them holds it (null when none does). */
+export function visibility(state: State, name: string, now: number): { name: string; relays: string[]; visibleUntil: number | null } {
+  const held = state.ownPresence?.name === name ? Object.entries(state.ownPresence.relays).filter(([, until]) => until > now) : []
+  return { name, relays: held.map(([url]) => url), visibleUntil: held.length ? Math.max(...held.map(([, until]) => until)) : null }
 }
 
 export const emptyState = (): State => ({

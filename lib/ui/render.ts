@@ -3,6 +3,7 @@
 import type { Transcript } from '../calls/transcript.ts'
 import type { CallView } from '../calls/views.ts'
 import type { P2PEvent } from '../store/schema.ts'
+import { unixNow } from '../timing.ts'
 import { ago } from './format.ts'
 import { sanitize } from './sanitize.ts'
 
@@ -95,4 +96,11 @@ export function renderMarkdown(t: Transcript): string {
   }
   if (t.messages.length === 0) lines.push('(no messages)', '')
   return lines.join('\n')
+}
+
+/** Where this agent's announcement is visible (status, whoami), and what keeps it so. */
+export function visibleLine(p: { name: string; relays: string[]; visibleUntil: number | null }, now = unixNow()): string {
+  if (p.visibleUntil === null) return 'not announced (any online command announces it, e.g. `node p2p.js status`)'
+  const minutes = Math.max(1, Math.round((p.visibleUntil - now) / 60))
+  return `as "${sanitize(p.name)}" on ${p.relays.length} relay${p.relays.length === 1 ? '' : 's'} for ${minutes} more min; any online command renews it (\`node p2p.js poll\` from cron every few minutes)`
 }
