@@ -8,6 +8,7 @@ import { presenceEvent } from '../lib/nostr/presence.ts'
 import { type Agent, agent } from './helpers/cli.ts'
 import { type FaultyRelay, startFaultyRelay } from './helpers/faulty-relay.ts'
 import { publishTo, signed } from './helpers/publish.ts'
+import { connect } from './helpers/raw-client.ts'
 import { deadRelayUrl, startBlackHole, startRelay, type TestRelay } from './helpers/relay.ts'
 
 const DEFAULT_DEADLINE_MS = 4_000
@@ -154,6 +155,28 @@ describe('presence upkeep', () => {
     await a.run(['config', 'set', 'name', 'renamed-agent'])
     expect((await a.run(['whoami', '--json'])).json().presence).toMatchObject({ name: 'renamed-agent', relays: [], visibleUntil: null })
     expect((await a.run(['status', '--json'])).json().presence).toMatchObject({ name: 'renamed-agent', relays: [r1.url] })
+  })
+
+  it('a renamed agent withdraws its announcement under the old name (NIP-09): no ghost for other clients (issue 14, point 6)', async () => {
+    const relay = await startRelay()
+    try {
+      const a = await named('before-rename', [relay.url])
+      expect((await a.run(['status'])).code).toBe(0)
+      await a.run(['config', 'set', 'name', 'after-rename'])
+      expect((await a.run(['status'])).code).toBe(0)
+      const pubkey = (await a.run(['whoami', '--json'])).json().pubkey
+      // another client asking the relay for the agent's announcements: one, under the new name
+      const c = await connect(relay.url)
+      const frames = await c.req('ghosts', { kinds: [30078], authors: [pubkey] })
+      c.close()
+      const dTags = frames.filter((f) => f[0] === 'EVENT').map((f) => (f[2] as { tags: string[][] }).tags.find((t) => t[0] === 'd')?.[1])
+      expect(dTags).toEqual(['after-rename'])
+      // and another agent lists it once
+      const b = agent([relay.url])
+      expect((await b.run(['list', '--json'])).json().agents.map((x: { name: string }) => x.name)).toEqual(['after-rename'])
+    } finally {
+      await relay.stop()
+    }
   })
 
   it('works with a relay that requires NIP-42 AUTH', async () => {

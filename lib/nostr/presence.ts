@@ -5,7 +5,7 @@ import type { Event, EventTemplate } from 'nostr-tools/pure'
 import { MAX_ABOUT, MAX_NAME, MAX_VERSION } from '../limits.ts'
 import { PRESENCE_EXPIRY_S, PRESENCE_REFRESH_S } from '../timing.ts'
 import { singleLine } from '../ui/sanitize.ts'
-import { CLIENT, PRESENCE_KIND, PRESENCE_TOPIC, tagValue } from './kinds.ts'
+import { CLIENT, DELETION_KIND, PRESENCE_KIND, PRESENCE_TOPIC, tagValue } from './kinds.ts'
 import { sameSet } from './nip65.ts'
 
 export interface Presence {
@@ -92,5 +92,16 @@ export function presenceIsCurrent(held: Event | undefined, desired: Presence, no
     return c.name === desired.name && c.about === desired.about && c.version === desired.version && sameSet(c.relays ?? [], desired.relays)
   } catch {
     return false
+  }
+}
+
+/** A NIP-09 deletion of our announcements under names we no longer use (their `d` tags), so
+ *  that a renamed agent leaves no second entry behind in other clients' lists. */
+export function withdrawal(pubkey: string, oldAgentIds: string[], now: number): EventTemplate {
+  return {
+    kind: DELETION_KIND,
+    created_at: now,
+    tags: [...oldAgentIds.map((d) => ['a', `${PRESENCE_KIND}:${pubkey}:${d}`]), ['k', String(PRESENCE_KIND)]],
+    content: 'renamed',
   }
 }

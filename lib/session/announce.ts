@@ -1,11 +1,12 @@
 // Keeping this agent findable: its presence and relay lists, republished at the end of a run
-// to each connected relay that lacks a current copy. Best effort: a relay gets ANNOUNCE_MS to
+// to each connected relay that lacks a current copy; an announcement under an earlier name is
+// withdrawn (NIP-09), so that a rename leaves no ghost. Best effort: a relay gets ANNOUNCE_MS to
 // answer, and one that did not is left alone until presence is due again, so that it cannot
 // slow every run down.
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 import { INBOX_RELAYS_KIND, newest, PRESENCE_KIND, RELAY_LIST_KIND, tagValue } from '../nostr/kinds.ts'
 import { inboxRelaysEvent, relayListEvent, relayListIsCurrent } from '../nostr/nip65.ts'
-import { type Presence, presenceEvent, presenceIsCurrent } from '../nostr/presence.ts'
+import { type Presence, presenceEvent, presenceIsCurrent, withdrawal } from '../nostr/presence.ts'
 import type { PublishStatus, QueryOutcome } from '../nostr/relay/pool.ts'
 import { healthOf } from '../store/schema.ts'
 import { ANNOUNCE_MS, PRESENCE_REFRESH_S, unixNow } from '../timing.ts'
@@ -32,6 +33,15 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
     { template: relayListEvent(ctx.relays, now), urls: lacking((u) => relayListIsCurrent(held(u, RELAY_LIST_KIND), ctx.relays)) },
     { template: inboxRelaysEvent(ctx.relays, now), urls: lacking((u) => relayListIsCurrent(held(u, INBOX_RELAYS_KIND), ctx.relays)) },
   ]
+  // our announcements under an earlier name, still served: withdrawn where they are
+  const ghosts = online.outcome.events.filter(
+    (e) => e.pubkey === me && e.kind === PRESENCE_KIND && tagValue(e, 'd') !== presence.agentId && expirationOf(e) > now,
+  )
+  if (ghosts.length) {
+    const servedBy = new Set(ghosts.flatMap((e) => [...(online.outcome.seenOn.get(e.id) ?? [])]))
+    const names = [...new Set(ghosts.map((e) => tagValue(e, 'd') ?? ''))]
+    plans.push({ template: withdrawal(me, names, now), urls: connected.filter((url) => servedBy.has(url)) })
+  }
   const due = plans.filter((p) => p.urls.length > 0)
   // where our current announcement already is, and until when
   const visible: Record<string, number> = {}
