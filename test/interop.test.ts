@@ -111,7 +111,7 @@ describe('escalation to a human owner on an ordinary Nostr client (NDK)', () => 
     expect(dm.pubkey).toBe((await whoami(alice)).pubkey)
     expect(dm.content).toContain('bob asks for 40 USD for the dataset: approve?')
     expect(dm.content).toContain('alice')
-    expect(dm.content).toContain((await whoami(alice)).npub)
+    expect(dm.content).toContain(`nostr:${(await whoami(alice)).npub}`) // a link in phone clients (NIP-21)
     expect(dm.content).toContain('buy the dataset')
     expect(dm.content).toMatch(/reply/i)
 

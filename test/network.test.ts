@@ -119,18 +119,34 @@ describe('presence upkeep', () => {
       const a = await named('upkeep', [relay.url])
       const published = (stderr: string) => [...stderr.matchAll(/(\S+) publish kind (\d+): accepted/g)].map((m) => `${m[2]}@${m[1]}`).sort()
       expect(published((await a.run(['status', '--verbose'])).stderr)).toEqual([
+        `0@${relay.url}`,
         `10002@${relay.url}`,
         `10050@${relay.url}`,
         `30078@${relay.url}`,
       ])
       expect(published((await a.run(['status', '--verbose'])).stderr)).toEqual([])
       await a.run(['config', 'set', 'about', 'now with a description'])
-      expect(published((await a.run(['status', '--verbose'])).stderr)).toEqual([`30078@${relay.url}`])
+      expect(published((await a.run(['status', '--verbose'])).stderr)).toEqual([`0@${relay.url}`, `30078@${relay.url}`])
+      // the profile people's clients show: name, about, and that this is a bot (NIP-24)
+      const c = await connect(relay.url)
+      const profile = (await c.req('profile', { kinds: [0], authors: [(await a.run(['whoami', '--json'])).json().pubkey] })).find(
+        (f) => f[0] === 'EVENT',
+      )?.[2] as { content: string }
+      c.close()
+      expect(JSON.parse(profile.content)).toEqual({ name: 'upkeep', about: 'now with a description', bot: true })
       // a second relay joins: everything goes to it, relay lists to both (they now name two relays)
       const both = [relay.url, r2.url]
       const out = published((await a.run(['status', '--verbose', '--relay', relay.url, '--relay', r2.url])).stderr)
       expect(out).toEqual(
-        [`10002@${relay.url}`, `10002@${r2.url}`, `10050@${relay.url}`, `10050@${r2.url}`, `30078@${relay.url}`, `30078@${r2.url}`].sort(),
+        [
+          `0@${r2.url}`,
+          `10002@${relay.url}`,
+          `10002@${r2.url}`,
+          `10050@${relay.url}`,
+          `10050@${r2.url}`,
+          `30078@${relay.url}`,
+          `30078@${r2.url}`,
+        ].sort(),
       )
       expect(both).toHaveLength(2)
     } finally {

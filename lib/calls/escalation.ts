@@ -9,8 +9,9 @@ export const escalationEntry = (reason: string): string => `🙋 handed a decisi
 
 /** What the owner reads on their phone. */
 export function escalationText(agent: { name: string; npub: string }, call: CallRecord | undefined, state: State, reason: string): string {
+  // nostr: URIs (NIP-21): phone clients show them as links to the profiles
   const where = call
-    ? `In call ${call.id} with ${peerName(state, call.peer) || 'an agent'} (${npub(call.peer)}), about "${call.topic}".`
+    ? `In call ${call.id} with ${peerName(state, call.peer) || 'an agent'} (nostr:${npub(call.peer)}), about "${call.topic}".`
     : 'Not in a call.'
   return [
     `🙋 Your agent ${agent.name} needs a decision from you.`,
@@ -18,7 +19,7 @@ export function escalationText(agent: { name: string; npub: string }, call: Call
     `Reason: ${reason}`,
     '',
     where,
-    `Agent: ${agent.npub}`,
+    `Agent: nostr:${agent.npub}`,
     '',
     'Just reply to this message: your answer goes to the agent.',
   ].join('\n')

@@ -1,5 +1,14 @@
 // Every event kind and tag name this tool reads or writes, in one place (README: protocol).
-import { Application, DirectMessageRelaysList, EventDeletion, GiftWrap, PrivateDirectMessage, RelayList, Seal } from 'nostr-tools/kinds'
+import {
+  Application,
+  DirectMessageRelaysList,
+  EventDeletion,
+  GiftWrap,
+  Metadata,
+  PrivateDirectMessage,
+  RelayList,
+  Seal,
+} from 'nostr-tools/kinds'
 
 /** NIP-17 kind 14: every message between agents and to the owner is one, sealed and wrapped. */
 export const DM_KIND = PrivateDirectMessage
@@ -11,6 +20,8 @@ export const PRESENCE_KIND = Application
 /** NIP-65 relay list and NIP-17 DM inbox relays. */
 export const RELAY_LIST_KIND = RelayList
 export const INBOX_RELAYS_KIND = DirectMessageRelaysList
+/** NIP-01 profile: the agent's name and about, `bot: true` (NIP-24), for people's clients. */
+export const PROFILE_KIND = Metadata
 /** NIP-09: withdraws our announcement under a name we no longer use (an `a` tag per address). */
 export const DELETION_KIND = EventDeletion
 

@@ -5,7 +5,7 @@ import type { Event, EventTemplate } from 'nostr-tools/pure'
 import { MAX_ABOUT, MAX_NAME, MAX_VERSION } from '../limits.ts'
 import { PRESENCE_EXPIRY_S, PRESENCE_REFRESH_S } from '../timing.ts'
 import { singleLine } from '../ui/sanitize.ts'
-import { CLIENT, DELETION_KIND, PRESENCE_KIND, PRESENCE_TOPIC, tagValue } from './kinds.ts'
+import { CLIENT, DELETION_KIND, PRESENCE_KIND, PRESENCE_TOPIC, PROFILE_KIND, tagValue } from './kinds.ts'
 import { sameSet } from './nip65.ts'
 
 export interface Presence {
@@ -103,5 +103,22 @@ export function withdrawal(pubkey: string, oldAgentIds: string[], now: number): 
     created_at: now,
     tags: [...oldAgentIds.map((d) => ['a', `${PRESENCE_KIND}:${pubkey}:${d}`]), ['k', String(PRESENCE_KIND)]],
     content: 'renamed',
+  }
+}
+
+/** Our NIP-01 profile (kind 0), so that people's clients show a name rather than a bare npub,
+ *  marked as a bot (NIP-24). */
+export function profileEvent(p: Pick<Presence, 'name' | 'about'>, now: number): EventTemplate {
+  return { kind: PROFILE_KIND, created_at: now, tags: [], content: JSON.stringify({ name: p.name, about: p.about, bot: true }) }
+}
+
+/** Does this relay's copy of our profile say what we would say? */
+export function profileIsCurrent(held: Event | undefined, p: Pick<Presence, 'name' | 'about'>): boolean {
+  if (!held) return false
+  try {
+    const c = JSON.parse(held.content)
+    return c.name === p.name && c.about === p.about && c.bot === true
+  } catch {
+    return false
   }
 }

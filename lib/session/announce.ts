@@ -1,12 +1,12 @@
-// Keeping this agent findable: its presence and relay lists, republished at the end of a run
+// Keeping this agent findable: its presence, relay lists and profile, republished at the end of a run
 // to each connected relay that lacks a current copy; an announcement under an earlier name is
 // withdrawn (NIP-09), so that a rename leaves no ghost. Best effort: a relay gets ANNOUNCE_MS to
 // answer, and one that did not is left alone until presence is due again, so that it cannot
 // slow every run down.
 import type { Event, EventTemplate } from 'nostr-tools/pure'
-import { INBOX_RELAYS_KIND, newest, PRESENCE_KIND, RELAY_LIST_KIND, tagValue } from '../nostr/kinds.ts'
+import { INBOX_RELAYS_KIND, newest, PRESENCE_KIND, PROFILE_KIND, RELAY_LIST_KIND, tagValue } from '../nostr/kinds.ts'
 import { inboxRelaysEvent, relayListEvent, relayListIsCurrent } from '../nostr/nip65.ts'
-import { type Presence, presenceEvent, presenceIsCurrent, withdrawal } from '../nostr/presence.ts'
+import { type Presence, presenceEvent, presenceIsCurrent, profileEvent, profileIsCurrent, withdrawal } from '../nostr/presence.ts'
 import type { PublishStatus, QueryOutcome } from '../nostr/relay/pool.ts'
 import { healthOf } from '../store/schema.ts'
 import { ANNOUNCE_MS, PRESENCE_REFRESH_S, unixNow } from '../timing.ts'
@@ -32,6 +32,7 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
     { template: presenceEvent(presence, now), urls: lacking((u) => presenceIsCurrent(held(u, PRESENCE_KIND), presence, now)) },
     { template: relayListEvent(ctx.relays, now), urls: lacking((u) => relayListIsCurrent(held(u, RELAY_LIST_KIND), ctx.relays)) },
     { template: inboxRelaysEvent(ctx.relays, now), urls: lacking((u) => relayListIsCurrent(held(u, INBOX_RELAYS_KIND), ctx.relays)) },
+    { template: profileEvent(presence, now), urls: lacking((u) => profileIsCurrent(held(u, PROFILE_KIND), presence)) },
   ]
   // our announcements under an earlier name, still served: withdrawn where they are
   const ghosts = online.outcome.events.filter(

@@ -6,7 +6,7 @@
 import type { Filter } from 'nostr-tools/filter'
 import type { Event } from 'nostr-tools/pure'
 import { MAX_KNOWN_PEERS } from '../limits.ts'
-import { GIFT_WRAP_KIND, INBOX_RELAYS_KIND, PRESENCE_KIND, PRESENCE_TOPIC, RELAY_LIST_KIND } from '../nostr/kinds.ts'
+import { GIFT_WRAP_KIND, INBOX_RELAYS_KIND, PRESENCE_KIND, PRESENCE_TOPIC, PROFILE_KIND, RELAY_LIST_KIND } from '../nostr/kinds.ts'
 import { parsePresence } from '../nostr/presence.ts'
 import type { QueryResult, RelayReport } from '../nostr/relay/pool.ts'
 import { healthOf, type State } from '../store/schema.ts'
@@ -27,7 +27,7 @@ export function presenceFilter(state: State, now: number, onlineWindow: number):
   return { kinds: [PRESENCE_KIND], '#t': [PRESENCE_TOPIC], since: Math.max(now - onlineWindow, cursor), until: now + MAX_CLOCK_SKEW_S }
 }
 
-/** Our own announcements and relay lists (to republish only where they are missing or stale),
+/** Our own announcements, relay lists and profile (to republish only where they are missing or stale),
  *  and the announcements of agents we have been in calls with, which no flood can push out. */
 export function listFilters(state: State, me: string, now: number, onlineWindow: number): Filter[] {
   const peers = [
@@ -39,7 +39,7 @@ export function listFilters(state: State, me: string, now: number, onlineWindow:
   ]
   return [
     { kinds: [PRESENCE_KIND], authors: [me], '#t': [PRESENCE_TOPIC] },
-    { kinds: [RELAY_LIST_KIND, INBOX_RELAYS_KIND], authors: [me] },
+    { kinds: [RELAY_LIST_KIND, INBOX_RELAYS_KIND, PROFILE_KIND], authors: [me] },
     ...(peers.length
       ? [{ kinds: [PRESENCE_KIND], authors: peers.slice(0, MAX_KNOWN_PEERS), '#t': [PRESENCE_TOPIC], since: now - onlineWindow }]
       : []),
