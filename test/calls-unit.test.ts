@@ -288,6 +288,21 @@ describe('bounded state', () => {
 
 describe('escalations and the owner', () => {
   const OWNER = 'd'.repeat(64)
+  it('a disappearing owner message is journalled with its expiry, kept out of the transcript, and goes at its time', () => {
+    const state = incoming()
+    acceptCall(state, undefined, NOW)
+    const a = applyIncoming(state, [from(OWNER, { type: 'dm', text: 'secret', expiresAt: NOW + 60 })], ME, NOW + 1, OWNER)
+    expect(a.events).toEqual([expect.objectContaining({ type: 'owner-message', text: 'secret', expiresAt: NOW + 60, kind: 14 })])
+    journal(state, a.events)
+    expect(entriesOf(state, 'ca11ca11')).toEqual([])
+    bound(state, NOW + 30)
+    expect(state.journal.map((j) => j.event.text)).toContain('secret')
+    bound(state, NOW + 61)
+    expect(state.journal.map((j) => j.event.text)).not.toContain('secret')
+    // reactions and file messages count from the owner only
+    const stranger = applyIncoming(state, [from(OTHER, { type: 'dm', kind: 7, text: '👍' })], ME, NOW + 2, OWNER)
+    expect(stranger.events).toEqual([])
+  })
   it('a peer escalating in the live call is an event and a transcript line', () => {
     const state = incoming()
     acceptCall(state, undefined, NOW)

@@ -213,4 +213,59 @@ describe('a second independent implementation: rust-nostr (Rust compiled to WASM
     expect(status.ok).toBe(true)
     expect(await poll(frank)).toEqual([expect.objectContaining({ type: 'owner-message', text: 'Rust says yes.', callId: null })])
   })
+
+  it('a reply to an earlier escalation, a reaction and a file message reach the agent, each linked (issue 14, points 2-3)', async () => {
+    const { loadWasmSync, Keys, NostrSigner, EventBuilder, Kind, Tag, EventId, PublicKey } = await import('@rust-nostr/nostr-sdk')
+    const { RelaySocket } = await import('../lib/nostr/relay/socket.ts')
+    loadWasmSync()
+    const keys = Keys.generate()
+    const signer = NostrSigner.keys(keys)
+    const gina = await named('gina')
+    expect((await gina.run(['config', 'set', 'owner', keys.publicKey.toBech32()])).code).toBe(0)
+    const first = (await gina.run(['escalate', 'first question', '--json'])).json()
+    const second = (await gina.run(['escalate', 'second question', '--json'])).json()
+    expect(first.code ?? 0).toBe(0)
+    // the escalations' ids, as the owner's client sees them: the rumors it opened
+    const socket = new RelaySocket(agentRelay.url, { log: () => {} })
+    await socket.connect(2_000)
+    const agentKey = PublicKey.parse((await whoami(gina)).pubkey)
+    const send = async (builder: InstanceType<typeof EventBuilder>) => {
+      const wrap = await EventBuilder.giftWrap(signer, agentKey, builder.build(keys.publicKey))
+      expect((await socket.publish(JSON.parse(wrap.asJson()), Date.now() + 2_000)).ok).toBe(true)
+    }
+    const [firstId, secondId] = [first.owner.escalationId, second.owner.escalationId] as string[]
+    expect(firstId).toMatch(/^[0-9a-f]{64}$/)
+    // Amethyst's reply form: ["e", id, relay, "reply", pubkey]
+    await send(EventBuilder.privateMsgRumor(agentKey, 'yes to the first').tags([Tag.parse(['e', firstId, '', 'reply', agentKey.toHex()])]))
+    await send(EventBuilder.reactionExtended(EventId.parse(secondId), agentKey, new Kind(14), '👍'))
+    const key = 'a'.repeat(64)
+    await send(
+      new EventBuilder(new Kind(15), 'https://files.example/abc.jpg').tags([
+        Tag.parse(['p', agentKey.toHex()]),
+        Tag.parse(['file-type', 'image/jpeg']),
+        Tag.parse(['encryption-algorithm', 'aes-gcm']),
+        Tag.parse(['decryption-key', key]),
+        Tag.parse(['decryption-nonce', 'b'.repeat(24)]),
+        Tag.parse(['size', '1234']),
+      ]),
+    )
+    // 0xchat's disappearing message: already expired, never shown
+    await send(EventBuilder.privateMsgRumor(agentKey, 'gone').tags([Tag.parse(['expiration', String(Math.floor(Date.now() / 1000) - 5)])]))
+    socket.close()
+    const events = await poll(gina)
+    expect(events).toHaveLength(3)
+    const byKind = Object.fromEntries(events.map((e) => [String(e.kind), e]))
+    expect(byKind['14']).toMatchObject({ type: 'owner-message', text: 'yes to the first', escalationId: firstId })
+    expect(byKind['7']).toMatchObject({ type: 'owner-message', text: '👍', reactsTo: secondId, escalationId: secondId })
+    expect(byKind['15']).toMatchObject({
+      type: 'owner-message',
+      escalationId: secondId,
+      file: {
+        url: 'https://files.example/abc.jpg',
+        type: 'image/jpeg',
+        size: 1234,
+        encryption: { algorithm: 'aes-gcm', key, nonce: 'b'.repeat(24) },
+      },
+    })
+  })
 })

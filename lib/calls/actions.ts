@@ -3,7 +3,8 @@
 import { stateError } from '../errors.ts'
 import { npub } from '../nostr/keys.ts'
 import type { CallRecord, State } from '../store/schema.ts'
-import { activeCall, expireCalls, incomingCalls, liveCall, newCall, type Reply } from './machine.ts'
+import { expireCalls, newCall, type Reply } from './machine.ts'
+import { activeCall, incomingCalls, liveCall } from './queries.ts'
 
 const notInCall = () => stateError('no-active-call', 'there is no active call')
 

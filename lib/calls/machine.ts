@@ -8,12 +8,15 @@
 // sides. Events for unknown calls, from someone who is not the peer, or for finished calls
 // are ignored; a message that overtakes the accept it follows still makes the call active.
 // This file applies what arrives; actions.ts applies what our own commands do.
+
 import { npub } from '../nostr/keys.ts'
 import type { P2PMessage } from '../nostr/p2p.ts'
 import type { CallRecord, FileInfo, P2PEvent, State, TranscriptEntry } from '../store/schema.ts'
 import { CALLER_CLOCK_SKEW_S, RING_TIMEOUT_S } from '../timing.ts'
 import { escalationEntry } from './escalation.ts'
-import { addEntry, appendEntry } from './transcript.ts'
+import { applyFromOwner, firstSight } from './owner.ts'
+import { activeCall, sentBeforeEnd } from './queries.ts'
+import { addEntry } from './transcript.ts'
 
 /** What a sync hands the state machine: one verified rumor, already parsed. */
 export interface Incoming {
@@ -46,20 +49,6 @@ export interface Applied {
   logged: Map<P2PEvent, string>
 }
 
-const isLive = (c: CallRecord) => c.state === 'active' || c.state === 'ringing'
-/** Sent before the call's end (dated at or before it): kept, though it arrives after the end. */
-const sentBeforeEnd = (c: CallRecord, at: number) => c.state === 'ended' && c.endedAt !== undefined && at <= c.endedAt
-/** Whether a message or file dated `at` still belongs in the call. */
-export const takesTalk = (c: CallRecord, at: number): boolean => isLive(c) || sentBeforeEnd(c, at)
-/** The call being talked in (accepted, not ended), if any. */
-export const activeCall = (state: State): CallRecord | undefined => Object.values(state.calls).find((c) => c.state === 'active')
-/** The call we are in or are placing: active, or ringing (ours, not answered yet). */
-export const liveCall = (state: State): CallRecord | undefined => Object.values(state.calls).find(isLive)
-export const incomingCalls = (state: State): CallRecord[] =>
-  Object.values(state.calls)
-    .filter((c) => c.state === 'incoming')
-    .sort((a, b) => a.createdAt - b.createdAt)
-
 // Same-second rumors are applied in protocol order: a request before its accept, messages
 // before the end.
 const ORDER: Record<Incoming['msg']['type'], number> = {
@@ -80,7 +69,7 @@ export function applyIncoming(state: State, items: Incoming[], me: string, now: 
   for (const item of sorted) {
     if (item.from === me) recordOwn(state, item, now)
     else if (item.from === owner && item.msg.type === 'dm')
-      firstSight(state, item.id, now) && applyFromOwner(state, item, item.msg.text, out)
+      firstSight(state, item.id, now) && applyFromOwner(state, item, item.msg, now, out)
     else applyFromPeer(state, item, now, out)
   }
   expireCalls(state, now, out)
@@ -99,6 +88,8 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) 
     void out.ignored.push(`${msg.type} ${'callId' in msg ? msg.callId : ''} from ${from.slice(0, 12)}: ${why}`)
 
   if (msg.type === 'dm') {
+    if (msg.kind !== undefined) return ignore('a reaction or file message from someone who is not the owner')
+    if (msg.expiresAt !== undefined && msg.expiresAt <= now) return ignore('expired (NIP-40)')
     if (!firstSight(state, item.id, now)) return ignore('seen before (the same DM wrapped again)')
     return void event('direct-message', null, { text: msg.text })
   }
@@ -187,36 +178,12 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) 
   }
 }
 
-/** The owner's words: linked to the latest escalation, and into the transcript of the call
- *  in progress, if any. */
-function applyFromOwner(state: State, item: Incoming, text: string, out: Applied): void {
-  const escalation = state.escalations.at(-1)
-  const live = activeCall(state)
-  if (live) appendEntry(state, live, { id: item.id, from: item.from, at: item.at, ms: item.ms, text })
-  out.events.push({
-    type: 'owner-message',
-    callId: live?.id ?? escalation?.callId ?? null,
-    from: npub(item.from),
-    at: item.at,
-    text,
-    ...(escalation ? { escalationId: escalation.id } : {}),
-  })
-}
-
 /** Our own messages, from the copies NIP-17 wraps to the sender: fills gaps in transcripts
  *  (another run of ours sent them) without ever changing a call's state. */
 function recordOwn(state: State, item: Incoming, now: number): void {
   if (item.msg.type !== 'message') return
   const call = state.calls[item.msg.callId]
   if (call) addEntry(state, call, { id: item.id, from: item.from, at: item.at, ms: item.ms, text: item.msg.text }, now)
-}
-
-/** Whether a DM is new (by rumor id), remembering it: wrap ids alone do not tell, since a client
- *  may wrap one rumor twice. */
-function firstSight(state: State, rumorId: string, now: number): boolean {
-  if (rumorId in state.rumorIds) return false
-  state.rumorIds[rumorId] = now
-  return true
 }
 
 export function expireCalls(state: State, now: number, out?: Applied): void {

@@ -3,7 +3,7 @@
 // any) is told that a human decision is pending. The owner's reply comes back as an
 // `owner-message` event.
 import { escalationEntry, escalationText } from '../calls/escalation.ts'
-import { activeCall } from '../calls/machine.ts'
+import { activeCall } from '../calls/queries.ts'
 import { addEntry } from '../calls/transcript.ts'
 import { type CommandResult, stateError } from '../errors.ts'
 import { MAX_REASON } from '../limits.ts'
@@ -41,7 +41,7 @@ export async function escalate(ctx: Context, reason: string): CommandResult {
     const [delivery, peer] = await Promise.all(entries.map((e) => sendQueued(ctx, online.pool, state, e)))
     const doc = {
       callId: call?.id ?? null,
-      owner: { npub: npub(owner), relaySource: delivery.inboxSource },
+      owner: { npub: npub(owner), relaySource: delivery.inboxSource, escalationId: toOwner.id },
       peerNotified: peer ? peer.delivered : null,
     }
     const told = call

@@ -1,7 +1,7 @@
 // `status`: relays reachable or not, who we are, the active call, calls waiting, what is new.
 import { onlineAgents } from '../calls/agents.ts'
 import { unpolled } from '../calls/journal.ts'
-import { incomingCalls, liveCall } from '../calls/machine.ts'
+import { incomingCalls, liveCall } from '../calls/queries.ts'
 import { agentNames, callView, outboxView } from '../calls/views.ts'
 import { type CommandResult, networkError } from '../errors.ts'
 import type { Context } from '../session/context.ts'

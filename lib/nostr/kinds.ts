@@ -3,15 +3,20 @@ import {
   Application,
   DirectMessageRelaysList,
   EventDeletion,
+  FileMessage,
   GiftWrap,
   Metadata,
   PrivateDirectMessage,
+  Reaction,
   RelayList,
   Seal,
 } from 'nostr-tools/kinds'
 
 /** NIP-17 kind 14: every message between agents and to the owner is one, sealed and wrapped. */
 export const DM_KIND = PrivateDirectMessage
+/** NIP-17 file message and NIP-25 reaction, as people's clients send them in DMs. */
+export const FILE_MESSAGE_KIND = FileMessage
+export const REACTION_KIND = Reaction
 /** NIP-59 */
 export const SEAL_KIND = Seal
 export const GIFT_WRAP_KIND = GiftWrap

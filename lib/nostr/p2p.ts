@@ -15,6 +15,7 @@ import {
   MAX_TOPIC,
 } from '../limits.ts'
 import { hasControlChars } from '../ui/sanitize.ts'
+import { type PersonalDm, parseDm } from './dm.ts'
 import { DM_KIND, findTag, TAG } from './kinds.ts'
 
 export type Rumor = UnsignedEvent & { id: string }
@@ -39,7 +40,7 @@ export type P2PMessage =
   /** the sender handed a decision in this call to its human owner */
   | { type: 'escalation'; callId: string; reason: string }
   /** a DM that is not part of the p2p protocol: from a person, or another client */
-  | { type: 'dm'; text: string }
+  | PersonalDm
 
 const ID = /^[0-9a-f]{8,64}$/
 
@@ -102,9 +103,9 @@ export function buildRumor(msg: P2PMessage, from: string, to: string, now: numbe
 
 /** Reads a rumor; null when it is malformed or not something we understand. */
 export function parseRumor(rumor: Rumor): P2PMessage | null {
-  if (rumor.kind !== DM_KIND || typeof rumor.content !== 'string') return null
   const p2p = findTag(rumor, TAG.p2p)
-  if (!p2p) return { type: 'dm', text: capBytes(rumor.content, MAX_MESSAGE_BYTES) }
+  if (!p2p) return parseDm(rumor)
+  if (rumor.kind !== DM_KIND || typeof rumor.content !== 'string') return null
   const [, type, callId] = p2p
   if (typeof callId !== 'string' || !ID.test(callId)) return null
   switch (type) {
@@ -153,16 +154,6 @@ function parseChunk(file: string[] | undefined, data: string[] | undefined): Fil
     isBase64(chunk.data) &&
     chunk.data.length <= MAX_CHUNK_BASE64
   return valid ? chunk : null
-}
-
-/** A person's DM is kept whole up to the message limit, and cut there (NIP-44's extended
- *  length lets a stranger send far more). */
-function capBytes(text: string, max: number): string {
-  if (Buffer.byteLength(text) <= max) return text
-  return `${Buffer.from(text)
-    .subarray(0, max)
-    .toString('utf8')
-    .replace(/\uFFFD$/, '')}… (cut: longer than ${max} bytes)`
 }
 
 /** The sender's millisecond clock from the p2p tag, 0 when absent. */

@@ -1,6 +1,7 @@
 // The state file's schema: what this agent has learned from relays and what it has done.
 // Versioned, and migrated on read: parseState turns any file we ever wrote into a State.
 import { P2PError } from '../errors.ts'
+import type { RemoteFile } from '../nostr/dm.ts'
 import type { InboxSource } from '../nostr/nip65.ts'
 import type { Announcement } from '../nostr/presence.ts'
 import { unixNow } from '../timing.ts'
@@ -94,10 +95,17 @@ export interface P2PEvent {
   topic?: string
   text?: string
   reason?: string
-  file?: FileInfo
+  /** a file of the call; an owner's file message: where to fetch it and how to decrypt it */
+  file?: FileInfo | RemoteFile
   expired?: boolean
   /** owner-message: the escalation it answers, when there is one */
   escalationId?: string
+  /** owner-message: 14 text, 7 reaction, 15 file message */
+  kind?: number
+  /** owner-message of kind 7: the message reacted to */
+  reactsTo?: string
+  /** NIP-40: the sender asked that it not be kept past this (Unix seconds) */
+  expiresAt?: number
 }
 
 export interface JournalEntry {

@@ -98,7 +98,9 @@ function stampOf(path: string): string {
  *  count and in bytes. When even the unprinted are too many, direct messages (strangers can
  *  send any number) go first, oldest first; call events go only beyond a hard cap (they stay
  *  in their call's transcript), and their texts stay in the call logs. */
-function boundJournal(state: State): void {
+function boundJournal(state: State, now: number): void {
+  // a message that asked to disappear (NIP-40) goes at its time, printed or not
+  state.journal = state.journal.filter((j) => j.event.expiresAt === undefined || j.event.expiresAt > now)
   const done = (seq: number) => seq <= state.cursor.polled || state.printed.includes(seq)
   const unprinted = state.journal.filter((j) => !done(j.seq))
   const printed = state.journal.filter((j) => done(j.seq))
@@ -152,7 +154,7 @@ export function bound(state: State, now = unixNow()): string[] {
   const oldestWrap = cursors.length ? Math.min(...cursors) - GIFT_WRAP_LOOKBACK_S : -Infinity
   for (const [id, createdAt] of Object.entries(state.seen)) if (createdAt < oldestWrap) delete state.seen[id]
   keepNewest(state.seen, MAX_SEEN, (createdAt) => createdAt)
-  boundJournal(state)
+  boundJournal(state, now)
   // a rumor is remembered while a wrap of it could still be served, and for DM_ID_TTL_S at least
   const forgetBefore = Math.min(now - DM_ID_TTL_S, oldestWrap - MAX_CLOCK_SKEW_S)
   for (const [id, at] of Object.entries(state.rumorIds)) if (at < forgetBefore) delete state.rumorIds[id]

@@ -36,16 +36,29 @@ export function renderEvent(e: P2PEvent, names: Map<string, string>, now: number
         : [`❌ call ${e.callId} declined by ${from}, ${when}, reason:`, ...fence(e.reason || '(none given)')]
     case 'message':
       return [`💬 ${from} in call ${e.callId}, ${when}:`, ...fence(e.text ?? '')]
-    case 'file':
+    case 'file': {
+      const file = e.file && 'path' in e.file ? e.file : undefined
       return [
-        `📎 ${from} sent a file in call ${e.callId}, ${when}: ${sanitize(e.file?.name ?? '')} (${e.file?.size} bytes), saved at ${e.file?.path}`,
+        `📎 ${from} sent a file in call ${e.callId}, ${when}: ${sanitize(file?.name ?? '')} (${file?.size} bytes), saved at ${file?.path}`,
       ]
+    }
     case 'call-ended':
       return [`👋 call ${e.callId} ended by ${from}, ${when}  → transcript: node p2p.js history ${e.callId}`]
     case 'escalation':
       return [`🙋 ${from} escalated call ${e.callId} to a human, ${when}:`, ...fence(e.reason ?? '')]
-    case 'owner-message':
-      return [`👤 your owner ${from} wrote, ${when}:`, ...fence(e.text ?? '')]
+    case 'owner-message': {
+      const answers = e.escalationId ? ` (on escalation ${e.escalationId.slice(0, 8)})` : ''
+      const gone = e.expiresAt ? `; disappears at ${new Date(e.expiresAt * 1000).toISOString().slice(11, 16)} UTC` : ''
+      if (e.kind === 7) return [`👤 your owner ${from} reacted ${sanitize(e.text ?? '')}${answers}, ${when}${gone}`]
+      if (e.file && 'url' in e.file) {
+        const f = e.file
+        const how = f.encryption ? `encrypted (${sanitize(f.encryption.algorithm)}; key and nonce in --json)` : 'not encrypted'
+        return [
+          `👤 your owner ${from} sent a file${answers}, ${when}${gone}: ${sanitize(f.url)} (${sanitize(f.type)}${f.size !== undefined ? `, ${f.size} bytes` : ''}, ${how})`,
+        ]
+      }
+      return [`👤 your owner ${from} wrote${answers}, ${when}${gone}:`, ...fence(e.text ?? '')]
+    }
     case 'direct-message':
       return [`✉️  direct message from ${from}, ${when} (not in a call):`, ...fence(e.text ?? '')]
   }

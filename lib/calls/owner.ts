@@ -1,0 +1,42 @@
+// What the agent's human owner sends: answers to escalations as text, reactions or files,
+// from any NIP-17 client (their phone).
+import type { PersonalDm } from '../nostr/dm.ts'
+import { npub } from '../nostr/keys.ts'
+import type { State } from '../store/schema.ts'
+import type { Applied, Incoming } from './machine.ts'
+import { activeCall } from './queries.ts'
+import { appendEntry } from './transcript.ts'
+
+/** The owner's words, reaction or file: linked to the escalation it answers (its `e` tag), or
+ *  else the latest, and added to the transcript of the call in progress, if any. A message
+ *  that asks to disappear (NIP-40) is journalled with its expiry, and kept nowhere else. */
+export function applyFromOwner(state: State, item: Incoming, msg: PersonalDm, now: number, out: Applied): void {
+  if (msg.expiresAt !== undefined && msg.expiresAt <= now) return void out.ignored.push('owner message: expired (NIP-40)')
+  const answered = msg.replyTo ? state.escalations.find((e) => e.id === msg.replyTo) : undefined
+  const escalation = answered ?? state.escalations.at(-1)
+  const live = activeCall(state)
+  const inCall = live && (!answered || answered.callId === live.id) ? live : undefined
+  const kind = msg.kind ?? 14
+  const text = kind === 7 ? `reacted ${msg.text}` : kind === 15 ? `sent a file: ${msg.text}` : msg.text
+  if (inCall && msg.expiresAt === undefined) appendEntry(state, inCall, { id: item.id, from: item.from, at: item.at, ms: item.ms, text })
+  out.events.push({
+    type: 'owner-message',
+    callId: answered ? answered.callId : (live?.id ?? escalation?.callId ?? null),
+    from: npub(item.from),
+    at: item.at,
+    text: msg.text,
+    kind,
+    ...(kind === 7 && msg.replyTo ? { reactsTo: msg.replyTo } : {}),
+    ...(msg.file ? { file: msg.file } : {}),
+    ...(msg.expiresAt !== undefined ? { expiresAt: msg.expiresAt } : {}),
+    ...(escalation ? { escalationId: escalation.id } : {}),
+  })
+}
+
+/** Whether a DM is new (by rumor id), remembering it: wrap ids alone do not tell, since a client
+ *  may wrap one rumor twice. */
+export function firstSight(state: State, rumorId: string, now: number): boolean {
+  if (rumorId in state.rumorIds) return false
+  state.rumorIds[rumorId] = now
+  return true
+}
