@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { nsecEncode } from 'nostr-tools/nip19'
 import { hexToBytes } from 'nostr-tools/utils'
 import { describe, expect, it } from 'vitest'
+import { HOOK_TIMEOUT_MS, MAX_WAIT_S } from '../lib/timing.ts'
 import { agent, CLI } from './helpers/cli.ts'
 import { deadRelayUrl } from './helpers/relay.ts'
 
@@ -37,6 +38,12 @@ describe('help', () => {
     const r = await a.run([...command.split(' '), '--help'])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/Examples:\s+node p2p\.js \S+/)
+  })
+
+  it('poll --help says what a hook gets and how long it may take', async () => {
+    const r = await a.run(['poll', '--help'])
+    for (const said of ['JSON document on stdin', 'P2P_EVENT_TYPE', 'P2P_CALL_ID', `${HOOK_TIMEOUT_MS / 1000} s`, `at most ${MAX_WAIT_S}`])
+      expect(r.stdout.replace(/\s+/g, ' ')).toContain(said)
   })
 
   it('the word "help" as the text of a message is sent, not read as --help', async () => {

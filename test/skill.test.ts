@@ -1,25 +1,69 @@
-// Every command line in SKILL.md's examples, run in order against a local relay, with a
-// second agent (research-bot) and the owner playing their parts: the skill file cannot
-// drift from the code.
+// Every command line in the examples of SKILL.md and of its Chinese twin SKILL.zh.md, run in
+// order against a local relay, with a second agent (research-bot) and the owner playing their
+// parts: the skill files cannot drift from the code. The hook the skill shows is the hook the
+// examples run, and the sample event it shows has the fields a real one has. The two files
+// cannot drift from each other: same front matter keys, same sections, the same code blocks
+// byte for byte (commands, the hook, the sample event) and the same inline code per section.
 
 import { spawn } from 'node:child_process'
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import {
+  DEFAULT_ONLINE_WINDOW_S,
+  HOOK_TIMEOUT_MS,
+  MAX_WAIT_S,
+  PRESENCE_EXPIRY_S,
+  PRESENCE_REFRESH_S,
+  RING_TIMEOUT_S,
+} from '../lib/timing.ts'
 import { type Agent, agent, CLI, tempHome } from './helpers/cli.ts'
-import { startRelay, type TestRelay } from './helpers/relay.ts'
+import { startRelay } from './helpers/relay.ts'
 import { sendDms } from './helpers/stranger.ts'
 
-const skill = readFileSync(new URL('../SKILL.md', import.meta.url), 'utf8')
-const examples = [...skill.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n').filter((l) => l.trim()))
+const read = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8')
+
+interface Skill {
+  file: string
+  text: string
+  frontMatter: Array<[key: string, value: string]>
+  /** `#` and `##` headings, and the text under each */
+  sections: Array<{ heading: string; body: string }>
+  blocks: Array<{ lang: string; body: string }>
+  /** the lines of the ```bash blocks, in order: what the test runs */
+  examples: string[]
+}
+
+function parse(file: string): Skill {
+  const text = read(file)
+  const head = text.match(/^---\n([\s\S]*?)\n---\n/)
+  const frontMatter = (head?.[1].split('\n') ?? []).map((l): [string, string] => {
+    const at = l.indexOf(':')
+    return [l.slice(0, at), l.slice(at + 1).trim()]
+  })
+  const blocks = [...text.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1], body: m[2] }))
+  const prose = text.replace(/^```\w*\n[\s\S]*?^```$/gm, '')
+  const sections = prose
+    .split(/^(?=#{1,2} )/m)
+    .slice(1)
+    .map((s) => ({ heading: s.split('\n')[0], body: s }))
+  const examples = blocks.filter((b) => b.lang === 'bash').flatMap((b) => b.body.split('\n').filter((l) => l.trim()))
+  return { file, text, frontMatter, sections, blocks, examples }
+}
+
+const SKILLS = [parse('SKILL.md'), parse('SKILL.zh.md')]
+const [EN, ZH] = SKILLS
 // the owner in SKILL.md's example: the key whose secret is 32 bytes of 7
 const OWNER_SECRET = new Uint8Array(32).fill(7)
-
-let relay: TestRelay
-beforeAll(async () => {
-  relay = await startRelay()
-})
-afterAll(() => relay.stop())
+// how each file writes a duration
+const UNITS: Record<string, { s: string; min: string }> = {
+  'SKILL.md': { s: ' seconds', min: ' minutes' },
+  'SKILL.zh.md': { s: ' 秒', min: ' 分钟' },
+}
+/** The event types of the contract, as the code declares them. */
+const EVENT_TYPES = [
+  ...(read('lib/store/schema.ts').match(/export interface P2PEvent \{\s*type:([^}]*?)callId/)?.[1] ?? '').matchAll(/'([a-z-]+)'/g),
+].map((m) => m[1])
 
 function shell(line: string, cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -32,9 +76,28 @@ function shell(line: string, cwd: string, env: Record<string, string>): Promise<
   })
 }
 
-describe('SKILL.md', () => {
-  it('has a front matter with name and description, and examples of every command', () => {
-    expect(skill).toMatch(/^---\nname: p2p-comm\ndescription: .+\n---\n/)
+const inlineCode = (s: string) => [...s.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]).sort()
+
+describe('SKILL.md and SKILL.zh.md say the same', () => {
+  it('same front matter keys and name, a translated description', () => {
+    expect(EN.text).toMatch(/^---\nname: p2p-comm\ndescription: .+\n---\n/)
+    expect(ZH.frontMatter.map(([k]) => k)).toEqual(EN.frontMatter.map(([k]) => k))
+    expect(Object.fromEntries(ZH.frontMatter).name).toBe(Object.fromEntries(EN.frontMatter).name)
+    expect(Object.fromEntries(ZH.frontMatter).description).toMatch(/\p{Script=Han}/u)
+  })
+
+  it('same sections, the same code blocks byte for byte, the same inline code per section', () => {
+    expect(ZH.sections.length).toBe(EN.sections.length)
+    expect(ZH.sections.map((s) => s.heading.match(/^#+/)?.[0])).toEqual(EN.sections.map((s) => s.heading.match(/^#+/)?.[0]))
+    expect(ZH.blocks).toEqual(EN.blocks)
+    EN.sections.forEach((en, i) => {
+      expect(inlineCode(ZH.sections[i].body), `${en.heading} / ${ZH.sections[i].heading}`).toEqual(inlineCode(en.body))
+    })
+  })
+})
+
+describe.each(SKILLS)('$file', (skill) => {
+  it('has examples of every command', () => {
     for (const command of [
       'status',
       'list',
@@ -51,42 +114,86 @@ describe('SKILL.md', () => {
       'config set',
     ]) {
       expect(
-        examples.some((l) => l.startsWith(`node p2p.js ${command}`)),
+        skill.examples.some((l) => l.startsWith(`node p2p.js ${command}`)),
         command,
       ).toBe(true)
     }
   })
 
-  it('every example runs, in order, as written', async () => {
-    const cwd = tempHome('p2p-skill-')
-    symlinkSync(CLI, join(cwd, 'p2p.js'))
-    writeFileSync(join(cwd, 'q3.csv'), 'quarter,revenue,costs\nQ3,1200000,900000\n')
-    const env = { P2P_HOME: tempHome(), P2P_RELAYS: relay.url }
-    const peer: Agent = agent([relay.url])
-    expect((await peer.run(['config', 'set', 'name', 'research-bot'])).code).toBe(0)
-    expect((await peer.run(['status'])).code).toBe(0)
-    const me = async () => JSON.parse((await shell('node p2p.js whoami --json', cwd, env)).stdout)
-
-    for (const line of examples) {
-      // the other parties' parts, around the lines that need them
-      if (/answer (accept|reject)/.test(line)) {
-        expect((await peer.run(['call', (await me()).npub, 'can you help with a translation?'])).code).toBe(0)
-      }
-      const r = await shell(line, cwd, env)
-      expect(r.code, `${line}\n${r.stdout}\n${r.stderr}`).toBe(0)
-      if (/^node p2p.js call /.test(line)) {
-        await peer.run(['poll'])
-        expect((await peer.run(['answer', 'accept'])).code).toBe(0)
-      }
-      if (/^node p2p.js sendfile /.test(line)) {
-        const got = (await peer.run(['poll', '--json'])).json().events
-        expect(got.map((e: { type: string }) => e.type)).toEqual(['message', 'file'])
-        expect((await peer.run(['send', 'Thanks: revenue up, costs flat. Summary follows.'])).code).toBe(0)
-      }
-      if (/^node p2p.js escalate /.test(line)) await sendDms(relay.url, (await me()).pubkey, 1, [OWNER_SECRET])
-      if (line === 'node p2p.js list') expect(r.stdout).toMatch(/research-bot/)
-      if (line === 'node p2p.js history') expect(r.stdout).toMatch(/summarise the Q3 report/)
+  it("states the code's numbers, names every event type and the environment it reads and sets", () => {
+    const { s, min } = UNITS[skill.file]
+    for (const said of [
+      `${MAX_WAIT_S}${s}`,
+      `${HOOK_TIMEOUT_MS / 1000}${s}`,
+      `${RING_TIMEOUT_S / 60}${min}`,
+      `${PRESENCE_EXPIRY_S / 60}${min}`,
+      `${DEFAULT_ONLINE_WINDOW_S / 60}${min}`,
+      `${PRESENCE_REFRESH_S / 60}${min}`,
+    ])
+      expect(skill.text, said).toContain(said)
+    expect(EVENT_TYPES).toContain('call-request')
+    for (const type of EVENT_TYPES) expect(skill.text, type).toContain(`| \`${type}\` |`)
+    for (const name of ['P2P_HOME', 'P2P_RELAYS', 'P2P_EVENT_TYPE', 'P2P_CALL_ID', 'p2p-transcripts/<call id>.md']) {
+      expect(skill.text).toContain(`\`${name}`)
     }
-    expect((await shell('node p2p.js history --json', cwd, env)).stdout).toMatch(/can you help with a translation/)
-  }, 120_000)
+  })
+
+  it('every example runs, in order, as written; the hook it shows takes the call', async () => {
+    // a relay of its own: the other file's research-bot (another key) would make the name ambiguous
+    const relay = await startRelay()
+    try {
+      const cwd = tempHome('p2p-skill-')
+      symlinkSync(CLI, join(cwd, 'p2p.js'))
+      writeFileSync(join(cwd, 'q3.csv'), 'quarter,revenue,costs\nQ3,1200000,900000\n')
+      const hook = skill.blocks.find((b) => b.body.startsWith('#!/bin/sh\n'))
+      expect(hook, 'the hook script').toBeDefined()
+      writeFileSync(join(cwd, 'on-event.sh'), hook?.body ?? '')
+      const sample = JSON.parse(skill.blocks.find((b) => b.lang === 'json')?.body ?? '{}')
+      const env = { P2P_HOME: tempHome(), P2P_RELAYS: relay.url }
+      const peer: Agent = agent([relay.url])
+      expect((await peer.run(['config', 'set', 'name', 'research-bot'])).code).toBe(0)
+      expect((await peer.run(['status'])).code).toBe(0)
+      const me = async () => JSON.parse((await shell('node p2p.js whoami --json', cwd, env)).stdout)
+
+      for (const line of skill.examples) {
+        // the other parties' parts, around the lines that need them
+        if (/answer (accept|reject)/.test(line)) {
+          expect((await peer.run(['call', (await me()).npub, 'can you help with a translation?'])).code).toBe(0)
+        }
+        if (/poll --exec/.test(line)) expect((await peer.run(['call', (await me()).npub, 'plan the demo'])).code).toBe(0)
+        const r = await shell(line, cwd, env)
+        expect(r.code, `${line}\n${r.stdout}\n${r.stderr}`).toBe(0)
+        if (/^node p2p.js call /.test(line)) {
+          await peer.run(['poll'])
+          expect((await peer.run(['answer', 'accept'])).code).toBe(0)
+        }
+        if (/^node p2p.js sendfile /.test(line)) {
+          const got = (await peer.run(['poll', '--json'])).json().events
+          expect(got.map((e: { type: string }) => e.type)).toEqual(['message', 'file'])
+          expect((await peer.run(['send', 'Thanks: revenue up, costs flat. Summary follows.'])).code).toBe(0)
+        }
+        if (/poll --exec/.test(line)) {
+          // the hook got the request as one JSON document, shaped like the sample, and took the call
+          const logged = readFileSync(join(cwd, 'events.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l))
+          const request = logged.find((e) => e.type === 'call-request' && e.topic === 'plan the demo')
+          expect(request, JSON.stringify(logged)).toBeDefined()
+          expect(Object.keys(sample).sort(), 'the sample event has the fields of a real one').toEqual(Object.keys(request).sort())
+          for (const key of Object.keys(sample)) expect(typeof sample[key], key).toBe(typeof request[key])
+          const answered = (await peer.run(['poll', '--json'])).json().events
+          expect(answered).toContainEqual(expect.objectContaining({ type: 'call-accepted', callId: request.callId }))
+        }
+        if (/^node p2p.js escalate /.test(line)) await sendDms(relay.url, (await me()).pubkey, 1, [OWNER_SECRET])
+        if (line === 'node p2p.js list') expect(r.stdout).toMatch(/research-bot/)
+        if (line === 'node p2p.js history') expect(r.stdout).toMatch(/summarise the Q3 report/)
+      }
+      const history = (await shell('node p2p.js history --json', cwd, env)).stdout
+      expect(history).toMatch(/can you help with a translation/)
+      expect(history).toMatch(/plan the demo/)
+    } finally {
+      await relay.stop()
+    }
+  }, 180_000)
 })

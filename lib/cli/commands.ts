@@ -3,6 +3,7 @@
 import type { Options, PositionalOptions } from 'yargs'
 import type { CommandResult } from '../errors.ts'
 import type { Context } from '../session/context.ts'
+import { HOOK_TIMEOUT_MS, MAX_WAIT_S } from '../timing.ts'
 
 export type Args = Record<string, unknown>
 
@@ -101,14 +102,24 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     usage: 'poll',
-    describe: 'sync and print only what is new since the last poll (silent when nothing is)',
+    describe:
+      'sync and print only what is new since the last poll (silent when nothing is). Only poll consumes events: other commands are safe to run beside it',
     options: {
-      exec: { type: 'string', describe: 'run this command once per new event, event JSON on stdin, type in P2P_EVENT_TYPE' },
-      wait: { type: 'number', describe: 'stay connected up to this many seconds until something arrives' },
+      exec: {
+        type: 'string',
+        describe: `run this command (through the shell) once per new event: the event as one JSON document on stdin, P2P_EVENT_TYPE and P2P_CALL_ID in the environment, killed after ${HOOK_TIMEOUT_MS / 1000} s; a hook exiting non-zero is reported on stderr and not run again for that event (one killed or timed out is, at the next poll)`,
+      },
+      wait: {
+        type: 'number',
+        describe: `stay connected up to this many seconds (at most ${MAX_WAIT_S}) until something arrives; nothing printed: nothing came yet, wait again`,
+      },
     },
     examples: [
       ['node p2p.js poll --wait 60', 'wait up to a minute for an answer'],
-      ['* * * * * cd ~/p2p-comm && node p2p.js poll --exec ./on-event.sh', 'a crontab line'],
+      [
+        '* * * * * cd ~/p2p-comm && node p2p.js poll --exec ./on-event.sh',
+        'a crontab line; the hook answers with `node p2p.js answer accept --call "$P2P_CALL_ID"`',
+      ],
     ],
     run: async (ctx, a) => (await import('../commands/poll.ts')).poll(ctx, { exec: optional(a.exec), wait: a.wait as number | undefined }),
   },
