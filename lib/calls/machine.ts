@@ -80,7 +80,8 @@ export function applyIncoming(state: State, items: Incoming[], me: string, now: 
 function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) {
   const { msg, from, at } = item
   const event = (type: P2PEvent['type'], callId: string | null, extra: Partial<P2PEvent> = {}): P2PEvent => {
-    const e: P2PEvent = { type, callId, from: npub(from), at, ...extra }
+    // who it is by name too (as last announced; empty when never heard of), for hooks and agents
+    const e: P2PEvent = { type, callId, from: npub(from), name: state.agents[from]?.name ?? '', at, ...extra }
     out.events.push(e)
     return e
   }
@@ -112,7 +113,7 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) 
       out.replies.push({ peer: from, msg: { type: 'call-reject', callId: msg.callId, reason: 'busy: in another call, try again later' } })
       return
     }
-    return void event('call-request', msg.callId, { topic: msg.topic })
+    return void event('call-request', msg.callId, { topic: msg.topic, about: state.agents[from]?.about ?? '' })
   }
 
   const call = state.calls[msg.callId]
@@ -196,6 +197,7 @@ export function expireCalls(state: State, now: number, out?: Applied): void {
         type: 'call-rejected',
         callId: call.id,
         from: npub(call.peer),
+        name: state.agents[call.peer]?.name ?? '',
         at: now,
         reason: `no answer within ${RING_TIMEOUT_S / 60} minutes`,
         expired: true,

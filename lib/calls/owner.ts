@@ -23,6 +23,7 @@ export function applyFromOwner(state: State, item: Incoming, msg: PersonalDm, no
     type: 'owner-message',
     callId: answered ? answered.callId : (live?.id ?? escalation?.callId ?? null),
     from: npub(item.from),
+    name: state.agents[item.from]?.name ?? 'owner',
     at: item.at,
     text: msg.text,
     kind,

@@ -91,8 +91,12 @@ export interface P2PEvent {
   callId: string | null
   /** npub */
   from: string
+  /** the sender's name as last announced ('' when never heard of; 'owner' for an unnamed owner) */
+  name?: string
   at: number
   topic?: string
+  /** call-request: what the caller says it does */
+  about?: string
   text?: string
   reason?: string
   /** a file of the call; an owner's file message: where to fetch it and how to decrypt it */
