@@ -100,3 +100,6 @@ export const OUTBOX_BACKOFF_MAX_S = 3_600
 export const OUTBOX_TTL_S = 2 * 24 * 3600
 /** Chunks of a file not completed within this long are thrown away. */
 export const PARTIAL_FILE_TTL_S = 3 * 24 * 3600
+/** A claim to assemble a received file older than this is stale whatever its pid says (a pid
+ *  may be reused; assembling the largest file takes seconds). */
+export const PARTIAL_CLAIM_STALE_MS = 5 * 60_000

@@ -3,13 +3,13 @@
 // `.partial/<fileId>.done` first (exclusively) assembles the file, checks it, saves it, writes
 // what it saved into that record and removes the chunks. Other runs read the record instead of
 // assembling again; a chunk written after the record was finished is removed by its writer.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { sha256Hex } from '../encoding.ts'
 import type { FileChunk } from '../nostr/p2p.ts'
 import { writeAtomic } from '../store/home.ts'
 import type { FileInfo } from '../store/schema.ts'
-import { PARTIAL_FILE_TTL_S } from '../timing.ts'
+import { PARTIAL_CLAIM_STALE_MS, PARTIAL_FILE_TTL_S } from '../timing.ts'
 
 type Log = (line: string) => void
 /** Saves a whole, checked file; returns its path. */
@@ -21,7 +21,7 @@ const code = (err: unknown) => (err as NodeJS.ErrnoException).code
 export function storeChunk(partials: string, callId: string, chunk: FileChunk, save: Save, log: Log): FileInfo | null {
   const dir = join(partials, chunk.fileId)
   const record = `${dir}.done`
-  if (existsSync(record)) return finished(record, callId, chunk, log)
+  if (existsSync(record) && !dropStaleClaim(record, log)) return finished(record, callId, chunk, log)
   let have: number
   try {
     have = writeChunk(dir, callId, chunk, log)
@@ -56,11 +56,17 @@ function writeChunk(dir: string, callId: string, chunk: FileChunk, log: Log): nu
 
 /** Claims the file by creating its record, then assembles, checks and saves it. */
 function assemble(dir: string, record: string, callId: string, chunk: FileChunk, save: Save, log: Log): FileInfo | null {
+  // the claim names its run, and appears whole (a hard link is created exclusively): a run killed
+  // while assembling leaves a claim that the next run recognises as stale
+  const tmp = `${record}.${process.pid}.${Date.now()}.tmp`
+  writeFileSync(tmp, JSON.stringify({ claim: { pid: process.pid, at: Date.now() } }))
   try {
-    closeSync(openSync(record, 'wx'))
+    linkSync(tmp, record)
   } catch (err) {
     if (code(err) === 'EEXIST') return finished(record, callId, chunk, log)
     throw err
+  } finally {
+    rmSync(tmp, { force: true })
   }
   let file: FileInfo | null = null
   try {
@@ -76,6 +82,31 @@ function assemble(dir: string, record: string, callId: string, chunk: FileChunk,
   } finally {
     if (!file) rmSync(record, { force: true }) // not saved: no record of it
     removeDir(dir, log)
+  }
+}
+
+/** Removes a claim whose run is gone (killed while assembling); true when it did. */
+function dropStaleClaim(record: string, log: Log): boolean {
+  let claim: { pid: number; at: number } | undefined
+  try {
+    claim = JSON.parse(readFileSync(record, 'utf8')).claim
+  } catch (err) {
+    if (code(err) === 'ENOENT') return false
+    claim = { pid: 0, at: 0 } // an empty claim, as older versions left: its run is long gone
+  }
+  if (!claim || (isAlive(claim.pid) && claim.at > Date.now() - PARTIAL_CLAIM_STALE_MS)) return false
+  rmSync(record, { force: true })
+  log(`${record}: the run that was saving this file is gone; saving it again`)
+  return true
+}
+
+function isAlive(pid: number): boolean {
+  if (pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return code(err) === 'EPERM'
   }
 }
 
