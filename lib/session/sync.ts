@@ -10,7 +10,7 @@ import type { QueryOutcome, RelayPool } from '../nostr/relay/pool.ts'
 import { unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
 import { receiveFiles } from './files.ts'
-import { foldSync, listFilters, patientRelays, presenceFilter, type SyncReads, wrapFilter } from './fold.ts'
+import { foldSync, listFilters, patientRelays, presenceFilter, type SyncReads, silentRelays, wrapFilter } from './fold.ts'
 import type { Online } from './online.ts'
 import { replyBestEffort } from './outbox.ts'
 import { saveTranscript } from './transcripts.ts'
@@ -21,6 +21,7 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
   const started = unixNow()
   const knownPresence = new Set(Object.values(before.agents).map((a) => a.eventId))
   const patient = patientRelays(before, ctx.relays, started)
+  pool.holdBack(silentRelays(before, ctx.relays, started))
   const [lists, presence, wrapped] = await Promise.all([
     // our own announcements and lists only tell what a relay holds, for republishing
     pool.query(listFilters(before, me, started, ctx.onlineWindow), {
