@@ -142,7 +142,8 @@ describe('a black hole among live relays (end to end)', () => {
 
     const first = await a.run(['poll', '--verbose', ...timeout])
     expect(first.code).toBe(0)
-    expect(first.stderr).toContain(`${hole.url} slower than the other relays`)
+    // given up on after the grace period (or, on a machine slow enough, at its connect timeout)
+    expect(first.stderr).toMatch(new RegExp(`${hole.url} (slower than the other relays|unreachable after)`))
     const marked = health()
     expect(marked).toMatchObject({ silentSince: expect.any(Number), retryAt: expect.any(Number) })
 
