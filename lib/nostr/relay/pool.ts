@@ -167,7 +167,7 @@ export class RelayPool {
 
   /** A live subscription on every relay of the session, until its deadline (live.ts). */
   live(filters: Filter[]): LiveFeed {
-    return openLiveFeed(this.pick(), filters, this.deadline)
+    return openLiveFeed(this.pick(), filters, this.deadline, this.opts.log)
   }
 
   /** Reads everything `filter` matches, newest first, page by page: each page ends where the
