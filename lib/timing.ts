@@ -88,6 +88,12 @@ export const INBOX_TTL_S = 3_600
 /** A relay not read in full for this long is waited for until the deadline, even when the
  *  others answered first. */
 export const RESYNC_AFTER_S = 600
+/** A relay that answered none of a sync's REQs (never connected, or no EOSE) is waited for
+ *  only while the others are, until it is given a full chance again this long later (doubling
+ *  after each full chance it misses, up to the max); it is still tried, in the background, on
+ *  every run meanwhile. */
+export const SILENT_RETRY_S = 60
+export const SILENT_RETRY_MAX_S = 3_600
 
 // ---- what is kept -----------------------------------------------------------------------
 /** Agents not heard from for this long are forgotten. */

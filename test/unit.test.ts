@@ -166,7 +166,7 @@ describe('sync', () => {
     expect(state.agents[other.pk].name).toBe('new')
     expect(state.cursor).toMatchObject({ presence: NOW, presenceWindow: 300 })
     expect(state.relayHealth['wss://a.example']).toEqual({ lastOk: NOW, lastSynced: NOW })
-    expect(state.relayHealth['wss://dead.example']).toEqual({ lastError: 'ECONNREFUSED' })
+    expect(state.relayHealth['wss://dead.example']).toMatchObject({ lastError: 'ECONNREFUSED', silentSince: NOW })
     // the same announcement again is not new
     expect(foldSync(state, readsOf([newer]), [], me.pk, NOW + 5, 300).newAgents).toEqual([])
   })

@@ -8,7 +8,7 @@ import { randomHex } from '../encoding.ts'
 import { type CommandResult, usageError } from '../errors.ts'
 import { GIFT_WRAP_KIND } from '../nostr/kinds.ts'
 import type { Context } from '../session/context.ts'
-import { resync, whileOnline } from '../session/online.ts'
+import { receiveLive, resync, whileOnline } from '../session/online.ts'
 import { eventsOf } from '../session/transcripts.ts'
 import type { P2PEvent, PrintLease, State } from '../store/schema.ts'
 import { HOOK_TIMEOUT_MS, MAX_WAIT_S, PRINT_LEASE_S, RING_TIMEOUT_S, sleep, unixNow, WAIT_RESYNC_MS } from '../timing.ts'
@@ -30,9 +30,14 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number })
         const wakeAt = Math.min(until, nextExpiry(online.state))
         const outcome = online.live ? await online.live.wait(wakeAt, (id) => id in online.state.seen) : 'closed'
         if (outcome === 'timeout' && wakeAt === until) break
-        // no relay keeps a live subscription (dead, or it refused one): look again now and then, never in a loop
-        if (outcome === 'closed') await sleep(Math.min(WAIT_RESYNC_MS, wakeAt - Date.now()))
-        await resync(ctx, online)
+        if (outcome === 'closed') {
+          // no relay keeps a live subscription (dead, or it refused one): look again now and then, never in a loop
+          await sleep(Math.min(WAIT_RESYNC_MS, wakeAt - Date.now()))
+          await resync(ctx, online)
+        } else {
+          // what the feed brought (or, at an expiry, nothing) is opened and applied as a sync would: no REQ
+          await receiveLive(ctx, online)
+        }
         entries = await claim(ctx, lease)
       }
       const events = eventsOf(ctx, online.state, entries)

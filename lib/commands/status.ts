@@ -4,12 +4,13 @@ import { unpolled } from '../calls/journal.ts'
 import { incomingCalls, liveCall } from '../calls/queries.ts'
 import { agentNames, callView, outboxView } from '../calls/views.ts'
 import { type CommandResult, networkError } from '../errors.ts'
+import { HELD_BACK } from '../nostr/relay/grace.ts'
 import type { Context } from '../session/context.ts'
 import { type Online, whileOnline } from '../session/online.ts'
 import { eventsOf } from '../session/transcripts.ts'
 import { visibility } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
-import { table } from '../ui/format.ts'
+import { ago, fromNow, table } from '../ui/format.ts'
 import { describeCall, renderEvent, visibleLine } from '../ui/render.ts'
 import { shownLine } from '../ui/sanitize.ts'
 
@@ -32,6 +33,7 @@ function report(ctx: Context, online: Online): 'network' | undefined {
       const reads = online.outcome.results.filter((q) => q.url === r.url)
       const dms = online.wrapResults.find((q) => q.url === r.url)
       const failed = [dms, ...reads].find((q) => q && !q.complete)
+      const health = state.relayHealth[r.url]
       return {
         url: r.url,
         connected: r.connected,
@@ -41,6 +43,8 @@ function report(ctx: Context, online: Online): 'network' | undefined {
         dropped: r.dropped,
         ...(r.error ? { error: r.error } : r.connected && failed?.reason ? { error: failed.reason } : {}),
         ...(r.ms !== undefined ? { ms: r.ms } : {}),
+        // answered nothing lately: tried in the background of each run until retryAt (Unix seconds)
+        ...(health?.silentSince !== undefined ? { silentSince: health.silentSince, retryAt: health.retryAt ?? null } : {}),
       }
     }),
     activeCall: active ? callView(active, state) : null,
@@ -75,7 +79,12 @@ function report(ctx: Context, online: Online): 'network' | undefined {
       doc.relays.map((r) => [
         r.connected ? (r.synced ? ctx.out.paint('green', '✓') : ctx.out.paint('yellow', '!')) : ctx.out.paint('red', '✗'),
         r.url,
-        [r.connected ? `${r.ms} ms` : '', explain(r.error), r.dropped ? `${r.dropped} bad messages dropped` : '']
+        [
+          r.connected ? `${r.ms} ms` : '',
+          silence(r),
+          r.error?.endsWith(HELD_BACK) ? '' : explain(r.error),
+          r.dropped ? `${r.dropped} bad messages dropped` : '',
+        ]
           .filter(Boolean)
           .join(', '),
       ]),
@@ -131,6 +140,13 @@ function dmAdvice(relays: Array<{ url: string; connected: boolean; dms: boolean 
     ? `keep to relays that do: \`node p2p.js config set relays "${serving.join(' ')}"\``
     : 'add a relay that serves them: `node p2p.js config set relays "<url> …"`'
   return [`dms       not read in full from ${withheld.join(', ')}; ${instead}`]
+}
+
+/** A relay that answered nothing lately: since when, and when it is next waited for. */
+function silence(r: { silentSince?: number; retryAt?: number | null }): string {
+  if (r.silentSince === undefined) return ''
+  const next = r.retryAt ? `, tried in the background until waited for again ${fromNow(r.retryAt)}` : ''
+  return `answered nothing since ${ago(r.silentSince)}${next}`
 }
 
 const explain = (error?: string) => (error ? (REASONS[error] ?? shownLine(error)) : '')

@@ -10,7 +10,14 @@ import { GIFT_WRAP_KIND, INBOX_RELAYS_KIND, PRESENCE_KIND, PRESENCE_TOPIC, PROFI
 import { parsePresence } from '../nostr/presence.ts'
 import type { QueryResult, RelayReport } from '../nostr/relay/pool.ts'
 import { healthOf, type State } from '../store/schema.ts'
-import { GIFT_WRAP_LOOKBACK_S, MAX_CLOCK_SKEW_S, PRESENCE_OVERLAP_S, RESYNC_AFTER_S } from '../timing.ts'
+import {
+  GIFT_WRAP_LOOKBACK_S,
+  MAX_CLOCK_SKEW_S,
+  PRESENCE_OVERLAP_S,
+  RESYNC_AFTER_S,
+  SILENT_RETRY_MAX_S,
+  SILENT_RETRY_S,
+} from '../timing.ts'
 
 /** What one sync read, per REQ. */
 export interface SyncReads {
@@ -78,16 +85,18 @@ export function foldSync(
     state.agents[agent.pubkey] = agent
   }
   const complete = (results: QueryResult[], url: string) => results.some((r) => r.url === url && r.complete)
+  const { presence, lists, wraps } = reads.results
   for (const report of reports) {
     const health = healthOf(state, report.url)
     if (report.connected) {
       health.lastOk = now
-      const { presence, lists, wraps } = reads.results
       if ([presence, lists, wraps].every((results) => complete(results, report.url))) health.lastSynced = now
       delete health.lastError
     } else {
       health.lastError = report.error ?? 'unreachable'
     }
+    const answered = [presence, lists, wraps].some((results) => complete(results, report.url))
+    noteSilence(health, answered, report.heldBack === true, now)
   }
   // Only a relay that said EOSE has told us everything: without one, keep the old cursor.
   if (reads.results.presence.some((r) => r.complete)) state.cursor = { ...state.cursor, presence: now, presenceWindow: onlineWindow }
@@ -95,10 +104,36 @@ export function foldSync(
   return { newAgents }
 }
 
-/** Relays that connect but have not been read in full lately: worth waiting for. */
+/** A relay that answered no REQ (no connection, no EOSE) is marked silent. One that was given
+ *  a full chance and missed it again is given the next one after a back-off, doubling up to a
+ *  cap; one held back (waited for only while the others were) keeps its mark as it was. An
+ *  answer, held back or not, clears the mark. */
+function noteSilence(health: ReturnType<typeof healthOf>, answered: boolean, heldBack: boolean, now: number): void {
+  if (answered) {
+    delete health.silentSince
+    delete health.retryAt
+    delete health.retryAfterS
+    return
+  }
+  if (heldBack) return
+  const after = health.retryAfterS ? Math.min(2 * health.retryAfterS, SILENT_RETRY_MAX_S) : SILENT_RETRY_S
+  health.silentSince ??= now
+  health.retryAfterS = after
+  health.retryAt = now + after
+}
+
+/** Relays that answered nothing last time and are not due for a full chance yet: waited for
+ *  only while the others are (they are still tried, in the background). */
+export function silentRelays(state: State, urls: string[], now: number): string[] {
+  return urls.filter((url) => (state.relayHealth[url]?.retryAt ?? 0) > now)
+}
+
+/** Relays that connect but have not been read in full lately: worth waiting for (unless held
+ *  back as silent: a relay that never sends EOSE would otherwise cost the deadline every run). */
 export function patientRelays(state: State, urls: string[], now: number): string[] {
+  const silent = new Set(silentRelays(state, urls, now))
   return urls.filter((url) => {
     const h = state.relayHealth[url]
-    return h?.lastOk !== undefined && (h.lastSynced ?? 0) < now - RESYNC_AFTER_S
+    return h?.lastOk !== undefined && (h.lastSynced ?? 0) < now - RESYNC_AFTER_S && !silent.has(url)
   })
 }

@@ -11,9 +11,9 @@ import { type QueryOutcome, type QueryResult, RelayPool, type RelayReport } from
 import type { State } from '../store/schema.ts'
 import { announce } from './announce.ts'
 import type { Context } from './context.ts'
-import type { SyncSummary } from './fold.ts'
+import type { SyncReads, SyncSummary } from './fold.ts'
 import { retryOutbox } from './outbox.ts'
-import { sync } from './sync.ts'
+import { receive, sync } from './sync.ts'
 
 /** What one sync left: the pool (still open), what relays returned, and the state after it. */
 export interface Online {
@@ -73,9 +73,20 @@ export async function whileOnline<T>(ctx: Context, act: (online: Online) => Prom
   }
 }
 
-/** Syncs again on the same connections (poll --wait, once something arrived). */
+/** Syncs again on the same connections (poll --wait, when no relay keeps a live feed). */
 export async function resync(ctx: Context, online: Online): Promise<void> {
   Object.assign(online, await sync(ctx, online.pool))
+}
+
+/** Opens and applies what the live feed brought since the last time, by the sync's own path
+ *  and without a REQ (poll --wait, once something arrived); with nothing new, it still applies
+ *  what time did (a ringing call expires). */
+export async function receiveLive(ctx: Context, online: Online): Promise<void> {
+  const brought = online.live ? await online.live.take((id) => id in online.state.seen) : []
+  const before = await ctx.store.read()
+  const wraps = brought.filter((w) => !(w.id in before.seen))
+  const nothingRead: SyncReads = { events: [], results: { presence: [], lists: [], wraps: [] } }
+  Object.assign(online, await receive(ctx, online.pool, before, wraps, nothingRead, [], 'live'))
 }
 
 function requireRelay(online: Online): void {

@@ -2,15 +2,17 @@
 // open the wraps, fold everything into the state under the lock, journal the new events, write
 // the transcripts that changed, then send the machine's automatic answers (best effort).
 
+import type { Event } from 'nostr-tools/pure'
 import { journal } from '../calls/journal.ts'
 import { applyIncoming, type Incoming } from '../calls/machine.ts'
 import { MAX_PAGES, MAX_PRESENCE_PAGES, PROGRESS_FROM_WRAPS } from '../limits.ts'
 import { openWraps } from '../nostr/nip17.ts'
-import type { QueryOutcome, RelayPool } from '../nostr/relay/pool.ts'
+import type { QueryOutcome, RelayPool, RelayReport } from '../nostr/relay/pool.ts'
+import type { State } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
 import { receiveFiles } from './files.ts'
-import { foldSync, listFilters, patientRelays, presenceFilter, type SyncReads, wrapFilter } from './fold.ts'
+import { foldSync, listFilters, patientRelays, presenceFilter, type SyncReads, silentRelays, wrapFilter } from './fold.ts'
 import type { Online } from './online.ts'
 import { replyBestEffort } from './outbox.ts'
 import { saveTranscript } from './transcripts.ts'
@@ -21,6 +23,7 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
   const started = unixNow()
   const knownPresence = new Set(Object.values(before.agents).map((a) => a.eventId))
   const patient = patientRelays(before, ctx.relays, started)
+  pool.holdBack(silentRelays(before, ctx.relays, started))
   const [lists, presence, wrapped] = await Promise.all([
     // our own announcements and lists only tell what a relay holds, for republishing
     pool.query(listFilters(before, me, started, ctx.onlineWindow), {
@@ -38,7 +41,28 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
   const reports = pool.reports()
   const outcome = mergeOutcomes(lists, presence)
   const reads: SyncReads = { events: outcome.events, results: { lists: lists.results, presence: presence.results, wraps: wrapped.results } }
-  const wraps = wrapped.events
+  const received = await receive(ctx, pool, before, wrapped.events, reads, reports)
+  return { pool, outcome, wrapResults: wrapped.results, reports, ...received }
+}
+
+/** What a sync did to the state. */
+export type Received = Pick<Online, 'state' | 'summary' | 'applied'>
+
+/** Opens gift wraps, receives their files, folds them and what was read (`reads`, `reports`)
+ *  into the state under the lock, journals the new events, writes the transcripts that changed,
+ *  then sends the machine's automatic answers: the one path for a sync and for what the live
+ *  feed of `poll --wait` delivered (no reads, no reports). `before` is the state the wraps were
+ *  read against. */
+export async function receive(
+  ctx: Context,
+  pool: RelayPool,
+  before: State,
+  wraps: Event[],
+  reads: SyncReads,
+  reports: RelayReport[],
+  what = 'sync',
+): Promise<Received> {
+  const me = ctx.identity.pubkey
   const done = wraps.length > PROGRESS_FROM_WRAPS ? ctx.out.progress(`opening ${wraps.length} messages`) : () => {}
   const { opened, dropped } = await openWraps(wraps, me, ctx.identity.secretKey, ctx.out.log).finally(done)
   const items = receiveFiles(ctx.paths.files, opened, before, ctx.out)
@@ -55,12 +79,11 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
   })
   for (const why of applied.ignored) ctx.out.log(`ignored ${why}`)
   ctx.out.log(
-    `sync: ${outcome.events.length} announcements and lists, ${wraps.length} gift wraps (${dropped} dropped), ${applied.events.length} new call events, ${applied.ignored.length} ignored`,
+    `${what}: ${reads.events.length} announcements and lists, ${wraps.length} gift wraps (${dropped} dropped), ${applied.events.length} new call events, ${applied.ignored.length} ignored`,
   )
-  const online: Online = { pool, outcome, wrapResults: wrapped.results, reports, state, summary, applied }
   // the machine's automatic answers (busy, too late): best effort, never queued
   if (applied.replies.length) await replyBestEffort(ctx, pool, state, applied.replies)
-  return online
+  return { state, summary, applied }
 }
 
 /** Two queries' events as one outcome (an event served by both is listed once). */

@@ -19,6 +19,12 @@ interface RelayHealth {
   lastError?: string
   /** when the relay last failed to take our announcement: skipped until presence is due again */
   announceFailedAt?: number
+  /** since when the relay has answered no REQ of a sync (no connection, no EOSE) */
+  silentSince?: number
+  /** until then it is waited for only while the other relays are (fold.ts) */
+  retryAt?: number
+  /** the back-off that set `retryAt`, doubled after each full chance it misses */
+  retryAfterS?: number
 }
 
 /** A relay's health record, created on first use. */

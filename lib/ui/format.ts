@@ -11,6 +11,15 @@ export function ago(unixSeconds: number, now = unixNow()): string {
   return `${Math.floor(s / 86_400)} d ago`
 }
 
+/** "in 40 s", "in 3 min", "in 2 h" (or "now") */
+export function fromNow(unixSeconds: number, now = unixNow()): string {
+  const s = Math.max(0, unixSeconds - now)
+  if (s < 1) return 'now'
+  if (s < 60) return `in ${s} s`
+  if (s < 3600) return `in ${Math.ceil(s / 60)} min`
+  return `in ${Math.ceil(s / 3600)} h`
+}
+
 /** Pads every column but the last so that rows line up. */
 export function table(rows: string[][], indent = ''): string[] {
   const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), [])

@@ -1,15 +1,19 @@
 // A live feed: one subscription per relay, open for the whole run (from before the first sync,
-// so nothing that arrives meanwhile is missed), that says when something new came. Live only
-// (limit 0): what is stored is the sync's to read.
+// so nothing that arrives meanwhile is missed), that says when something new came and hands
+// it over, its signature checked. Live only (limit 0): what is stored is the sync's to read.
 import type { Filter } from 'nostr-tools/filter'
+import type { Event } from 'nostr-tools/pure'
+import { verifyAll } from '../schnorr.ts'
 import type { RelaySocket } from './socket.ts'
 
 export type LiveOutcome = 'arrived' | 'timeout' | 'closed'
 
 export interface LiveFeed {
-  /** 'arrived' once an event not `known` has come since the feed opened; 'timeout' at
+  /** 'arrived' once an event not `known` has come and was not taken yet; 'timeout' at
    *  `deadline`; 'closed' when no relay keeps the subscription open (dead, or it refused) */
   wait(deadline: number, known: (id: string) => boolean): Promise<LiveOutcome>
+  /** The events that came since the last take, not `known`, each once, with a valid signature. */
+  take(known: (id: string) => boolean): Promise<Event[]>
   close(): void
 }
 
@@ -17,8 +21,10 @@ export function openLiveFeed(
   connections: Array<{ socket: RelaySocket; ready: Promise<boolean> }>,
   filters: Filter[],
   until: number,
+  log: (line: string) => void,
 ): LiveFeed {
-  const arrived: string[] = []
+  // by id: the same event from several relays is handed over once
+  let arrived = new Map<string, Event>()
   let open = connections.length
   let wake = () => {}
   const live = filters.map((f) => ({ ...f, limit: 0 }))
@@ -29,7 +35,7 @@ export function openLiveFeed(
           live,
           until,
           (event) => {
-            arrived.push(event.id)
+            arrived.set(event.id, event)
             wake()
           },
           { live: true },
@@ -40,10 +46,14 @@ export function openLiveFeed(
       wake()
     }
   })
+  const forget = (known: (id: string) => boolean) => {
+    for (const id of arrived.keys()) if (known(id)) arrived.delete(id)
+  }
   return {
     async wait(deadline, known) {
       for (;;) {
-        if (arrived.some((id) => !known(id))) return 'arrived'
+        forget(known)
+        if (arrived.size > 0) return 'arrived'
         if (open === 0) return 'closed'
         const left = deadline - Date.now()
         if (left <= 0) return 'timeout'
@@ -55,6 +65,14 @@ export function openLiveFeed(
           }
         })
       }
+    },
+    async take(known) {
+      forget(known)
+      const events = [...arrived.values()]
+      arrived = new Map()
+      const valid = await verifyAll(events)
+      for (const [i, e] of events.entries()) if (!valid[i]) log(`dropped live event ${e.id.slice(0, 12)}: bad signature`)
+      return events.filter((_e, i) => valid[i])
     },
     close() {
       for (const { socket } of connections) socket.closeQueries()

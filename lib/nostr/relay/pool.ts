@@ -21,6 +21,8 @@ export interface RelayReport {
   /** connect time in ms */
   ms?: number
   dropped: number
+  /** waited for only while the other relays were (it answered nothing in an earlier run) */
+  heldBack?: boolean
 }
 
 export interface QueryOutcome {
@@ -61,6 +63,7 @@ export class RelayPool {
   private readonly started = Date.now()
   private readonly connections = new Map<string, Connection>()
   private readonly badSignatures = new Map<string, number>()
+  private heldBack = new Set<string>()
 
   constructor(
     urls: string[],
@@ -99,7 +102,18 @@ export class RelayPool {
   }
 
   reports(urls?: string[]): RelayReport[] {
-    return this.pick(urls).map((c) => ({ ...c.report, dropped: c.socket.dropped + (this.badSignatures.get(c.socket.url) ?? 0) }))
+    const allHeldBack = [...this.connections.keys()].every((url) => this.heldBack.has(url))
+    return this.pick(urls).map((c) => ({
+      ...c.report,
+      dropped: c.socket.dropped + (this.badSignatures.get(c.socket.url) ?? 0),
+      ...(this.heldBack.has(c.socket.url) && !allHeldBack ? { heldBack: true } : {}),
+    }))
+  }
+
+  /** Relays that answered nothing in an earlier run: from now on still tried, but waited for
+   *  only while the others are (unless an operation goes to none but them). */
+  holdBack(urls: string[]): void {
+    this.heldBack = new Set(urls)
   }
 
   get anyConnected(): boolean {
@@ -131,10 +145,12 @@ export class RelayPool {
       (r) => r.complete,
       (c, reason) => {
         if (opts.patient?.includes(c.socket.url)) return undefined
+        this.opts.log(`${c.socket.url} ${reason}`)
         c.socket.abandonQueries(reason)
         if (!c.report.connected) c.report.error ??= `still connecting; ${reason}`
         return { url: c.socket.url, complete: false, reason }
       },
+      (c) => this.heldBack.has(c.socket.url),
     )
     const trusted = opts.trusted
     const toCheck = trusted ? events.filter((e) => !trusted(e)) : events
@@ -151,7 +167,7 @@ export class RelayPool {
 
   /** A live subscription on every relay of the session, until its deadline (live.ts). */
   live(filters: Filter[]): LiveFeed {
-    return openLiveFeed(this.pick(), filters, this.deadline)
+    return openLiveFeed(this.pick(), filters, this.deadline, this.opts.log)
   }
 
   /** Reads everything `filter` matches, newest first, page by page: each page ends where the
@@ -204,9 +220,11 @@ export class RelayPool {
       },
       (s) => s.ok,
       (c, reason) => {
+        this.opts.log(`${c.socket.url} publish kind ${event.kind}: ${reason}`)
         c.socket.abandonPublish(event.id, reason)
         return { url: c.socket.url, ok: false, reason }
       },
+      (c) => this.heldBack.has(c.socket.url),
     )
   }
 
