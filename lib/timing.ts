@@ -11,6 +11,10 @@ export const MIN_TIMEOUT_MS = 100
 export const MAX_TIMEOUT_MS = 600_000
 /** `poll --wait` at most. */
 export const MAX_WAIT_S = 3_600
+/** After `poll --wait` wakes up, what arrives within this many seconds comes along (a file and
+ *  the message right behind it); `--settle` changes it, up to MAX_SETTLE_S. */
+export const DEFAULT_SETTLE_S = 2
+export const MAX_SETTLE_S = 60
 /** `poll --wait` without a live subscription (no relay keeps one) looks again this often. */
 export const WAIT_RESYNC_MS = 5_000
 /** A relay that has not finished its WebSocket handshake by then is given up on. */

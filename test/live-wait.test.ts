@@ -75,6 +75,36 @@ describe('poll --wait opens what woke it', () => {
     expect([...first, ...rest].sort()).toEqual(Array.from({ length: 12 }, (_, i) => `burst ${i}`).sort())
   }, 40_000)
 
+  it('takes what follows within the settle window along (issue 15, point 3); --settle 0 returns at once', async () => {
+    for (const [settle, expected] of [
+      [undefined, ['the file is sent', 'anything else?']],
+      ['0', ['the file is sent']],
+    ] as const) {
+      const a = agent([relay.url])
+      expect((await a.run(['status'])).code).toBe(0)
+      const me = (await a.run(['whoami', '--json'])).json().pubkey
+      const r = await waitingPoll(
+        { P2P_HOME: a.home, P2P_RELAYS: relay.url },
+        ['--wait', '20', ...(settle ? ['--settle', settle] : [])],
+        async () => {
+          await sendDms(relay.url, me, 1, undefined, () => 'the file is sent')
+          await new Promise((resolve) => setTimeout(resolve, 1_000))
+          await sendDms(relay.url, me, 1, undefined, () => 'anything else?')
+        },
+      )
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.json().events.map((e: { text: string }) => e.text)).toEqual(expected)
+    }
+  }, 60_000)
+
+  it('a wait that ends with nothing says so on stderr, and what to do (issue 15, point 12)', async () => {
+    const a = agent([relay.url])
+    const r = await a.run(['poll', '--wait', '1'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/nothing new within 1 s; wait again \(`node p2p.js poll --wait 1`\) rather than sending again/)
+  })
+
   it('drops a live event with a bad signature once, and does not spin on it', async () => {
     const a = agent([])
     const me = (await a.run(['whoami', '--json'])).json().pubkey

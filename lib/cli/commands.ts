@@ -3,7 +3,7 @@
 import type { Options, PositionalOptions } from 'yargs'
 import type { CommandResult } from '../errors.ts'
 import type { Context } from '../session/context.ts'
-import { HOOK_TIMEOUT_MS, MAX_WAIT_S } from '../timing.ts'
+import { DEFAULT_SETTLE_S, HOOK_TIMEOUT_MS, MAX_WAIT_S } from '../timing.ts'
 
 export type Args = Record<string, unknown>
 
@@ -113,6 +113,10 @@ export const COMMANDS: CommandSpec[] = [
         type: 'number',
         describe: `stay connected up to this many seconds (at most ${MAX_WAIT_S}) until something arrives; nothing printed: nothing came yet, wait again`,
       },
+      settle: {
+        type: 'number',
+        describe: `with --wait: once something arrives, take what follows within this many seconds too (default ${DEFAULT_SETTLE_S}, 0 to return at once)`,
+      },
     },
     examples: [
       ['node p2p.js poll --wait 60', 'wait up to a minute for an answer'],
@@ -121,7 +125,12 @@ export const COMMANDS: CommandSpec[] = [
         'a crontab line; the hook answers with `node p2p.js answer accept --call "$P2P_CALL_ID"`',
       ],
     ],
-    run: async (ctx, a) => (await import('../commands/poll.ts')).poll(ctx, { exec: optional(a.exec), wait: a.wait as number | undefined }),
+    run: async (ctx, a) =>
+      (await import('../commands/poll.ts')).poll(ctx, {
+        exec: optional(a.exec),
+        wait: a.wait as number | undefined,
+        settle: a.settle as number | undefined,
+      }),
   },
   {
     usage: 'outbox [action] [id]',

@@ -3,21 +3,43 @@
 // runs a hook per event, and with --wait stays connected until something arrives.
 import { spawnSync } from 'node:child_process'
 import { leaseUnprinted, settleLease } from '../calls/journal.ts'
+import { liveCall } from '../calls/queries.ts'
 import { agentNames } from '../calls/views.ts'
 import { randomHex } from '../encoding.ts'
 import { type CommandResult, usageError } from '../errors.ts'
 import { GIFT_WRAP_KIND } from '../nostr/kinds.ts'
 import type { Context } from '../session/context.ts'
-import { receiveLive, resync, whileOnline } from '../session/online.ts'
+import { type Online, receiveLive, resync, whileOnline } from '../session/online.ts'
 import { eventsOf } from '../session/transcripts.ts'
-import type { P2PEvent, PrintLease, State } from '../store/schema.ts'
-import { HOOK_TIMEOUT_MS, MAX_WAIT_S, PRINT_LEASE_S, RING_TIMEOUT_S, sleep, unixNow, WAIT_RESYNC_MS } from '../timing.ts'
+import type { JournalEntry, P2PEvent, PrintLease, State } from '../store/schema.ts'
+
+type Lease = { token: string; pid: number }
+
+import {
+  DEFAULT_SETTLE_S,
+  HOOK_TIMEOUT_MS,
+  MAX_SETTLE_S,
+  MAX_WAIT_S,
+  PRINT_LEASE_S,
+  RING_TIMEOUT_S,
+  sleep,
+  unixNow,
+  WAIT_RESYNC_MS,
+} from '../timing.ts'
 import { renderEvent } from '../ui/render.ts'
 
-export async function poll(ctx: Context, opts: { exec?: string; wait?: number }): CommandResult {
+export async function poll(ctx: Context, opts: { exec?: string; wait?: number; settle?: number }): CommandResult {
   const waitS = opts.wait ?? 0
   if (!Number.isFinite(waitS) || waitS < 0 || waitS > MAX_WAIT_S) {
     throw usageError('bad-wait', `--wait is a number of seconds from 0 to ${MAX_WAIT_S}`, 'e.g. `node p2p.js poll --wait 60`')
+  }
+  const settleS = opts.settle ?? DEFAULT_SETTLE_S
+  if (!Number.isFinite(settleS) || settleS < 0 || settleS > MAX_SETTLE_S) {
+    throw usageError(
+      'bad-settle',
+      `--settle is a number of seconds from 0 to ${MAX_SETTLE_S}`,
+      'e.g. `node p2p.js poll --wait 60 --settle 3`',
+    )
   }
   return whileOnline(
     ctx,
@@ -25,20 +47,11 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number })
       const lease = { token: randomHex(8), pid: process.pid }
       let entries = await claim(ctx, lease)
       const until = Date.now() + waitS * 1000
-      while (entries.length === 0 && Date.now() < until) {
-        // wake up when a ringing call expires too: that is news for a caller waiting on an answer
-        const wakeAt = Math.min(until, nextExpiry(online.state))
-        const outcome = online.live ? await online.live.wait(wakeAt, (id) => id in online.state.seen) : 'closed'
-        if (outcome === 'timeout' && wakeAt === until) break
-        if (outcome === 'closed') {
-          // no relay keeps a live subscription (dead, or it refused one): look again now and then, never in a loop
-          await sleep(Math.min(WAIT_RESYNC_MS, wakeAt - Date.now()))
-          await resync(ctx, online)
-        } else {
-          // what the feed brought (or, at an expiry, nothing) is opened and applied as a sync would: no REQ
-          await receiveLive(ctx, online)
-        }
-        entries = await claim(ctx, lease)
+      if (entries.length === 0 && waitS > 0) {
+        entries = await waitFor(ctx, online, lease, until)
+        // a burst (a file, then "sent, anything else?"): what follows closely comes along
+        if (entries.length && settleS > 0) entries = await waitFor(ctx, online, lease, Math.min(until, Date.now() + settleS * 1000), true)
+        if (entries.length === 0) ctx.out.warn(nothingYet(online.state, waitS))
       }
       const events = eventsOf(ctx, online.state, entries)
       const hooks = opts.exec ? runHooks(ctx, opts.exec, events) : []
@@ -65,8 +78,38 @@ const nextExpiry = (state: State) =>
       .map((c) => (c.createdAt + RING_TIMEOUT_S + 1) * 1000),
   )
 
+/** Waits until something is new (or, `settling`, until `until`, taking what arrives), and
+ *  returns the unprinted events leased to this poll. */
+async function waitFor(ctx: Context, online: Online, lease: Lease, until: number, settling = false): Promise<JournalEntry[]> {
+  let entries: JournalEntry[] = settling ? await claim(ctx, lease) : []
+  while ((settling || entries.length === 0) && Date.now() < until) {
+    // wake up when a ringing call expires too: that is news for a caller waiting on an answer
+    const wakeAt = Math.min(until, nextExpiry(online.state))
+    const outcome = online.live ? await online.live.wait(wakeAt, (id) => id in online.state.seen) : 'closed'
+    if (outcome === 'timeout' && wakeAt === until) break
+    if (outcome === 'closed') {
+      if (settling) break
+      // no relay keeps a live subscription (dead, or it refused one): look again now and then, never in a loop
+      await sleep(Math.min(WAIT_RESYNC_MS, wakeAt - Date.now()))
+      await resync(ctx, online)
+    } else {
+      // what the feed brought (or, at an expiry, nothing) is opened and applied as a sync would: no REQ
+      await receiveLive(ctx, online)
+    }
+    entries = await claim(ctx, lease)
+  }
+  return entries
+}
+
+/** Said on stderr when a wait ends with nothing: not a hang, nothing lost, and what to do. */
+function nothingYet(state: State, waitS: number): string {
+  const live = liveCall(state)
+  const open = live ? `call ${live.id} is still ${live.state === 'active' ? 'open' : 'ringing'}; ` : ''
+  return `nothing new within ${waitS} s; ${open}wait again (\`node p2p.js poll --wait ${waitS}\`) rather than sending again`
+}
+
 /** Leases the unprinted events under the lock, so that overlapping polls never print one twice. */
-const claim = (ctx: Context, lease: { token: string; pid: number }) =>
+const claim = (ctx: Context, lease: Lease) =>
   ctx.store.update((s) => leaseUnprinted(s, { ...lease, at: unixNow() }, (l) => l.token !== lease.token && leaseIsLive(l)))
 
 /** Another poll's lease counts while its process runs, within the longest a poll can take. */
