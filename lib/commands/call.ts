@@ -33,7 +33,7 @@ export async function call(ctx: Context, agent: string, topic: string): CommandR
       delivery,
       'call request',
       [`calling: ${describeCall(view)}`],
-      [`waits up to ${RING_TIMEOUT_S / 60} min for an answer → node p2p.js poll --wait 60`],
+      [`ringing: the peer has up to ${RING_TIMEOUT_S / 60} min to answer (this command does not wait) → node p2p.js poll --wait 60`],
     )
   })
 }
