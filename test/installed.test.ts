@@ -26,7 +26,9 @@ describe('the skill folder, copied alone', () => {
     const alice = agent([relay.url], undefined, cli)
     const bob = agent([relay.url], undefined, cli)
     expect((await bob.run(['status'])).code).toBe(0)
-    expect((await alice.run(['call', (await whoami(bob)).npub, 'a file'])).code).toBe(0)
+    const called = await alice.run(['call', (await whoami(bob)).npub, 'a file'])
+    expect(called.code).toBe(0)
+    expect(called.stdout).toMatch(/up to 5 min to answer \(this command does not wait\)/) // issue 15, point 14
     expect((await bob.run(['poll'])).code).toBe(0)
     expect((await bob.run(['answer', 'accept'])).code).toBe(0)
     const data = randomBytes(2 * 1024 * 1024)
