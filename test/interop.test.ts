@@ -215,7 +215,7 @@ describe('a second independent implementation: rust-nostr (Rust compiled to WASM
   })
 
   it('a reply to an earlier escalation, a reaction and a file message reach the agent, each linked (issue 14, points 2-3)', async () => {
-    const { loadWasmSync, Keys, NostrSigner, EventBuilder, Kind, Tag, EventId, PublicKey } = await import('@rust-nostr/nostr-sdk')
+    const { loadWasmSync, Keys, NostrSigner, EventBuilder, Kind, Tag, EventId, PublicKey, Metadata } = await import('@rust-nostr/nostr-sdk')
     const { RelaySocket } = await import('../lib/nostr/relay/socket.ts')
     loadWasmSync()
     const keys = Keys.generate()
@@ -249,6 +249,13 @@ describe('a second independent implementation: rust-nostr (Rust compiled to WASM
         Tag.parse(['size', '1234']),
       ]),
     )
+    // the agent's profile, as this client reads it (kind 0, NIP-24's bot flag kept)
+    const profiles: Array<{ content: string }> = []
+    await socket.query([{ kinds: [0], authors: [agentKey.toHex()] }], Date.now() + 2_000, (e) => void profiles.push(e))
+    expect(profiles).toHaveLength(1)
+    const metadata = Metadata.fromJson(profiles[0].content)
+    expect(metadata.getName()).toBe('gina')
+    expect(JSON.parse(metadata.asJson())).toMatchObject({ name: 'gina', bot: true })
     // 0xchat's disappearing message: already expired, never shown
     await send(EventBuilder.privateMsgRumor(agentKey, 'gone').tags([Tag.parse(['expiration', String(Math.floor(Date.now() / 1000) - 5)])]))
     socket.close()
