@@ -113,3 +113,8 @@ export const PARTIAL_FILE_TTL_S = 3 * 24 * 3600
 /** A claim to assemble a received file older than this is stale whatever its pid says (a pid
  *  may be reused; assembling the largest file takes seconds). */
 export const PARTIAL_CLAIM_STALE_MS = 5 * 60_000
+
+/** Our lists go to the indexer relays again after this long (and when they change); after a
+ *  failure, after INDEXER_RETRY_S. */
+export const INDEXER_REFRESH_S = 24 * 3600
+export const INDEXER_RETRY_S = 3600

@@ -150,6 +150,35 @@ describe('escalation to a human owner on an ordinary Nostr client (NDK)', () => 
     expect(dm.content).toContain('Not in a call.')
   })
 
+  it('indexer relays get our lists and profile, and find the owner whose lists only they have (issue 14, point 4)', async () => {
+    const indexer = await startRelay()
+    try {
+      const owner = await client([indexer.url, ownerInbox.url])
+      // the owner's client publishes its inbox list to the indexer only
+      await owner.publishInboxList([ownerInbox.url], [indexer.url])
+      const hana = agent([agentRelay.url])
+      expect((await hana.run(['config', 'set', 'indexers', indexer.url])).code).toBe(0)
+      expect((await hana.run(['config', 'set', 'owner', owner.user.npub])).code).toBe(0)
+      const first = await hana.run(['status', '--verbose'])
+      expect(first.stderr).toMatch(/indexers: lists and profile published/)
+      const pubkey = (await whoami(hana)).pubkey
+      const onIndexer = await owner.ndk.fetchEvents(
+        { kinds: [0, 10002, 10050], authors: [pubkey] },
+        { closeOnEose: true, groupable: false },
+        NDKRelaySet.fromRelayUrls([indexer.url], owner.ndk),
+      )
+      expect([...onIndexer].map((e) => e.kind).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([0, 10002, 10050])
+      // not every run: only when what we say changes, or once a day
+      expect((await hana.run(['status', '--verbose'])).stderr).not.toMatch(/indexers:/)
+      const escalated = (await hana.run(['escalate', 'found you through the indexer?', '--json'])).json()
+      expect(escalated.owner.relaySource).toBe('nip17')
+      expect(escalated.relays).toEqual([{ url: ownerInbox.url, ok: true }])
+      expect((await owner.inbox([ownerInbox.url])).map((dm) => dm.content).join('\n')).toContain('found you through the indexer?')
+    } finally {
+      await indexer.stop()
+    }
+  })
+
   it('without an owner, escalate says how to set one', async () => {
     const dave = await named('dave')
     const r = await dave.run(['escalate', 'help', '--json'])

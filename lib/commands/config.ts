@@ -27,7 +27,7 @@ export async function configSet(ctx: Context, key: string, value: string): Comma
 /** Validates `raw` for `key`; `unset` (or an empty value) removes the setting. */
 export function parseConfigValue(key: ConfigKey, raw: string): Config[ConfigKey] | undefined {
   const value = raw.trim()
-  if (value === '' || value === 'unset' || (key === 'relays' && value === 'default')) return undefined
+  if (value === '' || value === 'unset' || ((key === 'relays' || key === 'indexers') && value === 'default')) return undefined
   switch (key) {
     case 'name':
       if (value.length > MAX_NAME || hasControlChars(value)) {
@@ -54,6 +54,8 @@ export function parseConfigValue(key: ConfigKey, raw: string): Config[ConfigKey]
     }
     case 'relays':
       return parseRelayList(value)
+    case 'indexers':
+      return value === 'none' ? [] : parseRelayList(value)
     case 'onlineWindow': {
       const seconds = Number(value)
       if (!Number.isInteger(seconds) || seconds < MIN_ONLINE_WINDOW_S || seconds > MAX_ONLINE_WINDOW_S) {

@@ -12,6 +12,7 @@ import { healthOf } from '../store/schema.ts'
 import { ANNOUNCE_MS, PRESENCE_REFRESH_S, unixNow } from '../timing.ts'
 import { VERSION } from '../version.ts'
 import type { Context } from './context.ts'
+import { announceToIndexers } from './indexers.ts'
 import type { Online } from './online.ts'
 import { signer } from './sign.ts'
 
@@ -52,6 +53,7 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
   }
   const sign = due.length ? await signer(ctx) : undefined
   const deadline = Math.min(online.pool.deadline, Date.now() + ANNOUNCE_MS)
+  const toIndexers = announceToIndexers(ctx, online, presence, deadline)
   const published = await Promise.all(
     due.map(async (p) => {
       const event = (sign as NonNullable<typeof sign>)(p.template, ctx.identity.secretKey)
@@ -61,6 +63,7 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
   for (const { event, statuses } of published) {
     if (event.kind === PRESENCE_KIND) for (const s of statuses) if (s.ok) visible[s.url] = expirationOf(event)
   }
+  await toIndexers
   const statuses = published.flatMap((p) => p.statuses)
   const failed = [...new Set(statuses.filter((s) => !s.ok).map((s) => s.url))]
   await ctx.store.update((s) => {

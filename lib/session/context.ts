@@ -2,7 +2,7 @@
 // config, the relays to use, the state store and the output.
 import { usageError } from '../errors.ts'
 import { parsePubkey } from '../nostr/keys.ts'
-import { type Config, loadConfig, type RelaySource, resolveRelays } from '../store/config.ts'
+import { type Config, DEFAULT_INDEXERS, loadConfig, type RelaySource, resolveRelays } from '../store/config.ts'
 import { ensureHome, type HomePaths, homePaths } from '../store/home.ts'
 import { type Identity, loadOrCreateIdentity } from '../store/identity.ts'
 import { StateStore } from '../store/state.ts'
@@ -26,6 +26,8 @@ export interface Context {
   config: Config
   relays: string[]
   relaySource: RelaySource
+  /** where our lists and profile also go, and others' are looked up (never one of `relays`) */
+  indexers: string[]
   timeoutMs: number
   store: StateStore
   /** the agent's display name: configured, or derived from its key */
@@ -57,6 +59,7 @@ export function createContext(opts: GlobalOptions, out = createOutput(opts)): Co
     config,
     relays: relays.urls,
     relaySource: relays.source,
+    indexers: (config.indexers ?? DEFAULT_INDEXERS).filter((url) => !relays.urls.includes(url)),
     timeoutMs,
     store: new StateStore(paths, out.warn),
     name: config.name ?? `agent-${identity.npub.slice(5, 13)}`,

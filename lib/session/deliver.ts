@@ -10,6 +10,7 @@ import type { RelayPool } from '../nostr/relay/pool.ts'
 import type { State } from '../store/schema.ts'
 import { INBOX_LOOKUP_MS, INBOX_TTL_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
+import { askIndexers } from './indexers.ts'
 import { publishAll } from './publish.ts'
 import { signer } from './sign.ts'
 
@@ -39,8 +40,9 @@ async function peerInbox(
   const cached = state.inboxes[peer]
   if (cached && cached.at > unixNow() - INBOX_TTL_S) return cached
   const deadline = Math.min(by, Date.now() + INBOX_LOOKUP_MS)
-  const outcome = await pool.query([{ kinds: [INBOX_RELAYS_KIND, RELAY_LIST_KIND], authors: [peer] }], { deadline }, ctx.relays)
-  const found = inboxFromLists(outcome.events, peer)
+  const filters = [{ kinds: [INBOX_RELAYS_KIND, RELAY_LIST_KIND], authors: [peer] }]
+  const outcome = await pool.query(filters, { deadline }, ctx.relays)
+  const found = inboxFromLists(outcome.events, peer) ?? inboxFromLists(await askIndexers(ctx, pool, filters, deadline), peer)
   if (!found) return { relays: ctx.relays, source: 'ours' }
   await ctx.store.update((s) => {
     s.inboxes[peer] = { ...found, at: unixNow() }

@@ -19,12 +19,17 @@ export interface Config {
   relays?: string[]
   /** seconds an announcement counts as "online" in `list` */
   onlineWindow?: number
+  /** relays that receive our relay lists and profile, and are asked for others' (NIP-65
+   *  "indexers"); [] for none, unset for the defaults */
+  indexers?: string[]
 }
 
-export const CONFIG_KEYS = ['name', 'about', 'owner', 'relays', 'onlineWindow'] as const
+export const CONFIG_KEYS = ['name', 'about', 'owner', 'relays', 'onlineWindow', 'indexers'] as const
 export type ConfigKey = (typeof CONFIG_KEYS)[number]
 
 export const DEFAULT_RELAYS = ['wss://relay.damus.io', 'wss://nos.lol', 'wss://relay.primal.net']
+/** Relays that collect relay lists and profiles for clients to look people up (NIP-65). */
+export const DEFAULT_INDEXERS = ['wss://purplepag.es', 'wss://user.kindpag.es', 'wss://indexer.coracle.social']
 export type RelaySource = 'flag' | 'env' | 'config' | 'default'
 
 /** What each setting must be; a value of another type is left out, with a warning. */
@@ -34,6 +39,7 @@ const VALID: Record<ConfigKey, (v: unknown) => boolean> = {
   owner: (v) => typeof v === 'string' && parsePubkey(v) !== null,
   relays: (v) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
   onlineWindow: (v) => Number.isInteger(v),
+  indexers: (v) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
 }
 
 /** Reads the settings. A file that is not JSON is an error (or, with `repair`, moved aside so

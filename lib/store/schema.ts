@@ -195,6 +195,9 @@ export interface State {
   relayHealth: Record<string, RelayHealth>
   /** our own announcement as relays hold it: under which name, and until when on each relay */
   ownPresence?: OwnPresence
+  /** when our lists and profile last went to the indexer relays, what they said (a digest),
+   *  and whether some indexer took them */
+  indexed?: { digest: string; at: number; ok: boolean }
 }
 
 export interface OwnPresence {

@@ -1,0 +1,41 @@
+// Indexer relays (NIP-65): our relay lists and profile go there too, so that clients which look
+// people up on indexers (as phone clients do for the owner's replies) find where we read; and
+// a peer's or the owner's lists are looked up there when our relays do not have them. Publishing
+// there is not paid by every run: only when what we say changed, once a day, or an hour after a
+// failure.
+import type { Filter } from 'nostr-tools/filter'
+import type { Event } from 'nostr-tools/pure'
+import { sha256Hex } from '../encoding.ts'
+import { inboxRelaysEvent, relayListEvent } from '../nostr/nip65.ts'
+import { type Presence, profileEvent } from '../nostr/presence.ts'
+import type { RelayPool } from '../nostr/relay/pool.ts'
+import { INDEXER_REFRESH_S, INDEXER_RETRY_S, unixNow } from '../timing.ts'
+import type { Context } from './context.ts'
+import type { Online } from './online.ts'
+import { signer } from './sign.ts'
+
+/** Publishes our lists and profile to the indexers when due; records how it went. */
+export async function announceToIndexers(ctx: Context, online: Online, presence: Presence, deadline: number): Promise<void> {
+  if (ctx.indexers.length === 0) return
+  const now = unixNow()
+  const digest = sha256Hex(JSON.stringify([ctx.relays, presence.name, presence.about]))
+  const last = online.state.indexed
+  const fresh = last?.digest === digest && last.at > now - (last.ok ? INDEXER_REFRESH_S : INDEXER_RETRY_S)
+  if (fresh) return
+  const sign = await signer(ctx)
+  const templates = [relayListEvent(ctx.relays, now), inboxRelaysEvent(ctx.relays, now), profileEvent(presence, now)]
+  const results = await Promise.all(templates.map((t) => online.pool.publish(sign(t, ctx.identity.secretKey), ctx.indexers, deadline)))
+  // taken when some indexer has each of them
+  const ok = results.every((statuses) => statuses.some((s) => s.ok))
+  ctx.out.log(`indexers: lists and profile ${ok ? 'published' : 'not taken; tried again in an hour'} (${ctx.indexers.join(' ')})`)
+  await ctx.store.update((s) => {
+    s.indexed = { digest, at: now, ok }
+  })
+}
+
+/** Asks the indexers for what `filters` match (another key's lists): after our own relays. */
+export async function askIndexers(ctx: Context, pool: RelayPool, filters: Filter[], deadline: number): Promise<Event[]> {
+  if (ctx.indexers.length === 0) return []
+  pool.addRelays(ctx.indexers)
+  return (await pool.query(filters, { deadline }, ctx.indexers)).events
+}
