@@ -7,7 +7,9 @@ import { join } from 'node:path'
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WebSocket } from 'ws'
+import { parseState } from '../lib/store/parse.ts'
 import { type Agent, agent, type RunResult } from './helpers/cli.ts'
+import { entriesOf } from './helpers/entries.ts'
 import { type FaultyRelay, type Misbehaviour, startFaultyRelay } from './helpers/faulty-relay.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 
@@ -146,9 +148,10 @@ describe.each(faults)('a relay that %s', (_name, misbehaviour) => {
 
     // nothing invalid reached the state
     const state = JSON.parse(readFileSync(join(bob.home, 'p2p-state.json'), 'utf8'))
-    expect(state.calls[callId].messages.map((m: { text: string }) => m.text)).toEqual(['still here'])
+    expect(entriesOf(parseState(JSON.stringify(state)), callId, bob.home).map((m) => m.text)).toEqual(['still here'])
     expect(Object.values(state.agents).map((a) => (a as { name: string }).name)).not.toContain('future')
     expect(JSON.stringify(state)).not.toContain('tampered')
+    expect(readFileSync(join(bob.home, 'p2p-calls', `${callId}.jsonl`), 'utf8')).not.toContain('tampered')
   })
 
   it('alone, every command still ends within its deadline with the contract’s exit code', async () => {

@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { addEntry } from '../lib/calls/transcript.ts'
 import { homePaths } from '../lib/store/home.ts'
-import { type CallRecord, parseState, STATE_VERSION } from '../lib/store/schema.ts'
+import { parseState } from '../lib/store/parse.ts'
+import { type CallRecord, STATE_VERSION } from '../lib/store/schema.ts'
 import { StateStore } from '../lib/store/state.ts'
 
 const PEER = 'b'.repeat(64)

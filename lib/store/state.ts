@@ -19,7 +19,8 @@ import { AGENT_TTL_S, DM_ID_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, MAX_CL
 import { CallLog } from './calllog.ts'
 import type { HomePaths } from './home.ts'
 import { withLock } from './lock.ts'
-import { CorruptState, emptyState, type JournalEntry, parseState, type State } from './schema.ts'
+import { CorruptState, parseState } from './parse.ts'
+import { emptyState, type JournalEntry, type State } from './schema.ts'
 
 export class StateStore {
   readonly calls: CallLog

@@ -150,7 +150,7 @@ export class RelayPool {
         if (!c.report.connected) c.report.error ??= `still connecting; ${reason}`
         return { url: c.socket.url, complete: false, reason }
       },
-      (c) => this.heldBack.has(c.socket.url),
+      (c) => this.heldBack.has(c.socket.url) && !c.report.connected,
     )
     const trusted = opts.trusted
     const toCheck = trusted ? events.filter((e) => !trusted(e)) : events
@@ -224,7 +224,7 @@ export class RelayPool {
         c.socket.abandonPublish(event.id, reason)
         return { url: c.socket.url, ok: false, reason }
       },
-      (c) => this.heldBack.has(c.socket.url),
+      (c) => this.heldBack.has(c.socket.url) && !c.report.connected,
     )
   }
 
