@@ -33,6 +33,10 @@ export const MAX_REASON = 2_000
 export const MAX_NAME = 64
 export const MAX_ABOUT = 500
 export const MAX_VERSION = 20
+/** What an agent says it does (`capabilities`): this many entries at most, each at most
+ *  MAX_CAPABILITY characters (config and peers' announcements alike). */
+export const MAX_CAPABILITIES = 20
+export const MAX_CAPABILITY = 40
 
 /** Finished calls the state remembers (their headers; messages live in the call logs); beyond
  *  this many the oldest are dropped, and their transcripts stay on disk. */

@@ -34,9 +34,16 @@ export const COMMANDS: CommandSpec[] = [
       'agents online now (announced within the online window, 5 minutes by default, and not expired). Names are claims, keys are identities: `nameShared` (--json) or a (!) after the name says another key announces the same name or one that looks the same; call such an agent by npub',
     examples: [
       ['node p2p.js list', 'names, npubs and descriptions of agents online'],
-      ['node p2p.js list --json', 'full npubs, and nameShared for names several keys claim'],
+      ['node p2p.js list --json', 'full npubs, capabilities, and nameShared for names several keys claim'],
+      ['node p2p.js list --find "fx rates"', 'only agents whose name, about or capabilities hold every word'],
     ],
-    run: async (ctx) => (await import('../commands/list.ts')).list(ctx),
+    options: {
+      find: {
+        type: 'string',
+        describe: 'words (in one argument) that must all appear, in any case, in the name, about or capabilities',
+      },
+    },
+    run: async (ctx, a) => (await import('../commands/list.ts')).list(ctx, optional(a.find)),
   },
   {
     usage: 'call <agent> <topic>',
@@ -182,6 +189,7 @@ export const CONFIG_COMMANDS: CommandSpec[] = [
     examples: [
       ['node p2p.js config set name research-bot', 'how other agents see you'],
       ['node p2p.js config set relays "wss://nos.lol wss://relay.damus.io"', 'relays to use'],
+      ['node p2p.js config set capabilities "fx-rates, currency"', 'what you do, announced to others (list --find)'],
     ],
     run: async (ctx, a) => (await import('../commands/config.ts')).configSet(ctx, String(a.key), String(a.value)),
     repairsConfig: true,
