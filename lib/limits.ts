@@ -51,6 +51,12 @@ export const MAX_JOURNAL_BYTES = 4 * 1024 * 1024
 export const MAX_ESCALATIONS = 100
 /** Ends that came before their requests, remembered at most. */
 export const MAX_EARLY_ENDS = 1_000
+/** Keys `allow` and `block` hold, each at most. */
+export const MAX_ALLOWED = 10_000
+export const MAX_BLOCKED = 10_000
+/** Callers refused by policy whose last automatic answer is remembered (once a day each); a
+ *  flood of more new keys in a day goes unanswered rather than growing the state. */
+export const MAX_POLICY_REPLIES = 1_000
 /** A flood of gift wraps cannot grow the state past this many remembered ids (oldest go first). */
 export const MAX_SEEN = 100_000
 

@@ -58,6 +58,15 @@ export function parseConfigValue(key: ConfigKey, raw: string): Config[ConfigKey]
       return value === 'none' ? [] : parseRelayList(value)
     case 'capabilities':
       return parseCapabilities(value)
+    case 'accept':
+      if (value !== 'anyone' && value !== 'known' && value !== 'allowlist') {
+        throw usageError(
+          'bad-accept',
+          'accept is anyone, known (agents you called, were in a call with, or allowed) or allowlist (only allowed agents)',
+          'e.g. `node p2p.js config set accept known`, then `node p2p.js allow <npub>`',
+        )
+      }
+      return value
     case 'onlineWindow': {
       const seconds = Number(value)
       if (!Number.isInteger(seconds) || seconds < MIN_ONLINE_WINDOW_S || seconds > MAX_ONLINE_WINDOW_S) {

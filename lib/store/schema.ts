@@ -198,6 +198,12 @@ export interface State {
   /** when our lists and profile last went to the indexer relays, what they said (a digest),
    *  and whether some indexer took them */
   indexed?: { digest: string; at: number; ok: boolean }
+  /** `allow`: keys that may call whatever `accept` says (and count as known): hex key → since when */
+  allowed?: Record<string, number>
+  /** `block`: keys whose call requests and DMs are dropped unseen: hex key → since when */
+  blocked?: Record<string, number>
+  /** callers refused by the `accept` policy: hex key → when they were last told so */
+  policyReplies?: Record<string, number>
 }
 
 export interface OwnPresence {
@@ -286,6 +292,9 @@ export function parseState(text: string): State {
   for (const call of Object.values(state.calls)) moveOutMessages(state, call)
   state.agents = entriesLike(state.agents, (a) => typeof a.pubkey === 'string' && typeof a.name === 'string')
   state.inboxes = entriesLike(state.inboxes, (i) => Array.isArray(i.relays))
+  for (const key of ['allowed', 'blocked', 'policyReplies'] as const) {
+    if (state[key] !== undefined && !isRecord(state[key])) delete state[key]
+  }
   return state
 }
 
