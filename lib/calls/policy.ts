@@ -54,12 +54,17 @@ export function screen(
 }
 
 /** Records an automatic answer to `key` unless one went within the day; false when it did, or
- *  when too many keys were answered within the day (a flood of new keys goes unanswered). */
+ *  when too many keys were answered within the day (a flood of new keys goes unanswered). Old
+ *  entries are pruned only when the memory is full: a flood costs one pass, not one per request. */
 function noteReply(state: State, key: string, now: number): boolean {
-  const replies = state.policyReplies ?? {}
-  for (const [k, at] of Object.entries(replies)) if (at <= now - POLICY_REPLY_EVERY_S) delete replies[k]
-  state.policyReplies = replies
-  if (replies[key] !== undefined || Object.keys(replies).length >= MAX_POLICY_REPLIES) return false
+  state.policyReplies ??= {}
+  const replies = state.policyReplies
+  const last = replies[key]
+  if (last !== undefined && last > now - POLICY_REPLY_EVERY_S) return false
+  if (last === undefined && Object.keys(replies).length >= MAX_POLICY_REPLIES) {
+    for (const [k, at] of Object.entries(replies)) if (at <= now - POLICY_REPLY_EVERY_S) delete replies[k]
+    if (Object.keys(replies).length >= MAX_POLICY_REPLIES) return false
+  }
   replies[key] = now
   return true
 }
