@@ -33,6 +33,10 @@ export const MAX_REASON = 2_000
 export const MAX_NAME = 64
 export const MAX_ABOUT = 500
 export const MAX_VERSION = 20
+/** What an agent says it does (`capabilities`): this many entries at most, each at most
+ *  MAX_CAPABILITY characters (config and peers' announcements alike). */
+export const MAX_CAPABILITIES = 20
+export const MAX_CAPABILITY = 40
 
 /** Finished calls the state remembers (their headers; messages live in the call logs); beyond
  *  this many the oldest are dropped, and their transcripts stay on disk. */
@@ -47,6 +51,12 @@ export const MAX_JOURNAL_BYTES = 4 * 1024 * 1024
 export const MAX_ESCALATIONS = 100
 /** Ends that came before their requests, remembered at most. */
 export const MAX_EARLY_ENDS = 1_000
+/** Keys `allow` and `block` hold, each at most. */
+export const MAX_ALLOWED = 10_000
+export const MAX_BLOCKED = 10_000
+/** Callers refused by policy whose last automatic answer is remembered (once a day each); a
+ *  flood of more new keys in a day goes unanswered rather than growing the state. */
+export const MAX_POLICY_REPLIES = 1_000
 /** A flood of gift wraps cannot grow the state past this many remembered ids (oldest go first). */
 export const MAX_SEEN = 100_000
 

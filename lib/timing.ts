@@ -65,6 +65,8 @@ export const RING_TIMEOUT_S = 300
 /** A call request this much older than the ring timeout still rings: the caller's clock may be
  *  off. Older ones are answered as too old. */
 export const CALLER_CLOCK_SKEW_S = 600
+/** A caller refused by the `accept` policy is told so at most once in this long. */
+export const POLICY_REPLY_EVERY_S = 24 * 3600
 /** DMs are recognised by their rumor id for this long (a client may wrap one twice, or our
  *  wrap memory may have moved on). */
 export const DM_ID_TTL_S = 2 * (2 * 24 * 3600 + 3600)

@@ -32,6 +32,8 @@ describe('help', () => {
     'poll',
     'history',
     'whoami',
+    'allow',
+    'block',
     'config get',
     'config set',
   ])('%s --help has an example', async (command) => {

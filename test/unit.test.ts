@@ -100,6 +100,7 @@ describe('presence', () => {
       expiresAt: NOW + 600,
       client: `p2p-comm ${VERSION}`,
       nip17: true,
+      capabilities: [],
     })
   })
 
@@ -107,7 +108,13 @@ describe('presence', () => {
     const { sk } = key()
     const template = JSON.parse(readFileSync(new URL('../fixtures/original-skill-presence.json', import.meta.url), 'utf8'))
     const event = finalizeEvent({ kind: template.kind, tags: template.tags, content: template.content, created_at: NOW }, sk)
-    expect(parsePresence(event)).toMatchObject({ agentId: 'legacy-helper', name: 'Legacy Helper', about: '', nip17: false })
+    expect(parsePresence(event)).toMatchObject({
+      agentId: 'legacy-helper',
+      name: 'Legacy Helper',
+      about: '',
+      nip17: false,
+      capabilities: ['search', 'summarise'],
+    })
   })
 
   it('ignores other apps and survives junk content', () => {

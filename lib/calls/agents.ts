@@ -19,6 +19,19 @@ export function onlineAgents(state: State, me: string, now: number, window: numb
   return agents.map((a) => ({ ...a, nameShared: (count.get(nameLook(a.name)) ?? 0) > 1 }))
 }
 
+/** `list --find`: the words of `find` (split on spaces and commas), each of which must appear,
+ *  case-insensitively, in the agent's name, about or one of its capabilities. */
+export function findAgents<T extends AgentRecord>(agents: T[], find: string): T[] {
+  const words = find
+    .toLowerCase()
+    .split(/[\s,]+/)
+    .filter(Boolean)
+  return agents.filter((a) => {
+    const fields = [a.name, a.about, ...(a.capabilities ?? [])].map((f) => f.toLowerCase())
+    return words.every((w) => fields.some((f) => f.includes(w)))
+  })
+}
+
 /** The hex key an agent argument names: an npub, nprofile or hex key, or a name from `list`. */
 export function resolveAgent(state: State, arg: string, me: string, now: number, window: number): string {
   const key = parsePubkey(arg)

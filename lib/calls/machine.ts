@@ -15,6 +15,7 @@ import type { CallRecord, FileInfo, P2PEvent, State, TranscriptEntry } from '../
 import { CALLER_CLOCK_SKEW_S, RING_TIMEOUT_S } from '../timing.ts'
 import { escalationEntry } from './escalation.ts'
 import { applyFromOwner, firstSight } from './owner.ts'
+import { type Policy, screen } from './policy.ts'
 import { activeCall, sentBeforeEnd } from './queries.ts'
 import { addEntry } from './transcript.ts'
 
@@ -62,22 +63,30 @@ const ORDER: Record<Incoming['msg']['type'], number> = {
   'call-end': 3,
 }
 
-/** `owner`: the hex key of this agent's human owner, whose plain DMs are answers to escalations. */
-export function applyIncoming(state: State, items: Incoming[], me: string, now: number, owner?: string): Applied {
+/** `owner`: the hex key of this agent's human owner, whose plain DMs are answers to escalations.
+ *  `accept`: who may reach us (policy.ts). */
+export function applyIncoming(
+  state: State,
+  items: Incoming[],
+  me: string,
+  now: number,
+  owner?: string,
+  accept: Policy['accept'] = 'anyone',
+): Applied {
   const out: Applied = { events: [], replies: [], finished: [], ignored: [], logged: new Map() }
   const sorted = [...items].sort((a, b) => a.at - b.at || ORDER[a.msg.type] - ORDER[b.msg.type] || (a.ms ?? 0) - (b.ms ?? 0))
   for (const item of sorted) {
     if (item.from === me) recordOwn(state, item, now)
     else if (item.from === owner && item.msg.type === 'dm')
       firstSight(state, item.id, now) && applyFromOwner(state, item, item.msg, now, out)
-    else applyFromPeer(state, item, now, out)
+    else applyFromPeer(state, item, now, out, { accept, owner })
   }
   expireCalls(state, now, out)
   return out
 }
 
 // each `return` below ends the handling of one item (the value returned means nothing)
-function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) {
+function applyFromPeer(state: State, item: Incoming, now: number, out: Applied, policy: Policy) {
   const { msg, from, at } = item
   const event = (type: P2PEvent['type'], callId: string | null, extra: Partial<P2PEvent> = {}): P2PEvent => {
     // who it is by name too (as last announced; empty when never heard of), for hooks and agents
@@ -88,6 +97,12 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied) 
   const ignore = (why: string): void =>
     void out.ignored.push(`${msg.type} ${'callId' in msg ? msg.callId : ''} from ${from.slice(0, 12)}: ${why}`)
 
+  if (msg.type === 'dm' || msg.type === 'call-request') {
+    // blocked keys, and strangers the accept policy keeps out, go no further
+    const refused = screen(state, from, msg, now, policy)
+    if (refused?.reply) out.replies.push(refused.reply)
+    if (refused) return ignore(refused.why)
+  }
   if (msg.type === 'dm') {
     if (msg.kind !== undefined) return ignore('a reaction or file message from someone who is not the owner')
     if (msg.expiresAt !== undefined && msg.expiresAt <= now) return ignore('expired (NIP-40)')

@@ -34,9 +34,16 @@ export const COMMANDS: CommandSpec[] = [
       'agents online now (announced within the online window, 5 minutes by default, and not expired). Names are claims, keys are identities: `nameShared` (--json) or a (!) after the name says another key announces the same name or one that looks the same; call such an agent by npub',
     examples: [
       ['node p2p.js list', 'names, npubs and descriptions of agents online'],
-      ['node p2p.js list --json', 'full npubs, and nameShared for names several keys claim'],
+      ['node p2p.js list --json', 'full npubs, capabilities, and nameShared for names several keys claim'],
+      ['node p2p.js list --find "fx rates"', 'only agents whose name, about or capabilities hold every word'],
     ],
-    run: async (ctx) => (await import('../commands/list.ts')).list(ctx),
+    options: {
+      find: {
+        type: 'string',
+        describe: 'words (in one argument) that must all appear, in any case, in the name, about or capabilities',
+      },
+    },
+    run: async (ctx, a) => (await import('../commands/list.ts')).list(ctx, optional(a.find)),
   },
   {
     usage: 'call <agent> <topic>',
@@ -149,6 +156,30 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
   {
+    usage: 'allow [agent]',
+    describe:
+      'let an agent call you and send you DMs whatever `config set accept` says (allowed keys count as known); without an agent, show who is allowed and blocked (local, no network)',
+    positionals: { agent: { type: 'string', describe: 'npub, hex key, nprofile, or a name from `list`' } },
+    options: { remove: { type: 'boolean', describe: 'take the agent off the allowed list' } },
+    examples: [
+      ['node p2p.js allow npub1… && node p2p.js config set accept allowlist', 'only this agent (and others you allow) may call'],
+      ['node p2p.js allow research-bot --remove', 'no longer allowed'],
+    ],
+    run: async (ctx, a) => (await import('../commands/allow.ts')).allowOrBlock(ctx, 'allowed', optional(a.agent), a.remove === true),
+  },
+  {
+    usage: 'block [agent]',
+    describe:
+      "drop an agent's call requests and DMs unseen (counted with --verbose), whatever `accept` says; without an agent, show who is allowed and blocked (local, no network)",
+    positionals: { agent: { type: 'string', describe: 'npub, hex key, nprofile, or a name from `list`' } },
+    options: { remove: { type: 'boolean', describe: 'take the agent off the blocked list' } },
+    examples: [
+      ['node p2p.js block npub1…', 'never hear from this key again'],
+      ['node p2p.js block npub1… --remove', 'unblock it'],
+    ],
+    run: async (ctx, a) => (await import('../commands/allow.ts')).allowOrBlock(ctx, 'blocked', optional(a.agent), a.remove === true),
+  },
+  {
     usage: 'history [callId]',
     describe: 'past calls, or the transcript of one',
     positionals: { callId: { type: 'string' } },
@@ -182,6 +213,8 @@ export const CONFIG_COMMANDS: CommandSpec[] = [
     examples: [
       ['node p2p.js config set name research-bot', 'how other agents see you'],
       ['node p2p.js config set relays "wss://nos.lol wss://relay.damus.io"', 'relays to use'],
+      ['node p2p.js config set capabilities "fx-rates, currency"', 'what you do, announced to others (list --find)'],
+      ['node p2p.js config set accept known', 'only agents you called, were in a call with, or allowed may call you'],
     ],
     run: async (ctx, a) => (await import('../commands/config.ts')).configSet(ctx, String(a.key), String(a.value)),
     repairsConfig: true,

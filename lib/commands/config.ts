@@ -1,6 +1,6 @@
 // `config get [key]` and `config set <key> <value>`. Local only.
 import { type CommandResult, usageError } from '../errors.ts'
-import { MAX_ABOUT, MAX_NAME } from '../limits.ts'
+import { MAX_ABOUT, MAX_CAPABILITIES, MAX_CAPABILITY, MAX_NAME } from '../limits.ts'
 import { npub, parsePubkey } from '../nostr/keys.ts'
 import { parseRelayList } from '../nostr/relay-url.ts'
 import type { Context } from '../session/context.ts'
@@ -11,17 +11,17 @@ import { hasControlChars } from '../ui/sanitize.ts'
 
 export async function configGet(ctx: Context, key?: string): CommandResult {
   if (key === undefined) {
-    ctx.out.result({ config: ctx.config }, () => table(CONFIG_KEYS.map((k) => [k, show(ctx.config[k])])))
+    ctx.out.result({ config: ctx.config }, () => table(CONFIG_KEYS.map((k) => [k, show(ctx.config[k], k)])))
     return
   }
   checkKey(key)
-  ctx.out.result({ key, value: ctx.config[key] ?? null }, () => [show(ctx.config[key])])
+  ctx.out.result({ key, value: ctx.config[key] ?? null }, () => [show(ctx.config[key], key)])
 }
 
 export async function configSet(ctx: Context, key: string, value: string): CommandResult {
   checkKey(key)
   const config = await setConfigValue(ctx.paths, key, parseConfigValue(key, value))
-  ctx.out.result({ key, value: config[key] ?? null, config }, () => [`${key} = ${show(config[key])}`])
+  ctx.out.result({ key, value: config[key] ?? null, config }, () => [`${key} = ${show(config[key], key)}`])
 }
 
 /** Validates `raw` for `key`; `unset` (or an empty value) removes the setting. */
@@ -56,6 +56,17 @@ export function parseConfigValue(key: ConfigKey, raw: string): Config[ConfigKey]
       return parseRelayList(value)
     case 'indexers':
       return value === 'none' ? [] : parseRelayList(value)
+    case 'capabilities':
+      return parseCapabilities(value)
+    case 'accept':
+      if (value !== 'anyone' && value !== 'known' && value !== 'allowlist') {
+        throw usageError(
+          'bad-accept',
+          'accept is anyone, known (agents you called, were in a call with, or allowed) or allowlist (only allowed agents)',
+          'e.g. `node p2p.js config set accept known`, then `node p2p.js allow <npub>`',
+        )
+      }
+      return value
     case 'onlineWindow': {
       const seconds = Number(value)
       if (!Number.isInteger(seconds) || seconds < MIN_ONLINE_WINDOW_S || seconds > MAX_ONLINE_WINDOW_S) {
@@ -70,8 +81,28 @@ export function parseConfigValue(key: ConfigKey, raw: string): Config[ConfigKey]
   }
 }
 
-const show = (value: Config[keyof Config]): string =>
-  value === undefined ? '(not set)' : Array.isArray(value) ? value.join(' ') : String(value)
+/** "fx-rates, currency" → ["fx-rates", "currency"]: comma-separated, trimmed, no duplicates. */
+function parseCapabilities(value: string): string[] {
+  const caps = [
+    ...new Set(
+      value
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ),
+  ]
+  if (caps.length > MAX_CAPABILITIES || caps.some((c) => c.length > MAX_CAPABILITY || hasControlChars(c))) {
+    throw usageError(
+      'bad-capabilities',
+      `capabilities are at most ${MAX_CAPABILITIES}, each at most ${MAX_CAPABILITY} characters on one line, separated by commas`,
+      'e.g. `node p2p.js config set capabilities "fx-rates, currency"`',
+    )
+  }
+  return caps
+}
+
+const show = (value: Config[keyof Config], key: ConfigKey): string =>
+  value === undefined ? '(not set)' : Array.isArray(value) ? value.join(key === 'capabilities' ? ', ' : ' ') : String(value)
 
 function checkKey(key: string): asserts key is ConfigKey {
   if (!isConfigKey(key)) {

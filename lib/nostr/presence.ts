@@ -2,7 +2,7 @@
 // plaintext JSON content: the original p2p-comm skill's format, so its agents and ours see each
 // other, with our fields added; a NIP-40 expiration so relays drop it when the agent goes quiet.
 import type { Event, EventTemplate } from 'nostr-tools/pure'
-import { MAX_ABOUT, MAX_NAME, MAX_VERSION } from '../limits.ts'
+import { MAX_ABOUT, MAX_CAPABILITIES, MAX_CAPABILITY, MAX_NAME, MAX_VERSION } from '../limits.ts'
 import { PRESENCE_EXPIRY_S, PRESENCE_REFRESH_S } from '../timing.ts'
 import { singleLine } from '../ui/sanitize.ts'
 import { CLIENT, DELETION_KIND, PRESENCE_KIND, PRESENCE_TOPIC, PROFILE_KIND, tagValue } from './kinds.ts'
@@ -14,6 +14,8 @@ export interface Presence {
   about: string
   relays: string[]
   version: string
+  /** what the agent does, as the original skill announces it (`config set capabilities`) */
+  capabilities?: string[]
 }
 
 /** An announcement as read from a relay (kept as the agent's record: records written by
@@ -31,13 +33,15 @@ export interface Announcement {
   /** "p2p-comm <version>" when the announcer is one of ours */
   client?: string
   nip17?: boolean
+  /** what it says it does (one line each, capped); absent in records of older versions */
+  capabilities?: string[]
 }
 
 export function presenceEvent(p: Presence, now: number): EventTemplate {
   const content = {
     agentId: p.agentId,
     name: p.name,
-    capabilities: [],
+    capabilities: p.capabilities ?? [],
     timestamp: now * 1000,
     about: p.about,
     client: CLIENT,
@@ -81,7 +85,15 @@ export function parsePresence(event: Event): Announcement | null {
     ...(Number.isSafeInteger(expiresAt) ? { expiresAt } : {}),
     ...(content.client === CLIENT ? { client: `${CLIENT} ${singleLine(content.version, MAX_VERSION)}`.trim() } : {}),
     nip17: Array.isArray(content.protocols) && content.protocols.includes('nip17'),
+    capabilities: readCapabilities(content.capabilities),
   }
+}
+
+/** A peer's `capabilities`: strings only, one line each, capped in length and count. */
+function readCapabilities(value: unknown): string[] {
+  if (!Array.isArray(value)) return []
+  const caps = value.map((c) => singleLine(c, MAX_CAPABILITY)).filter(Boolean)
+  return [...new Set(caps)].slice(0, MAX_CAPABILITIES)
 }
 
 /** Does this relay's copy of our announcement still say what we would say, and is it fresh? */
@@ -89,7 +101,13 @@ export function presenceIsCurrent(held: Event | undefined, desired: Presence, no
   if (!held || held.created_at <= now - PRESENCE_REFRESH_S || tagValue(held, 'd') !== desired.agentId) return false
   try {
     const c = JSON.parse(held.content)
-    return c.name === desired.name && c.about === desired.about && c.version === desired.version && sameSet(c.relays ?? [], desired.relays)
+    return (
+      c.name === desired.name &&
+      c.about === desired.about &&
+      c.version === desired.version &&
+      sameSet(c.relays ?? [], desired.relays) &&
+      JSON.stringify(c.capabilities ?? []) === JSON.stringify(desired.capabilities ?? [])
+    )
   } catch {
     return false
   }

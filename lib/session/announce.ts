@@ -17,7 +17,14 @@ import type { Online } from './online.ts'
 import { signer } from './sign.ts'
 
 function desiredPresence(ctx: Context): Presence {
-  return { agentId: ctx.name, name: ctx.name, about: ctx.config.about ?? '', relays: ctx.relays, version: VERSION }
+  return {
+    agentId: ctx.name,
+    name: ctx.name,
+    about: ctx.config.about ?? '',
+    relays: ctx.relays,
+    version: VERSION,
+    capabilities: ctx.config.capabilities ?? [],
+  }
 }
 
 /** Publishes our announcement and relay lists to each connected relay that lacks a current copy. */

@@ -22,9 +22,13 @@ export interface Config {
   /** relays that receive our relay lists and profile, and are asked for others' (NIP-65
    *  "indexers"); [] for none, unset for the defaults */
   indexers?: string[]
+  /** what this agent does, announced in its presence (`list --find` matches them) */
+  capabilities?: string[]
+  /** who may call this agent and send it DMs (lib/calls/policy.ts); unset: anyone */
+  accept?: 'anyone' | 'known' | 'allowlist'
 }
 
-export const CONFIG_KEYS = ['name', 'about', 'owner', 'relays', 'onlineWindow', 'indexers'] as const
+export const CONFIG_KEYS = ['name', 'about', 'owner', 'relays', 'onlineWindow', 'indexers', 'capabilities', 'accept'] as const
 export type ConfigKey = (typeof CONFIG_KEYS)[number]
 
 export const DEFAULT_RELAYS = ['wss://relay.damus.io', 'wss://nos.lol', 'wss://relay.primal.net']
@@ -40,6 +44,8 @@ const VALID: Record<ConfigKey, (v: unknown) => boolean> = {
   relays: (v) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
   onlineWindow: (v) => Number.isInteger(v),
   indexers: (v) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
+  capabilities: (v) => Array.isArray(v) && v.every((c) => typeof c === 'string'),
+  accept: (v) => v === 'anyone' || v === 'known' || v === 'allowlist',
 }
 
 /** Reads the settings. A file that is not JSON is an error (or, with `repair`, moved aside so

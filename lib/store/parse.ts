@@ -59,6 +59,9 @@ export function parseState(text: string): State {
   for (const call of Object.values(state.calls)) moveOutMessages(state, call)
   state.agents = entriesLike(state.agents, (a) => typeof a.pubkey === 'string' && typeof a.name === 'string')
   state.inboxes = entriesLike(state.inboxes, (i) => Array.isArray(i.relays))
+  for (const key of ['allowed', 'blocked', 'policyReplies'] as const) {
+    if (state[key] !== undefined && !isRecord(state[key])) delete state[key]
+  }
   return state
 }
 

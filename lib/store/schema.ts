@@ -196,6 +196,12 @@ export interface State {
   /** when our lists and profile last went to the indexer relays, what they said (a digest),
    *  and whether some indexer took them */
   indexed?: { digest: string; at: number; ok: boolean }
+  /** `allow`: keys that may call whatever `accept` says (and count as known): hex key → since when */
+  allowed?: Record<string, number>
+  /** `block`: keys whose call requests and DMs are dropped unseen: hex key → since when */
+  blocked?: Record<string, number>
+  /** callers refused by the `accept` policy: hex key → when they were last told so */
+  policyReplies?: Record<string, number>
 }
 
 export interface OwnPresence {
