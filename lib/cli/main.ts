@@ -50,7 +50,7 @@ const cli = yargs(argv)
   .option('verbose', { type: 'boolean', describe: 'relay traffic and timings on stderr' })
 for (const spec of COMMANDS) register(cli, spec)
 cli
-  .command('config', 'read or change settings: name, about, owner, relays, onlineWindow', (y: Argv) => {
+  .command('config', 'read or change settings: name, about, owner, relays, onlineWindow, indexers, maxCalls', (y: Argv) => {
     for (const spec of CONFIG_COMMANDS) register(y, spec)
     return y.demandCommand(1, 'config needs get or set: e.g. `node p2p.js config get`')
   })

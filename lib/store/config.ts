@@ -6,6 +6,7 @@ import { renameSync } from 'node:fs'
 import { LowSync } from 'lowdb'
 import { JSONFileSync } from 'lowdb/node'
 import { stateError } from '../errors.ts'
+import { MAX_CALLS } from '../limits.ts'
 import { parsePubkey } from '../nostr/keys.ts'
 import { parseRelayList } from '../nostr/relay-url.ts'
 import type { HomePaths } from './home.ts'
@@ -22,9 +23,11 @@ export interface Config {
   /** relays that receive our relay lists and profile, and are asked for others' (NIP-65
    *  "indexers"); [] for none, unset for the defaults */
   indexers?: string[]
+  /** calls that may be active at once (1 when unset); beyond, requests are declined as busy */
+  maxCalls?: number
 }
 
-export const CONFIG_KEYS = ['name', 'about', 'owner', 'relays', 'onlineWindow', 'indexers'] as const
+export const CONFIG_KEYS = ['name', 'about', 'owner', 'relays', 'onlineWindow', 'indexers', 'maxCalls'] as const
 export type ConfigKey = (typeof CONFIG_KEYS)[number]
 
 export const DEFAULT_RELAYS = ['wss://relay.damus.io', 'wss://nos.lol', 'wss://relay.primal.net']
@@ -40,6 +43,7 @@ const VALID: Record<ConfigKey, (v: unknown) => boolean> = {
   relays: (v) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
   onlineWindow: (v) => Number.isInteger(v),
   indexers: (v) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
+  maxCalls: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_CALLS,
 }
 
 /** Reads the settings. A file that is not JSON is an error (or, with `repair`, moved aside so
