@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAX_CALLS } from '../lib/limits.ts'
 import { type Agent, agent } from './helpers/cli.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 
@@ -38,6 +39,18 @@ const texts = (messages: Array<{ text: string }>) => messages.map((m) => m.text)
 const seen = (events: Array<Record<string, any>>) => events.map((e) => [e.type, e.callId, e.text ?? e.file?.name ?? e.reason ?? ''])
 
 describe('several calls at once', () => {
+  it('maxCalls is a whole number from 1 to MAX_CALLS; send, sendfile, escalate and end document --call', async () => {
+    const a = agent([relay.url])
+    for (const bad of ['0', String(MAX_CALLS + 1), '2.5', 'many']) {
+      const r = await a.run(['config', 'set', 'maxCalls', bad, '--json'])
+      expect(r.code, bad).toBe(2)
+      expect(r.json().error.code).toBe('bad-max-calls')
+    }
+    expect((await ok(a, ['config', 'set', 'maxCalls', String(MAX_CALLS)])).value).toBe(MAX_CALLS)
+    expect((await ok(a, ['config', 'set', 'maxCalls', 'unset'])).value).toBeNull()
+    for (const command of ['send', 'sendfile', 'escalate', 'end']) expect((await a.run([command, '--help'])).stdout).toMatch(/--call/)
+  })
+
   it('one agent with maxCalls 3 holds three calls, interleaved, each transcript its own; --call is needed; a fourth caller hears busy', async () => {
     const fx = await named('fx-desk')
     await ok(fx, ['config', 'set', 'maxCalls', '3'])
