@@ -3,10 +3,14 @@
 
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import * as nip19 from 'nostr-tools/nip19'
+import { generateSecretKey, getEventHash, getPublicKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_CALLS } from '../lib/limits.ts'
+import { wrapRumor } from '../lib/nostr/nip59.ts'
 import { type Agent, agent } from './helpers/cli.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
+import { publishAll } from './helpers/stranger.ts'
 
 let relay: TestRelay
 beforeAll(async () => {
@@ -34,6 +38,21 @@ async function ok(a: Agent, args: string[], stdin?: string) {
   expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0)
   return r.json()
 }
+/** The owner answering one escalation from their phone: a NIP-17 DM whose `e` tag names it. */
+async function ownerReplies(ownerSk: Uint8Array, agentPubkey: string, escalationId: string, content: string) {
+  const pubkey = getPublicKey(ownerSk)
+  const rumor = {
+    kind: 14,
+    pubkey,
+    created_at: Math.floor(Date.now() / 1000),
+    tags: [
+      ['p', agentPubkey],
+      ['e', escalationId, '', 'reply'],
+    ],
+    content,
+  }
+  await publishAll(relay.url, [wrapRumor({ ...rumor, id: getEventHash(rumor) }, ownerSk, agentPubkey)])
+}
 const texts = (messages: Array<{ text: string }>) => messages.map((m) => m.text)
 /** Each event's call and what it carried, in arrival order. */
 const seen = (events: Array<Record<string, any>>) => events.map((e) => [e.type, e.callId, e.text ?? e.file?.name ?? e.reason ?? ''])
@@ -56,7 +75,8 @@ describe('several calls at once', () => {
     await ok(fx, ['config', 'set', 'maxCalls', '3'])
     const [c1, c2, c3, c4] = await Promise.all(['eur-buyer', 'gbp-buyer', 'jpy-buyer', 'late-buyer'].map(named))
     const fxNpub = await npubOf(fx)
-    await ok(fx, ['config', 'set', 'owner', await npubOf(c4)]) // escalate needs an owner
+    const ownerSk = generateSecretKey()
+    await ok(fx, ['config', 'set', 'owner', nip19.npubEncode(getPublicKey(ownerSk))])
 
     const ids: string[] = []
     for (const [caller, topic] of [
@@ -122,17 +142,27 @@ describe('several calls at once', () => {
     expect(seen(await poll(c3))).toEqual([['message', id3, 'fx: hello jpy-buyer']])
     expect(seen(await poll(fx))).toEqual([['message', id1, 'c1: thanks']])
 
+    // an escalation from the second call: the owner's answer joins that call's transcript only
+    const escalated = await ok(fx, ['escalate', '--call', id2, 'a 2% discount for gbp-buyer?'])
+    expect(escalated.callId).toBe(id2)
+    await ownerReplies(ownerSk, (await ok(fx, ['whoami'])).pubkey, escalated.owner.escalationId, 'yes, 2% is fine')
+    expect(seen(await poll(fx))).toEqual([['owner-message', id2, 'yes, 2% is fine']])
+    expect(seen(await poll(c2))).toEqual([['escalation', id2, 'a 2% discount for gbp-buyer?']])
+
     // a fourth caller is declined as busy, without bothering fx
     const id4 = (await ok(c4, ['call', fxNpub, 'CHF?'])).call.id
     expect(await poll(fx)).toEqual([])
     expect(await poll(c4)).toEqual([expect.objectContaining({ type: 'call-rejected', callId: id4, reason: expect.stringMatching(/busy/) })])
 
     // each transcript holds exactly its own call, on both sides
+    const escalation = '🙋 handed a decision to a human: a 2% discount for gbp-buyer?'
     const expected: Record<string, string[]> = {
       [id1]: ['c1: EUR/USD please', 'rates-c1.csv', 'c1: thanks'],
-      [id2]: ['c2: GBP/JPY please', 'fx: GBP/JPY 190.12'],
+      [id2]: ['c2: GBP/JPY please', 'fx: GBP/JPY 190.12', escalation, 'yes, 2% is fine'],
       [id3]: ['fx: hello jpy-buyer', 'c3-portfolio.bin'],
     }
+    // the owner's words stay on our side
+    const theirs = (id: string) => expected[id].filter((t) => t !== 'yes, 2% is fine')
     const ended = await ok(fx, ['end', '--call', id2])
     expect(ended.call).toMatchObject({ id: id2, state: 'ended' })
     expect(texts(ended.transcript.messages)).toEqual(expected[id2])
@@ -152,7 +182,7 @@ describe('several calls at once', () => {
       [c3, id3],
     ] as const) {
       expect((await poll(caller)).map((e) => e.type)).toContain('call-ended')
-      expect(texts((await ok(caller, ['history', id])).transcript.messages)).toEqual(expected[id])
+      expect(texts((await ok(caller, ['history', id])).transcript.messages)).toEqual(theirs(id))
       expect(texts((await ok(fx, ['history', id])).transcript.messages)).toEqual(expected[id])
     }
     const received = (await ok(fx, ['history', id3])).transcript.messages[1].file
