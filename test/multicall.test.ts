@@ -103,7 +103,8 @@ describe('several calls at once', () => {
     expect(status.activeCalls.map((c: { id: string; state: string }) => [c.id, c.state])).toEqual(ids.map((id) => [id, 'active']))
     expect(status.maxCalls).toBe(3)
     const plain = await fx.run(['status'])
-    for (const id of ids) expect(plain.stdout).toContain(id)
+    expect(plain.stdout).toMatch(/calls +3 \(at most 3\); name one with --call <id>/)
+    for (const id of ids) expect(plain.stdout).toMatch(new RegExp(`^ +${id} from \\S+`, 'm'))
 
     // with three active, send, sendfile, escalate and end refuse to guess: exit 3, the ids, the command to use
     for (const args of [['send', 'which call?'], ['sendfile', 'x.txt', 'eA=='], ['escalate', 'which call?'], ['end']]) {

@@ -96,7 +96,7 @@ function report(ctx: Context, online: Online): 'network' | undefined {
     ...dmAdvice(doc.relays),
     ...table([
       all && all.length > 1
-        ? [`calls`, `${all.length} of ${ctx.maxCalls}: ${all.map(describeCall).join('\n          ')}`]
+        ? ['calls', [`${all.length} (at most ${ctx.maxCalls}); name one with --call <id>`, ...all.map(describeCall)].join('\n          ')]
         : ['call', describeCall(doc.activeCall)],
       ['incoming', doc.incomingCalls.length ? doc.incomingCalls.map(describeCall).join('\n          ') : 'none'],
       [
