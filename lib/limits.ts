@@ -49,6 +49,9 @@ export const MAX_UNPRINTED = 10_000
  *  make every run parse megabytes. Printed events go first, then strangers' messages. */
 export const MAX_JOURNAL_BYTES = 4 * 1024 * 1024
 export const MAX_ESCALATIONS = 100
+/** Calls one agent may hold at once (`config set maxCalls`; 1 by default): each active call is
+ *  synced, journalled and written on every run. */
+export const MAX_CALLS = 20
 /** Ends that came before their requests, remembered at most. */
 export const MAX_EARLY_ENDS = 1_000
 /** Keys `allow` and `block` hold, each at most. */

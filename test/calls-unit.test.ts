@@ -3,7 +3,7 @@
 import * as nip19 from 'nostr-tools/nip19'
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { describe, expect, it } from 'vitest'
-import { acceptCall, endCall, rejectCall, requireActive, startCall } from '../lib/calls/actions.ts'
+import { acceptCall, endCall, escalatedCall, rejectCall, requireActive, startCall } from '../lib/calls/actions.ts'
 import { journal, unpolled } from '../lib/calls/journal.ts'
 import { applyIncoming, expireCalls, type Incoming } from '../lib/calls/machine.ts'
 import { addEntry } from '../lib/calls/transcript.ts'
@@ -176,6 +176,80 @@ describe('incoming calls', () => {
     expect(ignored.events).toEqual([])
     expect(Object.keys(state.calls)).toEqual(['ca11ca11'])
     expect(state.calls.ca11ca11).toMatchObject({ state: 'incoming', topic: 'hello', messageCount: 0 })
+  })
+})
+
+describe('several calls at once (maxCalls)', () => {
+  const THIRD = 'e'.repeat(64)
+  const FOURTH = 'f'.repeat(64)
+  const request = (who: string, callId: string) => from(who, { type: 'call-request', callId, topic: `topic ${callId}` })
+  /** Three callers, all taken, with maxCalls 3. */
+  function three(): State {
+    const state = emptyState()
+    const rung = applyIncoming(
+      state,
+      [request(PEER, 'aaaa0001'), request(OTHER, 'aaaa0002'), request(THIRD, 'aaaa0003')],
+      ME,
+      NOW,
+      undefined,
+      { maxCalls: 3 },
+    )
+    expect(rung.replies).toEqual([])
+    expect(rung.events.map((e) => e.type)).toEqual(['call-request', 'call-request', 'call-request'])
+    for (const id of ['aaaa0001', 'aaaa0002', 'aaaa0003']) expect(acceptCall(state, id, NOW + 1, 3).replies).toHaveLength(1)
+    return state
+  }
+
+  it('rings and takes up to maxCalls; beyond, a request is declined as busy, and a waiting one once the last room is taken', () => {
+    const state = three()
+    expect(Object.values(state.calls).filter((c) => c.state === 'active')).toHaveLength(3)
+    const fourth = applyIncoming(state, [request(FOURTH, 'aaaa0004')], ME, NOW + 2, undefined, { maxCalls: 3 })
+    expect(fourth.events).toEqual([])
+    expect(fourth.replies).toEqual([
+      { peer: FOURTH, msg: expect.objectContaining({ type: 'call-reject', reason: expect.stringMatching(/busy/) }) },
+    ])
+    expect(() => startCall(state, FOURTH, 'x', 'bbbb0001', NOW + 2, 3)).toThrow(/already in 3 calls/)
+
+    // two rooms, three callers: the second accept fills the last room and declines the one left waiting
+    const two = emptyState()
+    applyIncoming(two, [request(PEER, 'aaaa0001'), request(OTHER, 'aaaa0002'), request(THIRD, 'aaaa0003')], ME, NOW, undefined, {
+      maxCalls: 2,
+    })
+    expect(acceptCall(two, 'aaaa0001', NOW + 1, 2).replies.map((r) => r.msg.type)).toEqual(['call-accept'])
+    expect(acceptCall(two, 'aaaa0003', NOW + 1, 2).replies.map((r) => r.msg.type)).toEqual(['call-accept', 'call-reject'])
+    expect(two.calls.aaaa0002.state).toBe('rejected')
+  })
+
+  it('send, escalate and end refuse to guess among several active calls, and take the one named', () => {
+    const state = three()
+    for (const pick of [() => requireActive(state, NOW + 2), () => escalatedCall(state), () => endCall(state, ME, NOW + 2)])
+      expect(pick).toThrow(
+        expect.objectContaining({ code: 'several-calls-active', message: expect.stringMatching(/aaaa0001, aaaa0002, aaaa0003/) }),
+      )
+    expect(requireActive(state, NOW + 2, 'aaaa0002').peer).toBe(OTHER)
+    expect(escalatedCall(state, 'aaaa0003')?.peer).toBe(THIRD)
+    expect(() => requireActive(state, NOW + 2, 'ffff0000')).toThrow(expect.objectContaining({ code: 'no-such-active-call' }))
+    expect(endCall(state, ME, NOW + 2, 'aaaa0001').state).toBe('ended')
+    expect(() => endCall(state, ME, NOW + 2, 'aaaa0001')).toThrow(expect.objectContaining({ code: 'no-such-active-call' }))
+    endCall(state, ME, NOW + 3, 'aaaa0003')
+    // one left: nothing to name
+    expect(requireActive(state, NOW + 3).id).toBe('aaaa0002')
+    expect(endCall(state, ME, NOW + 3).id).toBe('aaaa0002')
+  })
+
+  it("the owner's answer joins the transcript of the call that escalated, not another active one", () => {
+    const OWNER = 'd'.repeat(64)
+    const state = three()
+    state.escalations.push({ id: 'e2', callId: 'aaaa0002', reason: 'discount?', at: NOW })
+    state.escalations.push({ id: 'e3', callId: 'aaaa0003', reason: 'refund?', at: NOW })
+    const linked = applyIncoming(state, [from(OWNER, { type: 'dm', text: 'yes, 10%', replyTo: 'e2' })], ME, NOW + 2, OWNER, { maxCalls: 3 })
+    expect(linked.events[0]).toMatchObject({ type: 'owner-message', callId: 'aaaa0002', escalationId: 'e2' })
+    // unlinked: the latest escalation's call
+    const unlinked = applyIncoming(state, [from(OWNER, { type: 'dm', text: 'no refund' })], ME, NOW + 3, OWNER, { maxCalls: 3 })
+    expect(unlinked.events[0]).toMatchObject({ type: 'owner-message', callId: 'aaaa0003', escalationId: 'e3' })
+    expect(entriesOf(state, 'aaaa0001')).toEqual([])
+    expect(entriesOf(state, 'aaaa0002').map((m) => m.text)).toEqual(['yes, 10%'])
+    expect(entriesOf(state, 'aaaa0003').map((m) => m.text)).toEqual(['no refund'])
   })
 })
 

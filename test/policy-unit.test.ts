@@ -23,19 +23,21 @@ const dm = (who: string): Incoming => ({ id: `d${++serial}`, from: who, at: NOW,
 describe('accept policy', () => {
   it('a stranger under known is refused without a call or event, told once a day', () => {
     const state = emptyState()
-    const first = applyIncoming(state, [request(STRANGER), dm(STRANGER)], ME, NOW, undefined, 'known')
+    const first = applyIncoming(state, [request(STRANGER), dm(STRANGER)], ME, NOW, undefined, { accept: 'known' })
     expect(first.events).toEqual([])
     expect(Object.keys(state.calls)).toEqual([])
     expect(first.replies).toEqual([{ peer: STRANGER, msg: expect.objectContaining({ type: 'call-reject', reason: POLICY_REJECT_REASON }) }])
     expect(first.ignored).toHaveLength(2)
-    expect(applyIncoming(state, [request(STRANGER)], ME, NOW + 60, undefined, 'known').replies).toEqual([])
+    expect(applyIncoming(state, [request(STRANGER)], ME, NOW + 60, undefined, { accept: 'known' }).replies).toEqual([])
     const nextDay = NOW + POLICY_REPLY_EVERY_S + 1
-    expect(applyIncoming(state, [request(STRANGER, nextDay)], ME, nextDay, undefined, 'known').replies).toHaveLength(1)
+    expect(applyIncoming(state, [request(STRANGER, nextDay)], ME, nextDay, undefined, { accept: 'known' }).replies).toHaveLength(1)
   })
 
   it('the owner always reaches us; anyone is unchanged; a blocked key is dropped even under anyone', () => {
     const state = emptyState()
-    expect(applyIncoming(state, [request(OWNER)], ME, NOW, OWNER, 'allowlist').events.map((e) => e.type)).toEqual(['call-request'])
+    expect(applyIncoming(state, [request(OWNER)], ME, NOW, OWNER, { accept: 'allowlist' }).events.map((e) => e.type)).toEqual([
+      'call-request',
+    ])
     expect(applyIncoming(state, [request(STRANGER)], ME, NOW).events.map((e) => e.type)).toEqual(['call-request'])
     state.blocked = { [STRANGER]: NOW }
     const blocked = applyIncoming(state, [request(STRANGER), dm(STRANGER)], ME, NOW)
@@ -53,7 +55,7 @@ describe('accept policy', () => {
       ME,
       NOW,
       undefined,
-      'allowlist',
+      { accept: 'allowlist' },
     )
     expect(applied.replies).toHaveLength(MAX_POLICY_REPLIES)
     expect(Object.keys(state.policyReplies ?? {})).toHaveLength(MAX_POLICY_REPLIES)

@@ -3,7 +3,7 @@
 
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { acceptCall, endCall, rejectCall, startCall } from '../lib/calls/actions.ts'
+import { acceptCall, endCall, rejectCall, requireActive, startCall } from '../lib/calls/actions.ts'
 import { applyIncoming, type Incoming } from '../lib/calls/machine.ts'
 import { buildRumor, type P2PMessage, parseRumor, type Rumor } from '../lib/nostr/p2p.ts'
 import { parsePresence } from '../lib/nostr/presence.ts'
@@ -50,9 +50,10 @@ const incoming: fc.Arbitrary<Incoming> = fc.record({
 })
 
 /** What must hold whatever happened. */
-function checkInvariants(state: State): void {
+function checkInvariants(state: State, maxCalls: number): void {
   const calls = Object.values(state.calls)
-  expect(calls.filter((c) => c.state === 'active').length).toBeLessThanOrEqual(1)
+  // at most maxCalls calls we are in or placing (active or ringing)
+  expect(calls.filter((c) => c.state === 'active' || c.state === 'ringing').length).toBeLessThanOrEqual(maxCalls)
   for (const c of calls) {
     expect(['ringing', 'incoming', 'active', 'rejected', 'ended', 'expired']).toContain(c.state)
     expect(
@@ -129,18 +130,21 @@ describe('the call state machine', () => {
     const command = fc.oneof(
       fc.record({ kind: fc.constant('in' as const), items: fc.array(incoming, { maxLength: 6 }), dt: fc.integer({ min: 0, max: 400 }) }),
       fc.record({
-        kind: fc.constantFrom('call' as const, 'accept' as const, 'reject' as const, 'end' as const),
+        kind: fc.constantFrom('call' as const, 'accept' as const, 'reject' as const, 'end' as const, 'send' as const),
         peer: fc.constantFrom(...KEYS),
         id: fc.constantFrom(...CALL_IDS),
+        // which call --call names (an index into the calls, or none)
+        pick: fc.option(fc.nat(5), { nil: undefined }),
         dt: fc.integer({ min: 0, max: 400 }),
       }),
     )
     fc.assert(
-      fc.property(fc.array(command, { maxLength: 25 }), (commands) => {
+      fc.property(fc.array(command, { maxLength: 25 }), fc.integer({ min: 1, max: 3 }), (commands, maxCalls) => {
         const state = emptyState()
         let now = NOW
         for (const c of commands) {
           now += c.dt
+          const named = c.kind !== 'in' && c.pick !== undefined ? Object.keys(state.calls)[c.pick] : undefined
           try {
             if (c.kind === 'in')
               applyIncoming(
@@ -149,17 +153,20 @@ describe('the call state machine', () => {
                 ME,
                 now,
                 OWNER,
+                { maxCalls },
               )
-            else if (c.kind === 'call') startCall(state, c.peer, 'topic', `${c.id}${now}`.slice(0, 12).replace(/[^0-9a-f]/g, 'a'), now)
-            else if (c.kind === 'accept') acceptCall(state, undefined, now)
-            else if (c.kind === 'reject') rejectCall(state, undefined, 'no', now)
-            else endCall(state, ME, now)
+            else if (c.kind === 'call')
+              startCall(state, c.peer, 'topic', `${c.id}${now}`.slice(0, 12).replace(/[^0-9a-f]/g, 'a'), now, maxCalls)
+            else if (c.kind === 'accept') acceptCall(state, named, now, maxCalls)
+            else if (c.kind === 'reject') rejectCall(state, named, 'no', now)
+            else if (c.kind === 'send') expect(requireActive(state, now, named).state).toBe('active')
+            else endCall(state, ME, now, named)
           } catch (err) {
             // our commands may refuse (exit 3); they must do so with a P2PError, nothing else
             expect((err as { code?: string }).code, String(err)).toMatch(/^[a-z-]+$/)
           }
           bound(state, now)
-          checkInvariants(state)
+          checkInvariants(state, maxCalls)
         }
       }),
       { numRuns: 500 },

@@ -4,13 +4,37 @@ import { stateError } from '../errors.ts'
 import { npub } from '../nostr/keys.ts'
 import type { CallRecord, State } from '../store/schema.ts'
 import { expireCalls, newCall, type Reply } from './machine.ts'
-import { activeCall, incomingCalls, liveCall } from './queries.ts'
+import { activeCalls, incomingCalls, liveCall, liveCalls } from './queries.ts'
 
 const notInCall = () => stateError('no-active-call', 'there is no active call')
 
-export function startCall(state: State, peer: string, topic: string, callId: string, now: number): CallRecord {
-  const live = liveCall(state)
-  if (live) throw stateError('already-in-call', `already in call ${live.id} (${live.state}) with ${npub(live.peer)}`)
+/** Refuses when `maxCalls` calls are live already (with one: "already in call …", as ever). */
+function requireRoom(state: State, maxCalls: number, withPeer: boolean): void {
+  const live = liveCalls(state)
+  if (live.length < maxCalls) return
+  if (live.length === 1)
+    throw stateError('already-in-call', `already in call ${live[0].id} (${live[0].state})${withPeer ? ` with ${npub(live[0].peer)}` : ''}`)
+  throw stateError('already-in-call', `already in ${live.length} calls (${ids(live)}), the most maxCalls allows`)
+}
+
+const ids = (calls: CallRecord[]) => calls.map((c) => c.id).join(', ')
+
+/** The call a command acts on, among `candidates`: the one named (`--call`), or the only one.
+ *  Never a guess: with several and none named, the refusal lists their ids. */
+function pickCall(candidates: CallRecord[], callId: string | undefined): CallRecord | undefined {
+  if (callId !== undefined) {
+    const call = candidates.find((c) => c.id === callId)
+    if (call) return call
+    const open = candidates.length ? ` (active: ${ids(candidates)})` : ''
+    throw stateError('no-such-active-call', `call ${callId} is not active${open}`)
+  }
+  if (candidates.length > 1)
+    throw stateError('several-calls-active', `${candidates.length} calls are active: ${ids(candidates)}; name one with --call <id>`)
+  return candidates[0]
+}
+
+export function startCall(state: State, peer: string, topic: string, callId: string, now: number, maxCalls = 1): CallRecord {
+  requireRoom(state, maxCalls, true)
   expireCalls(state, now)
   const call = newCall(callId, peer, topic, 'outgoing', 'ringing', now, now)
   state.calls[callId] = call
@@ -31,15 +55,16 @@ function waitingCall(state: State, callId: string | undefined, now: number): Cal
   throw stateError('several-calls-waiting', `${waiting.length} calls are waiting: ${waiting.map((c) => c.id).join(', ')}`)
 }
 
-/** Accepts: the call becomes active; other waiting calls are declined as busy. */
-export function acceptCall(state: State, callId: string | undefined, now: number): { call: CallRecord; replies: Reply[] } {
-  const live = liveCall(state)
-  if (live) throw stateError('already-in-call', `already in call ${live.id} (${live.state})`)
+/** Accepts: the call becomes active; when that leaves no room for another (`maxCalls`), the
+ *  other waiting calls are declined as busy. */
+export function acceptCall(state: State, callId: string | undefined, now: number, maxCalls = 1): { call: CallRecord; replies: Reply[] } {
+  requireRoom(state, maxCalls, false)
   const call = waitingCall(state, callId, now)
   call.state = 'active'
   call.startedAt = now
   call.updatedAt = now
   const replies: Reply[] = [{ peer: call.peer, msg: { type: 'call-accept', callId: call.id } }]
+  if (liveCalls(state).length < maxCalls) return { call, replies }
   for (const other of incomingCalls(state)) {
     other.state = 'rejected'
     other.reason = 'busy: took another call'
@@ -57,21 +82,27 @@ export function rejectCall(state: State, callId: string | undefined, reason: str
   return call
 }
 
-/** The active call, for send and sendfile. */
-export function requireActive(state: State, now: number): CallRecord {
+/** The active call, for send and sendfile: the one named, or the only one. */
+export function requireActive(state: State, now: number, callId?: string): CallRecord {
   expireCalls(state, now)
-  const call = activeCall(state)
+  const call = pickCall(activeCalls(state), callId)
   if (call) return call
   const ringing = liveCall(state)
   if (ringing) throw stateError('call-not-answered', `call ${ringing.id} has not been answered yet`)
   throw notInCall()
 }
 
-/** Ends the active call, or cancels the ringing one. When there is none because the peer
- *  ended the call we were in (since we last looked), says so, and which call it was. */
-export function endCall(state: State, me: string, now: number): CallRecord {
+/** The active call an escalation is about, if any: the one named, or the only one. */
+export function escalatedCall(state: State, callId?: string): CallRecord | undefined {
+  return pickCall(activeCalls(state), callId)
+}
+
+/** Ends the active call, or cancels the ringing one (the one named, or the only one). When
+ *  there is none because the peer ended the call we were in (since we last looked), says so,
+ *  and which call it was. */
+export function endCall(state: State, me: string, now: number, callId?: string): CallRecord {
   expireCalls(state, now)
-  const call = liveCall(state)
+  const call = pickCall(liveCalls(state), callId)
   if (!call) {
     const last = Object.values(state.calls).sort((a, b) => b.updatedAt - a.updatedAt)[0]
     if (last?.state === 'ended' && last.endedBy === last.peer) {

@@ -4,7 +4,7 @@
 //   outgoing: ringing → active | rejected | expired;   active → ended
 //   incoming: incoming → active | rejected | expired;  active → ended
 //
-// One active call at a time. Requests are answered within RING_TIMEOUT_S or expire on both
+// At most `maxCalls` active calls at a time (1 unless configured). Requests are answered within RING_TIMEOUT_S or expire on both
 // sides. Events for unknown calls, from someone who is not the peer, or for finished calls
 // are ignored; a message that overtakes the accept it follows still makes the call active.
 // This file applies what arrives; actions.ts applies what our own commands do.
@@ -16,7 +16,7 @@ import { CALLER_CLOCK_SKEW_S, RING_TIMEOUT_S } from '../timing.ts'
 import { escalationEntry } from './escalation.ts'
 import { applyFromOwner, firstSight } from './owner.ts'
 import { type Policy, screen } from './policy.ts'
-import { activeCall, sentBeforeEnd } from './queries.ts'
+import { activeCalls, sentBeforeEnd } from './queries.ts'
 import { addEntry } from './transcript.ts'
 
 /** What a sync hands the state machine: one verified rumor, already parsed. */
@@ -63,15 +63,16 @@ const ORDER: Record<Incoming['msg']['type'], number> = {
   'call-end': 3,
 }
 
-/** `owner`: the hex key of this agent's human owner, whose plain DMs are answers to escalations.
- *  `accept`: who may reach us (policy.ts). */
+/** `owner`: the hex key of this agent's human owner, whose plain DMs are answers to escalations;
+ *  `rules`: who may reach us (`accept`, policy.ts) and how many calls may be active at once
+ *  (`maxCalls`, 1 by default: beyond, requests are declined as busy). */
 export function applyIncoming(
   state: State,
   items: Incoming[],
   me: string,
   now: number,
   owner?: string,
-  accept: Policy['accept'] = 'anyone',
+  rules: { accept?: Policy['accept']; maxCalls?: number } = {},
 ): Applied {
   const out: Applied = { events: [], replies: [], finished: [], ignored: [], logged: new Map() }
   const sorted = [...items].sort((a, b) => a.at - b.at || ORDER[a.msg.type] - ORDER[b.msg.type] || (a.ms ?? 0) - (b.ms ?? 0))
@@ -79,14 +80,14 @@ export function applyIncoming(
     if (item.from === me) recordOwn(state, item, now)
     else if (item.from === owner && item.msg.type === 'dm')
       firstSight(state, item.id, now) && applyFromOwner(state, item, item.msg, now, out)
-    else applyFromPeer(state, item, now, out, { accept, owner })
+    else applyFromPeer(state, item, now, out, { accept: rules.accept ?? 'anyone', owner }, rules.maxCalls ?? 1)
   }
   expireCalls(state, now, out)
   return out
 }
 
 // each `return` below ends the handling of one item (the value returned means nothing)
-function applyFromPeer(state: State, item: Incoming, now: number, out: Applied, policy: Policy) {
+function applyFromPeer(state: State, item: Incoming, now: number, out: Applied, policy: Policy, maxCalls: number) {
   const { msg, from, at } = item
   const event = (type: P2PEvent['type'], callId: string | null, extra: Partial<P2PEvent> = {}): P2PEvent => {
     // who it is by name too (as last announced; empty when never heard of), for hooks and agents
@@ -120,7 +121,7 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied, 
       delete state.earlyEnds[msg.callId]
       return ignore('its caller ended it before it arrived')
     }
-    const busy = activeCall(state) !== undefined
+    const busy = activeCalls(state).length >= maxCalls
     // it rings for RING_TIMEOUT_S on our clock, whatever the caller's clock says
     state.calls[msg.callId] = newCall(msg.callId, from, msg.topic, 'incoming', busy ? 'rejected' : 'incoming', now, now)
     if (busy) {

@@ -4,24 +4,29 @@ import type { PersonalDm } from '../nostr/dm.ts'
 import { npub } from '../nostr/keys.ts'
 import type { State } from '../store/schema.ts'
 import type { Applied, Incoming } from './machine.ts'
-import { activeCall } from './queries.ts'
+import { activeCalls } from './queries.ts'
 import { appendEntry } from './transcript.ts'
 
 /** The owner's words, reaction or file: linked to the escalation it answers (its `e` tag), or
- *  else the latest, and added to the transcript of the call in progress, if any. A message
+ *  else the latest, and added to the transcript of the call that escalation came from while it
+ *  is active (unlinked, with one call active: that call's). A message
  *  that asks to disappear (NIP-40) is journalled with its expiry, and kept nowhere else. */
 export function applyFromOwner(state: State, item: Incoming, msg: PersonalDm, now: number, out: Applied): void {
   if (msg.expiresAt !== undefined && msg.expiresAt <= now) return void out.ignored.push('owner message: expired (NIP-40)')
   const answered = msg.replyTo ? state.escalations.find((e) => e.id === msg.replyTo) : undefined
   const escalation = answered ?? state.escalations.at(-1)
-  const live = activeCall(state)
-  const inCall = live && (!answered || answered.callId === live.id) ? live : undefined
+  const active = activeCalls(state)
+  const inCall = answered
+    ? active.find((c) => c.id === answered.callId)
+    : active.length === 1
+      ? active[0]
+      : active.find((c) => c.id === escalation?.callId)
   const kind = msg.kind ?? 14
   const text = kind === 7 ? `reacted ${msg.text}` : kind === 15 ? `sent a file: ${msg.text}` : msg.text
   if (inCall && msg.expiresAt === undefined) appendEntry(state, inCall, { id: item.id, from: item.from, at: item.at, ms: item.ms, text })
   out.events.push({
     type: 'owner-message',
-    callId: answered ? answered.callId : (live?.id ?? escalation?.callId ?? null),
+    callId: answered ? answered.callId : (inCall?.id ?? escalation?.callId ?? null),
     from: npub(item.from),
     name: state.agents[item.from]?.name ?? 'owner',
     at: item.at,

@@ -10,6 +10,11 @@ export const takesTalk = (c: CallRecord, at: number): boolean => isLive(c) || se
 export const activeCall = (state: State): CallRecord | undefined => Object.values(state.calls).find((c) => c.state === 'active')
 /** The call we are in or are placing: active, or ringing (ours, not answered yet). */
 export const liveCall = (state: State): CallRecord | undefined => Object.values(state.calls).find(isLive)
+/** Every call being talked in (several when `maxCalls` > 1), oldest first. */
+export const activeCalls = (state: State): CallRecord[] => byAge(Object.values(state.calls).filter((c) => c.state === 'active'))
+/** Every call we are in or are placing, oldest first. */
+export const liveCalls = (state: State): CallRecord[] => byAge(Object.values(state.calls).filter(isLive))
+const byAge = (calls: CallRecord[]) => calls.sort((a, b) => a.createdAt - b.createdAt)
 export const incomingCalls = (state: State): CallRecord[] =>
   Object.values(state.calls)
     .filter((c) => c.state === 'incoming')

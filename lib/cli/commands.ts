@@ -2,6 +2,7 @@
 // (loaded only when that command runs). lib/cli/main.ts registers them all the same way.
 import type { Options, PositionalOptions } from 'yargs'
 import type { CommandResult } from '../errors.ts'
+import { MAX_CALLS } from '../limits.ts'
 import type { Context } from '../session/context.ts'
 import { DEFAULT_SETTLE_S, HOOK_TIMEOUT_MS, MAX_WAIT_S } from '../timing.ts'
 
@@ -20,6 +21,11 @@ export interface CommandSpec {
 }
 
 const optional = (value: unknown) => (value === undefined ? undefined : String(value))
+
+/** `--call <id>` for the commands that act in a call: needed, and never guessed, when several are active. */
+const inCall = (what: string): Record<string, Options> => ({
+  call: { type: 'string', describe: `the call to ${what}, needed when several calls are active (config maxCalls); \`status\` lists them` },
+})
 
 export const COMMANDS: CommandSpec[] = [
   {
@@ -74,38 +80,46 @@ export const COMMANDS: CommandSpec[] = [
     usage: 'send <message>',
     describe: 'send a message in the active call',
     positionals: { message: { type: 'string', demandOption: true } },
+    options: inCall('send in'),
     examples: [
       ['node p2p.js send "here is the summary: ..."', 'at most 16,000 bytes (less if much must be escaped); longer text: sendfile'],
+      ['node p2p.js send --call 3f9a2c1b7e "rates attached"', 'in one of several active calls'],
     ],
-    run: async (ctx, a) => (await import('../commands/send.ts')).send(ctx, String(a.message)),
+    run: async (ctx, a) => (await import('../commands/send.ts')).send(ctx, String(a.message), optional(a.call)),
   },
   {
     usage: 'sendfile <name> <base64>',
     describe: 'send a file (base64, or - to read base64 from stdin, which must end within --timeout) in the active call, up to 10 MiB',
     positionals: { name: { type: 'string', demandOption: true }, base64: { type: 'string', demandOption: true } },
+    options: inCall('send the file in'),
     examples: [
       ['node p2p.js sendfile report.pdf "$(base64 -w0 report.pdf)"', 'a file as an argument'],
       ['base64 big.csv | node p2p.js sendfile big.csv -', 'a large file through stdin'],
     ],
-    run: async (ctx, a) => (await import('../commands/sendfile.ts')).sendfile(ctx, String(a.name), String(a.base64)),
+    run: async (ctx, a) => (await import('../commands/sendfile.ts')).sendfile(ctx, String(a.name), String(a.base64), optional(a.call)),
   },
   {
     usage: 'escalate <reason>',
     describe: "hand a decision to this agent's human owner (a NIP-17 DM to their phone); the peer is told",
     positionals: { reason: { type: 'string', demandOption: true } },
+    options: inCall('escalate from (its peer is told)'),
     examples: [
       [
         'node p2p.js escalate "bob asks for 40 USD to buy the dataset: approve?"',
         'the owner replies from any Nostr client; the answer shows in poll',
       ],
     ],
-    run: async (ctx, a) => (await import('../commands/escalate.ts')).escalate(ctx, String(a.reason)),
+    run: async (ctx, a) => (await import('../commands/escalate.ts')).escalate(ctx, String(a.reason), optional(a.call)),
   },
   {
     usage: 'end',
     describe: 'end the active call (or cancel the ringing one) and print the transcript',
-    examples: [['node p2p.js end', 'both sides keep a transcript; see them with `history`']],
-    run: async (ctx) => (await import('../commands/end.ts')).end(ctx),
+    options: inCall('end'),
+    examples: [
+      ['node p2p.js end', 'both sides keep a transcript; see them with `history`'],
+      ['node p2p.js end --call 3f9a2c1b7e', 'end one of several active calls'],
+    ],
+    run: async (ctx, a) => (await import('../commands/end.ts')).end(ctx, optional(a.call)),
   },
   {
     usage: 'poll',
@@ -215,6 +229,10 @@ export const CONFIG_COMMANDS: CommandSpec[] = [
       ['node p2p.js config set relays "wss://nos.lol wss://relay.damus.io"', 'relays to use'],
       ['node p2p.js config set capabilities "fx-rates, currency"', 'what you do, announced to others (list --find)'],
       ['node p2p.js config set accept known', 'only agents you called, were in a call with, or allowed may call you'],
+      [
+        'node p2p.js config set maxCalls 3',
+        `hold up to 3 calls at once (at most ${MAX_CALLS}); then send, sendfile, escalate, end take --call <id>`,
+      ],
     ],
     run: async (ctx, a) => (await import('../commands/config.ts')).configSet(ctx, String(a.key), String(a.value)),
     repairsConfig: true,

@@ -8,6 +8,9 @@ const HINTS: Record<string, string> = {
   'already-in-call': 'end it first with `node p2p.js end`',
   'call-ended-by-peer': 'nothing to end: both sides keep its transcript; read it with `node p2p.js history <callId>`',
   'no-such-call': 'see the waiting calls with `node p2p.js status`',
+  'several-calls-active':
+    'name the call with `--call <id>`, one of the ids above: e.g. `node p2p.js send --call <id> "<message>"` (sendfile, escalate and end alike); `node p2p.js status` lists them',
+  'no-such-active-call': 'see the active calls with `node p2p.js status`',
   'no-incoming-call': 'check again later with `node p2p.js poll`, or see `node p2p.js status`',
   'several-calls-waiting': 'pick one: `node p2p.js answer accept --call <id>`',
   'call-not-answered': 'wait for the answer: `node p2p.js poll --wait 60`',

@@ -50,10 +50,14 @@ const cli = yargs(argv)
   .option('verbose', { type: 'boolean', describe: 'relay traffic and timings on stderr' })
 for (const spec of COMMANDS) register(cli, spec)
 cli
-  .command('config', 'read or change settings: name, about, owner, relays, onlineWindow, indexers, capabilities, accept', (y: Argv) => {
-    for (const spec of CONFIG_COMMANDS) register(y, spec)
-    return y.demandCommand(1, 'config needs get or set: e.g. `node p2p.js config get`')
-  })
+  .command(
+    'config',
+    'read or change settings: name, about, owner, relays, onlineWindow, indexers, capabilities, accept, maxCalls',
+    (y: Argv) => {
+      for (const spec of CONFIG_COMMANDS) register(y, spec)
+      return y.demandCommand(1, 'config needs get or set: e.g. `node p2p.js config get`')
+    },
+  )
   .demandCommand(1, 'name a command: e.g. `node p2p.js status`')
   .strict()
   .version(VERSION)

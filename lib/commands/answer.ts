@@ -19,7 +19,7 @@ export async function answer(ctx: Context, decision: 'accept' | 'reject', reason
     const now = unixNow()
     const { call, others, entry, state } = await ctx.store.update((s) => {
       const { call, replies }: { call: CallRecord; replies: Reply[] } =
-        decision === 'accept' ? acceptCall(s, callId, now) : { call: rejectCall(s, callId, reason, now), replies: [] }
+        decision === 'accept' ? acceptCall(s, callId, now, ctx.maxCalls) : { call: rejectCall(s, callId, reason, now), replies: [] }
       // accepting: the first reply is the accept, the others decline the calls left waiting
       const [answer, ...others] =
         decision === 'accept' ? replies : [{ peer: call.peer, msg: { type: 'call-reject' as const, callId: call.id, reason } }]
@@ -30,7 +30,7 @@ export async function answer(ctx: Context, decision: 'accept' | 'reject', reason
     const [delivery] = await Promise.all([sendQueued(ctx, online.pool, state, entry), replyBestEffort(ctx, online.pool, state, others)])
     const view = callView(call, state)
     const headline = `${decision === 'accept' ? 'accepted' : 'declined'}: ${describeCall(view)}`
-    const next = decision === 'accept' ? ['→ node p2p.js send "<message>"'] : []
+    const next = decision === 'accept' ? [`→ node p2p.js send ${ctx.maxCalls > 1 ? `--call ${call.id} ` : ''}"<message>"`] : []
     return printDelivery(ctx.out, { call: view }, delivery, 'answer', [headline], next)
   })
 }

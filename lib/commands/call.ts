@@ -22,7 +22,7 @@ export async function call(ctx: Context, agent: string, topic: string): CommandR
     const callId = randomHex(CALL_ID_BYTES)
     const request = rumorFor(ctx, peer, { type: 'call-request', callId, topic })
     const { record, entry, state } = await ctx.store.update((s) => {
-      const record = startCall(s, peer, topic, callId, now)
+      const record = startCall(s, peer, topic, callId, now, ctx.maxCalls)
       return { record, entry: enqueue(s, { peer, callId, rumor: request }), state: s }
     })
     const delivery = await sendQueued(ctx, online.pool, state, entry)

@@ -1,6 +1,6 @@
 // `config get [key]` and `config set <key> <value>`. Local only.
 import { type CommandResult, usageError } from '../errors.ts'
-import { MAX_ABOUT, MAX_CAPABILITIES, MAX_CAPABILITY, MAX_NAME } from '../limits.ts'
+import { MAX_ABOUT, MAX_CALLS, MAX_CAPABILITIES, MAX_CAPABILITY, MAX_NAME } from '../limits.ts'
 import { npub, parsePubkey } from '../nostr/keys.ts'
 import { parseRelayList } from '../nostr/relay-url.ts'
 import type { Context } from '../session/context.ts'
@@ -77,6 +77,17 @@ export function parseConfigValue(key: ConfigKey, raw: string): Config[ConfigKey]
         )
       }
       return seconds
+    }
+    case 'maxCalls': {
+      const calls = Number(value)
+      if (!Number.isInteger(calls) || calls < 1 || calls > MAX_CALLS) {
+        throw usageError(
+          'bad-max-calls',
+          `maxCalls is a whole number from 1 to ${MAX_CALLS}`,
+          'e.g. `node p2p.js config set maxCalls 3` (three calls at once; `unset` for one)',
+        )
+      }
+      return calls
     }
   }
 }

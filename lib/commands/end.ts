@@ -1,4 +1,4 @@
-// `end`: end the active call (or cancel the ringing one); both sides keep a transcript.
+// `end [--call <id>]`: end the active call (or cancel the ringing one; the one named); both sides keep a transcript.
 import { endCall } from '../calls/actions.ts'
 import { markCallShown } from '../calls/journal.ts'
 import type { CommandResult } from '../errors.ts'
@@ -11,11 +11,11 @@ import { unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 import { renderTranscript } from '../ui/render.ts'
 
-export async function end(ctx: Context): CommandResult {
+export async function end(ctx: Context, callId?: string): CommandResult {
   return whileOnline(ctx, async (online) => {
     const now = unixNow()
     const { call, path, entry, state } = await ctx.store.update((s) => {
-      const call = endCall(s, ctx.identity.pubkey, now)
+      const call = endCall(s, ctx.identity.pubkey, now, callId)
       markCallShown(s, call.id)
       const bye = rumorFor(ctx, call.peer, { type: 'call-end', callId: call.id }, now)
       const entry = enqueue(s, { peer: call.peer, callId: call.id, rumor: bye })

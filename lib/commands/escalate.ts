@@ -1,9 +1,9 @@
 // `escalate <reason>`: hand a decision to this agent's human owner. The owner gets an ordinary
 // NIP-17 DM, written for a person on a phone, on their inbox relays; the peer in the call (if
-// any) is told that a human decision is pending. The owner's reply comes back as an
-// `owner-message` event.
+// any; the one named with --call when several are active) is told that a human decision is
+// pending. The owner's reply comes back as an `owner-message` event.
+import { escalatedCall } from '../calls/actions.ts'
 import { escalationEntry, escalationText } from '../calls/escalation.ts'
-import { activeCall } from '../calls/queries.ts'
 import { addEntry } from '../calls/transcript.ts'
 import { type CommandResult, stateError } from '../errors.ts'
 import { MAX_REASON } from '../limits.ts'
@@ -18,7 +18,7 @@ import { requiredText } from './input.ts'
 
 const RELAY_SOURCES = { nip17: 'their NIP-17 inbox list', nip65: 'their NIP-65 read relays', ours: 'none published: ours' }
 
-export async function escalate(ctx: Context, reason: string): CommandResult {
+export async function escalate(ctx: Context, reason: string, callId?: string): CommandResult {
   const example = 'node p2p.js escalate "approve spending 40 USD on the dataset?"'
   reason = requiredText(reason, MAX_REASON, 'bad-reason', 'an escalation needs a reason', example)
   const owner = ctx.ownerPubkey
@@ -26,7 +26,7 @@ export async function escalate(ctx: Context, reason: string): CommandResult {
     throw stateError('no-owner', 'no owner is set to escalate to', "set the owner's npub first: `node p2p.js config set owner npub1…`")
   return whileOnline(ctx, async (online) => {
     const now = unixNow()
-    const call = activeCall(online.state)
+    const call = escalatedCall(online.state, callId)
     const text = escalationText({ name: ctx.name, npub: ctx.identity.npub }, call, online.state, reason)
     const toOwner = rumorFor(ctx, owner, { type: 'dm', text }, now)
     const toPeer = call ? rumorFor(ctx, call.peer, { type: 'escalation', callId: call.id, reason }, now) : undefined

@@ -1,4 +1,4 @@
-// `send <message>`: a message in the active call.
+// `send <message> [--call <id>]`: a message in the active call (the one named, when several are).
 import { requireActive } from '../calls/actions.ts'
 import { addEntry } from '../calls/transcript.ts'
 import { type CommandResult, usageError } from '../errors.ts'
@@ -11,7 +11,7 @@ import { enqueue, sendQueued } from '../session/outbox.ts'
 import { unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 
-export async function send(ctx: Context, text: string): CommandResult {
+export async function send(ctx: Context, text: string, callId?: string): CommandResult {
   const bytes = Buffer.byteLength(text)
   if (!text.trim()) throw usageError('empty-message', 'the message is empty', 'e.g. `node p2p.js send "here is the summary"`')
   // what counts is the gift wrap on the wire: JSON escaping can grow text six-fold
@@ -28,7 +28,7 @@ export async function send(ctx: Context, text: string): CommandResult {
   return whileOnline(ctx, async (online) => {
     const now = unixNow()
     const { call, entry, state } = await ctx.store.update((s) => {
-      const call = requireActive(s, now)
+      const call = requireActive(s, now, callId)
       const ms = Date.now()
       const rumor = rumorFor(ctx, call.peer, { type: 'message', callId: call.id, text }, now, ms)
       addEntry(s, call, { id: rumor.id, from: ctx.identity.pubkey, at: now, ms, text }, now)

@@ -1,4 +1,4 @@
-// `sendfile <name> <base64|->`: a file in the active call, in chunks that each fit a gift wrap.
+// `sendfile <name> <base64|-> [--call <id>]`: a file in the active call (the one named), in chunks that each fit a gift wrap.
 import { requireActive } from '../calls/actions.ts'
 import { addEntry } from '../calls/transcript.ts'
 import { decodeBase64, randomHex, sha256Hex } from '../encoding.ts'
@@ -13,7 +13,7 @@ import { MS_PER_CHUNK, unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 import { readStdin } from './input.ts'
 
-export async function sendfile(ctx: Context, name: string, content: string): CommandResult {
+export async function sendfile(ctx: Context, name: string, content: string, callId?: string): CommandResult {
   if (!isSafeFileName(name)) {
     throw usageError(
       'bad-file-name',
@@ -46,7 +46,7 @@ export async function sendfile(ctx: Context, name: string, content: string): Com
       const fileId = randomHex(FILE_ID_BYTES)
       const sha256 = sha256Hex(data)
       const { call, file, entry, state } = await ctx.store.update((s) => {
-        const call = requireActive(s, now)
+        const call = requireActive(s, now, callId)
         const file = { name, size: data.length, sha256, path: saveFile(ctx.paths.files, call.id, fileId, name, data) }
         addEntry(s, call, { id: fileId, from: ctx.identity.pubkey, at: now, ms, text: name, file }, now)
         const entry = enqueue(s, { peer: call.peer, callId: call.id, file: { path: file.path, fileId, name, sha256, at: now, ms } })

@@ -1,7 +1,7 @@
 // `status`: relays reachable or not, who we are, the active call, calls waiting, what is new.
 import { onlineAgents } from '../calls/agents.ts'
 import { unpolled } from '../calls/journal.ts'
-import { incomingCalls, liveCall } from '../calls/queries.ts'
+import { incomingCalls, liveCall, liveCalls } from '../calls/queries.ts'
 import { agentNames, callView, outboxView } from '../calls/views.ts'
 import { type CommandResult, networkError } from '../errors.ts'
 import { HELD_BACK } from '../nostr/relay/grace.ts'
@@ -25,6 +25,8 @@ function report(ctx: Context, online: Online): 'network' | undefined {
   const { state, reports, summary } = online
   // the contract's activeCall: the call we are in or placing (ringing counts)
   const active = liveCall(state)
+  // with maxCalls > 1, all of them (the contract's activeCalls; ringing ones count too)
+  const all = ctx.maxCalls > 1 ? liveCalls(state).map((c) => callView(c, state)) : undefined
   const doc = {
     npub: ctx.identity.npub,
     pubkey: ctx.identity.pubkey,
@@ -48,6 +50,7 @@ function report(ctx: Context, online: Online): 'network' | undefined {
       }
     }),
     activeCall: active ? callView(active, state) : null,
+    ...(all ? { activeCalls: all, maxCalls: ctx.maxCalls } : {}),
     incomingCalls: incomingCalls(state).map((c) => callView(c, state)),
     agentsOnline: onlineAgents(state, ctx.identity.pubkey, unixNow(), ctx.onlineWindow).length,
     new: { agents: summary.newAgents.length, events: eventsOf(ctx, state, unpolled(state)) },
@@ -92,7 +95,9 @@ function report(ctx: Context, online: Online): 'network' | undefined {
     ),
     ...dmAdvice(doc.relays),
     ...table([
-      ['call', describeCall(doc.activeCall)],
+      all && all.length > 1
+        ? ['calls', [`${all.length} (at most ${ctx.maxCalls}); name one with --call <id>`, ...all.map(describeCall)].join('\n          ')]
+        : ['call', describeCall(doc.activeCall)],
       ['incoming', doc.incomingCalls.length ? doc.incomingCalls.map(describeCall).join('\n          ') : 'none'],
       [
         'online',

@@ -33,6 +33,8 @@ export interface Context {
   /** the agent's display name: configured, or derived from its key */
   name: string
   onlineWindow: number
+  /** calls that may be active at once (config maxCalls, default 1) */
+  maxCalls: number
   /** the owner's hex key, when one is set (config.owner is its npub) */
   ownerPubkey?: string
 }
@@ -64,6 +66,7 @@ export function createContext(opts: GlobalOptions, out = createOutput(opts)): Co
     store: new StateStore(paths, out.warn),
     name: config.name ?? `agent-${identity.npub.slice(5, 13)}`,
     onlineWindow: config.onlineWindow ?? DEFAULT_ONLINE_WINDOW_S,
+    maxCalls: config.maxCalls ?? 1,
     ownerPubkey: config.owner ? (parsePubkey(config.owner) ?? undefined) : undefined,
   }
 }

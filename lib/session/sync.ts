@@ -72,7 +72,7 @@ export async function receive(
     const fresh = items.filter((i: Incoming) => !i.wrapId || !(i.wrapId in s.seen))
     for (const w of wraps) s.seen[w.id] = w.created_at
     const summary = foldSync(s, reads, reports, me, now, ctx.onlineWindow)
-    const applied = applyIncoming(s, fresh, me, now, ctx.ownerPubkey, ctx.config.accept)
+    const applied = applyIncoming(s, fresh, me, now, ctx.ownerPubkey, { accept: ctx.config.accept, maxCalls: ctx.maxCalls })
     journal(s, applied.events, applied.logged)
     for (const id of applied.finished) saveTranscript(ctx, s, id)
     return { state: s, summary, applied }

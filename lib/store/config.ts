@@ -6,6 +6,7 @@ import { renameSync } from 'node:fs'
 import { LowSync } from 'lowdb'
 import { JSONFileSync } from 'lowdb/node'
 import { stateError } from '../errors.ts'
+import { MAX_CALLS } from '../limits.ts'
 import { parsePubkey } from '../nostr/keys.ts'
 import { parseRelayList } from '../nostr/relay-url.ts'
 import type { HomePaths } from './home.ts'
@@ -26,9 +27,11 @@ export interface Config {
   capabilities?: string[]
   /** who may call this agent and send it DMs (lib/calls/policy.ts); unset: anyone */
   accept?: 'anyone' | 'known' | 'allowlist'
+  /** calls that may be active at once (1 when unset); beyond, requests are declined as busy */
+  maxCalls?: number
 }
 
-export const CONFIG_KEYS = ['name', 'about', 'owner', 'relays', 'onlineWindow', 'indexers', 'capabilities', 'accept'] as const
+export const CONFIG_KEYS = ['name', 'about', 'owner', 'relays', 'onlineWindow', 'indexers', 'capabilities', 'accept', 'maxCalls'] as const
 export type ConfigKey = (typeof CONFIG_KEYS)[number]
 
 export const DEFAULT_RELAYS = ['wss://relay.damus.io', 'wss://nos.lol', 'wss://relay.primal.net']
@@ -46,6 +49,7 @@ const VALID: Record<ConfigKey, (v: unknown) => boolean> = {
   indexers: (v) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
   capabilities: (v) => Array.isArray(v) && v.every((c) => typeof c === 'string'),
   accept: (v) => v === 'anyone' || v === 'known' || v === 'allowlist',
+  maxCalls: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_CALLS,
 }
 
 /** Reads the settings. A file that is not JSON is an error (or, with `repair`, moved aside so
