@@ -16,6 +16,14 @@ interface RelayHealth {
   lastError?: string
   /** when the relay last failed to take our announcement: skipped until presence is due again */
   announceFailedAt?: number
+  /** NIP-77: whether it reconciled our gift wraps when last asked, and when that was (one that
+   *  did not is read page by page, and asked again after a while) */
+  negentropy?: boolean
+  negentropyCheckedAt?: number
+  /** a page-by-page read of its gift wraps that a run left unfinished: it stands for everything
+   *  published before `top`, and has read everything dated after `until`; the next run goes on
+   *  from `until` (inclusive) */
+  wrapPaging?: { top: number; until: number }
 }
 
 /** A relay's health record, created on first use. */
