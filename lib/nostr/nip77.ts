@@ -5,6 +5,7 @@
 // page instead. The reconciliation is nostr-tools' (the negentropy v1 initiator; its module has no
 // package export of its own, so the build and vitest alias `nostr-tools/nip77` to its file:
 // nostr-tools-nip77.d.ts); the frames are relay/neg.ts's.
+import { createHash } from 'node:crypto'
 import type { Filter } from 'nostr-tools/filter'
 import { Negentropy, NegentropyStorageVector } from 'nostr-tools/nip77'
 import type { Event } from 'nostr-tools/pure'
@@ -27,9 +28,7 @@ export async function reconcile(
   deadline: number,
   probeMs = NEG_PROBE_MS,
 ): Promise<Reconciled> {
-  const storage = new NegentropyStorageVector()
-  for (const [id, createdAt] of have) storage.insert(createdAt, id)
-  storage.seal()
+  const storage = storageOf(have)
   const negentropy = new Negentropy(storage, NEG_FRAME_BYTES)
   const replies: NegReply[] = []
   let wake = () => {}
@@ -82,6 +81,73 @@ export async function reconcile(
   } finally {
     session.close()
   }
+}
+
+/** nostr-tools' storage, sealed, with the ids decoded natively into one buffer and bucket
+ *  fingerprints summed on 32-bit words: its own insert (hex decoded in JavaScript, an array
+ *  each) and fingerprint (two DataViews per id per bucket) took ~0.5 s a run at 50,000 ids. */
+export function storageOf(have: Iterable<readonly [string, number]>): NegentropyStorageVector {
+  let valid = [...have].filter(([id]) => id.length === 64)
+  let bytes = Buffer.from(valid.map(([id]) => id).join(''), 'hex')
+  if (bytes.length !== valid.length * 32) {
+    // not all hex (never so for ids we checked): decoding stopped at the first that is not
+    valid = valid.filter(([id]) => /^[0-9a-fA-F]{64}$/.test(id))
+    bytes = Buffer.from(valid.map(([id]) => id).join(''), 'hex')
+  }
+  const storage = new WordStorage(bytes)
+  storage.items = valid.map(([, createdAt], i) => ({
+    timestamp: createdAt,
+    id: new Uint8Array(bytes.buffer, bytes.byteOffset + i * 32, 32),
+  }))
+  storage.seal()
+  return storage
+}
+
+class WordStorage extends NegentropyStorageVector {
+  /** each id as 8 little-endian 32-bit words, in sorted order */
+  private words = new Uint32Array(0)
+
+  /** `bytes`: every id, 32 bytes each, that the items' ids are views of */
+  constructor(private readonly bytes: Buffer) {
+    super()
+  }
+
+  seal(): void {
+    super.seal()
+    this.words = new Uint32Array(this.items.length * 8)
+    this.items.forEach(({ id }, i) => {
+      for (let w = 0; w < 8; w++) this.words[i * 8 + w] = this.bytes.readUInt32LE(id.byteOffset - this.bytes.byteOffset + w * 4)
+    })
+  }
+
+  /** negentropy's fingerprint: SHA-256 of the ids' sum (mod 2^256, little-endian) and their
+   *  count (varint), first 16 bytes */
+  fingerprint(begin: number, end: number): Uint8Array {
+    this._checkSealed()
+    this._checkBounds(begin, end)
+    const limbs = new Array<number>(8).fill(0) // sums of up to 2^21 words stay exact in a double
+    for (let i = begin; i < end; i++) for (let w = 0; w < 8; w++) limbs[w] += this.words[i * 8 + w]
+    const sum = Buffer.alloc(32)
+    let carry = 0
+    for (let w = 0; w < 8; w++) {
+      const limb = limbs[w] + carry
+      sum.writeUInt32LE(limb % 2 ** 32, w * 4)
+      carry = Math.floor(limb / 2 ** 32)
+    }
+    return new Uint8Array(
+      createHash('sha256')
+        .update(sum)
+        .update(varint(end - begin))
+        .digest()
+        .subarray(0, 16),
+    )
+  }
+}
+
+function varint(n: number): Uint8Array {
+  const out = [n & 0x7f]
+  for (let rest = Math.floor(n / 128); rest > 0; rest = Math.floor(rest / 128)) out.unshift((rest & 0x7f) | 0x80)
+  return Uint8Array.from(out)
 }
 
 /** Refusals that say nothing about NIP-77 itself: AUTH, a session the relay dropped, a pause. */
