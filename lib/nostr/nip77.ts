@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import type { Filter } from 'nostr-tools/filter'
 import { Negentropy, NegentropyStorageVector } from 'nostr-tools/nip77'
 import type { Event } from 'nostr-tools/pure'
-import { FETCH_IDS_PER_REQ, FETCH_REQS_IN_FLIGHT, NEG_FRAME_BYTES } from '../limits.ts'
+import { FETCH_IDS_PER_REQ, FETCH_REQS_IN_FLIGHT, MAX_SEEN, NEG_FRAME_BYTES } from '../limits.ts'
 import { NEG_PROBE_MS } from '../timing.ts'
 import type { NegChannel, NegReply } from './relay/neg.ts'
 import { classifyRefusal } from './relay/refusal.ts'
@@ -17,8 +17,8 @@ import type { QueryResult, RelaySocket } from './relay/socket.ts'
 
 /** `need`: the ids the relay holds for the filter and we do not. A failure is `unsupported` when
  *  the relay does not speak NIP-77 (worth remembering), else transient (AUTH refused, the
- *  connection ended, the deadline). */
-export type Reconciled = { ok: true; need: string[]; rounds: number } | { ok: false; unsupported: boolean; reason: string }
+ *  deadline); `ended` when the connection closed or the read was given up (nothing more to try). */
+export type Reconciled = { ok: true; need: string[]; rounds: number } | { ok: false; unsupported: boolean; reason: string; ended?: boolean }
 
 /** Reconciles the ids we hold for `filter` (id, created_at) with the relay's. */
 export async function reconcile(
@@ -64,7 +64,7 @@ export async function reconcile(
       }
       if (reply.type === 'reopened') probeUntil = Date.now() + probeMs
       else if (reply.type === 'notice') return { ok: false, unsupported: true, reason: `NOTICE: ${reply.reason}` }
-      else if (reply.type === 'closed') return { ok: false, unsupported: false, reason: reply.reason }
+      else if (reply.type === 'closed') return { ok: false, unsupported: false, reason: reply.reason, ended: true }
       else if (reply.type === 'err') return { ok: false, unsupported: !transient(reply.reason), reason: `NEG-ERR: ${reply.reason}` }
       else {
         rounds++
@@ -74,6 +74,8 @@ export async function reconcile(
         } catch (err) {
           return { ok: false, unsupported: true, reason: `unreadable NEG-MSG: ${(err as Error).message}` }
         }
+        // more than we would remember: a relay claiming ids without end is read page by page
+        if (need.length > MAX_SEEN) return { ok: false, unsupported: false, reason: `more than ${MAX_SEEN} ids to fetch` }
         if (answer === null) return { ok: true, need, rounds }
         session.send(answer)
       }

@@ -48,6 +48,7 @@ export async function readWraps(
         note(socket.url, { negentropy: 'ok', top: now })
         return fetchIds(socket, plan.window, reconciled.need, deadline, onEvent)
       }
+      if (reconciled.ended) return { url: socket.url, complete: false, reason: reconciled.reason }
       opts.log(`${socket.url} NIP-77 not used (${reconciled.reason}): reading page by page`)
       if (reconciled.unsupported) note(socket.url, { negentropy: 'unsupported' })
     }
