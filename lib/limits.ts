@@ -71,9 +71,19 @@ export const MAX_PRESENCE_PAGES = 4
 export const MAX_KNOWN_PEERS = 100
 /** Relays taken from a peer's relay list. */
 export const MAX_PEER_RELAYS = 8
-/** Events asked for per page when paginating, and pages at most per relay and run. */
-export const PAGE_LIMIT = 500
-export const MAX_PAGES = 200
+/** Events asked for per page when paginating, and pages at most per relay and run (a run that
+ *  stops short, here or at its deadline, goes on from there next time). Tests shrink both
+ *  through P2P_TEST_PAGE_LIMIT and P2P_TEST_MAX_PAGES, so that a few dozen gift wraps stand in
+ *  for tens of thousands. */
+export const PAGE_LIMIT = testOverride('P2P_TEST_PAGE_LIMIT', 500)
+export const MAX_PAGES = testOverride('P2P_TEST_MAX_PAGES', 200)
+/** NIP-77: our negentropy messages stay under this many bytes (twice that in hex: a websocket
+ *  frame under strfry's 131,072). */
+export const NEG_FRAME_BYTES = 50_000
+/** Gift wraps a relay has and we lack are fetched by id, this many per REQ (strfry's
+ *  maxReqFilterSize), at most this many REQs at once. */
+export const FETCH_IDS_PER_REQ = 200
+export const FETCH_REQS_IN_FLIGHT = 4
 /** Frames larger than this are refused: no gift wrap we use comes near it. */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024
 /** Below this many key agreements or signatures in one run, loading WASM costs more than it saves. */
@@ -99,3 +109,9 @@ export const PROGRESS_FROM_WRAPS = 100
 export const PROGRESS_FROM_CHUNKS = 10
 /** A --verbose line is cut after this many characters. */
 export const MAX_LOG_LINE = 400
+
+/** A positive whole number from the environment (tests only), else `value`. */
+function testOverride(name: string, value: number): number {
+  const n = Number(process.env[name])
+  return Number.isInteger(n) && n > 0 ? n : value
+}

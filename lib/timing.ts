@@ -91,6 +91,10 @@ export const MIN_ONLINE_WINDOW_S = 30
 export const MAX_ONLINE_WINDOW_S = 86_400
 /** A peer's relay list is looked up again after this long. */
 export const INBOX_TTL_S = 3_600
+/** NIP-77: a relay that has not answered a NEG-OPEN within this long does not speak it (it is
+ *  read page by page instead, and asked again after NEG_RECHECK_S). */
+export const NEG_PROBE_MS = 1_000
+export const NEG_RECHECK_S = 24 * 3600
 /** A relay not read in full for this long is waited for until the deadline, even when the
  *  others answered first. */
 export const RESYNC_AFTER_S = 600

@@ -21,6 +21,8 @@ await build({
   format: 'esm',
   target: 'node20',
   legalComments: 'none',
+  // nostr-tools' NIP-77 module has no package export (lib/nostr/nostr-tools-nip77.d.ts)
+  alias: { 'nostr-tools/nip77': './node_modules/nostr-tools/lib/esm/nip77.js' },
   // `ws` and yargs use require() of Node built-ins; an ESM bundle has no require of its own.
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __p2pCreateRequire } from 'node:module';\nconst require = __p2pCreateRequire(import.meta.url);",

@@ -38,6 +38,7 @@ const ok = async (a: Agent, args: string[], opts?: { stdin?: string; deadline?: 
   expect(r.code, `${args[0]}: ${r.stdout}${r.stderr}`).toBe(0)
   return r.json()
 }
+const health = (a: Agent, url: string) => JSON.parse(readFileSync(`${a.home}/p2p-state.json`, 'utf8')).relayHealth[url]
 const poll = async (a: Agent, deadline?: number) => (await ok(a, ['poll'], { deadline })).events as Array<Record<string, any>>
 
 async function callFlow(tag: string, relays: string[]) {
@@ -93,8 +94,9 @@ async function callFlow(tag: string, relays: string[]) {
 describe('the whole call flow over relays as deployed', () => {
   it('strfry with serviceUrl set (AUTH needed to read gift wraps)', async () => {
     const relay = await policyRelay({ mode: 'strfry', selfServiceUrl: true })
-    await callFlow('strfry', [relay.url])
+    const { alice, bob } = await callFlow('strfry', [relay.url])
     expect(relay.stats.authsAccepted).toBeGreaterThan(0) // the wraps were read as their recipient
+    for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: true }) // by NIP-77
   })
 
   it('strfry without serviceUrl (AUTH impossible) next to a lenient relay; status reports strfry as not synced', async () => {
@@ -116,8 +118,9 @@ describe('the whole call flow over relays as deployed', () => {
 
   it('khatru with a permissive rate limit', async () => {
     const relay = await policyRelay({ mode: 'khatru', eventRateLimit: PERMISSIVE, filterRateLimit: PERMISSIVE })
-    await callFlow('khatru', [relay.url])
+    const { alice, bob } = await callFlow('khatru', [relay.url])
     expect(relay.stats.authsAccepted).toBeGreaterThan(0)
+    for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: false }) // page by page
   })
 
   it('nostr-rs-relay with nip42_dms', async () => {

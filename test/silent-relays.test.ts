@@ -83,7 +83,7 @@ describe('the grace rule with relays held back', () => {
 describe('remembering relays that answered nothing', () => {
   const reads = (answered: string[]): SyncReads => {
     const results = answered.map((url) => ({ url, complete: true }))
-    return { events: [], results: { presence: results, lists: results, wraps: results } }
+    return { events: [], results: { presence: results, lists: results, wraps: results.map((r) => ({ ...r, top: 0 })) } }
   }
   const live = { url: 'wss://live', connected: true, dropped: 0 }
   const hole = { url: 'wss://hole', connected: false, error: 'connect timed out', dropped: 0 }

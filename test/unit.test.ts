@@ -33,9 +33,9 @@ const outcomeOf = (events: Event[], url = 'wss://a.example'): QueryOutcome => ({
   results: [{ url, complete: true }],
 })
 /** What a sync read: `events` from every REQ of one relay, each complete or not. */
-const readsOf = (events: Event[], complete = true, url = 'wss://a.example'): SyncReads => {
+const readsOf = (events: Event[], complete = true, url = 'wss://a.example', top = NOW): SyncReads => {
   const results = [{ url, complete }]
-  return { events, results: { presence: results, lists: results, wraps: results } }
+  return { events, results: { presence: results, lists: results, wraps: [{ url, complete, top }] } }
 }
 
 describe('relay URLs', () => {
@@ -218,11 +218,11 @@ describe('sync', () => {
     const lookback = 2 * 24 * 3600 + 3600
     expect(wrapFilter(state, me.pk, 'wss://a.example', NOW).since).toBe(NOW - lookback)
     const reports = ['wss://a.example', 'wss://b.example'].map((url) => ({ url, connected: true, dropped: 0 }))
-    foldSync(state, readsOf([], true, 'wss://a.example'), reports, me.pk, NOW - 7200, 300)
-    foldSync(state, readsOf([], true, 'wss://b.example'), reports, me.pk, NOW - 3600, 300)
+    foldSync(state, readsOf([], true, 'wss://a.example', NOW - 7200), reports, me.pk, NOW - 7200, 300)
+    foldSync(state, readsOf([], true, 'wss://b.example', NOW - 3600), reports, me.pk, NOW - 3600, 300)
     // a answered an hour later too, b did not
     const later = readsOf([], true, 'wss://a.example')
-    later.results.wraps.push({ url: 'wss://b.example', complete: false })
+    later.results.wraps.push({ url: 'wss://b.example', complete: false, top: NOW })
     foldSync(state, later, reports, me.pk, NOW, 300)
     expect(wrapFilter(state, me.pk, 'wss://a.example', NOW).since).toBe(NOW - lookback)
     expect(wrapFilter(state, me.pk, 'wss://b.example', NOW).since).toBe(NOW - 3600 - lookback)

@@ -13,6 +13,7 @@ import { healthOf, type State } from '../store/schema.ts'
 import {
   GIFT_WRAP_LOOKBACK_S,
   MAX_CLOCK_SKEW_S,
+  NEG_RECHECK_S,
   PRESENCE_OVERLAP_S,
   RESYNC_AFTER_S,
   SILENT_RETRY_MAX_S,
@@ -23,7 +24,17 @@ import {
 export interface SyncReads {
   /** announcements and our own lists (gift wraps are opened apart) */
   events: Event[]
-  results: { presence: QueryResult[]; lists: QueryResult[]; wraps: QueryResult[] }
+  results: { presence: QueryResult[]; lists: QueryResult[]; wraps: WrapResult[] }
+}
+
+/** One relay's gift-wrap read (reconcile.ts). */
+export interface WrapResult extends QueryResult {
+  /** when complete: everything published before this time is read (the relay's new cursor) */
+  top: number
+  /** a page-by-page read that stopped short: everything dated after this was read */
+  pagedTo?: number
+  /** whether the relay reconciled by NIP-77, or showed that it does not speak it */
+  negentropy?: 'ok' | 'unsupported'
 }
 
 /** Announcements within the online window, since the presence cursor. Like every paged read,
@@ -58,6 +69,46 @@ export function listFilters(state: State, me: string, now: number, onlineWindow:
 export function wrapFilter(state: State, me: string, url: string, now: number): Filter {
   const cursor = state.giftWrapCursors[url] ?? (state.cursor.giftWrap || now)
   return { kinds: [GIFT_WRAP_KIND], '#p': [me], since: cursor - GIFT_WRAP_LOOKBACK_S, until: now + MAX_CLOCK_SKEW_S }
+}
+
+export interface WrapPlan {
+  /** the whole window (for NIP-77) */
+  window: Filter
+  /** where reading page by page starts: the newest page, or where an unfinished read stopped */
+  pages: Filter
+  /** what a complete read page by page stands for (its cursor then): when that read began */
+  top: number
+  /** ask for NIP-77: not known to be unsupported, or last asked long ago */
+  negentropy: boolean
+}
+
+/** How one relay's gift wraps are read this run. */
+export function wrapPlan(state: State, me: string, url: string, now: number): WrapPlan {
+  const window = wrapFilter(state, me, url, now)
+  const health = state.relayHealth[url]
+  const walk = health?.wrapPaging
+  // a read that began before the relay's cursor moved is over: a later one completed
+  const resumes = walk !== undefined && walk.top > (state.giftWrapCursors[url] ?? Number.NEGATIVE_INFINITY)
+  return {
+    window,
+    pages: resumes ? { ...window, until: Math.min(walk.until, window.until ?? walk.until) } : window,
+    top: resumes ? walk.top : now,
+    negentropy: health?.negentropy !== false || now - (health.negentropyCheckedAt ?? 0) >= NEG_RECHECK_S,
+  }
+}
+
+/** A relay's gift-wrap read moves its cursor once complete (to what it stands for), or keeps how
+ *  far back an unfinished page-by-page read got, for the next run to go on from there. */
+function foldWraps(state: State, read: WrapResult, now: number): void {
+  const health = healthOf(state, read.url)
+  if (read.negentropy) Object.assign(health, { negentropy: read.negentropy === 'ok', negentropyCheckedAt: now })
+  if (read.complete) state.giftWrapCursors[read.url] = Math.max(state.giftWrapCursors[read.url] ?? 0, read.top)
+  const cursor = state.giftWrapCursors[read.url] ?? Number.NEGATIVE_INFINITY
+  const walk = health.wrapPaging
+  if (!read.complete && read.pagedTo !== undefined && read.top > cursor) {
+    // overlapping runs reading on from the same place: the one that got further back counts
+    health.wrapPaging = { top: read.top, until: walk?.top === read.top ? Math.min(walk.until, read.pagedTo) : read.pagedTo }
+  } else if (walk && walk.top <= cursor) delete health.wrapPaging
 }
 
 export interface SyncSummary {
@@ -100,7 +151,7 @@ export function foldSync(
   }
   // Only a relay that said EOSE has told us everything: without one, keep the old cursor.
   if (reads.results.presence.some((r) => r.complete)) state.cursor = { ...state.cursor, presence: now, presenceWindow: onlineWindow }
-  for (const r of reads.results.wraps) if (r.complete) state.giftWrapCursors[r.url] = now
+  for (const r of reads.results.wraps) foldWraps(state, r, now)
   return { newAgents }
 }
 

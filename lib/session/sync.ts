@@ -5,16 +5,17 @@
 import type { Event } from 'nostr-tools/pure'
 import { journal } from '../calls/journal.ts'
 import { applyIncoming, type Incoming } from '../calls/machine.ts'
-import { MAX_PAGES, MAX_PRESENCE_PAGES, PROGRESS_FROM_WRAPS } from '../limits.ts'
+import { MAX_PRESENCE_PAGES, PROGRESS_FROM_WRAPS } from '../limits.ts'
 import { openWraps } from '../nostr/nip17.ts'
 import type { QueryOutcome, RelayPool, RelayReport } from '../nostr/relay/pool.ts'
 import type { State } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
 import { receiveFiles } from './files.ts'
-import { foldSync, listFilters, patientRelays, presenceFilter, type SyncReads, silentRelays, wrapFilter } from './fold.ts'
+import { foldSync, listFilters, patientRelays, presenceFilter, type SyncReads, silentRelays } from './fold.ts'
 import type { Online } from './online.ts'
 import { replyBestEffort } from './outbox.ts'
+import { readWraps } from './reconcile.ts'
 import { saveTranscript } from './transcripts.ts'
 
 export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
@@ -36,7 +37,8 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
       known: (id) => knownPresence.has(id),
       paginate: MAX_PRESENCE_PAGES,
     }),
-    pool.query((url) => [wrapFilter(before, me, url, started)], { patient, known: (id) => id in before.seen, paginate: MAX_PAGES }),
+    // by NIP-77 where the relay speaks it, else page by page from where the last run stopped
+    readWraps(pool, before, me, started, { patient, log: ctx.out.log }),
   ])
   const reports = pool.reports()
   const outcome = mergeOutcomes(lists, presence)

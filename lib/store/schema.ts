@@ -23,6 +23,14 @@ interface RelayHealth {
   retryAt?: number
   /** the back-off that set `retryAt`, doubled after each full chance it misses */
   retryAfterS?: number
+  /** NIP-77: whether it reconciled our gift wraps when last asked, and when that was (one that
+   *  did not is read page by page, and asked again after a while) */
+  negentropy?: boolean
+  negentropyCheckedAt?: number
+  /** a page-by-page read of its gift wraps that a run left unfinished: it stands for everything
+   *  published before `top`, and has read everything dated after `until`; the next run goes on
+   *  from `until` (inclusive) */
+  wrapPaging?: { top: number; until: number }
 }
 
 /** A relay's health record, created on first use. */

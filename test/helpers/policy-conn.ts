@@ -34,6 +34,9 @@ export interface Policy {
   onAuth(conn: Conn, event: Event): readonly [boolean, string]
   /** whether a stored event may go out to this connection */
   canSee(conn: Conn, event: Event): boolean
+  /** NIP-77: spoken (negentropy.ts) when this is set; the frames that answer a NEG-OPEN instead
+   *  (AUTH), or undefined to reconcile */
+  onNegOpen?(conn: Conn, subId: string, filter: Filter): Reply | undefined
 }
 
 export interface RateLimit {

@@ -1,7 +1,8 @@
 // A relay that behaves as deployed relay software does (strfry, khatru, nostr-rs-relay, or one
 // that refuses writes), message by message: @nostr-relay/core stores and serves, and a policy
 // (relay-policies.ts) sits in front of it, reading each incoming REQ/EVENT/AUTH/CLOSE and each
-// outgoing EVENT/OK frame.
+// outgoing EVENT/OK frame. strfry alone speaks NIP-77 (negentropy.ts); the others answer a
+// NEG-OPEN as a message they do not know, with a NOTICE.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,8 +12,9 @@ import { EventRepositorySqlite } from '@nostr-relay/event-repository-sqlite'
 import { Validator } from '@nostr-relay/validator'
 import type { Event } from 'nostr-tools/pure'
 import { WebSocketServer } from 'ws'
+import { type NegOptions, negentropyConnection } from './negentropy.ts'
 import type { Conn, Filter, Policy, RateLimit } from './policy-conn.ts'
-import { freePort, type TestRelay } from './relay.ts'
+import { countOut, freePort, noTraffic, type TestRelay } from './relay.ts'
 import { khatru, nostrRsRelay, plain, strfry } from './relay-policies.ts'
 
 export type PolicyMode = 'strfry' | 'khatru' | 'nostr-rs-relay' | 'plain'
@@ -35,6 +37,8 @@ export interface PolicyRelayOptions {
   filterRateLimit?: RateLimit
   /** refuse writes for good, before the mode's own checks */
   refuse?: Refusal
+  /** strfry's NIP-77 limits */
+  neg?: NegOptions
 }
 
 export interface PolicyStats {
@@ -69,12 +73,15 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
   const dbFile = join(mkdtempSync(join(tmpdir(), 'p2p-policy-relay-')), 'events.db')
   const stats: PolicyStats = { auths: 0, authsAccepted: 0, challenges: 0, reqs: 0, closed: 0, refused: 0 }
   const stored = new Map<string, Event>()
+  const traffic = noTraffic()
   let stopServing: (() => Promise<void>) | undefined
 
   const start = async () => {
     const policy = makePolicy(opts, url) // state such as rate limits starts again with the server
     const repo = new EventRepositorySqlite(dbFile, { defaultLimit: policy.defaultLimit ?? 100 })
     await repo.init()
+    const negRepo = new EventRepositorySqlite(dbFile, { defaultLimit: 100_000 })
+    await negRepo.init()
     const relay = new NostrRelay(repo, { filterResultCacheTtl: 0, logLevel: LogLevel.ERROR, maxSubscriptionsPerClient: 1000 })
     const validator = new Validator()
     const wss = new WebSocketServer({ host: '127.0.0.1', port, maxPayload: policy.maxPayload })
@@ -84,9 +91,15 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
         if (frame[0] === 'AUTH') stats.challenges++
         if (frame[0] === 'CLOSED') stats.closed++
         if (frame[0] === 'OK' && frame[2] === false && pending.has(frame[1] as string)) stats.refused++
-        ws.send(JSON.stringify(frame))
+        const data = JSON.stringify(frame)
+        countOut(traffic, data)
+        ws.send(data)
       }
       const conn: Conn = { ip: req.socket.remoteAddress ?? '', subs: new Set(), send: raw }
+      // NIP-77 reconciles what this connection may see of what the filter matches
+      const seeable = async (filter: Record<string, unknown>) =>
+        (await negRepo.find({ ...filter, limit: 1_000_000 })).filter((e) => policy.canSee(conn, e as Event))
+      const neg = negentropyConnection(seeable, raw, opts.neg)
       // what the store sends goes through the policy's read rule first
       const client: Client = {
         get readyState() {
@@ -112,6 +125,13 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
           return
         }
         try {
+          if (message[0] === 'NEG-OPEN') traffic.negOpens++
+          if (policy.onNegOpen && String(message[0]).startsWith('NEG-')) {
+            const answer = message[0] === 'NEG-OPEN' && policy.onNegOpen(conn, String(message[1]), message[2] as Filter)
+            if (answer) for (const frame of answer.reply) raw(frame)
+            else await neg(message)
+            return
+          }
           // a malformed message makes a policy throw: answered as strfry does, with a NOTICE
           const forward = handle(policy, opts.refuse, conn, message, stats, pending, raw)
           if (forward) await relay.handleMessage(client, await validator.validateIncomingMessage(forward))
@@ -131,6 +151,7 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
       await new Promise<void>((resolve) => wss.close(() => resolve()))
       await relay.destroy()
       await repo.destroy()
+      await negRepo.destroy()
     }
   }
   await start()
@@ -138,6 +159,7 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
     url,
     port,
     stats,
+    traffic,
     stored,
     start,
     async stop() {

@@ -4,7 +4,7 @@
 // @nostr-relay/core: a policy only decides what reaches it and what comes back out.
 import { randomBytes } from 'node:crypto'
 import { type Event, getEventHash, verifyEvent } from 'nostr-tools/pure'
-import { type Filter, type Policy, type RateLimit, rateLimiter, reply } from './policy-conn.ts'
+import { type Conn, type Filter, type Policy, type RateLimit, rateLimiter, reply } from './policy-conn.ts'
 
 const now = () => Math.floor(Date.now() / 1000)
 const DM_KINDS = [4, 1059]
@@ -23,6 +23,12 @@ const strfryUrl = (url: string) =>
 
 export function strfry(serviceUrl: string | undefined): Policy {
   const restricted = (f: Filter) => Array.isArray(f.kinds) && f.kinds.every((k) => DM_KINDS.includes(k))
+  /** a read of nothing but DM kinds, not authenticated: a challenge (once) and a refusal */
+  const authFirst = (conn: Conn, refusal: unknown[]) => {
+    if (conn.challenge) return reply(refusal)
+    conn.challenge = randomBytes(16).toString('base64url') // 22 characters, as strfry's
+    return reply(['AUTH', conn.challenge], refusal)
+  }
   return {
     maxPayload: 131_072,
     defaultLimit: 500,
@@ -30,15 +36,17 @@ export function strfry(serviceUrl: string | undefined): Policy {
     onReq(conn, subId, filters) {
       if (filters.length > 200) return reply(['CLOSED', subId, 'ERROR: bad req: arr too big'])
       if (filters.some((f) => tagCount(f) > 3)) return reply(['CLOSED', subId, 'ERROR: bad req: too many tags in filter'])
-      if (filters.length > 0 && filters.every(restricted) && !conn.authed) {
-        const closed = ['CLOSED', subId, 'ERROR: auth-required: requested filter requires authentication']
-        if (conn.challenge) return reply(closed)
-        conn.challenge = randomBytes(16).toString('base64url') // 22 characters, as strfry's
-        return reply(['AUTH', conn.challenge], closed)
-      }
+      if (filters.length > 0 && filters.every(restricted) && !conn.authed)
+        return authFirst(conn, ['CLOSED', subId, 'ERROR: auth-required: requested filter requires authentication'])
       if (!conn.subs.has(subId) && conn.subs.size >= 200) return reply(['NOTICE', 'ERROR: too many concurrent REQs'])
       return filters.map((f) => ({ ...f, limit: Math.min(f.limit ?? 500, 500) }))
     },
+    // ingesterProcessNegentropy: the same rule, answered by NEG-ERR (no "ERROR: " before it);
+    // the events reconciled are those canSee lets through (RelayNegentropy.cpp)
+    onNegOpen: (conn, subId, filter) =>
+      restricted(filter) && !conn.authed
+        ? authFirst(conn, ['NEG-ERR', subId, 'auth-required: requested filter requires authentication'])
+        : undefined,
     onEvent: (_conn, event) => strfryEventCheck(event),
     onAuth(conn, event) {
       const error = (text: string) => [false, `error: ${text}`] as const

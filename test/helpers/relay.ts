@@ -1,6 +1,7 @@
 // Real relays for tests and the benchmark: @nostr-relay/core (a third-party NIP-01 relay) with
-// its SQLite store, served over `ws` on a free loopback port. Also the two kinds of dead relay:
-// a port where nothing listens, and a black hole that accepts TCP and never speaks.
+// its SQLite store, served over `ws` on a free loopback port, speaking NIP-77 as strfry does
+// (negentropy.ts: @nostr-relay/core does not). Also the two kinds of dead relay: a port where
+// nothing listens, and a black hole that accepts TCP and never speaks.
 
 import { mkdtempSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
@@ -10,7 +11,8 @@ import { LogLevel } from '@nostr-relay/common'
 import { NostrRelay } from '@nostr-relay/core'
 import { EventRepositorySqlite } from '@nostr-relay/event-repository-sqlite'
 import { Validator } from '@nostr-relay/validator'
-import { WebSocketServer } from 'ws'
+import { type WebSocket, WebSocketServer } from 'ws'
+import { type NegOptions, negentropyConnection } from './negentropy.ts'
 
 export interface TestRelay {
   url: string
@@ -19,16 +21,53 @@ export interface TestRelay {
   stop(): Promise<void>
   /** serves again on the same port with the same events */
   start(): Promise<void>
+  /** what the relay sent and was sent, since it started (tests may reset the counts) */
+  traffic: Traffic
 }
 
-export async function startRelay(opts: { port?: number; auth?: boolean } = {}): Promise<TestRelay> {
+export interface Traffic {
+  /** EVENT frames sent, and those of gift wraps (kind 1059) */
+  events: number
+  wraps: number
+  /** bytes of every frame sent */
+  bytes: number
+  /** NEG-OPEN frames received */
+  negOpens: number
+}
+
+export const noTraffic = (): Traffic => ({ events: 0, wraps: 0, bytes: 0, negOpens: 0 })
+
+/** Counts a frame going out. */
+export function countOut(traffic: Traffic, data: string): void {
+  traffic.bytes += Buffer.byteLength(data)
+  if (!data.startsWith('["EVENT"')) return
+  traffic.events++
+  if (/"kind":1059\b/.test(data)) traffic.wraps++
+}
+
+export interface RelayOptions {
+  port?: number
+  auth?: boolean
+  /** NIP-77: served (the default); `off`, answered as @nostr-relay/core answers what it does not
+   *  know (a NOTICE); `silent`, ignored */
+  negentropy?: 'on' | 'off' | 'silent'
+  /** strfry's NIP-77 limits (negentropy.ts) */
+  neg?: NegOptions
+}
+
+export async function startRelay(opts: RelayOptions = {}): Promise<TestRelay> {
   const dbFile = join(mkdtempSync(join(tmpdir(), 'p2p-relay-')), 'events.db')
   const port = opts.port ?? (await freePort())
+  const traffic = noTraffic()
   let stopServing: (() => Promise<void>) | undefined
 
   const start = async () => {
     const repo = new EventRepositorySqlite(dbFile)
     await repo.init()
+    // NIP-77 reads every event a filter matches: a store of its own without the REQ cap
+    const negRepo = new EventRepositorySqlite(dbFile, { defaultLimit: 100_000 })
+    await negRepo.init()
+    const negQuery = (filter: Record<string, unknown>) => negRepo.find({ ...filter, limit: 1_000_000 })
     const relay = new NostrRelay(repo, {
       filterResultCacheTtl: 0,
       logLevel: LogLevel.ERROR,
@@ -37,9 +76,17 @@ export async function startRelay(opts: { port?: number; auth?: boolean } = {}): 
     const validator = new Validator()
     const wss = new WebSocketServer({ host: '127.0.0.1', port })
     wss.on('connection', (ws, req) => {
+      countFrames(ws, traffic)
       relay.handleConnection(ws, req.socket.remoteAddress)
+      const neg = negentropyConnection(negQuery, (frame) => ws.send(JSON.stringify(frame)), opts.neg)
       ws.on('message', async (data) => {
+        const text = data.toString()
+        if (text.startsWith('["NEG-OPEN"')) traffic.negOpens++
         try {
+          if (text.startsWith('["NEG-') && opts.negentropy !== 'off') {
+            if (opts.negentropy !== 'silent') await neg(JSON.parse(text))
+            return
+          }
           const message = await validator.validateIncomingMessage(data)
           await relay.handleMessage(ws, message)
         } catch (err) {
@@ -58,18 +105,29 @@ export async function startRelay(opts: { port?: number; auth?: boolean } = {}): 
       await new Promise<void>((resolve) => wss.close(() => resolve()))
       await relay.destroy()
       await repo.destroy()
+      await negRepo.destroy()
     }
   }
   await start()
   return {
     url: `ws://127.0.0.1:${port}`,
     port,
+    traffic,
     start,
     async stop() {
       await stopServing?.()
       stopServing = undefined
     },
   }
+}
+
+/** Counts what goes out on `ws`. */
+function countFrames(ws: WebSocket, traffic: Traffic): void {
+  const send = ws.send.bind(ws)
+  ws.send = ((data: string, ...rest: unknown[]) => {
+    countOut(traffic, String(data))
+    return (send as (...args: unknown[]) => void)(data, ...rest)
+  }) as typeof ws.send
 }
 
 export function freePort(): Promise<number> {

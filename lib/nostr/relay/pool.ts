@@ -5,11 +5,11 @@
 
 import type { Filter } from 'nostr-tools/filter'
 import type { Event, EventTemplate } from 'nostr-tools/pure'
-import { PAGE_LIMIT } from '../../limits.ts'
 import { CONNECT_SHARE, CONNECT_TIMEOUT_MS, QUERY_RESERVE_MAX_MS, QUERY_RESERVE_SHARE } from '../../timing.ts'
 import { verifyAll } from '../schnorr.ts'
 import { graced } from './grace.ts'
 import { type LiveFeed, openLiveFeed } from './live.ts'
+import { readPages } from './pages.ts'
 import { type PublishStatus, type QueryResult, RelaySocket } from './socket.ts'
 
 export type { PublishStatus, QueryResult }
@@ -44,6 +44,8 @@ interface QueryOptions {
   /** relays to wait for until the deadline even when others answered first (ones that have
    *  not been read in full for a while, so that a slow relay is not cut off on every run) */
   patient?: string[]
+  /** reads each relay its own way instead (gift wraps: NIP-77, else pages resumed across runs) */
+  read?: (socket: RelaySocket, filters: Filter[], deadline: number, collect: (event: Event) => void) => Promise<QueryResult>
 }
 
 interface Connection {
@@ -138,9 +140,11 @@ export class RelayPool {
           events.push(event)
         }
         const mine = filtersFor(socket.url)
+        if (opts.read) return opts.read(socket, mine, deadline, collect)
+        const onEvent = (e: Event, known: boolean) => known || collect(e)
         return opts.paginate
-          ? this.readPages(socket, mine[0], deadline, collect, opts.paginate, opts)
-          : socket.query(mine, deadline, (e, known) => known || collect(e), { known: opts.known })
+          ? readPages(socket, mine[0], deadline, onEvent, opts.paginate, { known: opts.known, log: this.opts.log })
+          : socket.query(mine, deadline, onEvent, { known: opts.known })
       },
       (r) => r.complete,
       (c, reason) => {
@@ -168,40 +172,6 @@ export class RelayPool {
   /** A live subscription on every relay of the session, until its deadline (live.ts). */
   live(filters: Filter[]): LiveFeed {
     return openLiveFeed(this.pick(), filters, this.deadline, this.opts.log)
-  }
-
-  /** Reads everything `filter` matches, newest first, page by page: each page ends where the
-   *  previous one's oldest event was (inclusive, for events of that second not yet served), or
-   *  just before it when a whole page fell in one second, so that a pile of events dated to the
-   *  same second cannot stall the paging. Stops when a page brings nothing new. */
-  private async readPages(
-    socket: RelaySocket,
-    filter: Filter,
-    deadline: number,
-    collect: (e: Event) => void,
-    maxPages: number,
-    opts: QueryOptions,
-  ): Promise<QueryResult> {
-    const fromThisRelay = new Set<string>()
-    let page = { fresh: 0, oldest: Infinity, newest: -Infinity }
-    const onEvent = (event: Event, known: boolean) => {
-      page.oldest = Math.min(page.oldest, event.created_at)
-      page.newest = Math.max(page.newest, event.created_at)
-      if (!fromThisRelay.has(event.id)) page.fresh++
-      fromThisRelay.add(event.id)
-      if (!known) collect(event)
-    }
-    let until = filter.until
-    for (let n = 0; n < maxPages; n++) {
-      page = { fresh: 0, oldest: Infinity, newest: -Infinity }
-      const paged = { ...filter, limit: PAGE_LIMIT, ...(until === undefined ? {} : { until }) }
-      const result = await socket.query([paged], deadline, onEvent, { known: opts.known })
-      const oneSecond = page.oldest === page.newest
-      if (!result.complete || page.oldest === Infinity || (page.fresh === 0 && !oneSecond)) return result
-      if (oneSecond) this.opts.log(`${socket.url} a whole page dated ${page.oldest}: reading on from the second before`)
-      until = oneSecond ? page.oldest - 1 : page.oldest
-    }
-    return { url: socket.url, complete: false, reason: `more than ${maxPages} pages` }
   }
 
   /** Publishes to the given relays (default: all of this session's); one status per relay. */

@@ -18,6 +18,7 @@ import {
   type QueryResult,
   type ReqOptions,
 } from './messages.ts'
+import { NegChannel } from './neg.ts'
 import { classifyRefusal } from './refusal.ts'
 
 export type { PublishStatus, QueryResult }
@@ -34,6 +35,8 @@ export class RelaySocket {
   private readonly queries = new Map<string, PendingQuery>()
   private readonly publishes = new Map<string, PendingPublish>()
   private readonly auth: RelayAuth
+  /** NIP-77 sessions on this connection (neg.ts) */
+  readonly neg: NegChannel
   /** messages dropped: malformed or binary frames; events malformed, not matching their id
    *  or the REQ, or dated ahead of our clock */
   dropped = 0
@@ -45,6 +48,7 @@ export class RelaySocket {
     private readonly opts: SocketOptions,
   ) {
     this.auth = new RelayAuth(url, (message) => this.send(message), opts.signAuth)
+    this.neg = new NegChannel((message) => this.send(message), this.auth)
   }
 
   /** Resolves when connected; rejects with a short reason on failure or after `timeoutMs`. */
@@ -134,6 +138,7 @@ export class RelaySocket {
   /** Gives up on the open subscriptions (other relays were faster), keeping the connection. */
   abandonQueries(reason: string): void {
     for (const q of [...this.queries.values()]) q.finish(false, reason)
+    this.neg.fail(reason)
   }
 
   /** Gives up waiting for this event's OK (other relays were faster), keeping the connection. */
@@ -151,6 +156,7 @@ export class RelaySocket {
     clearTimeout(this.connectTimer)
     for (const q of [...this.queries.values()]) q.finish(false, reason)
     for (const p of [...this.publishes.values()]) p.finish({ url: this.url, ok: false, reason })
+    this.neg.fail(reason)
     this.auth.abandon()
     if (this.ws) {
       this.ws.removeAllListeners()
@@ -178,6 +184,7 @@ export class RelaySocket {
     else if (type === 'CLOSED') this.onClosed(a, String(b ?? ''))
     else if (type === 'OK') this.onOk(a, b === true, String(c ?? ''))
     else if (type === 'AUTH' && typeof a === 'string') this.auth.answer(a)
+    else if (type === 'NEG-MSG' || type === 'NEG-ERR' || type === 'NOTICE') this.neg.receive(type, a, b)
   }
 
   private onEvent(subId: unknown, event: unknown): void {

@@ -1,0 +1,62 @@
+// Reading one filter page by page, newest first, past any relay's cap on one answer. A read that
+// stops short (the deadline, the page budget, a slow relay given up on) says how far back it got,
+// so that the next run can go on from there instead of starting again from the newest page.
+import type { Filter } from 'nostr-tools/filter'
+import type { Event } from 'nostr-tools/pure'
+import { PAGE_LIMIT } from '../../limits.ts'
+import type { QueryResult, RelaySocket } from './socket.ts'
+
+export interface PagedResult extends QueryResult {
+  /** when the read stopped short: every event dated after this was read; the rest (this second
+   *  included) is read by a filter with this as its `until` */
+  pagedTo?: number
+}
+
+interface PageOptions {
+  /** ids already processed: not checked again */
+  known?: (id: string) => boolean
+  log?: (line: string) => void
+  /** events asked for per page (default PAGE_LIMIT) */
+  limit?: number
+  /** after each page: where the read goes on from (what `pagedTo` would say if it stopped now) */
+  onPage?: (until: number) => void
+}
+
+/** Reads everything `filter` matches, at most `maxPages` pages. Each page ends where the previous
+ *  one's oldest event was (`until` is inclusive: events of that second not yet served come in
+ *  the next page), or just before it when a whole page fell in one second, so that a pile of
+ *  events dated to the same second cannot stall the paging (a REQ cannot read past more events
+ *  of one second than the relay serves at once; NIP-77 can). Complete when a page brings nothing
+ *  new. */
+export async function readPages(
+  socket: RelaySocket,
+  filter: Filter,
+  deadline: number,
+  onEvent: (event: Event, known: boolean) => void,
+  maxPages: number,
+  opts: PageOptions = {},
+): Promise<PagedResult> {
+  const fromThisRelay = new Set<string>()
+  let page = { fresh: 0, oldest: Number.POSITIVE_INFINITY, newest: Number.NEGATIVE_INFINITY }
+  const onPageEvent = (event: Event, known: boolean) => {
+    page.oldest = Math.min(page.oldest, event.created_at)
+    page.newest = Math.max(page.newest, event.created_at)
+    if (!fromThisRelay.has(event.id)) page.fresh++
+    fromThisRelay.add(event.id)
+    onEvent(event, known)
+  }
+  let until = filter.until
+  const stopped = (result: QueryResult): PagedResult => (until === undefined ? result : { ...result, pagedTo: until })
+  for (let n = 0; n < maxPages; n++) {
+    page = { fresh: 0, oldest: Number.POSITIVE_INFINITY, newest: Number.NEGATIVE_INFINITY }
+    const paged = { ...filter, limit: opts.limit ?? PAGE_LIMIT, ...(until === undefined ? {} : { until }) }
+    const result = await socket.query([paged], deadline, onPageEvent, { known: opts.known })
+    if (!result.complete) return stopped(result)
+    const oneSecond = page.oldest === page.newest
+    if (page.oldest === Number.POSITIVE_INFINITY || (page.fresh === 0 && !oneSecond)) return result
+    if (oneSecond) opts.log?.(`${socket.url} a whole page dated ${page.oldest}: reading on from the second before`)
+    until = oneSecond ? page.oldest - 1 : page.oldest
+    opts.onPage?.(until)
+  }
+  return stopped({ url: socket.url, complete: false, reason: `more than ${maxPages} pages` })
+}

@@ -1,0 +1,84 @@
+// Reading our gift wraps at a cost that follows what is new, not what is old. A relay that speaks
+// NIP-77 compares the ids it holds for our window with the ones we have (`seen`) and we fetch only
+// those we lack; one that does not is read page by page, going on from where the last run
+// stopped. Which way, and where from, is planned from the state (fold.ts: wrapPlan); what it
+// read folds back into the state there too (foldSync).
+import type { Event } from 'nostr-tools/pure'
+import { MAX_PAGES } from '../limits.ts'
+import { fetchIds, reconcile } from '../nostr/nip77.ts'
+import { readPages } from '../nostr/relay/pages.ts'
+import type { RelayPool } from '../nostr/relay/pool.ts'
+import type { QueryResult, RelaySocket } from '../nostr/relay/socket.ts'
+import type { State } from '../store/schema.ts'
+import { type WrapPlan, type WrapResult, wrapPlan } from './fold.ts'
+
+export interface WrapReads {
+  /** new gift wraps (not in `seen`), signatures checked */
+  events: Event[]
+  results: WrapResult[]
+}
+
+/** Reads the gift wraps for `me` from every relay of the pool, each its own way. */
+export async function readWraps(
+  pool: RelayPool,
+  state: State,
+  me: string,
+  now: number,
+  opts: { patient: string[]; log: (line: string) => void },
+): Promise<WrapReads> {
+  const plans = new Map<string, WrapPlan>()
+  const planOf = (url: string) => {
+    const plan = plans.get(url) ?? wrapPlan(state, me, url, now)
+    plans.set(url, plan)
+    return plan
+  }
+  const known = (id: string) => id in state.seen
+  // what each relay's read found out, kept even when the pool gives up on the relay before it
+  // returns (slower than the others): a page-by-page read that stopped short still moved on
+  const found = new Map<string, Partial<WrapResult>>()
+  const note = (url: string, more: Partial<WrapResult>) => found.set(url, { ...found.get(url), ...more })
+
+  const read = async (socket: RelaySocket, deadline: number, collect: (event: Event) => void): Promise<QueryResult> => {
+    const plan = planOf(socket.url)
+    const onEvent = (event: Event, isKnown: boolean) => isKnown || collect(event)
+    if (plan.negentropy) {
+      const reconciled = await reconcile(socket.neg, plan.window, haveIn(state.seen, plan.window), deadline)
+      if (reconciled.ok) {
+        opts.log(`${socket.url} NIP-77: ${reconciled.need.length} gift wraps to fetch (${reconciled.rounds} rounds)`)
+        note(socket.url, { negentropy: 'ok', top: now })
+        return fetchIds(socket, plan.window, reconciled.need, deadline, onEvent)
+      }
+      if (reconciled.ended) return { url: socket.url, complete: false, reason: reconciled.reason }
+      opts.log(`${socket.url} NIP-77 not used (${reconciled.reason}): reading page by page`)
+      if (reconciled.unsupported) note(socket.url, { negentropy: 'unsupported' })
+    }
+    note(socket.url, { pagedTo: plan.pages.until })
+    const result = await readPages(socket, plan.pages, deadline, onEvent, MAX_PAGES, {
+      known,
+      log: opts.log,
+      onPage: (until) => note(socket.url, { pagedTo: until }),
+    })
+    if (result.complete) note(socket.url, { pagedTo: undefined })
+    return result
+  }
+
+  const outcome = await pool.query((url) => [planOf(url).window], {
+    patient: opts.patient,
+    known,
+    // The wrap's signature is not checked (issue 13, point 6: ~30% of opening many): it is made
+    // with a throw-away key and vouches for nothing; the seal's signature and the NIP-44 MACs
+    // authenticate the content, and the id is still checked against the hash, so a forged wrap
+    // can neither pass for another one nor carry anything a genuine seal did not.
+    trusted: () => true,
+    read: (socket, _filters, deadline, collect) => read(socket, deadline, collect),
+  })
+  const results = outcome.results.map((r) => ({ top: planOf(r.url).top, ...r, ...found.get(r.url) }) as WrapResult)
+  return { events: outcome.events, results }
+}
+
+/** The ids we hold that `filter`'s window covers, with their dates. */
+function haveIn(seen: Record<string, number>, filter: { since?: number; until?: number }): Array<[string, number]> {
+  const since = filter.since ?? Number.NEGATIVE_INFINITY
+  const until = filter.until ?? Number.POSITIVE_INFINITY
+  return Object.entries(seen).filter(([, at]) => at >= since && at <= until)
+}
