@@ -6,8 +6,9 @@ export default defineConfig({
   resolve: { alias: { 'nostr-tools/nip77': resolve(import.meta.dirname, 'node_modules/nostr-tools/lib/esm/nip77.js') } },
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // end-to-end tests spawn many CLI runs: on a busy 2-core machine a flow of 20 runs takes 30 s
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     // e2e files each start their own relays and spawn CLI processes: two at a time suits 2 cores
     maxWorkers: 2,
   },

@@ -11,7 +11,7 @@ import { type PolicyRelay, type PolicyRelayOptions, startPolicyRelay } from './h
 import { wrapsFor } from './helpers/raw-client.ts'
 import { freePort, startRelay, type TestRelay } from './helpers/relay.ts'
 
-const DEADLINE_MS = 6_000 // the CLI's default 4 s timeout, plus starting Node
+const DEADLINE_MS = 9_000 // the CLI's default 4 s timeout, plus starting Node and closing, which take seconds on a loaded 2-core machine
 const FILE_DEADLINE_MS = 15_000
 const PERMISSIVE = { tokensPerInterval: 1_000, intervalMs: 1_000, maxTokens: 1_000 }
 
