@@ -21,8 +21,9 @@ export interface TestRelay {
   start(): Promise<void>
 }
 
-export async function startRelay(opts: { port?: number; auth?: boolean } = {}): Promise<TestRelay> {
-  const dbFile = join(mkdtempSync(join(tmpdir(), 'p2p-relay-')), 'events.db')
+/** `dbFile`: serve the events of this SQLite database (the benchmark seeds one with thousands). */
+export async function startRelay(opts: { port?: number; auth?: boolean; dbFile?: string } = {}): Promise<TestRelay> {
+  const dbFile = opts.dbFile ?? join(mkdtempSync(join(tmpdir(), 'p2p-relay-')), 'events.db')
   const port = opts.port ?? (await freePort())
   let stopServing: (() => Promise<void>) | undefined
 
