@@ -8,6 +8,7 @@
 import { startRelay } from '../test/helpers/relay.ts'
 import { blackHoleRows } from './blackhole.ts'
 import { historyRows } from './history.ts'
+import { type Row, removeTempDirs } from './measure.ts'
 import { type Group, load, report } from './report.ts'
 import { callRows, startupRows } from './startup.ts'
 import { latencyRows, type WindowAgent, windowAgent, windowRows } from './window.ts'
@@ -24,30 +25,44 @@ const wanted = (group: string) => only.includes(group)
 
 const loadAtStart = load()
 const groups: Group[] = []
-if (wanted('startup') || wanted('calls')) {
-  const relays = await Promise.all([startRelay(), startRelay(), startRelay()])
+/** Runs one group; a group that fails is reported as failed, and the others still run. */
+async function group(name: string, title: string, rows: () => Promise<Row[]>): Promise<void> {
+  if (!wanted(name)) return
   try {
+    groups.push({ name, title, rows: await rows() })
+  } catch (err) {
+    process.stderr.write(`bench: group ${name} failed: ${(err as Error).stack}\n`)
+    groups.push({ name, title, rows: [], error: (err as Error).message })
+  }
+}
+
+try {
+  if (wanted('startup') || wanted('calls')) {
+    const relays = await Promise.all([startRelay(), startRelay(), startRelay()])
     const urls = relays.map((r) => r.url)
-    if (wanted('startup')) groups.push({ name: 'startup', title: 'Start-up and one online round', rows: await startupRows(urls) })
-    if (wanted('calls')) groups.push({ name: 'calls', title: 'A call: latency, files, waiting events', rows: await callRows(urls) })
-  } finally {
+    await group('startup', 'Start-up and one online round', () => startupRows(urls))
+    await group('calls', 'A call: latency, files, waiting events', () => callRows(urls))
     await Promise.all(relays.map((r) => r.stop()))
   }
-}
-if (wanted('window') || wanted('latency')) {
-  const agents: WindowAgent[] = []
-  try {
-    for (const count of wanted('window') ? [0, ...sizes] : [0, sizes[0]]) agents.push(await windowAgent(count))
-    if (wanted('window')) groups.push({ name: 'window', title: 'Gift wraps in the 2-day window', rows: await windowRows(agents) })
-    if (wanted('latency')) {
-      const rows = await latencyRows(agents.filter((a) => a.count <= sizes[0]))
-      groups.push({ name: 'latency', title: 'Latency to a waiting poll', rows })
-    }
-  } finally {
+  if (wanted('window') || wanted('latency')) {
+    const agents: WindowAgent[] = []
+    const ready = (async () => {
+      for (const count of wanted('window') ? [0, ...sizes] : [0, sizes[0]]) agents.push(await windowAgent(count))
+    })()
+    await group('window', 'Gift wraps in the 2-day window', async () => {
+      await ready
+      return windowRows(agents)
+    })
+    await group('latency', 'Latency to a waiting poll', async () => {
+      await ready
+      return latencyRows(agents.filter((a) => a.count <= sizes[0]))
+    })
     await Promise.all(agents.map((a) => a.relay.stop()))
   }
+  await group('history', 'Messages of history', () => historyRows(sizes))
+  await group('blackhole', 'A black hole among live relays', () => blackHoleRows())
+} finally {
+  removeTempDirs()
 }
-if (wanted('history')) groups.push({ name: 'history', title: 'Messages of history', rows: await historyRows(sizes) })
-if (wanted('blackhole')) groups.push({ name: 'blackhole', title: 'A black hole among live relays', rows: await blackHoleRows() })
 
 console.log(report(groups, { sizes, loadAtStart, loadAtEnd: load() }, process.argv.includes('--json')))

@@ -8,7 +8,7 @@ import { wrapRumor } from '../lib/nostr/nip59.ts'
 import { buildRumor } from '../lib/nostr/p2p.ts'
 import { startRelay } from '../test/helpers/relay.ts'
 import { publishAll } from '../test/helpers/stranger.ts'
-import { benchAgent, type Row, row, versus } from './measure.ts'
+import { benchAgent, type Row, row, UNHURRIED, versus } from './measure.ts'
 import { seededDb, wrapSet, writeIdentity } from './wraps.ts'
 
 const n = (count: number) => count.toLocaleString('en-US')
@@ -36,7 +36,7 @@ export async function historyRows(sizes: number[]): Promise<Row[]> {
       await agent.p2p('answer', 'accept', '--call', set.callId)
       // the peer's messages, on the other relay: one poll takes them all in (given the time it needs)
       const onHeld = agent.on([held.url])
-      const ms = await onHeld.p2p('poll', '--timeout', '600000')
+      const ms = await onHeld.p2p('poll', ...UNHURRIED)
       const calls = (await agent.json<{ calls: Array<{ id: string; messages: number }> }>('history')).calls
       const kept = calls.find((c) => c.id === set.callId)?.messages
       if (kept !== count) throw new Error(`the call holds ${kept} messages after the poll, not ${count}`)

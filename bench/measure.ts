@@ -1,7 +1,7 @@
 // Processes and timings for the benchmark: runs of the built CLI timed from spawn to exit, the
 // rows they make, and agents (a home and its relays) that the rows drive.
 import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -10,6 +10,9 @@ export const cli = join(root, 'p2p.js')
 export const RUNS = Number(process.env.BENCH_RUNS ?? 15)
 
 export type Env = Record<string, string>
+
+/** For set-up runs that must read a whole window of thousands of wraps, whatever it costs. */
+export const UNHURRIED = ['--timeout', '600000']
 
 /** Runs `node args`; the milliseconds from spawn to exit. Fails on a non-zero exit. */
 export function run(args: string[], env: Env = {}, stdin?: string): Promise<number> {
@@ -71,7 +74,19 @@ export async function measure(name: string, args: string[], env?: Env, runs = RU
   return row(name, times)
 }
 
-export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `p2p-bench-${name}-`))
+const tempDirs: string[] = []
+
+/** A new folder under the OS tmp dir, removed by removeTempDirs(). */
+export function tempDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `p2p-bench-${name}-`))
+  tempDirs.push(dir)
+  return dir
+}
+
+/** Removes the homes and relay databases the benchmark made (a seeded relay's is 270 MB). */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
 
 /** An agent of the benchmark: a home, and the relays its runs use. */
 export interface BenchAgent {

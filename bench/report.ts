@@ -7,6 +7,8 @@ export interface Group {
   name: string
   title: string
   rows: Row[]
+  /** why the group has no rows */
+  error?: string
 }
 
 export interface Setting {
@@ -28,7 +30,9 @@ export function report(groups: Group[], setting: Setting, json: boolean): string
     `sizes ${setting.sizes.join(' / ')}; load average (1, 5, 15 min) ${setting.loadAtStart.join(' ')} at the start, ${setting.loadAtEnd.join(' ')} at the end`,
   ]
   for (const group of groups) {
-    lines.push('', `### ${group.title}`, '', '| what | runs | mean ms | median ms | median vs baseline |', '|---|--:|--:|--:|---|')
+    lines.push('', `### ${group.title}`, '')
+    if (group.error) lines.push(`failed: ${group.error}`)
+    else lines.push('| what | runs | mean ms | median ms | median vs baseline |', '|---|--:|--:|--:|---|')
     for (const r of group.rows) {
       const vs = r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x ${signed(r.medianMs - (r.floorMs ?? 0))} (${r.floor})`
       lines.push(`| ${r.name} | ${r.runs} | ${r.meanMs.toFixed(0)} | ${r.medianMs.toFixed(0)} | ${vs} |`)

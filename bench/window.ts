@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { startRelay, type TestRelay } from '../test/helpers/relay.ts'
-import { type BenchAgent, benchAgent, captured, cli, type Row, RUNS, row, sleep, versus } from './measure.ts'
+import { type BenchAgent, benchAgent, captured, cli, type Row, RUNS, row, sleep, UNHURRIED, versus } from './measure.ts'
 import { seededDb, wrapSet, writeIdentity } from './wraps.ts'
 
 export interface WindowAgent {
@@ -21,16 +21,21 @@ const inWindow = (count: number) => (count ? `${count.toLocaleString('en-US')} w
 export async function windowAgent(count: number): Promise<WindowAgent> {
   const set = await wrapSet(count)
   const relay = await startRelay({ dbFile: seededDb(set) })
-  const agent = benchAgent([relay.url])
-  writeIdentity(agent.home, set.agentSk)
-  // the first run is given all the time it needs to open every wrap; a poll after it settles
-  // what a poll keeps, so that the timed polls find nothing new
-  const first = await captured([cli, 'status', '--verbose', '--timeout', '600000'], agent.env)
-  await agent.p2p('poll')
-  const read = syncedWraps(first.stderr)
-  if (read === undefined) process.stderr.write('bench: no "sync:" line in --verbose: cannot check that every wrap was opened\n')
-  else if (read < count) throw new Error(`the first run read ${read} of ${count} gift wraps`)
-  return { count, relay, agent }
+  try {
+    const agent = benchAgent([relay.url])
+    writeIdentity(agent.home, set.agentSk)
+    // the first run is given all the time it needs to open every wrap; a poll after it settles
+    // what a poll keeps, so that the timed polls find nothing new
+    const first = await captured([cli, 'status', '--verbose', ...UNHURRIED], agent.env)
+    await agent.p2p('poll', ...UNHURRIED)
+    const read = syncedWraps(first.stderr)
+    if (read === undefined) process.stderr.write('bench: no "sync:" line in --verbose: cannot check that every wrap was opened\n')
+    else if (read < count) throw new Error(`the first run read ${read} of ${count} gift wraps`)
+    return { count, relay, agent }
+  } catch (err) {
+    await relay.stop()
+    throw err
+  }
 }
 
 /** The gift wraps a run's syncs read, from their --verbose "sync:" lines. */
@@ -56,9 +61,11 @@ export async function latencyRows(agents: WindowAgent[]): Promise<Row[]> {
     const peer = benchAgent([relay.url])
     await peer.p2p('status')
     await peer.p2p('call', (await agent.json('whoami')).npub, 'latency')
-    await agent.p2p('poll')
-    await agent.p2p('answer', 'accept')
-    await peer.p2p('poll')
+    // set-up runs get all the time they need: with a full window a run may stop at its deadline
+    // before it reads the request (NIP-59 dates it anywhere in the last two days)
+    await agent.p2p('poll', ...UNHURRIED)
+    await agent.p2p('answer', 'accept', ...UNHURRIED)
+    await peer.p2p('poll', ...UNHURRIED)
     // the waiting poll's first sync must be over before the send: give it twice a quiet poll
     const quiet = await agent.measure('quiet', ['poll'], 3)
     const settleMs = 2 * quiet.medianMs + 1_000
