@@ -2,7 +2,7 @@
 // first run that meets it, and the runs after it (a relay that did not answer last time should
 // cost nothing then), beside the same agents on the two live relays alone.
 import { startBlackHole, startRelay } from '../test/helpers/relay.ts'
-import { benchAgent, type Row, RUNS, row, versus } from './measure.ts'
+import { type BenchAgent, benchAgent, interleaved, type Row, RUNS, row, versus } from './measure.ts'
 
 /** Agents that meet the black hole for the first time: each gives one "first run". */
 const FIRST_RUNS = 5
@@ -14,23 +14,21 @@ export async function blackHoleRows(): Promise<Row[]> {
     const urls = live.map((r) => r.url)
     const base = benchAgent(urls)
     await base.p2p('status')
-    const alone = await base.measure('quiet poll, 2 live relays', ['poll'])
     const first: number[] = []
-    const later: number[] = []
-    const homes = Math.min(RUNS, FIRST_RUNS)
-    for (let h = 0; h < homes; h++) {
+    const withHole: BenchAgent[] = []
+    for (let h = 0; h < Math.min(RUNS, FIRST_RUNS); h++) {
       const agent = benchAgent(urls)
       await agent.p2p('status')
       await agent.p2p('poll')
-      const withHole = agent.on([...urls, hole.url])
-      first.push(await withHole.p2p('poll'))
-      for (let i = 0; i < Math.ceil(RUNS / homes); i++) later.push(await withHole.p2p('poll'))
+      withHole.push(agent.on([...urls, hole.url]))
+      first.push(await withHole[h].p2p('poll'))
     }
-    return [
-      alone,
-      versus(row('quiet poll, 2 live + 1 black hole: the first run that meets it', first), alone),
-      versus(row('quiet poll, 2 live + 1 black hole: the 2nd to Nth runs', later), alone),
-    ]
+    let next = 0
+    const [alone, later] = await interleaved([
+      { name: 'quiet poll, 2 live relays', time: () => base.p2p('poll') },
+      { name: 'quiet poll, 2 live + 1 black hole: the 2nd to Nth runs', time: () => withHole[next++ % withHole.length].p2p('poll') },
+    ])
+    return [alone, versus(row('quiet poll, 2 live + 1 black hole: the first run that meets it', first), alone), versus(later, alone)]
   } finally {
     await Promise.all([...live.map((r) => r.stop()), hole.stop()])
   }

@@ -6,49 +6,74 @@
 // the two days the wraps stay in the window).
 import { wrapRumor } from '../lib/nostr/nip59.ts'
 import { buildRumor } from '../lib/nostr/p2p.ts'
-import { startRelay } from '../test/helpers/relay.ts'
+import { startRelay, type TestRelay } from '../test/helpers/relay.ts'
 import { publishAll } from '../test/helpers/stranger.ts'
-import { benchAgent, type Row, row, UNHURRIED, versus } from './measure.ts'
+import { againstFirst, type BenchAgent, benchAgent, interleaved, type Row, row, UNHURRIED } from './measure.ts'
 import { seededDb, wrapSet, writeIdentity } from './wraps.ts'
 
 const n = (count: number) => count.toLocaleString('en-US')
 
-export async function historyRows(sizes: number[]): Promise<Row[]> {
-  const applying: Row[] = []
-  const withWindow: Row[] = []
-  const alone: Row[] = []
-  for (const count of [0, ...sizes]) {
-    const set = await wrapSet(count)
-    const [setup, held] = await Promise.all([startRelay(), startRelay({ dbFile: seededDb(set) })])
-    try {
-      const agent = benchAgent([setup.url])
-      writeIdentity(agent.home, set.agentSk)
-      await agent.p2p('status')
-      const request = buildRumor(
-        { type: 'call-request', callId: set.callId, topic: 'benchmark history' },
-        set.peer,
-        set.agent,
-        Math.floor(Date.now() / 1000),
-        'bench peer',
-      )
-      await publishAll(setup.url, [wrapRumor(request, set.peerSk, set.agent)])
-      await agent.p2p('poll')
-      await agent.p2p('answer', 'accept', '--call', set.callId)
-      // the peer's messages, on the other relay: one poll takes them all in (given the time it needs)
-      const onHeld = agent.on([held.url])
-      const ms = await onHeld.p2p('poll', ...UNHURRIED)
-      const calls = (await agent.json<{ calls: Array<{ id: string; messages: number }> }>('history')).calls
-      const kept = calls.find((c) => c.id === set.callId)?.messages
-      if (kept !== count) throw new Error(`the call holds ${kept} messages after the poll, not ${count}`)
-      const apply = row(`poll applying ${n(count)} incoming messages`, [ms])
-      applying.push(applying.length ? versus(apply, applying[0]) : apply)
-      const window = await onHeld.measure(`quiet poll, ${n(count)} messages of history, on the relay holding their wraps`, ['poll'])
-      withWindow.push(withWindow.length ? versus(window, withWindow[0]) : window)
-      const history = await agent.measure(`quiet poll, ${n(count)} messages of history, on another relay`, ['poll'])
-      alone.push(alone.length ? versus(history, alone[0]) : history)
-    } finally {
-      await Promise.all([setup.stop(), held.stop()])
-    }
+interface HistoryAgent {
+  count: number
+  relays: TestRelay[]
+  /** on the relay the call was set up on */
+  agent: BenchAgent
+  /** the same home on the relay that holds the peer's messages */
+  onHeld: BenchAgent
+  /** how long the poll that took the messages in took */
+  applyMs: number
+}
+
+/** An agent in a call whose peer sent it `count` messages, all taken in. */
+async function historyAgent(count: number): Promise<HistoryAgent> {
+  const set = await wrapSet(count)
+  const relays = await Promise.all([startRelay(), startRelay({ dbFile: seededDb(set) })])
+  const [setup, held] = relays
+  try {
+    const agent = benchAgent([setup.url])
+    writeIdentity(agent.home, set.agentSk)
+    await agent.p2p('status')
+    const at = Math.floor(Date.now() / 1000)
+    const request = buildRumor(
+      { type: 'call-request', callId: set.callId, topic: 'benchmark history' },
+      set.peer,
+      set.agent,
+      at,
+      'bench peer',
+    )
+    await publishAll(setup.url, [wrapRumor(request, set.peerSk, set.agent)])
+    await agent.p2p('poll')
+    await agent.p2p('answer', 'accept', '--call', set.callId)
+    // the peer's messages, on the other relay: one poll takes them all in (given the time it needs)
+    const onHeld = agent.on([held.url])
+    const applyMs = await onHeld.p2p('poll', ...UNHURRIED)
+    const calls = (await agent.json<{ calls: Array<{ id: string; messages: number }> }>('history')).calls
+    const kept = calls.find((c) => c.id === set.callId)?.messages
+    if (kept !== count) throw new Error(`the call holds ${kept} messages after the poll, not ${count}`)
+    return { count, relays, agent, onHeld, applyMs }
+  } catch (err) {
+    await Promise.all(relays.map((r) => r.stop()))
+    throw err
   }
-  return [...alone, ...withWindow, ...applying]
+}
+
+export async function historyRows(sizes: number[]): Promise<Row[]> {
+  const agents: HistoryAgent[] = []
+  try {
+    for (const count of [0, ...sizes]) agents.push(await historyAgent(count))
+    const quiet = await interleaved([
+      ...agents.map((a) => ({ name: `quiet poll, ${n(a.count)} messages of history, on another relay`, time: () => a.agent.p2p('poll') })),
+      ...agents.map((a) => ({
+        name: `quiet poll, ${n(a.count)} messages of history, on the relay holding their wraps`,
+        time: () => a.onHeld.p2p('poll'),
+      })),
+    ])
+    return [
+      ...againstFirst(quiet.slice(0, agents.length)),
+      ...againstFirst(quiet.slice(agents.length)),
+      ...againstFirst(agents.map((a) => row(`poll applying ${n(a.count)} incoming messages`, [a.applyMs]))),
+    ]
+  } finally {
+    await Promise.all(agents.flatMap((a) => a.relays.map((r) => r.stop())))
+  }
 }

@@ -74,6 +74,25 @@ export async function measure(name: string, args: string[], env?: Env, runs = RU
   return row(name, times)
 }
 
+/** One row's timed runs: `time` runs once and says how long it took. */
+export interface Case {
+  name: string
+  time: () => Promise<number>
+}
+
+/** Times `runs` rounds of every case in turn, after one untimed run of each (unless `warm` is
+ *  false): on a machine shared with other work, load that drifts during a run would skew rows
+ *  measured one after the other, while rows measured in turns see the same load. */
+export async function interleaved(cases: Case[], runs = RUNS, warm = true): Promise<Row[]> {
+  if (warm) for (const c of cases) await c.time()
+  const times = cases.map((): number[] => [])
+  for (let i = 0; i < runs; i++) for (const [k, c] of cases.entries()) times[k].push(await c.time())
+  return cases.map((c, k) => row(c.name, times[k]))
+}
+
+/** Each row against the first. */
+export const againstFirst = (rows: Row[]): Row[] => rows.map((r, i) => (i ? versus(r, rows[0]) : r))
+
 const tempDirs: string[] = []
 
 /** A new folder under the OS tmp dir, removed by removeTempDirs(). */

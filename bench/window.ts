@@ -6,7 +6,19 @@
 import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { startRelay, type TestRelay } from '../test/helpers/relay.ts'
-import { type BenchAgent, benchAgent, captured, cli, type Row, RUNS, row, sleep, UNHURRIED, versus } from './measure.ts'
+import {
+  againstFirst,
+  type BenchAgent,
+  benchAgent,
+  type Case,
+  captured,
+  cli,
+  interleaved,
+  type Row,
+  RUNS,
+  sleep,
+  UNHURRIED,
+} from './measure.ts'
 import { seededDb, wrapSet, writeIdentity } from './wraps.ts'
 
 export interface WindowAgent {
@@ -45,18 +57,17 @@ function syncedWraps(stderr: string): number | undefined {
 }
 
 export async function windowRows(agents: WindowAgent[]): Promise<Row[]> {
-  const rows: Row[] = []
-  for (const { count, agent } of agents) {
-    const quiet = await agent.measure(`quiet poll, ${inWindow(count)}${count ? ' (all seen)' : ''}`, ['poll'])
-    rows.push(rows.length ? versus(quiet, rows[0]) : quiet)
-  }
-  return rows
+  const cases = agents.map(({ count, agent }) => ({
+    name: `quiet poll, ${inWindow(count)}${count ? ' (all seen)' : ''}`,
+    time: () => agent.p2p('poll'),
+  }))
+  return againstFirst(await interleaved(cases))
 }
 
 /** `send` from a peer → the agent's already-waiting `poll --wait` printing it: an empty window,
  *  then each other window agent's. */
 export async function latencyRows(agents: WindowAgent[]): Promise<Row[]> {
-  const rows: Row[] = []
+  const cases: Case[] = []
   for (const { count, relay, agent } of agents) {
     const peer = benchAgent([relay.url])
     await peer.p2p('status')
@@ -69,12 +80,13 @@ export async function latencyRows(agents: WindowAgent[]): Promise<Row[]> {
     // the waiting poll's first sync must be over before the send: give it twice a quiet poll
     const quiet = await agent.measure('quiet', ['poll'], 3)
     const settleMs = 2 * quiet.medianMs + 1_000
-    const times: number[] = []
-    for (let i = 0; i < Math.min(RUNS, 10); i++) times.push(await waitingLatency(agent, peer, `ping ${i}`, settleMs))
-    const latency = row(`send → already-waiting poll --wait prints it, ${inWindow(count)}`, times)
-    rows.push(rows.length ? versus(latency, rows[0]) : latency)
+    let i = 0
+    cases.push({
+      name: `send → already-waiting poll --wait prints it, ${inWindow(count)}`,
+      time: () => waitingLatency(agent, peer, `ping ${i++}`, settleMs),
+    })
   }
-  return rows
+  return againstFirst(await interleaved(cases, Math.min(RUNS, 10), false))
 }
 
 /** Starts `poll --wait` for `waiting`, lets its first sync finish, then times `send` by `sender`
