@@ -71,7 +71,7 @@ export async function historyRows(sizes: number[]): Promise<Row[]> {
     return [
       ...againstFirst(quiet.slice(0, agents.length)),
       ...againstFirst(quiet.slice(agents.length)),
-      ...againstFirst(agents.map((a) => row(`poll applying ${n(a.count)} incoming messages`, [a.applyMs]))),
+      ...againstFirst(agents.map((a) => row(`first poll, ${n(a.count)} messages of the call: each fetched, opened, applied`, [a.applyMs]))),
     ]
   } finally {
     await Promise.all(agents.flatMap((a) => a.relays.map((r) => r.stop())))
