@@ -53,10 +53,12 @@ export interface RelayOptions {
   negentropy?: 'on' | 'off' | 'silent'
   /** strfry's NIP-77 limits (negentropy.ts) */
   neg?: NegOptions
+  /** serve the events of this SQLite database (the benchmark seeds one with thousands) */
+  dbFile?: string
 }
 
 export async function startRelay(opts: RelayOptions = {}): Promise<TestRelay> {
-  const dbFile = join(mkdtempSync(join(tmpdir(), 'p2p-relay-')), 'events.db')
+  const dbFile = opts.dbFile ?? join(mkdtempSync(join(tmpdir(), 'p2p-relay-')), 'events.db')
   const port = opts.port ?? (await freePort())
   const traffic = noTraffic()
   let stopServing: (() => Promise<void>) | undefined
