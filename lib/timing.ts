@@ -85,6 +85,10 @@ export const PRESENCE_REFRESH_S = 120
 export const PRESENCE_EXPIRY_S = 600
 /** Presence is re-read this far behind the cursor, for events that reached a relay late. */
 export const PRESENCE_OVERLAP_S = 120
+/** NIP-04 DMs (config legacy on) are re-read this far behind their cursor, for the same late
+ *  arrivals; the first read looks back one ring timeout (a request may still be ringing). */
+export const LEGACY_OVERLAP_S = PRESENCE_OVERLAP_S
+export const LEGACY_FIRST_LOOKBACK_S = RING_TIMEOUT_S
 /** The default window of `list`: announced within it means online. */
 export const DEFAULT_ONLINE_WINDOW_S = 300
 export const MIN_ONLINE_WINDOW_S = 30

@@ -33,10 +33,20 @@ function pickCall(candidates: CallRecord[], callId: string | undefined): CallRec
   return candidates[0]
 }
 
-export function startCall(state: State, peer: string, topic: string, callId: string, now: number, maxCalls = 1): CallRecord {
+/** `legacy`: held over NIP-04 with an agent of the original skill. */
+export function startCall(
+  state: State,
+  peer: string,
+  topic: string,
+  callId: string,
+  now: number,
+  maxCalls = 1,
+  legacy = false,
+): CallRecord {
   requireRoom(state, maxCalls, true)
   expireCalls(state, now)
   const call = newCall(callId, peer, topic, 'outgoing', 'ringing', now, now)
+  if (legacy) call.legacy = true
   state.calls[callId] = call
   return call
 }

@@ -32,6 +32,9 @@ export function findAgents<T extends AgentRecord>(agents: T[], find: string): T[
   })
 }
 
+/** An agent whose announcement says it speaks no NIP-17: one of the original skill (nostr/legacy.ts). */
+export const speaksOnlyNip04 = (agent: AgentRecord | undefined): boolean => agent?.nip17 === false
+
 /** The hex key an agent argument names: an npub, nprofile or hex key, or a name from `list`. */
 export function resolveAgent(state: State, arg: string, me: string, now: number, window: number): string {
   const key = parsePubkey(arg)

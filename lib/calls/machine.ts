@@ -28,6 +28,8 @@ export interface Incoming {
   at: number
   /** the sender's milliseconds, to order what was sent within one second */
   ms?: number
+  /** it came as a NIP-04 DM of the original skill (legacy.ts) */
+  legacy?: true
   msg: Exclude<P2PMessage, { type: 'file-chunk' }> | { type: 'file'; callId: string; fileId: string; file: FileInfo }
 }
 
@@ -36,6 +38,8 @@ export interface Reply {
   peer: string
   /** always about a call */
   msg: Exclude<P2PMessage, { type: 'dm' }>
+  /** to an agent of the original skill, over NIP-04 (the call may have no record: too old, refused) */
+  legacy?: true
 }
 
 export interface Applied {
@@ -80,7 +84,12 @@ export function applyIncoming(
     if (item.from === me) recordOwn(state, item, now)
     else if (item.from === owner && item.msg.type === 'dm')
       firstSight(state, item.id, now) && applyFromOwner(state, item, item.msg, now, out)
-    else applyFromPeer(state, item, now, out, { accept: rules.accept ?? 'anyone', owner }, rules.maxCalls ?? 1)
+    else {
+      const answered = out.replies.length
+      applyFromPeer(state, item, now, out, { accept: rules.accept ?? 'anyone', owner }, rules.maxCalls ?? 1)
+      // answers go back the way the message came
+      if (item.legacy) for (const reply of out.replies.slice(answered)) reply.legacy = true
+    }
   }
   expireCalls(state, now, out)
   return out
@@ -124,6 +133,7 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied, 
     const busy = activeCalls(state).length >= maxCalls
     // it rings for RING_TIMEOUT_S on our clock, whatever the caller's clock says
     state.calls[msg.callId] = newCall(msg.callId, from, msg.topic, 'incoming', busy ? 'rejected' : 'incoming', now, now)
+    if (item.legacy) state.calls[msg.callId].legacy = true
     if (busy) {
       state.calls[msg.callId].reason = 'busy: in another call'
       out.replies.push({ peer: from, msg: { type: 'call-reject', callId: msg.callId, reason: 'busy: in another call, try again later' } })
@@ -140,6 +150,7 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied, 
   }
   if (!call) return ignore('unknown call')
   if (call.peer !== from) return ignore('sender is not in this call')
+  if (Boolean(item.legacy) !== Boolean(call.legacy)) return ignore('came by the other protocol than its call (NIP-04 or NIP-17)')
   const touch = (next: CallRecord['state']) => {
     call.state = next
     call.updatedAt = now

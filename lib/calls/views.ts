@@ -14,6 +14,8 @@ export interface CallView {
   startedAt: number | null
   endedAt: number | null
   reason: string | null
+  /** held over NIP-04 with an agent of the original skill (config legacy on) */
+  legacy?: true
 }
 
 export interface MessageView {
@@ -39,6 +41,7 @@ export function callView(call: CallRecord, state: State): CallView {
     startedAt: call.startedAt ?? null,
     endedAt: call.endedAt ?? null,
     reason: call.reason ?? null,
+    ...(call.legacy ? { legacy: call.legacy } : {}),
   }
 }
 

@@ -58,7 +58,13 @@ export const COMMANDS: CommandSpec[] = [
       agent: { type: 'string', demandOption: true, describe: 'npub, hex key, nprofile, or a name from `list`' },
       topic: { type: 'string', demandOption: true },
     },
-    examples: [['node p2p.js call research-bot "summarise the Q3 report"', 'then wait for the answer: node p2p.js poll --wait 60']],
+    examples: [
+      ['node p2p.js call research-bot "summarise the Q3 report"', 'then wait for the answer: node p2p.js poll --wait 60'],
+      [
+        'node p2p.js config set legacy on',
+        'first, to call an agent of the original skill (it reads only NIP-04; `list` shows nip17 false)',
+      ],
+    ],
     run: async (ctx, a) => (await import('../commands/call.ts')).call(ctx, String(a.agent), String(a.topic)),
   },
   {
@@ -232,6 +238,10 @@ export const CONFIG_COMMANDS: CommandSpec[] = [
       [
         'node p2p.js config set maxCalls 3',
         `hold up to 3 calls at once (at most ${MAX_CALLS}); then send, sendfile, escalate, end take --call <id>`,
+      ],
+      [
+        'node p2p.js config set legacy on',
+        'also call and take calls from agents of the original skill, over NIP-04 (off by default: NIP-04 shows relays who talks to whom and when)',
       ],
     ],
     run: async (ctx, a) => (await import('../commands/config.ts')).configSet(ctx, String(a.key), String(a.value)),

@@ -19,6 +19,8 @@ const HINTS: Record<string, string> = {
   'bad-agent': 'e.g. `node p2p.js call research-bot "<topic>"`; `node p2p.js list` shows who is online',
   'ambiguous-agent': 'call by npub: `node p2p.js call <npub> "<topic>"`',
   'unknown-agent': 'see who is online with `node p2p.js list`, or call by npub',
+  'peer-speaks-nip04':
+    'to call it anyway: `node p2p.js config set legacy on` (NIP-04 shows relays who talks to whom and when; the content stays encrypted), then call again',
   // the session
   'no-relay-reachable': 'check the network, or try other relays: `node p2p.js status --relay wss://nos.lol`',
   // the store

@@ -1,10 +1,11 @@
 // `call <agent> <topic>`: ask another agent for a conversation.
 import { startCall } from '../calls/actions.ts'
-import { resolveAgent } from '../calls/agents.ts'
+import { resolveAgent, speaksOnlyNip04 } from '../calls/agents.ts'
 import { callView } from '../calls/views.ts'
 import { randomHex } from '../encoding.ts'
-import type { CommandResult } from '../errors.ts'
+import { type CommandResult, stateError } from '../errors.ts'
 import { CALL_ID_BYTES, MAX_TOPIC } from '../limits.ts'
+import { LEGACY_CALL_ID_BYTES } from '../nostr/legacy.ts'
 import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
 import { whileOnline } from '../session/online.ts'
@@ -19,10 +20,18 @@ export async function call(ctx: Context, agent: string, topic: string): CommandR
   return whileOnline(ctx, async (online) => {
     const now = unixNow()
     const peer = resolveAgent(online.state, agent, ctx.identity.pubkey, now, ctx.onlineWindow)
-    const callId = randomHex(CALL_ID_BYTES)
+    // an agent of the original skill reads only NIP-04: spoken only when the user turned it on
+    const legacy = speaksOnlyNip04(online.state.agents[peer])
+    if (legacy && !ctx.legacy) {
+      throw stateError(
+        'peer-speaks-nip04',
+        `${agent} is an agent of the original p2p skill: it reads only NIP-04 DMs, which legacy (off) keeps us from sending`,
+      )
+    }
+    const callId = randomHex(legacy ? LEGACY_CALL_ID_BYTES : CALL_ID_BYTES)
     const request = rumorFor(ctx, peer, { type: 'call-request', callId, topic })
     const { record, entry, state } = await ctx.store.update((s) => {
-      const record = startCall(s, peer, topic, callId, now, ctx.maxCalls)
+      const record = startCall(s, peer, topic, callId, now, ctx.maxCalls, legacy)
       return { record, entry: enqueue(s, { peer, callId, rumor: request }), state: s }
     })
     const delivery = await sendQueued(ctx, online.pool, state, entry)

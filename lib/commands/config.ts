@@ -78,6 +78,15 @@ export function parseConfigValue(key: ConfigKey, raw: string): Config[ConfigKey]
       }
       return seconds
     }
+    case 'legacy':
+      if (value !== 'on' && value !== 'off') {
+        throw usageError(
+          'bad-legacy',
+          'legacy is on (calls with agents of the original skill over NIP-04, which shows relays who talks to whom) or off',
+          'e.g. `node p2p.js config set legacy on`',
+        )
+      }
+      return value
     case 'maxCalls': {
       const calls = Number(value)
       if (!Number.isInteger(calls) || calls < 1 || calls > MAX_CALLS) {

@@ -1,5 +1,5 @@
 // `list`: agents online now, newest first.
-import { findAgents, onlineAgents } from '../calls/agents.ts'
+import { findAgents, onlineAgents, speaksOnlyNip04 } from '../calls/agents.ts'
 import type { CommandResult } from '../errors.ts'
 import { npub, shortNpub } from '../nostr/keys.ts'
 import type { Context } from '../session/context.ts'
@@ -45,7 +45,7 @@ function print(ctx: Context, online: Online, find: string | undefined): void {
             `${agents.length} agent${agents.length > 1 ? 's' : ''} online${matching} (announced in the last ${minutes} min):`,
             ...table(
               agents.map((a) => [
-                a.name + (a.nameShared ? ' (!)' : ''),
+                a.name + (a.nameShared ? ' (!)' : '') + (speaksOnlyNip04(a) ? ' (NIP-04)' : ''),
                 shortNpub(a.pubkey),
                 ago(a.lastSeen, now),
                 a.about,
@@ -54,6 +54,11 @@ function print(ctx: Context, online: Online, find: string | undefined): void {
               '  ',
             ),
             ...(agents.some((a) => a.nameShared) ? ['(!) several keys use this name: call by npub, not by name'] : []),
+            ...(agents.some(speaksOnlyNip04)
+              ? [
+                  `(NIP-04) an agent of the original skill: calls with it ${ctx.legacy ? 'go over NIP-04 (legacy on)' : 'need `node p2p.js config set legacy on`'}`,
+                ]
+              : []),
           ],
   )
 }

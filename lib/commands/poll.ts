@@ -7,7 +7,7 @@ import { liveCall } from '../calls/queries.ts'
 import { agentNames } from '../calls/views.ts'
 import { randomHex } from '../encoding.ts'
 import { type CommandResult, usageError } from '../errors.ts'
-import { GIFT_WRAP_KIND } from '../nostr/kinds.ts'
+import { GIFT_WRAP_KIND, LEGACY_DM_KIND } from '../nostr/kinds.ts'
 import type { Context } from '../session/context.ts'
 import { type Online, receiveLive, resync, whileOnline } from '../session/online.ts'
 import { eventsOf } from '../session/transcripts.ts'
@@ -65,7 +65,11 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number; s
       const done = printed ? entries.filter((_j, i) => !opts.exec || hooks[i].status !== null).map((j) => j.seq) : []
       await ctx.store.update((s) => settleLease(s, lease.token, done))
     },
-    { extraMs: waitS * 1000, live: waitS > 0 ? [{ kinds: [GIFT_WRAP_KIND], '#p': [ctx.identity.pubkey] }] : undefined },
+    {
+      extraMs: waitS * 1000,
+      live:
+        waitS > 0 ? [{ kinds: ctx.legacy ? [GIFT_WRAP_KIND, LEGACY_DM_KIND] : [GIFT_WRAP_KIND], '#p': [ctx.identity.pubkey] }] : undefined,
+    },
   )
 }
 

@@ -4,6 +4,7 @@ import { addEntry } from '../calls/transcript.ts'
 import { decodeBase64, randomHex, sha256Hex } from '../encoding.ts'
 import { type CommandResult, usageError } from '../errors.ts'
 import { FILE_ID_BYTES, MAX_FILE_BYTES, MAX_FILE_NAME_BYTES, MAX_STDIN_BASE64, PROGRESS_FROM_CHUNKS } from '../limits.ts'
+import { MAX_LEGACY_FILE_BYTES } from '../nostr/legacy.ts'
 import { chunkCount, isSafeFileName } from '../nostr/p2p.ts'
 import type { Context } from '../session/context.ts'
 import { saveFile } from '../session/files.ts'
@@ -12,6 +13,13 @@ import { enqueue, sendQueued } from '../session/outbox.ts'
 import { MS_PER_CHUNK, unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 import { readStdin } from './input.ts'
+
+const tooLargeForLegacy = (size: number) =>
+  usageError(
+    'file-too-large-for-legacy',
+    `the file is ${size} bytes; an agent of the original skill takes a file in one NIP-04 message, at most ${MAX_LEGACY_FILE_BYTES} bytes`,
+    'compress or split it, and send the parts',
+  )
 
 export async function sendfile(ctx: Context, name: string, content: string, callId?: string): CommandResult {
   if (!isSafeFileName(name)) {
@@ -47,6 +55,7 @@ export async function sendfile(ctx: Context, name: string, content: string, call
       const sha256 = sha256Hex(data)
       const { call, file, entry, state } = await ctx.store.update((s) => {
         const call = requireActive(s, now, callId)
+        if (call.legacy && data.length > MAX_LEGACY_FILE_BYTES) throw tooLargeForLegacy(data.length)
         const file = { name, size: data.length, sha256, path: saveFile(ctx.paths.files, call.id, fileId, name, data) }
         addEntry(s, call, { id: fileId, from: ctx.identity.pubkey, at: now, ms, text: name, file }, now)
         const entry = enqueue(s, { peer: call.peer, callId: call.id, file: { path: file.path, fileId, name, sha256, at: now, ms } })

@@ -2,6 +2,7 @@
 import {
   Application,
   DirectMessageRelaysList,
+  EncryptedDirectMessage,
   EventDeletion,
   FileMessage,
   GiftWrap,
@@ -30,9 +31,13 @@ export const PROFILE_KIND = Metadata
 /** NIP-09: withdraws our announcement under a name we no longer use (an `a` tag per address). */
 export const DELETION_KIND = EventDeletion
 
+/** NIP-04 (deprecated): the original skill's only message kind; spoken with its agents when
+ *  `config set legacy on` (legacy.ts). */
+export const LEGACY_DM_KIND = EncryptedDirectMessage
+
 /** Kinds that deployed relays (strfry, khatru, nostr-rs-relay) serve only to a reader
  *  authenticated (NIP-42) as the recipient: NIP-04 DMs and gift wraps. */
-export const RESTRICTED_READ_KINDS: number[] = [4, GIFT_WRAP_KIND]
+export const RESTRICTED_READ_KINDS: number[] = [LEGACY_DM_KIND, GIFT_WRAP_KIND]
 
 /** Presence's `t` tag, shared with the original skill; our own client name in its content. */
 export const PRESENCE_TOPIC = 'openclaw-p2p'

@@ -11,6 +11,8 @@ export interface Opened {
   wrapCreatedAt: number
   rumor: Rumor
   msg: P2PMessage
+  /** a NIP-04 DM of the original skill (legacy.ts), not a gift wrap */
+  legacy?: true
 }
 
 /** Opens wraps addressed to us; drops what does not open, has a bad seal signature, is not

@@ -39,6 +39,12 @@ export async function prepareBulk(keyAgreements: number): Promise<void> {
   }
 }
 
+/** The ECDH shared secret NIP-04 uses as its AES key: the shared point's x coordinate. */
+export function sharedSecret(secretKey: Uint8Array, publicKeyHex: string): Buffer {
+  if (!isHex64(publicKeyHex)) throw new Error('invalid public key')
+  return sharedX(secretKey, publicKeyHex)
+}
+
 export function conversationKey(secretKey: Uint8Array, publicKeyHex: string): Buffer {
   const id = `${Buffer.from(secretKey).toString('hex')}:${publicKeyHex}`
   let key = conversationKeys.get(id)

@@ -135,7 +135,12 @@ function parseChunk(file: string[] | undefined, data: string[] | undefined): Fil
   if (!file || !data) return null
   const [, fileId, name, sizeText, sha256, indexText, totalText] = file
   const [size, index, total] = [Number(sizeText), Number(indexText), Number(totalText)]
-  const chunk = { fileId, name, size, sha256, index, total, data: data[1] }
+  return checkChunk({ fileId, name, size, sha256, index, total, data: data[1] })
+}
+
+/** The chunk, when every field is what a chunk needs; else null. */
+export function checkChunk(chunk: FileChunk): FileChunk | null {
+  const { fileId, name, size, sha256, index, total } = chunk
   const valid =
     typeof fileId === 'string' &&
     ID.test(fileId) &&

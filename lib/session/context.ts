@@ -37,6 +37,8 @@ export interface Context {
   maxCalls: number
   /** the owner's hex key, when one is set (config.owner is its npub) */
   ownerPubkey?: string
+  /** calls with agents of the original skill, over NIP-04 (config legacy on) */
+  legacy: boolean
 }
 
 export function createContext(opts: GlobalOptions, out = createOutput(opts)): Context {
@@ -68,5 +70,6 @@ export function createContext(opts: GlobalOptions, out = createOutput(opts)): Co
     onlineWindow: config.onlineWindow ?? DEFAULT_ONLINE_WINDOW_S,
     maxCalls: config.maxCalls ?? 1,
     ownerPubkey: config.owner ? (parsePubkey(config.owner) ?? undefined) : undefined,
+    legacy: config.legacy === 'on',
   }
 }

@@ -1,11 +1,14 @@
 // The sending edge: where a peer reads (NIP-17 inbox relays, else NIP-65 read relays, else
-// ours), and wrapping and publishing there, plus a copy to ourselves. Delivered means that a
+// ours), and wrapping and publishing there, plus a copy to ourselves (or, to an agent of the
+// original skill, its NIP-04 DM). Delivered means that a
 // relay said `OK true`.
-import { INBOX_RELAYS_KIND, RELAY_LIST_KIND } from '../nostr/kinds.ts'
+import type { Event } from 'nostr-tools/pure'
+import { findTag, INBOX_RELAYS_KIND, RELAY_LIST_KIND, TAG } from '../nostr/kinds.ts'
+import { legacyDm, legacyPayload } from '../nostr/legacy.ts'
 import { prepareBulk } from '../nostr/nip44.ts'
-import { wrapRumor } from '../nostr/nip59.ts'
+import { type Sign, wrapRumor } from '../nostr/nip59.ts'
 import { type InboxSource, inboxFromLists } from '../nostr/nip65.ts'
-import { buildRumor, type P2PMessage, type Rumor } from '../nostr/p2p.ts'
+import { buildRumor, type P2PMessage, parseRumor, type Rumor } from '../nostr/p2p.ts'
 import type { RelayPool } from '../nostr/relay/pool.ts'
 import type { State } from '../store/schema.ts'
 import { INBOX_LOOKUP_MS, INBOX_TTL_S, unixNow } from '../timing.ts'
@@ -55,25 +58,32 @@ interface DeliverOptions {
   selfCopy?: boolean
   /** done by then (default: the run's deadline) */
   deadline?: number
+  /** as NIP-04 DMs of the original skill (default: when the rumors' call is held that way) */
+  legacy?: boolean
 }
 
+/** Whether a rumor belongs to a call held with an agent of the original skill. */
+const legacyCall = (state: State, rumor: Rumor) => state.calls[findTag(rumor, TAG.p2p)?.[2] ?? '']?.legacy === true
+
 /** Wraps each rumor for the peer and publishes to its inbox, paced (publish.ts), with a copy
- *  to ourselves unless `selfCopy` is false. Never rejects. */
+ *  to ourselves unless `selfCopy` is false; to an agent of the original skill, each goes as its
+ *  NIP-04 DM instead, and no copy is kept on relays. Never rejects. */
 export async function deliver(
   ctx: Context,
   pool: RelayPool,
   state: State,
   peer: string,
   rumors: Rumor[],
-  { selfCopy = true, deadline = pool.deadline }: DeliverOptions = {},
+  { selfCopy = true, deadline = pool.deadline, legacy = rumors.some((r) => legacyCall(state, r)) }: DeliverOptions = {},
 ): Promise<Delivery> {
   const inbox = await peerInbox(ctx, pool, state, peer, deadline)
   const sign = await signer(ctx)
-  await prepareBulk(rumors.length * (selfCopy ? 2 : 1))
+  const copy = selfCopy && !legacy
+  await prepareBulk(rumors.length * (copy ? 2 : 1))
   const wrapAll = (recipient: string) => rumors.map((rumor) => wrapRumor(rumor, ctx.identity.secretKey, recipient, sign))
   const [toPeer] = await Promise.all([
-    publishAll(pool, wrapAll(peer), inbox.relays, deadline),
-    selfCopy ? publishAll(pool, wrapAll(ctx.identity.pubkey), ctx.relays, deadline) : undefined,
+    publishAll(pool, legacy ? legacyDms(ctx, rumors, peer, sign) : wrapAll(peer), inbox.relays, deadline),
+    copy ? publishAll(pool, wrapAll(ctx.identity.pubkey), ctx.relays, deadline) : undefined,
   ])
   const relays = inbox.relays.map((url) => {
     const t = toPeer.relays.get(url) ?? { accepted: 0 }
@@ -87,4 +97,16 @@ export async function deliver(
     rateLimited: toPeer.rateLimited,
     inboxSource: inbox.source,
   }
+}
+
+/** The original skill's DM for each rumor (a rumor it has no words for is a programming error:
+ *  commands refuse what cannot go to such an agent before they queue it). */
+function legacyDms(ctx: Context, rumors: Rumor[], peer: string, sign: Sign): Event[] {
+  const self = { agentId: ctx.name, name: ctx.name }
+  return rumors.map((rumor) => {
+    const msg = parseRumor(rumor)
+    const payload = msg && legacyPayload(msg, self)
+    if (!payload) throw new Error(`rumor ${rumor.id} has no form in the original skill's protocol`)
+    return legacyDm(payload, ctx.identity.secretKey, peer, rumor.created_at, sign)
+  })
 }

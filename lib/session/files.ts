@@ -44,8 +44,8 @@ export function receiveFiles(filesDir: string, opened: Opened[], state: State, o
   if (opened.some((o) => o.msg.type === 'file-chunk')) dropStalePartials(partials, out.log)
   const items: Incoming[] = []
   const over = new Set<string>() // files saved or failed in this run: their other chunks are not needed
-  for (const { rumor, msg, wrapId } of opened) {
-    const base = { from: rumor.pubkey, at: rumor.created_at, ms: rumorMs(rumor) }
+  for (const { rumor, msg, wrapId, legacy } of opened) {
+    const base = { from: rumor.pubkey, at: rumor.created_at, ms: rumorMs(rumor), ...(legacy ? { legacy } : {}) }
     if (msg.type !== 'file-chunk') {
       items.push({ ...base, id: rumor.id, wrapId, msg })
       continue

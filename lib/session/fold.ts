@@ -6,12 +6,22 @@
 import type { Filter } from 'nostr-tools/filter'
 import type { Event } from 'nostr-tools/pure'
 import { MAX_KNOWN_PEERS } from '../limits.ts'
-import { GIFT_WRAP_KIND, INBOX_RELAYS_KIND, PRESENCE_KIND, PRESENCE_TOPIC, PROFILE_KIND, RELAY_LIST_KIND } from '../nostr/kinds.ts'
+import {
+  GIFT_WRAP_KIND,
+  INBOX_RELAYS_KIND,
+  LEGACY_DM_KIND,
+  PRESENCE_KIND,
+  PRESENCE_TOPIC,
+  PROFILE_KIND,
+  RELAY_LIST_KIND,
+} from '../nostr/kinds.ts'
 import { parsePresence } from '../nostr/presence.ts'
 import type { QueryResult, RelayReport } from '../nostr/relay/pool.ts'
 import { healthOf, type State } from '../store/schema.ts'
 import {
   GIFT_WRAP_LOOKBACK_S,
+  LEGACY_FIRST_LOOKBACK_S,
+  LEGACY_OVERLAP_S,
   MAX_CLOCK_SKEW_S,
   NEG_RECHECK_S,
   PRESENCE_OVERLAP_S,
@@ -24,7 +34,7 @@ import {
 export interface SyncReads {
   /** announcements and our own lists (gift wraps are opened apart) */
   events: Event[]
-  results: { presence: QueryResult[]; lists: QueryResult[]; wraps: WrapResult[] }
+  results: { presence: QueryResult[]; lists: QueryResult[]; wraps: WrapResult[]; legacy?: QueryResult[] }
 }
 
 /** One relay's gift-wrap read (reconcile.ts). */
@@ -69,6 +79,13 @@ export function listFilters(state: State, me: string, now: number, onlineWindow:
 export function wrapFilter(state: State, me: string, url: string, now: number): Filter {
   const cursor = state.giftWrapCursors[url] ?? (state.cursor.giftWrap || now)
   return { kinds: [GIFT_WRAP_KIND], '#p': [me], since: cursor - GIFT_WRAP_LOOKBACK_S, until: now + MAX_CLOCK_SKEW_S }
+}
+
+/** NIP-04 DMs to us (config legacy on): they carry their real date, so a cursor with a little
+ *  overlap is enough. */
+export function legacyFilter(state: State, me: string, now: number): Filter {
+  const since = state.cursor.legacy ? state.cursor.legacy - LEGACY_OVERLAP_S : now - LEGACY_FIRST_LOOKBACK_S
+  return { kinds: [LEGACY_DM_KIND], '#p': [me], since, until: now + MAX_CLOCK_SKEW_S }
 }
 
 export interface WrapPlan {
@@ -152,6 +169,11 @@ export function foldSync(
   // Only a relay that said EOSE has told us everything: without one, keep the old cursor.
   if (reads.results.presence.some((r) => r.complete)) state.cursor = { ...state.cursor, presence: now, presenceWindow: onlineWindow }
   for (const r of reads.results.wraps) foldWraps(state, r, now)
+  // every relay that connected read in full: none can still hold an older DM we lack
+  const legacy = reads.results.legacy
+  const connected = new Set(reports.filter((r) => r.connected).map((r) => r.url))
+  if (legacy?.some((r) => r.complete) && legacy.every((r) => r.complete || !connected.has(r.url)))
+    state.cursor = { ...state.cursor, legacy: now }
   return { newAgents }
 }
 

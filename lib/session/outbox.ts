@@ -133,8 +133,8 @@ export async function retryOutbox(ctx: Context, pool: RelayPool, state: State): 
 export async function replyBestEffort(ctx: Context, pool: RelayPool, state: State, replies: Reply[]): Promise<void> {
   const deadline = Math.min(pool.deadline, Date.now() + AUTO_REPLY_MS)
   await Promise.all(
-    replies.map(async ({ peer, msg }) => {
-      const d = await deliver(ctx, pool, state, peer, [rumorFor(ctx, peer, msg)], { deadline })
+    replies.map(async ({ peer, msg, legacy }) => {
+      const d = await deliver(ctx, pool, state, peer, [rumorFor(ctx, peer, msg)], { deadline, ...(legacy ? { legacy } : {}) })
       ctx.out.log(`automatic ${msg.type} to ${peer.slice(0, 12)}: ${d.delivered ? 'delivered' : 'not delivered (best effort: not queued)'}`)
     }),
   )

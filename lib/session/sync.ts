@@ -6,13 +6,15 @@ import type { Event } from 'nostr-tools/pure'
 import { journal } from '../calls/journal.ts'
 import { applyIncoming, type Incoming } from '../calls/machine.ts'
 import { MAX_PRESENCE_PAGES, PROGRESS_FROM_WRAPS } from '../limits.ts'
-import { openWraps } from '../nostr/nip17.ts'
+import { LEGACY_DM_KIND } from '../nostr/kinds.ts'
+import { openLegacyDm } from '../nostr/legacy.ts'
+import { type Opened, openWraps } from '../nostr/nip17.ts'
 import type { QueryOutcome, RelayPool, RelayReport } from '../nostr/relay/pool.ts'
 import type { State } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
 import { receiveFiles } from './files.ts'
-import { foldSync, listFilters, patientRelays, presenceFilter, type SyncReads, silentRelays } from './fold.ts'
+import { foldSync, legacyFilter, listFilters, patientRelays, presenceFilter, type SyncReads, silentRelays } from './fold.ts'
 import type { Online } from './online.ts'
 import { replyBestEffort } from './outbox.ts'
 import { readWraps } from './reconcile.ts'
@@ -25,7 +27,7 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
   const knownPresence = new Set(Object.values(before.agents).map((a) => a.eventId))
   const patient = patientRelays(before, ctx.relays, started)
   pool.holdBack(silentRelays(before, ctx.relays, started))
-  const [lists, presence, wrapped] = await Promise.all([
+  const [lists, presence, wrapped, legacy] = await Promise.all([
     // our own announcements and lists only tell what a relay holds, for republishing
     pool.query(listFilters(before, me, started, ctx.onlineWindow), {
       patient,
@@ -39,18 +41,21 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
     }),
     // by NIP-77 where the relay speaks it, else page by page from where the last run stopped
     readWraps(pool, before, me, started, { patient, log: ctx.out.log }),
+    // the original skill's DMs, only when asked for (they show relays who talks to whom)
+    ctx.legacy ? pool.query([legacyFilter(before, me, started)], { patient, known: (id) => id in before.seen }) : undefined,
   ])
   const reports = pool.reports()
   const outcome = mergeOutcomes(lists, presence)
-  const reads: SyncReads = { events: outcome.events, results: { lists: lists.results, presence: presence.results, wraps: wrapped.results } }
-  const received = await receive(ctx, pool, before, wrapped.events, reads, reports)
+  const results = { lists: lists.results, presence: presence.results, wraps: wrapped.results, legacy: legacy?.results }
+  const reads: SyncReads = { events: outcome.events, results }
+  const received = await receive(ctx, pool, before, [...wrapped.events, ...(legacy?.events ?? [])], reads, reports)
   return { pool, outcome, wrapResults: wrapped.results, reports, ...received }
 }
 
 /** What a sync did to the state. */
 export type Received = Pick<Online, 'state' | 'summary' | 'applied'>
 
-/** Opens gift wraps, receives their files, folds them and what was read (`reads`, `reports`)
+/** Opens gift wraps (and the original skill's NIP-04 DMs), receives their files, folds them and what was read (`reads`, `reports`)
  *  into the state under the lock, journals the new events, writes the transcripts that changed,
  *  then sends the machine's automatic answers: the one path for a sync and for what the live
  *  feed of `poll --wait` delivered (no reads, no reports). `before` is the state the wraps were
@@ -66,8 +71,15 @@ export async function receive(
 ): Promise<Received> {
   const me = ctx.identity.pubkey
   const done = wraps.length > PROGRESS_FROM_WRAPS ? ctx.out.progress(`opening ${wraps.length} messages`) : () => {}
-  const { opened, dropped } = await openWraps(wraps, me, ctx.identity.secretKey, ctx.out.log).finally(done)
-  const items = receiveFiles(ctx.paths.files, opened, before, ctx.out)
+  const isLegacy = (e: Event) => e.kind === LEGACY_DM_KIND
+  const { opened, dropped } = await openWraps(
+    wraps.filter((e) => !isLegacy(e)),
+    me,
+    ctx.identity.secretKey,
+    ctx.out.log,
+  ).finally(done)
+  const legacy = openLegacyDms(wraps.filter(isLegacy), me, ctx.identity.secretKey, ctx.out.log)
+  const items = receiveFiles(ctx.paths.files, [...opened, ...legacy], before, ctx.out)
   const now = unixNow()
   const { state, summary, applied } = await ctx.store.update((s) => {
     // another run may have processed some of these wraps since we read the state
@@ -86,6 +98,19 @@ export async function receive(
   // the machine's automatic answers (busy, too late): best effort, never queued
   if (applied.replies.length) await replyBestEffort(ctx, pool, state, applied.replies)
   return { state, summary, applied }
+}
+
+/** Opens the original skill's DMs (signatures checked by the pool); drops, with a line for
+ *  --verbose, what does not decrypt or is not one of its messages. */
+function openLegacyDms(events: Event[], me: string, secretKey: Uint8Array, log: (line: string) => void): Opened[] {
+  return events.flatMap((event) => {
+    try {
+      return [{ wrapId: event.id, wrapCreatedAt: event.created_at, legacy: true as const, ...openLegacyDm(event, secretKey, me) }]
+    } catch (err) {
+      log(`dropped NIP-04 DM ${event.id.slice(0, 12)}: ${(err as Error).message}`)
+      return []
+    }
+  })
 }
 
 /** Two queries' events as one outcome (an event served by both is listed once). */

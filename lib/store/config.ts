@@ -29,9 +29,22 @@ export interface Config {
   accept?: 'anyone' | 'known' | 'allowlist'
   /** calls that may be active at once (1 when unset); beyond, requests are declined as busy */
   maxCalls?: number
+  /** 'on': calls with agents of the original skill over NIP-04 (nostr/legacy.ts); unset: off */
+  legacy?: 'on' | 'off'
 }
 
-export const CONFIG_KEYS = ['name', 'about', 'owner', 'relays', 'onlineWindow', 'indexers', 'capabilities', 'accept', 'maxCalls'] as const
+export const CONFIG_KEYS = [
+  'name',
+  'about',
+  'owner',
+  'relays',
+  'onlineWindow',
+  'indexers',
+  'capabilities',
+  'accept',
+  'maxCalls',
+  'legacy',
+] as const
 export type ConfigKey = (typeof CONFIG_KEYS)[number]
 
 export const DEFAULT_RELAYS = ['wss://relay.damus.io', 'wss://nos.lol', 'wss://relay.primal.net']
@@ -50,6 +63,7 @@ const VALID: Record<ConfigKey, (v: unknown) => boolean> = {
   capabilities: (v) => Array.isArray(v) && v.every((c) => typeof c === 'string'),
   accept: (v) => v === 'anyone' || v === 'known' || v === 'allowlist',
   maxCalls: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_CALLS,
+  legacy: (v) => v === 'on' || v === 'off',
 }
 
 /** Reads the settings. A file that is not JSON is an error (or, with `repair`, moved aside so

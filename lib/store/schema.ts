@@ -86,6 +86,8 @@ export interface CallRecord {
   messageCount: number
   /** path of the Markdown transcript, once written */
   transcript?: string
+  /** held over NIP-04 with an agent of the original skill (nostr/legacy.ts) */
+  legacy?: true
 }
 
 /** A contract `Event` (CLI.md), as journalled for `poll` and `status`. */
@@ -173,6 +175,8 @@ export interface State {
     giftWrap: number
     /** the last journal seq that `poll` printed */
     polled: number
+    /** Unix seconds up to which NIP-04 DMs have been read (config legacy on) */
+    legacy?: number
   }
   agents: Record<string, AgentRecord>
   /** inbox relays of peers (kind 10050, else NIP-65 read relays), by hex pubkey */

@@ -64,16 +64,19 @@ export function renderEvent(e: P2PEvent, names: Map<string, string>, now: number
   }
 }
 
+/** A call's state, and that it is held over NIP-04 when it is (config legacy on). */
+const stateOf = (call: CallView) => (call.legacy ? `${call.state}, NIP-04` : call.state)
+
 export function describeCall(call: CallView | null): string {
   if (!call) return 'none'
   const peer = call.peer.name ? `${sanitize(call.peer.name)} (${call.peer.npub.slice(0, 12)}…)` : call.peer.npub
-  return `${call.id} ${call.direction === 'outgoing' ? 'to' : 'from'} ${peer}: "${sanitize(call.topic)}" (${call.state})`
+  return `${call.id} ${call.direction === 'outgoing' ? 'to' : 'from'} ${peer}: "${sanitize(call.topic)}" (${stateOf(call)})`
 }
 
 export function renderTranscript(t: Transcript, path: string | null): string[] {
   const names = new Map(t.participants.map((p) => [p.npub, p.name]))
   const clock = (at: number) => new Date(at * 1000).toISOString().slice(11, 19)
-  const lines = [`call ${t.call.id}: "${sanitize(t.call.topic)}" (${t.call.state})`]
+  const lines = [`call ${t.call.id}: "${sanitize(t.call.topic)}" (${stateOf(t.call)})`]
   if (t.acceptedBy && t.call.startedAt !== null) lines.push(`— accepted by ${who(t.acceptedBy, names)}, ${clock(t.call.startedAt)}`)
   for (const m of t.messages) {
     const label = `${who(m.from, names)}, ${clock(m.at)}`
@@ -100,6 +103,7 @@ export function renderMarkdown(t: Transcript): string {
     `- caller: ${names.get(t.participants[t.call.direction === 'outgoing' ? 0 : 1].npub)}`,
     `- accepted ${t.acceptedBy ? `by ${names.get(t.acceptedBy) ?? t.acceptedBy} ` : ''}${iso(t.call.startedAt ?? undefined)}`,
     `- ended ${t.endedBy ? `by ${names.get(t.endedBy) ?? t.endedBy} ` : ''}${iso(t.call.endedAt ?? undefined)}`,
+    ...(t.call.legacy ? ['- held over NIP-04 with an agent of the original skill (relays saw who talked to whom, and when)'] : []),
     '',
   ]
   for (const m of t.messages) {

@@ -102,7 +102,10 @@ export function authEvent(sk: Uint8Array, relay: string, challenge: string, chan
 export const challengeOf = (c: RawClient) => c.frames.filter((f) => f[0] === 'AUTH').at(-1)?.[1] as string
 
 /** The gift wraps waiting for `sk` on `url`, read as a NIP-42-aware client: AUTH when asked, then ask again. */
-export async function wrapsFor(url: string, sk: Uint8Array): Promise<Event[]> {
+export const wrapsFor = (url: string, sk: Uint8Array): Promise<Event[]> => inboxFor(url, sk, 1059)
+
+/** The events of `kind` p-tagged to `sk`'s key on `url`, read as wrapsFor reads. */
+export async function inboxFor(url: string, sk: Uint8Array, kind: number): Promise<Event[]> {
   const c = await connect(url)
   try {
     await new Promise((resolve) => setTimeout(resolve, 100)) // a relay that challenges on connect has done so
@@ -113,7 +116,7 @@ export async function wrapsFor(url: string, sk: Uint8Array): Promise<Event[]> {
         authed = true
         await c.auth(authEvent(sk, url, challenge))
       }
-      const frames = await c.req(`inbox${attempt}`, { kinds: [1059], '#p': [getPublicKey(sk)] })
+      const frames = await c.req(`inbox${attempt}`, { kinds: [kind], '#p': [getPublicKey(sk)] })
       if (!frames.some((f) => f[0] === 'CLOSED') || attempt === 1) return frames.filter((f) => f[0] === 'EVENT').map((f) => f[2] as Event)
     }
   } finally {

@@ -1,0 +1,152 @@
+// The original openclaw-p2p skill's wire format (v0.2 and v0.3, read in its public source,
+// plugin/src/nostr-client.ts): kind 4 DMs (NIP-04) whose plaintext is a JSON object
+// {type, roomId, …}. Mapped onto our own messages, so that a call with such an agent is one of
+// our calls: its roomId (a UUID) is the call id without the dashes, and back. A file travels
+// whole in one message (`room_file`), so it is held to one of our chunks (CHUNK_BYTES).
+import type { Event, EventTemplate } from 'nostr-tools/pure'
+import { isBase64, sha256Hex } from '../encoding.ts'
+import { CHUNK_BYTES, MAX_MESSAGE_BYTES, MAX_REASON, MAX_TOPIC } from '../limits.ts'
+import { LEGACY_DM_KIND } from './kinds.ts'
+import { decrypt, encrypt } from './nip04.ts'
+import type { Sign } from './nip59.ts'
+import { checkChunk, type P2PMessage, type Rumor } from './p2p.ts'
+
+/** A call id that maps onto a roomId: 16 random bytes, as a UUID's 32 hex digits. */
+export const LEGACY_CALL_ID_BYTES = 16
+/** The largest file that goes to such an agent, or is taken from one. */
+export const MAX_LEGACY_FILE_BYTES = CHUNK_BYTES
+
+const UUID = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i
+const CALL_ID = /^[0-9a-f]{32}$/
+
+/** The call id a roomId stands for; null when the roomId is not a UUID. */
+export function callIdOfRoom(roomId: unknown): string | null {
+  const parts = typeof roomId === 'string' ? UUID.exec(roomId) : null
+  return parts ? parts.slice(1).join('').toLowerCase() : null
+}
+
+/** The roomId of a call id made by `callIdOfRoom` (or for a legacy call of ours). */
+export function roomOfCall(callId: string): string {
+  if (!CALL_ID.test(callId)) throw new Error(`call ${callId} has no roomId`)
+  const at = [0, 8, 12, 16, 20, 32]
+  return at
+    .slice(1)
+    .map((end, i) => callId.slice(at[i], end))
+    .join('-')
+}
+
+/** Who we are in the original format: its `agentId` and `agentName`. */
+export interface LegacySelf {
+  agentId: string
+  name: string
+}
+
+/** The JSON an agent of the original skill reads for `msg`; null for what it has no words for
+ *  (a DM outside a call, a file in more than one message). */
+export function legacyPayload(msg: P2PMessage, self: LegacySelf): Record<string, unknown> | null {
+  if (msg.type === 'dm') return null
+  const roomId = roomOfCall(msg.callId)
+  const who = { agentId: self.agentId, agentName: self.name }
+  switch (msg.type) {
+    case 'call-request':
+      return { type: 'call_request', roomId, ...who, topic: msg.topic }
+    case 'call-accept':
+      return { type: 'call_accepted', roomId, ...who }
+    case 'call-reject':
+      return { type: 'call_rejected', roomId, ...who, reason: msg.reason }
+    case 'message':
+      return { type: 'room_message', roomId, sender: self.name, content: msg.text }
+    case 'file-chunk': {
+      const c = msg.chunk
+      if (c.total !== 1) return null
+      return { type: 'room_file', roomId, sender: self.name, filename: c.name, content: c.data, mimeType: 'application/octet-stream' }
+    }
+    case 'escalation':
+      return { type: 'escalate', roomId, fromAgent: self.agentId, message: msg.reason }
+    case 'call-end':
+      return { type: 'end_call', roomId, reason: 'ended_by_peer' }
+  }
+}
+
+const text = (value: unknown, max: number): string | null => (typeof value === 'string' && value.length <= max ? value : null)
+
+/** Reads the JSON of an original-skill DM (`id`: its event id, which names a file it carries);
+ *  null when it is malformed or not one of its messages. `origin` (v0.3) is not needed. */
+export function parseLegacy(plaintext: string, id: string): P2PMessage | null {
+  let data: Record<string, unknown>
+  try {
+    data = JSON.parse(plaintext)
+  } catch {
+    return null
+  }
+  if (!data || typeof data !== 'object') return null
+  const callId = callIdOfRoom(data.roomId)
+  if (!callId) return null
+  switch (data.type) {
+    case 'call_request': {
+      const topic = text(data.topic ?? '', MAX_TOPIC)
+      return topic === null ? null : { type: 'call-request', callId, topic }
+    }
+    case 'call_accepted':
+      return { type: 'call-accept', callId }
+    case 'call_rejected': {
+      const reason = text(data.reason ?? '', MAX_REASON)
+      return reason === null ? null : { type: 'call-reject', callId, reason }
+    }
+    case 'room_message': {
+      const content = typeof data.content === 'string' && Buffer.byteLength(data.content) <= MAX_MESSAGE_BYTES ? data.content : null
+      return content === null ? null : { type: 'message', callId, text: content }
+    }
+    case 'room_file': {
+      if (!isBase64(data.content) || typeof data.filename !== 'string') return null
+      const bytes = Buffer.from(data.content, 'base64')
+      if (bytes.length > MAX_LEGACY_FILE_BYTES) return null
+      const chunk = {
+        fileId: id,
+        name: data.filename,
+        size: bytes.length,
+        sha256: sha256Hex(bytes),
+        index: 0,
+        total: 1,
+        data: data.content,
+      }
+      return checkChunk(chunk) ? { type: 'file-chunk', callId, chunk } : null
+    }
+    case 'escalate': {
+      const reason = text(data.message ?? '', MAX_REASON)
+      return reason === null ? null : { type: 'escalation', callId, reason }
+    }
+    case 'end_call':
+      return { type: 'call-end', callId }
+  }
+  return null
+}
+
+/** The kind 4 DM carrying `payload` to `peer`, signed by us. */
+export function legacyDm(payload: Record<string, unknown>, secretKey: Uint8Array, peer: string, now: number, sign: Sign): Event {
+  const template: EventTemplate = {
+    kind: LEGACY_DM_KIND,
+    created_at: now,
+    tags: [['p', peer]],
+    content: encrypt(JSON.stringify(payload), secretKey, peer),
+  }
+  return sign(template, secretKey)
+}
+
+/** Opens a kind 4 DM to `me` (its signature checked already) into a rumor-shaped record of what
+ *  it says, and the message; throws on anything that is not an original-skill message to us. */
+export function openLegacyDm(event: Event, secretKey: Uint8Array, me: string): { rumor: Rumor; msg: P2PMessage } {
+  if (event.kind !== LEGACY_DM_KIND || !event.tags.some((t) => t[0] === 'p' && t[1] === me)) throw new Error('not a DM to us')
+  const plaintext = decrypt(event.content, secretKey, event.pubkey)
+  const msg = parseLegacy(plaintext, event.id)
+  if (!msg) throw new Error('not a message of the original skill')
+  const rumor: Rumor = {
+    id: event.id,
+    pubkey: event.pubkey,
+    created_at: event.created_at,
+    kind: event.kind,
+    tags: event.tags,
+    content: plaintext,
+  }
+  return { rumor, msg }
+}

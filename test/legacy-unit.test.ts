@@ -1,0 +1,165 @@
+// The original skill's wire format without a network: our NIP-04 against nostr-tools' (both ways),
+// every message type mapped there and back, what is refused, and how the call machine keeps a
+// legacy call apart from NIP-17.
+
+import { randomBytes } from 'node:crypto'
+import * as toolsNip04 from 'nostr-tools/nip04'
+import { finalizeEvent, generateSecretKey, getPublicKey, verifyEvent } from 'nostr-tools/pure'
+import { describe, expect, it } from 'vitest'
+import { applyIncoming, type Incoming } from '../lib/calls/machine.ts'
+import { sha256Hex } from '../lib/encoding.ts'
+import { callIdOfRoom, LEGACY_CALL_ID_BYTES, legacyDm, legacyPayload, openLegacyDm, parseLegacy, roomOfCall } from '../lib/nostr/legacy.ts'
+import { decrypt, encrypt } from '../lib/nostr/nip04.ts'
+import type { P2PMessage } from '../lib/nostr/p2p.ts'
+import { emptyState } from '../lib/store/schema.ts'
+
+const alice = generateSecretKey()
+const bob = generateSecretKey()
+const [alicePk, bobPk] = [getPublicKey(alice), getPublicKey(bob)]
+const CALL = 'f47ac10b58cc4372a5670e02b2c3d479'
+const ROOM = 'f47ac10b-58cc-4372-a567-0e02b2c3d479'
+const self = { agentId: 'alice-id', name: 'Alice' }
+
+describe('NIP-04', () => {
+  it('reads what nostr-tools writes, and nostr-tools reads ours, for any text', () => {
+    for (const text of ['', 'hello', 'ünïcødé 🚀', 'x'.repeat(15), 'y'.repeat(16), 'z'.repeat(40_000)]) {
+      expect(decrypt(toolsNip04.encrypt(alice, bobPk, text), bob, alicePk)).toBe(text)
+      expect(toolsNip04.decrypt(bob, alicePk, encrypt(text, alice, bobPk))).toBe(text)
+    }
+  })
+
+  it('refuses what is not a NIP-04 payload, or not for this key', () => {
+    const good = encrypt('secret', alice, bobPk)
+    const stranger = generateSecretKey()
+    for (const bad of ['', 'abc', good.replace('?iv=', '?xx='), `${good}?iv=AAAA`, good.replace(/\?iv=.*/, '?iv=AAAA')]) {
+      expect(() => decrypt(bad, bob, alicePk)).toThrow()
+    }
+    let opened: string | undefined
+    try {
+      opened = decrypt(good, stranger, alicePk) // usually bad padding; at worst garbage
+    } catch {}
+    expect(opened).not.toBe('secret')
+    expect(() => encrypt('x', alice, `${bobPk}00`)).toThrow(/public key/)
+  })
+})
+
+describe('the original skill’s messages', () => {
+  it('maps a roomId to a call id and back; only UUIDs are roomIds', () => {
+    expect(callIdOfRoom(ROOM)).toBe(CALL)
+    expect(callIdOfRoom(ROOM.toUpperCase())).toBe(CALL)
+    expect(roomOfCall(CALL)).toBe(ROOM)
+    expect(roomOfCall(randomBytes(LEGACY_CALL_ID_BYTES).toString('hex'))).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/)
+    for (const bad of ['room-1', `${ROOM}x`, 42, null, '../../etc']) expect(callIdOfRoom(bad)).toBeNull()
+    expect(() => roomOfCall('ca11ca11')).toThrow() // a NIP-17 call id has no roomId
+  })
+
+  it('every message goes there and back unchanged', () => {
+    const data = Buffer.from('pair,rate\n')
+    const chunk = {
+      fileId: 'e'.repeat(64),
+      name: 'rates.csv',
+      size: data.length,
+      sha256: sha256Hex(data),
+      index: 0,
+      total: 1,
+      data: data.toString('base64'),
+    }
+    const messages: P2PMessage[] = [
+      { type: 'call-request', callId: CALL, topic: 'rates' },
+      { type: 'call-accept', callId: CALL },
+      { type: 'call-reject', callId: CALL, reason: 'busy' },
+      { type: 'message', callId: CALL, text: 'hello' },
+      { type: 'file-chunk', callId: CALL, chunk },
+      { type: 'escalation', callId: CALL, reason: 'needs a human' },
+      { type: 'call-end', callId: CALL },
+    ]
+    for (const msg of messages) {
+      const payload = legacyPayload(msg, self)
+      expect(payload?.roomId).toBe(ROOM)
+      expect(parseLegacy(JSON.stringify(payload), chunk.fileId)).toEqual(msg)
+    }
+    expect(legacyPayload(messages[0], self)).toEqual({
+      type: 'call_request',
+      roomId: ROOM,
+      agentId: 'alice-id',
+      agentName: 'Alice',
+      topic: 'rates',
+    })
+    expect(legacyPayload({ type: 'dm', text: 'hi' }, self)).toBeNull()
+    expect(legacyPayload({ type: 'file-chunk', callId: CALL, chunk: { ...chunk, total: 2 } }, self)).toBeNull()
+  })
+
+  it('drops malformed, oversized and unsafe messages, and takes v0.3’s extra fields', () => {
+    const parse = (o: object) => parseLegacy(JSON.stringify(o), 'e'.repeat(64))
+    expect(parse({ type: 'room_message', roomId: ROOM, content: 'hi', origin: 'agent' })).toEqual({
+      type: 'message',
+      callId: CALL,
+      text: 'hi',
+    })
+    expect(parseLegacy('not json', 'e'.repeat(64))).toBeNull()
+    expect(parse({ type: 'room_message', roomId: 'room-1', content: 'hi' })).toBeNull()
+    expect(parse({ type: 'room_message', roomId: ROOM, content: 42 })).toBeNull()
+    expect(parse({ type: 'room_message', roomId: ROOM, content: 'x'.repeat(16_001) })).toBeNull()
+    expect(parse({ type: 'call_request', roomId: ROOM, topic: 't'.repeat(301) })).toBeNull()
+    expect(parse({ type: 'room_file', roomId: ROOM, filename: '../x', content: 'aGk=' })).toBeNull()
+    expect(parse({ type: 'room_file', roomId: ROOM, filename: 'x.txt', content: 'not base64!' })).toBeNull()
+    expect(parse({ type: 'room_file', roomId: ROOM, filename: 'x.txt', content: randomBytes(15_001).toString('base64') })).toBeNull()
+    expect(parse({ type: 'dance', roomId: ROOM })).toBeNull()
+  })
+
+  it('a DM is signed by its author, opened only by its recipient, and checked to be for us', () => {
+    const event = legacyDm(
+      legacyPayload({ type: 'message', callId: CALL, text: 'hi' }, self) as Record<string, unknown>,
+      alice,
+      bobPk,
+      1_800_000_000,
+      finalizeEvent,
+    )
+    expect(event.kind).toBe(4)
+    expect(verifyEvent(event)).toBe(true)
+    expect(event.tags).toEqual([['p', bobPk]])
+    const { rumor, msg } = openLegacyDm(event, bob, bobPk)
+    expect(msg).toEqual({ type: 'message', callId: CALL, text: 'hi' })
+    expect(rumor).toMatchObject({ id: event.id, pubkey: alicePk, created_at: 1_800_000_000 })
+    expect(() => openLegacyDm(event, alice, alicePk)).toThrow(/not a DM to us/)
+  })
+})
+
+describe('a legacy call in the machine', () => {
+  const NOW = 1_800_000_000
+  const item = (msg: Incoming['msg'], legacy: boolean, from = alicePk): Incoming => ({
+    id: randomBytes(8).toString('hex'),
+    from,
+    at: NOW,
+    msg,
+    ...(legacy ? { legacy: true as const } : {}),
+  })
+
+  it('is marked, hears only what comes the same way, and answers back that way', () => {
+    const state = emptyState()
+    applyIncoming(state, [item({ type: 'call-request', callId: CALL, topic: 't' }, true)], bobPk, NOW)
+    expect(state.calls[CALL]).toMatchObject({ state: 'incoming', legacy: true })
+    const mixed = applyIncoming(state, [item({ type: 'call-end', callId: CALL }, false)], bobPk, NOW)
+    expect(mixed.ignored[0]).toMatch(/other protocol/)
+    expect(state.calls[CALL].state).toBe('incoming')
+    // a second legacy caller while busy (maxCalls 1, one active): declined the way it came
+    state.calls[CALL].state = 'active'
+    const other = 'a1b2c3d4e5f60718293a4b5c6d7e8f90'
+    const busy = applyIncoming(
+      state,
+      [item({ type: 'call-request', callId: other, topic: 't' }, true, getPublicKey(generateSecretKey()))],
+      bobPk,
+      NOW,
+    )
+    expect(busy.replies).toEqual([
+      expect.objectContaining({ legacy: true, msg: expect.objectContaining({ type: 'call-reject', callId: other }) }),
+    ])
+    const nip17 = applyIncoming(
+      state,
+      [item({ type: 'call-request', callId: 'ca11ca11', topic: 't' }, false, getPublicKey(generateSecretKey()))],
+      bobPk,
+      NOW,
+    )
+    expect(nip17.replies[0].legacy).toBeUndefined()
+  })
+})
