@@ -3,9 +3,11 @@
 // maxSyncEvents, "PROTOCOL-ERROR" for a message it cannot read, "closed: unknown subscription
 // handle"). The responder half of negentropy v1 is written here from the protocol's description:
 // nostr-tools' module implements only the initiator's half (as responder it never sends its own
-// ids back), but its storage vector keeps the items sorted and makes the fingerprints.
+// ids back), but its storage vector (built as our client builds it, lib/nostr/nip77.ts, whose
+// fingerprints are checked against nostr-tools') keeps the items sorted and makes the fingerprints.
 import { nip77 } from 'nostr-tools'
 import { bytesToHex, hexToBytes } from 'nostr-tools/utils'
+import { storageOf } from '../../lib/nostr/nip77.ts'
 
 const { NegentropyStorageVector } = nip77
 type Storage = InstanceType<typeof NegentropyStorageVector>
@@ -51,9 +53,7 @@ export function negentropyConnection(
     } else if (type === 'NEG-OPEN') {
       const events = await query(a as Record<string, unknown>)
       if (events.length > (opts.maxSyncEvents ?? 1_000_000)) return send(['NEG-ERR', id, 'blocked: too many query results'])
-      const storage = new NegentropyStorageVector()
-      for (const e of events) storage.insert(e.created_at, e.id)
-      storage.seal()
+      const storage = storageOf(events.map((e) => [e.id, e.created_at] as const))
       sessions.set(id, storage)
       answer(id, storage, String(b))
     }
