@@ -15,7 +15,7 @@ import { inboxFromLists } from '../lib/nostr/nip65.ts'
 import { buildRumor, isSafeFileName, type P2PMessage, parseRumor, rumorMs } from '../lib/nostr/p2p.ts'
 import { emptyState, type State } from '../lib/store/schema.ts'
 import { bound } from '../lib/store/state.ts'
-import { CALLER_CLOCK_SKEW_S, RING_TIMEOUT_S } from '../lib/timing.ts'
+import { CALLER_CLOCK_SKEW_S, GIFT_WRAP_LOOKBACK_S, RING_TIMEOUT_S } from '../lib/timing.ts'
 import { sanitize } from '../lib/ui/sanitize.ts'
 import { entriesOf } from './helpers/entries.ts'
 
@@ -334,6 +334,24 @@ describe('bounded state', () => {
     const text = msg?.type === 'dm' ? msg.text : ''
     expect(Buffer.byteLength(text)).toBeLessThan(MAX_MESSAGE_BYTES + 100)
     expect(text).toMatch(/cut: longer than/)
+  })
+
+  it('forgets wrap ids out of every window, on the first pass and on later ones', () => {
+    const state = emptyState()
+    state.giftWrapCursors['wss://a'] = NOW
+    const windowStart = NOW - GIFT_WRAP_LOOKBACK_S
+    for (let i = 0; i < 1000; i++) state.seen[`w${i}`] = windowStart - 500 + i
+    bound(state, NOW)
+    expect(Object.keys(state.seen)).toHaveLength(500)
+    bound(state, NOW) // nothing new: nothing to do, nothing lost
+    expect(Object.keys(state.seen)).toHaveLength(500)
+    state.seen.late = windowStart - 1 // an old wrap served late by some relay
+    bound(state, NOW)
+    expect(state.seen.late).toBeUndefined()
+    state.giftWrapCursors['wss://a'] = NOW + 100 // the window moves on: ids before it go
+    bound(state, NOW + 100)
+    expect(Object.keys(state.seen)).toHaveLength(400)
+    expect(Math.min(...Object.values(state.seen))).toBe(windowStart + 100)
   })
 
   it('remembers at most MAX_AGENTS agents, the most recently seen', () => {

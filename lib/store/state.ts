@@ -134,9 +134,29 @@ function fitJournalBytes(state: State, done: (seq: number) => boolean): void {
 
 /** Drops the oldest entries of a record beyond `max`, by the number each maps to. */
 function keepNewest<T>(record: Record<string, T>, max: number, at: (value: T) => number): void {
+  if (Object.keys(record).length <= max) return
   const entries = Object.entries(record)
-  if (entries.length <= max) return
   for (const [key] of entries.sort((a, b) => at(a[1]) - at(b[1])).slice(0, entries.length - max)) delete record[key]
+}
+
+/** What the last pass left in each big record (by identity): how many entries, and a date none
+ *  of them is older than. Entries leave these records only here, so a record of the same size
+ *  has gained nothing since, and holds nothing older than that date. */
+const afterPass = new WeakMap<object, { size: number; oldest: number }>()
+
+/** Forgets the entries dated before `before`, and at most `max` stay, the newest. The ids of
+ *  gift wraps and rumors run to 100,000: a run updates the state several times, and the loop is
+ *  skipped when it has nothing to find. */
+function forgetOlder(record: Record<string, number>, before: number, max: number): void {
+  const last = afterPass.get(record)
+  if (last && last.size === Object.keys(record).length && last.oldest >= before && last.size <= max) return
+  let oldest = Number.POSITIVE_INFINITY
+  for (const key in record) {
+    if (record[key] < before) delete record[key]
+    else oldest = Math.min(oldest, record[key])
+  }
+  keepNewest(record, max, (at) => at)
+  afterPass.set(record, { size: Object.keys(record).length, oldest })
 }
 
 /** Keeps the file from growing without bound: what is pruned can no longer matter. Returns
@@ -153,13 +173,10 @@ export function bound(state: State, now = unixNow()): string[] {
   // A wrap dated before every relay's sync window can never be served to us again.
   const cursors = Object.values(state.giftWrapCursors)
   const oldestWrap = cursors.length ? Math.min(...cursors) - GIFT_WRAP_LOOKBACK_S : -Infinity
-  for (const [id, createdAt] of Object.entries(state.seen)) if (createdAt < oldestWrap) delete state.seen[id]
-  keepNewest(state.seen, MAX_SEEN, (createdAt) => createdAt)
+  forgetOlder(state.seen, oldestWrap, MAX_SEEN)
   boundJournal(state, now)
   // a rumor is remembered while a wrap of it could still be served, and for DM_ID_TTL_S at least
-  const forgetBefore = Math.min(now - DM_ID_TTL_S, oldestWrap - MAX_CLOCK_SKEW_S)
-  for (const [id, at] of Object.entries(state.rumorIds)) if (at < forgetBefore) delete state.rumorIds[id]
-  keepNewest(state.rumorIds, MAX_SEEN, (at) => at)
+  forgetOlder(state.rumorIds, Math.min(now - DM_ID_TTL_S, oldestWrap - MAX_CLOCK_SKEW_S), MAX_SEEN)
   const failed = state.outbox.filter((e) => e.gaveUp)
   if (failed.length > MAX_OUTBOX_FAILED) {
     const old = new Set(failed.sort((a, b) => (a.gaveUp?.at ?? 0) - (b.gaveUp?.at ?? 0)).slice(0, failed.length - MAX_OUTBOX_FAILED))

@@ -57,20 +57,35 @@ export interface RelayOptions {
   dbFile?: string
 }
 
-/** The repository's own query for `filter` (as its `find` builds it), selecting only id and date. */
+/** The ids and dates of the events `filter` matches. A filter on one tag (gift wraps for a key)
+ *  is answered from the tag index alone, as strfry's index answers it; others by the
+ *  repository's own query, selecting only those two columns. */
 function idsAndDates(repo: EventRepositorySqlite, filter: Record<string, unknown>): Promise<Array<{ id: string; created_at: number }>> {
-  type Query = { select(columns: string[]): { limit(n: number): { execute(): Promise<Array<{ id: string; created_at: number }>> } } }
+  type Rows = Promise<Array<{ id: string; created_at: number }>>
+  type Query = {
+    select(columns: string[]): Query
+    where(column: string, op: string, value: unknown): Query
+    limit(n: number): Query
+    execute(): Rows
+  }
   const inner = repo as unknown as {
+    db: { selectFrom(table: string): Query }
     extractGenericTagsCollectionFrom(filter: unknown): string[][]
-    createGenericTagsSelectQuery(filter: unknown, first: string[], second?: string[]): Query
     createSelectQuery(filter: unknown): Query
   }
   const tags = inner.extractGenericTagsCollectionFrom(filter)
-  const query =
-    !(filter.ids as unknown[] | undefined)?.length && tags.length
-      ? inner.createGenericTagsSelectQuery(filter, tags[0], tags[1])
-      : inner.createSelectQuery(filter)
-  return query.select(['e.id', 'e.created_at']).limit(1_000_000).execute()
+  const list = (key: string) => filter[key] as unknown[] | undefined
+  if (tags.length !== 1 || list('ids')?.length || list('authors')?.length)
+    return inner.createSelectQuery(filter).select(['e.id', 'e.created_at']).limit(1_000_000).execute()
+  let query = inner.db.selectFrom('generic_tags').select(['event_id as id', 'created_at']).where('tag', 'in', tags[0])
+  if (list('kinds')?.length) query = query.where('kind', 'in', list('kinds'))
+  if (typeof filter.since === 'number') query = query.where('created_at', '>=', filter.since)
+  if (typeof filter.until === 'number') query = query.where('created_at', '<=', filter.until)
+  // an event that carries two of the values asked for comes once
+  return query
+    .limit(1_000_000)
+    .execute()
+    .then((rows) => [...new Map(rows.map((r) => [r.id, r])).values()])
 }
 
 export async function startRelay(opts: RelayOptions = {}): Promise<TestRelay> {
