@@ -2,7 +2,7 @@
 // only the events no poll has printed yet (nothing at all when there are none), optionally
 // runs a hook per event, and with --wait stays connected until something arrives.
 import { spawnSync } from 'node:child_process'
-import { leaseUnprinted, settleLease } from '../calls/journal.ts'
+import { leaseUnprinted, settleLease, unpolled } from '../calls/journal.ts'
 import { liveCall } from '../calls/queries.ts'
 import { agentNames } from '../calls/views.ts'
 import { randomHex } from '../encoding.ts'
@@ -63,7 +63,7 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number; s
       )
       // printed (and each hook ran to its end): done; a closed pipe or a killed hook: for the next poll
       const done = printed ? entries.filter((_j, i) => !opts.exec || hooks[i].status !== null).map((j) => j.seq) : []
-      await ctx.store.update((s) => settleLease(s, lease.token, done))
+      if (entries.length) await ctx.store.update((s) => settleLease(s, lease.token, done))
     },
     {
       extraMs: waitS * 1000,
@@ -112,9 +112,12 @@ function nothingYet(state: State, waitS: number): string {
   return `nothing new within ${waitS} s; ${open}wait again (\`node p2p.js poll --wait ${waitS}\`) rather than sending again`
 }
 
-/** Leases the unprinted events under the lock, so that overlapping polls never print one twice. */
-const claim = (ctx: Context, lease: Lease) =>
-  ctx.store.update((s) => leaseUnprinted(s, { ...lease, at: unixNow() }, (l) => l.token !== lease.token && leaseIsLive(l)))
+/** Leases the unprinted events under the lock, so that overlapping polls never print one twice
+ *  (when there are none, there is nothing to lease: the state is not written). */
+async function claim(ctx: Context, lease: Lease): Promise<JournalEntry[]> {
+  if (unpolled(await ctx.store.read()).length === 0) return []
+  return ctx.store.update((s) => leaseUnprinted(s, { ...lease, at: unixNow() }, (l) => l.token !== lease.token && leaseIsLive(l)))
+}
 
 /** Another poll's lease counts while its process runs, within the longest a poll can take. */
 function leaseIsLive(lease: PrintLease): boolean {

@@ -8,7 +8,7 @@ import { INBOX_RELAYS_KIND, newest, PRESENCE_KIND, PROFILE_KIND, RELAY_LIST_KIND
 import { inboxRelaysEvent, relayListEvent, relayListIsCurrent } from '../nostr/nip65.ts'
 import { type Presence, presenceEvent, presenceIsCurrent, profileEvent, profileIsCurrent, withdrawal } from '../nostr/presence.ts'
 import type { PublishStatus, QueryOutcome } from '../nostr/relay/pool.ts'
-import { healthOf } from '../store/schema.ts'
+import { healthOf, type OwnPresence, type State } from '../store/schema.ts'
 import { ANNOUNCE_MS, PRESENCE_REFRESH_S, unixNow } from '../timing.ts'
 import { VERSION } from '../version.ts'
 import type { Context } from './context.ts'
@@ -73,13 +73,20 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
   await toIndexers
   const statuses = published.flatMap((p) => p.statuses)
   const failed = [...new Set(statuses.filter((s) => !s.ok).map((s) => s.url))]
-  await ctx.store.update((s) => {
-    for (const url of failed) healthOf(s, url).announceFailedAt = now
-    // relays not read this run keep what we knew of them, under the same name
+  // relays not read this run keep what we knew of them, under the same name
+  const seenNow = (s: State): OwnPresence => {
     const before = s.ownPresence?.name === presence.name ? s.ownPresence.relays : {}
     const kept = Object.entries(before).filter(([url, until]) => until > now && !connected.includes(url))
-    s.ownPresence = { name: presence.name, relays: { ...Object.fromEntries(kept), ...visible } }
-  })
+    return { name: presence.name, relays: { ...Object.fromEntries(kept), ...visible } }
+  }
+  // a quiet run that learnt nothing new leaves the state file alone
+  const same = (a: OwnPresence | undefined, b: OwnPresence) => JSON.stringify(a) === JSON.stringify(b)
+  if (failed.length || !same(online.state.ownPresence, seenNow(online.state))) {
+    await ctx.store.update((s) => {
+      for (const url of failed) healthOf(s, url).announceFailedAt = now
+      s.ownPresence = seenNow(s)
+    })
+  }
   return statuses
 }
 
