@@ -11,7 +11,9 @@ import { sha256Hex } from '../lib/encoding.ts'
 import { callIdOfRoom, LEGACY_CALL_ID_BYTES, legacyDm, legacyPayload, openLegacyDm, parseLegacy, roomOfCall } from '../lib/nostr/legacy.ts'
 import { decrypt, encrypt } from '../lib/nostr/nip04.ts'
 import type { P2PMessage } from '../lib/nostr/p2p.ts'
+import { foldSync, legacyFilter } from '../lib/session/fold.ts'
 import { emptyState } from '../lib/store/schema.ts'
+import { GIFT_WRAP_LOOKBACK_S, LEGACY_OVERLAP_S, RING_TIMEOUT_S } from '../lib/timing.ts'
 
 const alice = generateSecretKey()
 const bob = generateSecretKey()
@@ -161,5 +163,63 @@ describe('a legacy call in the machine', () => {
       NOW,
     )
     expect(nip17.replies[0].legacy).toBeUndefined()
+  })
+})
+
+describe('reading NIP-04 DMs', () => {
+  const NOW = 1_800_000_000
+  const reads = (legacy: Array<{ url: string; complete: boolean }>) => ({
+    events: [],
+    results: { presence: [], lists: [], wraps: [], legacy },
+  })
+  const report = (url: string, connected: boolean) => ({ url, connected, dropped: 0 })
+
+  it('looks back one ring timeout at first, then from its cursor, never past the gift-wrap window', () => {
+    const state = emptyState()
+    expect(legacyFilter(state, bobPk, NOW)).toMatchObject({ kinds: [4], '#p': [bobPk], since: NOW - RING_TIMEOUT_S })
+    state.cursor.legacy = NOW - 600
+    expect(legacyFilter(state, bobPk, NOW).since).toBe(NOW - 600 - LEGACY_OVERLAP_S)
+    state.cursor.legacy = NOW - 30 * 86_400 // legacy was off for a month
+    expect(legacyFilter(state, bobPk, NOW).since).toBe(NOW - GIFT_WRAP_LOOKBACK_S)
+  })
+
+  it('moves its cursor only when every relay that answered read in full', () => {
+    const state = emptyState()
+    foldSync(
+      state,
+      reads([
+        { url: 'a', complete: true },
+        { url: 'b', complete: false },
+      ]),
+      [report('a', true), report('b', true)],
+      alicePk,
+      NOW,
+      300,
+    )
+    expect(state.cursor.legacy).toBeUndefined() // b was cut off: it may hold an older DM
+    foldSync(
+      state,
+      reads([
+        { url: 'a', complete: false },
+        { url: 'b', complete: false },
+      ]),
+      [report('a', false), report('b', false)],
+      alicePk,
+      NOW,
+      300,
+    )
+    expect(state.cursor.legacy).toBeUndefined() // nobody answered
+    foldSync(
+      state,
+      reads([
+        { url: 'a', complete: true },
+        { url: 'b', complete: false },
+      ]),
+      [report('a', true), report('b', false)],
+      alicePk,
+      NOW,
+      300,
+    )
+    expect(state.cursor.legacy).toBe(NOW) // b is down: not waited for (README: a DM only it holds may be missed)
   })
 })

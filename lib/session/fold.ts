@@ -82,9 +82,11 @@ export function wrapFilter(state: State, me: string, url: string, now: number): 
 }
 
 /** NIP-04 DMs to us (config legacy on): they carry their real date, so a cursor with a little
- *  overlap is enough. */
+ *  overlap is enough; after legacy was off for a while, no further back than gift wraps. */
 export function legacyFilter(state: State, me: string, now: number): Filter {
-  const since = state.cursor.legacy ? state.cursor.legacy - LEGACY_OVERLAP_S : now - LEGACY_FIRST_LOOKBACK_S
+  const since = state.cursor.legacy
+    ? Math.max(state.cursor.legacy - LEGACY_OVERLAP_S, now - GIFT_WRAP_LOOKBACK_S)
+    : now - LEGACY_FIRST_LOOKBACK_S
   return { kinds: [LEGACY_DM_KIND], '#p': [me], since, until: now + MAX_CLOCK_SKEW_S }
 }
 
