@@ -28,10 +28,16 @@ export function report(opts: GlobalOptions, err: unknown): void {
   process.exitCode = EXIT[error.kind]
 }
 
-/** Every socket is closed on the way out; should anything still hold the process open, end it. */
+/** Every socket is closed on the way out; should anything still hold the process open, end it,
+ *  but never while output is still on its way to a slow reader (that would cut it short). */
 export function exitSoon(opts: GlobalOptions): void {
-  setTimeout(() => {
+  const check = () => {
+    if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) {
+      setTimeout(check, EXIT_FALLBACK_MS).unref()
+      return
+    }
     if (opts.verbose) process.stderr.write('warning: a handle was still open at the end; exiting anyway\n')
     process.exit()
-  }, EXIT_FALLBACK_MS).unref()
+  }
+  setTimeout(check, EXIT_FALLBACK_MS).unref()
 }
