@@ -91,41 +91,44 @@ async function callFlow(tag: string, relays: string[]) {
   return { alice, bob }
 }
 
-describe('the whole call flow over relays as deployed', () => {
-  it('strfry with serviceUrl set (AUTH needed to read gift wraps)', async () => {
-    const relay = await policyRelay({ mode: 'strfry', selfServiceUrl: true })
-    const { alice, bob } = await callFlow('strfry', [relay.url])
-    expect(relay.stats.authsAccepted).toBeGreaterThan(0) // the wraps were read as their recipient
-    for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: true }) // by NIP-77
-  })
+// independent tests (each its own agents; shared relays only serve them): two at a time
+describe.concurrent('relay-matrix', () => {
+  describe('the whole call flow over relays as deployed', () => {
+    it('strfry with serviceUrl set (AUTH needed to read gift wraps)', async () => {
+      const relay = await policyRelay({ mode: 'strfry', selfServiceUrl: true })
+      const { alice, bob } = await callFlow('strfry', [relay.url])
+      expect(relay.stats.authsAccepted).toBeGreaterThan(0) // the wraps were read as their recipient
+      for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: true }) // by NIP-77
+    })
 
-  it('strfry without serviceUrl (AUTH impossible) next to a lenient relay; status reports strfry as not synced', async () => {
-    const [strfry, lenient] = [await policyRelay({ mode: 'strfry' }), await startRelay()]
-    started.push(lenient)
-    const { alice } = await callFlow('strfry-closed', [strfry.url, lenient.url])
-    const status = await ok(alice, ['status'])
-    expect(status.relays).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ url: strfry.url, connected: true, synced: false, dms: false }),
-        expect.objectContaining({ url: lenient.url, connected: true, synced: true, dms: true }),
-      ]),
-    )
-    // and says which relays to keep instead
-    const plain = await alice.run(['status'])
-    expect(plain.stdout).toContain(`not read in full from ${strfry.url}; keep to relays that do`)
-    expect(plain.stdout).toContain(`config set relays "${lenient.url}"`)
-  })
+    it('strfry without serviceUrl (AUTH impossible) next to a lenient relay; status reports strfry as not synced', async () => {
+      const [strfry, lenient] = [await policyRelay({ mode: 'strfry' }), await startRelay()]
+      started.push(lenient)
+      const { alice } = await callFlow('strfry-closed', [strfry.url, lenient.url])
+      const status = await ok(alice, ['status'])
+      expect(status.relays).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ url: strfry.url, connected: true, synced: false, dms: false }),
+          expect.objectContaining({ url: lenient.url, connected: true, synced: true, dms: true }),
+        ]),
+      )
+      // and says which relays to keep instead
+      const plain = await alice.run(['status'])
+      expect(plain.stdout).toContain(`not read in full from ${strfry.url}; keep to relays that do`)
+      expect(plain.stdout).toContain(`config set relays "${lenient.url}"`)
+    })
 
-  it('khatru with a permissive rate limit', async () => {
-    const relay = await policyRelay({ mode: 'khatru', eventRateLimit: PERMISSIVE, filterRateLimit: PERMISSIVE })
-    const { alice, bob } = await callFlow('khatru', [relay.url])
-    expect(relay.stats.authsAccepted).toBeGreaterThan(0)
-    for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: false }) // page by page
-  })
+    it('khatru with a permissive rate limit', async () => {
+      const relay = await policyRelay({ mode: 'khatru', eventRateLimit: PERMISSIVE, filterRateLimit: PERMISSIVE })
+      const { alice, bob } = await callFlow('khatru', [relay.url])
+      expect(relay.stats.authsAccepted).toBeGreaterThan(0)
+      for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: false }) // page by page
+    })
 
-  it('nostr-rs-relay with nip42_dms', async () => {
-    const relay = await policyRelay({ mode: 'nostr-rs-relay' })
-    await callFlow('nostr-rs', [relay.url])
-    expect(relay.stats.authsAccepted).toBeGreaterThan(0)
+    it('nostr-rs-relay with nip42_dms', async () => {
+      const relay = await policyRelay({ mode: 'nostr-rs-relay' })
+      await callFlow('nostr-rs', [relay.url])
+      expect(relay.stats.authsAccepted).toBeGreaterThan(0)
+    })
   })
 })
