@@ -49,10 +49,10 @@ describe.concurrent('accept', () => {
     })
 
     it('each policy with an allowed, a known and a stranger caller; a blocked key is dropped unseen', async () => {
-      const me = await named('gatekeeper', [relay.url])
-      const allowed = await named('allowed-one', [relay.url])
-      const known = await named('known-one', [relay.url])
-      const stranger = await named('stranger-one', [relay.url])
+      // four independent agents: set up side by side
+      const [me, allowed, known, stranger] = await Promise.all(
+        ['gatekeeper', 'allowed-one', 'known-one', 'stranger-one'].map((name) => named(name, [relay.url])),
+      )
       const meKey = (await whoami(me)).pubkey
       const names = new Map<Agent, string>([
         [allowed, 'allowed-one'],
@@ -68,11 +68,12 @@ describe.concurrent('accept', () => {
 
       const round = async (accept: string, reachMe: Agent[], toldNow: Agent[]) => {
         await ok(me, ['config', 'set', 'accept', accept])
-        for (const caller of names.keys()) await ok(caller, ['call', npub(meKey), `under ${accept}`])
+        // the callers are independent agents: they call, and later look, side by side
+        await Promise.all([...names.keys()].map((caller) => ok(caller, ['call', npub(meKey), `under ${accept}`])))
         const events = await pollEvents(me)
         const requests = events.filter((e) => e.type === 'call-request' && e.topic === `under ${accept}`)
         expect(requests.map((e) => e.name).sort(), accept).toEqual(reachMe.map((a) => names.get(a)).sort())
-        for (const caller of names.keys()) {
+        const look = async (caller: Agent) => {
           const rejected = (await pollEvents(caller)).filter((e) => e.type === 'call-rejected')
           if (toldNow.includes(caller))
             expect(
@@ -82,6 +83,7 @@ describe.concurrent('accept', () => {
           else expect(rejected, `${accept} ${names.get(caller)}`).toEqual([])
           if (!rejected.length) await ok(caller, ['end'])
         }
+        await Promise.all([...names.keys()].map(look))
         await pollEvents(me)
       }
       await round('anyone', [allowed, known, stranger], [])
