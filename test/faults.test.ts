@@ -118,7 +118,7 @@ describe.concurrent('faults', () => {
       const relays = [good.url, faulty.url]
       const alice: Agent = agent(relays)
       const bob: Agent = agent(relays)
-      for (const a of [alice, bob]) expectTimely(await a.run(['status']))
+      for (const r of await Promise.all([alice, bob].map((a) => a.run(['status'])))) expectTimely(r)
       const bobNpub = (await bob.run(['whoami', '--json'])).json().npub
 
       const call = await alice.run(['call', bobNpub, 'despite the faulty relay', '--json'])

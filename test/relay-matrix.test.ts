@@ -45,15 +45,21 @@ async function callFlow(tag: string, relays: string[]) {
   const ownerSk = generateSecretKey()
   const alice = agent(relays)
   const bob = agent(relays)
-  for (const [a, name] of [
-    [alice, `alice-${tag}`],
-    [bob, `bob-${tag}`],
-  ] as const) {
-    await ok(a, ['config', 'set', 'name', name])
-    await ok(a, ['status'])
-  }
+  // two independent agents: set up side by side (the flows themselves run one at a time: two
+  // 3 MB files through two policy relays served by this process at once missed their deadlines)
+  await Promise.all(
+    (
+      [
+        [alice, `alice-${tag}`],
+        [bob, `bob-${tag}`],
+      ] as const
+    ).map(async ([a, name]) => {
+      await ok(a, ['config', 'set', 'name', name])
+      await ok(a, ['status'])
+    }),
+  )
   await ok(alice, ['config', 'set', 'owner', nip19.npubEncode(getPublicKey(ownerSk))])
-  const [aliceId, bobId] = [await ok(alice, ['whoami']), await ok(bob, ['whoami'])]
+  const [aliceId, bobId] = await Promise.all([ok(alice, ['whoami']), ok(bob, ['whoami'])])
 
   expect((await ok(alice, ['list'])).agents.map((x: { name: string }) => x.name)).toContain(`bob-${tag}`)
   const call = await ok(alice, ['call', `bob-${tag}`, 'the matrix'])
@@ -86,49 +92,46 @@ async function callFlow(tag: string, relays: string[]) {
   expect(ended.transcript.messages.map((m: { text: string }) => m.text)).toEqual(texts)
   expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'call-ended', callId })])
   expect((await ok(bob, ['history', callId])).transcript.messages.map((m: { text: string }) => m.text)).toEqual(texts)
-  for (const a of [alice, bob]) expect(await poll(a)).toEqual([]) // nothing comes twice
+  for (const events of await Promise.all([alice, bob].map((a) => poll(a)))) expect(events).toEqual([]) // nothing comes twice
   expect(bobId.pubkey).not.toBe(aliceId.pubkey)
   return { alice, bob }
 }
 
-// independent tests (each its own agents; shared relays only serve them): two at a time
-describe.concurrent('relay-matrix', () => {
-  describe('the whole call flow over relays as deployed', () => {
-    it('strfry with serviceUrl set (AUTH needed to read gift wraps)', async () => {
-      const relay = await policyRelay({ mode: 'strfry', selfServiceUrl: true })
-      const { alice, bob } = await callFlow('strfry', [relay.url])
-      expect(relay.stats.authsAccepted).toBeGreaterThan(0) // the wraps were read as their recipient
-      for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: true }) // by NIP-77
-    })
+describe('the whole call flow over relays as deployed', () => {
+  it('strfry with serviceUrl set (AUTH needed to read gift wraps)', async () => {
+    const relay = await policyRelay({ mode: 'strfry', selfServiceUrl: true })
+    const { alice, bob } = await callFlow('strfry', [relay.url])
+    expect(relay.stats.authsAccepted).toBeGreaterThan(0) // the wraps were read as their recipient
+    for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: true }) // by NIP-77
+  })
 
-    it('strfry without serviceUrl (AUTH impossible) next to a lenient relay; status reports strfry as not synced', async () => {
-      const [strfry, lenient] = [await policyRelay({ mode: 'strfry' }), await startRelay()]
-      started.push(lenient)
-      const { alice } = await callFlow('strfry-closed', [strfry.url, lenient.url])
-      const status = await ok(alice, ['status'])
-      expect(status.relays).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({ url: strfry.url, connected: true, synced: false, dms: false }),
-          expect.objectContaining({ url: lenient.url, connected: true, synced: true, dms: true }),
-        ]),
-      )
-      // and says which relays to keep instead
-      const plain = await alice.run(['status'])
-      expect(plain.stdout).toContain(`not read in full from ${strfry.url}; keep to relays that do`)
-      expect(plain.stdout).toContain(`config set relays "${lenient.url}"`)
-    })
+  it('strfry without serviceUrl (AUTH impossible) next to a lenient relay; status reports strfry as not synced', async () => {
+    const [strfry, lenient] = [await policyRelay({ mode: 'strfry' }), await startRelay()]
+    started.push(lenient)
+    const { alice } = await callFlow('strfry-closed', [strfry.url, lenient.url])
+    const status = await ok(alice, ['status'])
+    expect(status.relays).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ url: strfry.url, connected: true, synced: false, dms: false }),
+        expect.objectContaining({ url: lenient.url, connected: true, synced: true, dms: true }),
+      ]),
+    )
+    // and says which relays to keep instead
+    const plain = await alice.run(['status'])
+    expect(plain.stdout).toContain(`not read in full from ${strfry.url}; keep to relays that do`)
+    expect(plain.stdout).toContain(`config set relays "${lenient.url}"`)
+  })
 
-    it('khatru with a permissive rate limit', async () => {
-      const relay = await policyRelay({ mode: 'khatru', eventRateLimit: PERMISSIVE, filterRateLimit: PERMISSIVE })
-      const { alice, bob } = await callFlow('khatru', [relay.url])
-      expect(relay.stats.authsAccepted).toBeGreaterThan(0)
-      for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: false }) // page by page
-    })
+  it('khatru with a permissive rate limit', async () => {
+    const relay = await policyRelay({ mode: 'khatru', eventRateLimit: PERMISSIVE, filterRateLimit: PERMISSIVE })
+    const { alice, bob } = await callFlow('khatru', [relay.url])
+    expect(relay.stats.authsAccepted).toBeGreaterThan(0)
+    for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: false }) // page by page
+  })
 
-    it('nostr-rs-relay with nip42_dms', async () => {
-      const relay = await policyRelay({ mode: 'nostr-rs-relay' })
-      await callFlow('nostr-rs', [relay.url])
-      expect(relay.stats.authsAccepted).toBeGreaterThan(0)
-    })
+  it('nostr-rs-relay with nip42_dms', async () => {
+    const relay = await policyRelay({ mode: 'nostr-rs-relay' })
+    await callFlow('nostr-rs', [relay.url])
+    expect(relay.stats.authsAccepted).toBeGreaterThan(0)
   })
 })
