@@ -11,5 +11,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // e2e files each start their own relays and spawn CLI processes: two at a time suits 2 cores
     maxWorkers: 2,
+    // files whose tests are independent run them `describe.concurrent`: a CLI run waits on its
+    // sockets part of the time, and two at a time fill a worker's core without crowding it
+    maxConcurrency: 2,
   },
 })

@@ -1,13 +1,15 @@
 // The call flow end to end: two (or three) agents, each its own P2P_HOME, the built CLI as
-// child processes, real relays.
+// child processes, real relays. The tests are independent (their own agents, names and calls):
+// they run two at a time, as the CLI runs wait on sockets part of the time (calls-waiting.test.ts
+// holds the rest of this file, so the two workers share it).
 
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Agent, agent } from './helpers/cli.ts'
+import { connected, named, pollEvents, whoami } from './helpers/agents.ts'
+import type { Agent } from './helpers/cli.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
-import { sendDms } from './helpers/stranger.ts'
 
 let r1: TestRelay
 let r2: TestRelay
@@ -18,293 +20,148 @@ afterAll(async () => {
   await Promise.all([r1.stop(), r2.stop()])
 })
 
-async function named(name: string, relays: string[]): Promise<Agent> {
-  const a = agent(relays)
-  expect((await a.run(['config', 'set', 'name', name])).code).toBe(0)
-  expect((await a.run(['status'])).code).toBe(0) // announces presence and inbox relays
-  return a
-}
+const npubOf = async (a: Agent) => (await whoami(a)).npub
+const poll = pollEvents
 
-const npubOf = async (a: Agent) => (await a.run(['whoami', '--json'])).json().npub as string
-const poll = async (a: Agent, ...extra: string[]) => {
-  const r = await a.run(['poll', '--json', ...extra])
-  expect(r.code, r.stderr).toBe(0)
-  return r.json().events as Array<Record<string, any>>
-}
+describe.concurrent('calls', () => {
+  describe('the whole call flow', () => {
+    it('list → call → accept → messages and a file → end → transcripts on both sides', async () => {
+      const alice = await named('alice', [r1.url, r2.url])
+      const bob = await named('bob', [r2.url, r1.url])
 
-/** alice calls bob and bob accepts; returns the call id */
-async function connected(alice: Agent, bob: Agent, topic = 'a topic'): Promise<string> {
-  const call = await alice.run(['call', await npubOf(bob), topic, '--json'])
-  expect(call.code, call.stderr).toBe(0)
-  const callId = call.json().call.id
-  expect((await poll(bob)).map((e) => e.type)).toEqual(['call-request'])
-  const accept = await bob.run(['answer', 'accept', '--json'])
-  expect(accept.code, accept.stderr).toBe(0)
-  expect((await poll(alice)).map((e) => e.type)).toContain('call-accepted')
-  return callId
-}
+      expect((await alice.run(['list', '--json'])).json().agents.map((a: { name: string }) => a.name)).toContain('bob')
+      const call = await alice.run(['call', 'bob', 'plan the launch', '--json'])
+      expect(call.code, call.stderr).toBe(0)
+      const doc = call.json()
+      expect(doc.call).toMatchObject({
+        topic: 'plan the launch',
+        direction: 'outgoing',
+        state: 'ringing',
+        peer: { npub: await npubOf(bob), name: 'bob' },
+      })
+      expect(doc.relays.every((r: { ok: boolean }) => r.ok)).toBe(true)
+      const callId = doc.call.id
 
-describe('the whole call flow', () => {
-  it('list → call → accept → messages and a file → end → transcripts on both sides', async () => {
-    const alice = await named('alice', [r1.url, r2.url])
-    const bob = await named('bob', [r2.url, r1.url])
-
-    expect((await alice.run(['list', '--json'])).json().agents.map((a: { name: string }) => a.name)).toContain('bob')
-    const call = await alice.run(['call', 'bob', 'plan the launch', '--json'])
-    expect(call.code, call.stderr).toBe(0)
-    const doc = call.json()
-    expect(doc.call).toMatchObject({
-      topic: 'plan the launch',
-      direction: 'outgoing',
-      state: 'ringing',
-      peer: { npub: await npubOf(bob), name: 'bob' },
-    })
-    expect(doc.relays.every((r: { ok: boolean }) => r.ok)).toBe(true)
-    const callId = doc.call.id
-
-    // bob sees the request once, although both relays carry it
-    const requests = await poll(bob)
-    expect(requests).toEqual([
-      expect.objectContaining({ type: 'call-request', callId, topic: 'plan the launch', from: await npubOf(alice) }),
-    ])
-    expect(await poll(bob)).toEqual([])
-    const status = (await bob.run(['status', '--json'])).json()
-    expect(status.incomingCalls).toEqual([expect.objectContaining({ id: callId, state: 'incoming', direction: 'incoming' })])
-
-    const accepted = await bob.run(['answer', 'accept', '--json'])
-    expect(accepted.code).toBe(0)
-    expect(accepted.json().call).toMatchObject({ id: callId, state: 'active' })
-    expect(await poll(alice)).toEqual([expect.objectContaining({ type: 'call-accepted', callId })])
-
-    const sent = await alice.run(['send', 'hello bob, line one\nline two', '--json'])
-    expect(sent.code).toBe(0)
-    expect(sent.json()).toMatchObject({ callId, relays: expect.arrayContaining([{ url: r2.url, ok: true }]) })
-    expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'message', callId, text: 'hello bob, line one\nline two' })])
-
-    const file = randomBytes(3 * 1024 * 1024 + 123)
-    const sentFile = await bob.run(['sendfile', 'data.bin', '-', '--json'], { stdin: file.toString('base64') })
-    expect(sentFile.code, sentFile.stderr).toBe(0)
-    expect((await bob.run(['send', 'that was the file'])).code).toBe(0)
-    const got = await poll(alice)
-    expect(got.map((e) => e.type)).toEqual(['file', 'message'])
-    const received = got[0].file
-    expect(received).toMatchObject({ name: 'data.bin', size: file.length, sha256: createHash('sha256').update(file).digest('hex') })
-    expect(readFileSync(received.path).equals(file)).toBe(true)
-    expect(received.path.startsWith(alice.home)).toBe(true)
-
-    const ended = await alice.run(['end', '--json'])
-    expect(ended.code).toBe(0)
-    const transcript = ended.json().transcript
-    expect(ended.json().call).toMatchObject({ id: callId, state: 'ended' })
-    expect(transcript.messages.map((m: { text: string }) => m.text)).toEqual([
-      'hello bob, line one\nline two',
-      'data.bin',
-      'that was the file',
-    ])
-    expect(transcript.messages[1].file).toMatchObject({ name: 'data.bin', size: file.length })
-    expect(readFileSync(transcript.path, 'utf8')).toContain(`# Call ${callId}: plan the launch`)
-
-    // bob writes his transcript at his next poll
-    expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'call-ended', callId })])
-    const bobHistory = (await bob.run(['history', callId, '--json'])).json()
-    expect(bobHistory.call.state).toBe('ended')
-    expect(bobHistory.transcript.messages.map((m: { text: string }) => m.text)).toEqual([
-      'hello bob, line one\nline two',
-      'data.bin',
-      'that was the file',
-    ])
-    expect(existsSync(bobHistory.transcript.path)).toBe(true)
-    expect(JSON.parse(readFileSync(bobHistory.transcript.path.replace(/\.md$/, '.json'), 'utf8')).participants).toHaveLength(2)
-    const list = (await bob.run(['history', '--json'])).json().calls
-    expect(list).toEqual([expect.objectContaining({ id: callId, state: 'ended', messages: 3 })])
-    const plain = await bob.run(['history', callId])
-    expect(plain.stdout).toMatch(/│ hello bob, line one\n {2}│ line two/)
-  })
-})
-
-describe('answers, expiry and busy agents', () => {
-  it('a rejection carries its reason to the caller', async () => {
-    const alice = await named('alice2', [r1.url])
-    const bob = await named('bob2', [r1.url])
-    const callId = (await alice.run(['call', await npubOf(bob), 'can we talk?', '--json'])).json().call.id
-    const rejected = await bob.run(['answer', 'reject', 'in a meeting until 3pm', '--json'])
-    expect(rejected.code).toBe(0)
-    expect(rejected.json().call).toMatchObject({ state: 'rejected', reason: 'in a meeting until 3pm' })
-    expect(await poll(alice)).toEqual([expect.objectContaining({ type: 'call-rejected', callId, reason: 'in a meeting until 3pm' })])
-    const send = await alice.run(['send', 'hello?', '--json'])
-    expect(send.code).toBe(3)
-    expect(send.json().error.code).toBe('no-active-call')
-  })
-
-  it('an unanswered call expires on both sides', async () => {
-    const alice = await named('alice3', [r1.url])
-    const bob = await named('bob3', [r1.url])
-    const callId = (await alice.run(['call', await npubOf(bob), 'anyone?', '--json'])).json().call.id
-    expect((await poll(bob)).map((e) => e.type)).toEqual(['call-request'])
-    // five minutes pass: both state files are moved back in time
-    for (const a of [alice, bob]) {
-      const file = join(a.home, 'p2p-state.json')
-      const state = JSON.parse(readFileSync(file, 'utf8'))
-      state.calls[callId].createdAt -= 301
-      writeFileSync(file, JSON.stringify(state))
-    }
-    expect(await poll(alice)).toEqual([expect.objectContaining({ type: 'call-rejected', callId, expired: true })])
-    const late = await bob.run(['answer', 'accept', '--json'])
-    expect(late.code).toBe(3)
-    expect(late.json().error.code).toBe('no-incoming-call')
-    expect((await bob.run(['history', '--json'])).json().calls[0]).toMatchObject({ id: callId, state: 'expired' })
-  })
-
-  it('a call to a busy agent is declined automatically, and one call at a time on our side', async () => {
-    const alice = await named('alice4', [r1.url])
-    const bob = await named('bob4', [r1.url])
-    const carol = await named('carol4', [r1.url])
-    await connected(alice, bob)
-    const again = await alice.run(['call', await npubOf(carol), 'second call', '--json'])
-    expect(again.code).toBe(3)
-    expect(again.json().error).toMatchObject({ code: 'already-in-call' })
-    expect(again.json().error.hint).toMatch(/node p2p.js end/)
-
-    const callId = (await carol.run(['call', await npubOf(bob), 'are you free?', '--json'])).json().call.id
-    expect(await poll(bob)).toEqual([]) // declined without bothering bob
-    expect(await poll(carol)).toEqual([expect.objectContaining({ type: 'call-rejected', callId, reason: expect.stringMatching(/busy/) })])
-  })
-
-  it('the callee can end the call too; the caller keeps a transcript from its next poll', async () => {
-    const alice = await named('alice5', [r2.url])
-    const bob = await named('bob5', [r2.url])
-    const callId = await connected(alice, bob)
-    expect((await alice.run(['send', 'one thing'])).code).toBe(0)
-    const ended = await bob.run(['end', '--json'])
-    expect(ended.code).toBe(0)
-    expect(ended.json().transcript.messages.map((m: { text: string }) => m.text)).toEqual(['one thing'])
-    expect(await poll(alice)).toEqual([expect.objectContaining({ type: 'call-ended', callId })])
-    const transcripts = readdirSync(join(alice.home, 'p2p-transcripts'))
-    expect(transcripts.sort()).toEqual([`${callId}.json`, `${callId}.md`])
-    expect(readFileSync(join(alice.home, 'p2p-transcripts', `${callId}.md`), 'utf8')).toContain('> one thing')
-  })
-})
-
-describe('nothing sent is lost', () => {
-  it('a message sent while the peer’s only inbox relay is down is queued, and arrives once after it is back', async () => {
-    const relay = await startRelay()
-    try {
-      const alice = await named('alice6', [r1.url, relay.url])
-      const bob = await named('bob6', [relay.url])
-      const callId = await connected(alice, bob)
-      await relay.stop()
-      const sent = await alice.run(['send', 'are you still there?', '--json'])
-      expect(sent.code).toBe(4)
-      expect(sent.json()).toMatchObject({ callId, queued: true })
-      expect(sent.json().relays).toEqual([expect.objectContaining({ url: relay.url, ok: false })])
-      const plain = await alice.run(['status', '--json'])
-      expect(plain.json().outbox).toHaveLength(1)
-
-      await relay.start()
-      expect((await alice.run(['status', '--json'])).json().outbox).toEqual([]) // delivered on the next run
-      expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'message', callId, text: 'are you still there?' })])
-      expect((await alice.run(['status'])).code).toBe(0)
+      // bob sees the request once, although both relays carry it
+      const requests = await poll(bob)
+      expect(requests).toEqual([
+        expect.objectContaining({ type: 'call-request', callId, topic: 'plan the launch', from: await npubOf(alice) }),
+      ])
       expect(await poll(bob)).toEqual([])
-    } finally {
-      await relay.stop()
-    }
+      const status = (await bob.run(['status', '--json'])).json()
+      expect(status.incomingCalls).toEqual([expect.objectContaining({ id: callId, state: 'incoming', direction: 'incoming' })])
+
+      const accepted = await bob.run(['answer', 'accept', '--json'])
+      expect(accepted.code).toBe(0)
+      expect(accepted.json().call).toMatchObject({ id: callId, state: 'active' })
+      expect(await poll(alice)).toEqual([expect.objectContaining({ type: 'call-accepted', callId })])
+
+      const sent = await alice.run(['send', 'hello bob, line one\nline two', '--json'])
+      expect(sent.code).toBe(0)
+      expect(sent.json()).toMatchObject({ callId, relays: expect.arrayContaining([{ url: r2.url, ok: true }]) })
+      expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'message', callId, text: 'hello bob, line one\nline two' })])
+
+      const file = randomBytes(3 * 1024 * 1024 + 123)
+      const sentFile = await bob.run(['sendfile', 'data.bin', '-', '--json'], { stdin: file.toString('base64') })
+      expect(sentFile.code, sentFile.stderr).toBe(0)
+      expect((await bob.run(['send', 'that was the file'])).code).toBe(0)
+      const got = await poll(alice)
+      expect(got.map((e) => e.type)).toEqual(['file', 'message'])
+      const received = got[0].file
+      expect(received).toMatchObject({ name: 'data.bin', size: file.length, sha256: createHash('sha256').update(file).digest('hex') })
+      expect(readFileSync(received.path).equals(file)).toBe(true)
+      expect(received.path.startsWith(alice.home)).toBe(true)
+
+      const ended = await alice.run(['end', '--json'])
+      expect(ended.code).toBe(0)
+      const transcript = ended.json().transcript
+      expect(ended.json().call).toMatchObject({ id: callId, state: 'ended' })
+      expect(transcript.messages.map((m: { text: string }) => m.text)).toEqual([
+        'hello bob, line one\nline two',
+        'data.bin',
+        'that was the file',
+      ])
+      expect(transcript.messages[1].file).toMatchObject({ name: 'data.bin', size: file.length })
+      expect(readFileSync(transcript.path, 'utf8')).toContain(`# Call ${callId}: plan the launch`)
+
+      // bob writes his transcript at his next poll
+      expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'call-ended', callId })])
+      const bobHistory = (await bob.run(['history', callId, '--json'])).json()
+      expect(bobHistory.call.state).toBe('ended')
+      expect(bobHistory.transcript.messages.map((m: { text: string }) => m.text)).toEqual([
+        'hello bob, line one\nline two',
+        'data.bin',
+        'that was the file',
+      ])
+      expect(existsSync(bobHistory.transcript.path)).toBe(true)
+      expect(JSON.parse(readFileSync(bobHistory.transcript.path.replace(/\.md$/, '.json'), 'utf8')).participants).toHaveLength(2)
+      const list = (await bob.run(['history', '--json'])).json().calls
+      expect(list).toEqual([expect.objectContaining({ id: callId, state: 'ended', messages: 3 })])
+      const plain = await bob.run(['history', callId])
+      expect(plain.stdout).toMatch(/│ hello bob, line one\n {2}│ line two/)
+    })
   })
-})
 
-describe('sync completeness', () => {
-  it('reads past a relay’s cap on one REQ: 600 waiting DMs all arrive, once', async () => {
-    const bob = await named('bob10', [r2.url])
-    const pubkey = (await bob.run(['whoami', '--json'])).json().pubkey
-    await sendDms(r2.url, pubkey, 600)
-    const r = await bob.run(['poll', '--json', '--verbose', '--timeout', '20000'])
-    expect(r.code).toBe(0)
-    const texts = r.json().events.map((e: { type: string; text: string }) => `${e.type}:${e.text}`)
-    expect(new Set(texts).size).toBe(600)
-    expect(texts.every((t: string) => t.startsWith('direct-message:note '))).toBe(true)
-    expect(r.stderr).toMatch(/"until":\d+/) // a second page was asked for
-    expect(await poll(bob)).toEqual([])
-  })
-})
+  describe('answers, expiry and busy agents', () => {
+    it('a rejection carries its reason to the caller', async () => {
+      const alice = await named('alice2', [r1.url])
+      const bob = await named('bob2', [r1.url])
+      const callId = (await alice.run(['call', await npubOf(bob), 'can we talk?', '--json'])).json().call.id
+      const rejected = await bob.run(['answer', 'reject', 'in a meeting until 3pm', '--json'])
+      expect(rejected.code).toBe(0)
+      expect(rejected.json().call).toMatchObject({ state: 'rejected', reason: 'in a meeting until 3pm' })
+      expect(await poll(alice)).toEqual([expect.objectContaining({ type: 'call-rejected', callId, reason: 'in a meeting until 3pm' })])
+      const send = await alice.run(['send', 'hello?', '--json'])
+      expect(send.code).toBe(3)
+      expect(send.json().error.code).toBe('no-active-call')
+    })
 
-describe('poll for cron and waiting agents', () => {
-  it('--exec runs a hook per event with its JSON; a failing hook is reported and loses nothing', async () => {
-    const alice = await named('alice7', [r1.url])
-    const bob = await named('bob7', [r1.url])
-    await connected(alice, bob)
-    for (const text of ['first', 'second']) expect((await alice.run(['send', text])).code).toBe(0)
-    const out = join(bob.home, 'hook.log')
-    const hooked = await bob.run(['poll', '--exec', `cat >> ${out}; echo "|$P2P_EVENT_TYPE" >> ${out}`])
-    expect(hooked.code).toBe(0)
-    const log = readFileSync(out, 'utf8')
-    expect(log.match(/\|message/g)).toHaveLength(2)
-    expect(JSON.parse(log.split('|message')[0])).toMatchObject({ type: 'message', text: 'first' })
+    it('an unanswered call expires on both sides', async () => {
+      const alice = await named('alice3', [r1.url])
+      const bob = await named('bob3', [r1.url])
+      const callId = (await alice.run(['call', await npubOf(bob), 'anyone?', '--json'])).json().call.id
+      expect((await poll(bob)).map((e) => e.type)).toEqual(['call-request'])
+      // five minutes pass: both state files are moved back in time
+      for (const a of [alice, bob]) {
+        const file = join(a.home, 'p2p-state.json')
+        const state = JSON.parse(readFileSync(file, 'utf8'))
+        state.calls[callId].createdAt -= 301
+        writeFileSync(file, JSON.stringify(state))
+      }
+      expect(await poll(alice)).toEqual([expect.objectContaining({ type: 'call-rejected', callId, expired: true })])
+      const late = await bob.run(['answer', 'accept', '--json'])
+      expect(late.code).toBe(3)
+      expect(late.json().error.code).toBe('no-incoming-call')
+      expect((await bob.run(['history', '--json'])).json().calls[0]).toMatchObject({ id: callId, state: 'expired' })
+    })
 
-    expect((await alice.run(['send', 'third'])).code).toBe(0)
-    const failing = await bob.run(['poll', '--json', '--exec', 'exit 3'])
-    expect(failing.code).toBe(0)
-    expect(failing.stderr).toMatch(/hook failed for message event/)
-    expect(failing.json().events).toHaveLength(1)
-    expect(failing.json().hookFailures).toHaveLength(1)
-    const kept = (await bob.run(['history', '--json'])).json().calls[0]
-    expect(kept.messages).toBe(3)
-  })
+    it('a call to a busy agent is declined automatically, and one call at a time on our side', async () => {
+      const alice = await named('alice4', [r1.url])
+      const bob = await named('bob4', [r1.url])
+      const carol = await named('carol4', [r1.url])
+      await connected(alice, bob)
+      const again = await alice.run(['call', await npubOf(carol), 'second call', '--json'])
+      expect(again.code).toBe(3)
+      expect(again.json().error).toMatchObject({ code: 'already-in-call' })
+      expect(again.json().error.hint).toMatch(/node p2p.js end/)
 
-  it('--wait returns as soon as something arrives, and after the wait with nothing', async () => {
-    const alice = await named('alice8', [r1.url])
-    const bob = await named('bob8', [r1.url])
-    await connected(alice, bob)
-    const started = Date.now()
-    const waiting = bob.run(['poll', '--json', '--wait', '20'])
-    await new Promise((resolve) => setTimeout(resolve, 1_000))
-    expect((await alice.run(['send', 'ping'])).code).toBe(0)
-    const woke = await waiting
-    expect(woke.code).toBe(0)
-    expect(woke.json().events).toEqual([expect.objectContaining({ type: 'message', text: 'ping' })])
-    expect(Date.now() - started).toBeLessThan(10_000)
+      const callId = (await carol.run(['call', await npubOf(bob), 'are you free?', '--json'])).json().call.id
+      expect(await poll(bob)).toEqual([]) // declined without bothering bob
+      expect(await poll(carol)).toEqual([expect.objectContaining({ type: 'call-rejected', callId, reason: expect.stringMatching(/busy/) })])
+    })
 
-    const idle = await bob.run(['poll', '--wait', '1'])
-    expect(idle.code).toBe(0)
-    expect(idle.stdout).toBe('')
-    expect(idle.ms).toBeGreaterThanOrEqual(1_000)
-  })
-})
-
-describe('waiting for an answer that never comes', () => {
-  it('poll --wait wakes up when the call expires', async () => {
-    const alice = await named('alice11', [r1.url])
-    const bob = await named('bob11', [r1.url])
-    const callId = (await alice.run(['call', await npubOf(bob), 'last chance', '--json'])).json().call.id
-    // the call was made 299 s ago: it expires in about a second
-    const file = join(alice.home, 'p2p-state.json')
-    const state = JSON.parse(readFileSync(file, 'utf8'))
-    state.calls[callId].createdAt -= 299
-    writeFileSync(file, JSON.stringify(state))
-    const r = await alice.run(['poll', '--json', '--wait', '20'])
-    expect(r.json().events).toEqual([expect.objectContaining({ type: 'call-rejected', callId, expired: true })])
-    expect(r.ms).toBeLessThan(10_000)
-  })
-})
-
-describe('bad input is refused before anything is sent', () => {
-  it('sendfile checks name, base64 and size; send checks size; call checks the agent', async () => {
-    const alice = await named('alice9', [r1.url])
-    const bob = await named('bob9', [r1.url])
-    await connected(alice, bob)
-    const cases: Array<[string[], string, string?]> = [
-      [['sendfile', '../evil.sh', 'aGk='], 'bad-file-name'],
-      [['sendfile', 'a/b.txt', 'aGk='], 'bad-file-name'],
-      [['sendfile', 'ok.txt', 'not base64!'], 'bad-base64'],
-      [['sendfile', 'big.bin', '-'], 'file-too-large', Buffer.alloc(10 * 1024 * 1024 + 1).toString('base64')],
-      [['send', 'x'.repeat(16_001)], 'message-too-large'],
-      [['send', '   '], 'empty-message'],
-      [['call', 'npub1invalid', 'x'], 'bad-npub'],
-      [['call', 'nobody-by-that-name', 'x'], 'unknown-agent'],
-    ]
-    for (const [args, code, stdin] of cases) {
-      const r = await alice.run([...args, '--json'], { stdin })
-      expect(r.json().error?.code, args.join(' ')).toBe(code)
-      expect(r.code).toBe(code === 'unknown-agent' ? 3 : 2)
-    }
-    expect(await poll(bob)).toEqual([])
+    it('the callee can end the call too; the caller keeps a transcript from its next poll', async () => {
+      const alice = await named('alice5', [r2.url])
+      const bob = await named('bob5', [r2.url])
+      const callId = await connected(alice, bob)
+      expect((await alice.run(['send', 'one thing'])).code).toBe(0)
+      const ended = await bob.run(['end', '--json'])
+      expect(ended.code).toBe(0)
+      expect(ended.json().transcript.messages.map((m: { text: string }) => m.text)).toEqual(['one thing'])
+      expect(await poll(alice)).toEqual([expect.objectContaining({ type: 'call-ended', callId })])
+      const transcripts = readdirSync(join(alice.home, 'p2p-transcripts'))
+      expect(transcripts.sort()).toEqual([`${callId}.json`, `${callId}.md`])
+      expect(readFileSync(join(alice.home, 'p2p-transcripts', `${callId}.md`), 'utf8')).toContain('> one thing')
+    })
   })
 })

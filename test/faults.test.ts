@@ -105,62 +105,65 @@ function expectTimely(r: RunResult, code = 0): void {
   expect(r.ms).toBeLessThan(DEADLINE_MS)
 }
 
-describe.each(faults)('a relay that %s', (_name, misbehaviour) => {
-  let faulty: FaultyRelay
-  beforeAll(async () => {
-    faulty = await startFaultyRelay(misbehaviour)
-  })
-  afterAll(() => faulty.stop())
+// independent tests (each its own agents; shared relays only serve them): two at a time
+describe.concurrent('faults', () => {
+  describe.each(faults)('a relay that %s', (_name, misbehaviour) => {
+    let faulty: FaultyRelay
+    beforeAll(async () => {
+      faulty = await startFaultyRelay(misbehaviour)
+    })
+    afterAll(() => faulty.stop())
 
-  it('beside a good relay, the whole call flow completes and the faulty relay is reported', { timeout: 60_000 }, async () => {
-    const relays = [good.url, faulty.url]
-    const alice: Agent = agent(relays)
-    const bob: Agent = agent(relays)
-    for (const a of [alice, bob]) expectTimely(await a.run(['status']))
-    const bobNpub = (await bob.run(['whoami', '--json'])).json().npub
+    it('beside a good relay, the whole call flow completes and the faulty relay is reported', { timeout: 60_000 }, async () => {
+      const relays = [good.url, faulty.url]
+      const alice: Agent = agent(relays)
+      const bob: Agent = agent(relays)
+      for (const r of await Promise.all([alice, bob].map((a) => a.run(['status'])))) expectTimely(r)
+      const bobNpub = (await bob.run(['whoami', '--json'])).json().npub
 
-    const call = await alice.run(['call', bobNpub, 'despite the faulty relay', '--json'])
-    expectTimely(call)
-    const callId = call.json().call.id
-    const incoming = await bob.run(['poll', '--json'])
-    expectTimely(incoming)
-    expect(incoming.json().events.map((e: { type: string }) => e.type)).toEqual(['call-request'])
-    expectTimely(await bob.run(['answer', 'accept']))
-    expectTimely(await alice.run(['poll']))
-    const sent = await alice.run(['send', 'still here', '--json'])
-    expectTimely(sent)
-    expect(sent.json().relays).toContainEqual({ url: good.url, ok: true })
-    const got = await bob.run(['poll', '--json'])
-    expectTimely(got)
-    expect(got.json().events).toEqual([expect.objectContaining({ type: 'message', text: 'still here' })])
-    expectTimely(await alice.run(['end']))
-    expectTimely(await bob.run(['poll']))
+      const call = await alice.run(['call', bobNpub, 'despite the faulty relay', '--json'])
+      expectTimely(call)
+      const callId = call.json().call.id
+      const incoming = await bob.run(['poll', '--json'])
+      expectTimely(incoming)
+      expect(incoming.json().events.map((e: { type: string }) => e.type)).toEqual(['call-request'])
+      expectTimely(await bob.run(['answer', 'accept']))
+      expectTimely(await alice.run(['poll']))
+      const sent = await alice.run(['send', 'still here', '--json'])
+      expectTimely(sent)
+      expect(sent.json().relays).toContainEqual({ url: good.url, ok: true })
+      const got = await bob.run(['poll', '--json'])
+      expectTimely(got)
+      expect(got.json().events).toEqual([expect.objectContaining({ type: 'message', text: 'still here' })])
+      expectTimely(await alice.run(['end']))
+      expectTimely(await bob.run(['poll']))
 
-    // the fault shows: in what was published, or in the sync
-    const status = (await bob.run(['status', '--json'])).json()
-    const entry = status.relays.find((r: { url: string }) => r.url === faulty.url)
-    const faultSeen =
-      !entry.connected ||
-      !entry.synced ||
-      entry.dropped > 0 ||
-      sent.json().relays.some((r: { url: string; ok: boolean }) => r.url === faulty.url && !r.ok)
-    expect(faultSeen).toBe(true)
+      // the fault shows: in what was published, or in the sync
+      const status = (await bob.run(['status', '--json'])).json()
+      const entry = status.relays.find((r: { url: string }) => r.url === faulty.url)
+      const faultSeen =
+        !entry.connected ||
+        !entry.synced ||
+        entry.dropped > 0 ||
+        sent.json().relays.some((r: { url: string; ok: boolean }) => r.url === faulty.url && !r.ok)
+      expect(faultSeen).toBe(true)
 
-    // nothing invalid reached the state
-    const state = JSON.parse(readFileSync(join(bob.home, 'p2p-state.json'), 'utf8'))
-    expect(entriesOf(parseState(JSON.stringify(state)), callId, bob.home).map((m) => m.text)).toEqual(['still here'])
-    expect(Object.values(state.agents).map((a) => (a as { name: string }).name)).not.toContain('future')
-    expect(JSON.stringify(state)).not.toContain('tampered')
-    expect(readFileSync(join(bob.home, 'p2p-calls', `${callId}.jsonl`), 'utf8')).not.toContain('tampered')
-  })
+      // nothing invalid reached the state
+      const state = JSON.parse(readFileSync(join(bob.home, 'p2p-state.json'), 'utf8'))
+      expect(entriesOf(parseState(JSON.stringify(state)), callId, bob.home).map((m) => m.text)).toEqual(['still here'])
+      expect(Object.values(state.agents).map((a) => (a as { name: string }).name)).not.toContain('future')
+      expect(JSON.stringify(state)).not.toContain('tampered')
+      expect(readFileSync(join(bob.home, 'p2p-calls', `${callId}.jsonl`), 'utf8')).not.toContain('tampered')
+    })
 
-  it('alone, every command still ends within its deadline with the contract’s exit code', async () => {
-    const solo = agent([faulty.url])
-    for (const command of [['status'], ['list'], ['poll']]) {
-      const r = await solo.run([...command, '--json'])
-      expect(r.ms, command[0]).toBeLessThan(DEADLINE_MS)
-      expect([0, 4], command[0]).toContain(r.code)
-      expect(() => r.json()).not.toThrow()
-    }
+    it('alone, every command still ends within its deadline with the contract’s exit code', async () => {
+      const solo = agent([faulty.url])
+      for (const command of [['status'], ['list'], ['poll']]) {
+        const r = await solo.run([...command, '--json'])
+        expect(r.ms, command[0]).toBeLessThan(DEADLINE_MS)
+        expect([0, 4], command[0]).toContain(r.code)
+        expect(() => r.json()).not.toThrow()
+      }
+    })
   })
 })

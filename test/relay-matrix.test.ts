@@ -45,15 +45,21 @@ async function callFlow(tag: string, relays: string[]) {
   const ownerSk = generateSecretKey()
   const alice = agent(relays)
   const bob = agent(relays)
-  for (const [a, name] of [
-    [alice, `alice-${tag}`],
-    [bob, `bob-${tag}`],
-  ] as const) {
-    await ok(a, ['config', 'set', 'name', name])
-    await ok(a, ['status'])
-  }
+  // two independent agents: set up side by side (the flows themselves run one at a time: two
+  // 3 MB files through two policy relays served by this process at once missed their deadlines)
+  await Promise.all(
+    (
+      [
+        [alice, `alice-${tag}`],
+        [bob, `bob-${tag}`],
+      ] as const
+    ).map(async ([a, name]) => {
+      await ok(a, ['config', 'set', 'name', name])
+      await ok(a, ['status'])
+    }),
+  )
   await ok(alice, ['config', 'set', 'owner', nip19.npubEncode(getPublicKey(ownerSk))])
-  const [aliceId, bobId] = [await ok(alice, ['whoami']), await ok(bob, ['whoami'])]
+  const [aliceId, bobId] = await Promise.all([ok(alice, ['whoami']), ok(bob, ['whoami'])])
 
   expect((await ok(alice, ['list'])).agents.map((x: { name: string }) => x.name)).toContain(`bob-${tag}`)
   const call = await ok(alice, ['call', `bob-${tag}`, 'the matrix'])
@@ -86,7 +92,7 @@ async function callFlow(tag: string, relays: string[]) {
   expect(ended.transcript.messages.map((m: { text: string }) => m.text)).toEqual(texts)
   expect(await poll(bob)).toEqual([expect.objectContaining({ type: 'call-ended', callId })])
   expect((await ok(bob, ['history', callId])).transcript.messages.map((m: { text: string }) => m.text)).toEqual(texts)
-  for (const a of [alice, bob]) expect(await poll(a)).toEqual([]) // nothing comes twice
+  for (const events of await Promise.all([alice, bob].map((a) => poll(a)))) expect(events).toEqual([]) // nothing comes twice
   expect(bobId.pubkey).not.toBe(aliceId.pubkey)
   return { alice, bob }
 }

@@ -78,122 +78,125 @@ function shell(line: string, cwd: string, env: Record<string, string>): Promise<
 
 const inlineCode = (s: string) => [...s.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]).sort()
 
-describe('SKILL.md and SKILL.zh.md say the same', () => {
-  it('same front matter keys and name, a translated description', () => {
-    expect(EN.text).toMatch(/^---\nname: p2p-comm\ndescription: .+\n---\n/)
-    expect(ZH.frontMatter.map(([k]) => k)).toEqual(EN.frontMatter.map(([k]) => k))
-    expect(Object.fromEntries(ZH.frontMatter).name).toBe(Object.fromEntries(EN.frontMatter).name)
-    expect(Object.fromEntries(ZH.frontMatter).description).toMatch(/\p{Script=Han}/u)
-  })
+// independent tests (each its own agents; shared relays only serve them): two at a time
+describe.concurrent('skill', () => {
+  describe('SKILL.md and SKILL.zh.md say the same', () => {
+    it('same front matter keys and name, a translated description', () => {
+      expect(EN.text).toMatch(/^---\nname: p2p-comm\ndescription: .+\n---\n/)
+      expect(ZH.frontMatter.map(([k]) => k)).toEqual(EN.frontMatter.map(([k]) => k))
+      expect(Object.fromEntries(ZH.frontMatter).name).toBe(Object.fromEntries(EN.frontMatter).name)
+      expect(Object.fromEntries(ZH.frontMatter).description).toMatch(/\p{Script=Han}/u)
+    })
 
-  it('same sections, the same code blocks byte for byte, the same inline code per section', () => {
-    expect(ZH.sections.length).toBe(EN.sections.length)
-    expect(ZH.sections.map((s) => s.heading.match(/^#+/)?.[0])).toEqual(EN.sections.map((s) => s.heading.match(/^#+/)?.[0]))
-    expect(ZH.blocks).toEqual(EN.blocks)
-    EN.sections.forEach((en, i) => {
-      expect(inlineCode(ZH.sections[i].body), `${en.heading} / ${ZH.sections[i].heading}`).toEqual(inlineCode(en.body))
+    it('same sections, the same code blocks byte for byte, the same inline code per section', () => {
+      expect(ZH.sections.length).toBe(EN.sections.length)
+      expect(ZH.sections.map((s) => s.heading.match(/^#+/)?.[0])).toEqual(EN.sections.map((s) => s.heading.match(/^#+/)?.[0]))
+      expect(ZH.blocks).toEqual(EN.blocks)
+      EN.sections.forEach((en, i) => {
+        expect(inlineCode(ZH.sections[i].body), `${en.heading} / ${ZH.sections[i].heading}`).toEqual(inlineCode(en.body))
+      })
     })
   })
-})
 
-describe.each(SKILLS)('$file', (skill) => {
-  it('has examples of every command', () => {
-    for (const command of [
-      'status',
-      'list',
-      'call',
-      'answer accept',
-      'answer reject',
-      'send',
-      'sendfile',
-      'escalate',
-      'end',
-      'poll',
-      'history',
-      'whoami',
-      'config set',
-    ]) {
-      expect(
-        skill.examples.some((l) => l.startsWith(`node p2p.js ${command}`)),
-        command,
-      ).toBe(true)
-    }
-  })
-
-  it("states the code's numbers, names every event type and the environment it reads and sets", () => {
-    const { s, min } = UNITS[skill.file]
-    for (const said of [
-      `${MAX_WAIT_S}${s}`,
-      `${HOOK_TIMEOUT_MS / 1000}${s}`,
-      `${RING_TIMEOUT_S / 60}${min}`,
-      `${PRESENCE_EXPIRY_S / 60}${min}`,
-      `${DEFAULT_ONLINE_WINDOW_S / 60}${min}`,
-      `${PRESENCE_REFRESH_S / 60}${min}`,
-    ])
-      expect(skill.text, said).toContain(said)
-    expect(EVENT_TYPES).toContain('call-request')
-    for (const type of EVENT_TYPES) expect(skill.text, type).toContain(`| \`${type}\` |`)
-    for (const name of ['P2P_HOME', 'P2P_RELAYS', 'P2P_EVENT_TYPE', 'P2P_CALL_ID', 'p2p-transcripts/<call id>.md']) {
-      expect(skill.text).toContain(`\`${name}`)
-    }
-  })
-
-  it('every example runs, in order, as written; the hook it shows takes the call', async () => {
-    // a relay of its own: the other file's research-bot (another key) would make the name ambiguous
-    const relay = await startRelay()
-    try {
-      const cwd = tempHome('p2p-skill-')
-      symlinkSync(CLI, join(cwd, 'p2p.js'))
-      writeFileSync(join(cwd, 'q3.csv'), 'quarter,revenue,costs\nQ3,1200000,900000\n')
-      const hook = skill.blocks.find((b) => b.body.startsWith('#!/bin/sh\n'))
-      expect(hook, 'the hook script').toBeDefined()
-      writeFileSync(join(cwd, 'on-event.sh'), hook?.body ?? '')
-      const sample = JSON.parse(skill.blocks.find((b) => b.lang === 'json')?.body ?? '{}')
-      const env = { P2P_HOME: tempHome(), P2P_RELAYS: relay.url }
-      const peer: Agent = agent([relay.url])
-      expect((await peer.run(['config', 'set', 'name', 'research-bot'])).code).toBe(0)
-      expect((await peer.run(['status'])).code).toBe(0)
-      const me = async () => JSON.parse((await shell('node p2p.js whoami --json', cwd, env)).stdout)
-
-      for (const line of skill.examples) {
-        // the other parties' parts, around the lines that need them
-        if (/answer (accept|reject)/.test(line)) {
-          expect((await peer.run(['call', (await me()).npub, 'can you help with a translation?'])).code).toBe(0)
-        }
-        if (/poll --exec/.test(line)) expect((await peer.run(['call', (await me()).npub, 'plan the demo'])).code).toBe(0)
-        const r = await shell(line, cwd, env)
-        expect(r.code, `${line}\n${r.stdout}\n${r.stderr}`).toBe(0)
-        if (/^node p2p.js call /.test(line)) {
-          await peer.run(['poll'])
-          expect((await peer.run(['answer', 'accept'])).code).toBe(0)
-        }
-        if (/^node p2p.js sendfile /.test(line)) {
-          const got = (await peer.run(['poll', '--json'])).json().events
-          expect(got.map((e: { type: string }) => e.type)).toEqual(['message', 'file'])
-          expect((await peer.run(['send', 'Thanks: revenue up, costs flat. Summary follows.'])).code).toBe(0)
-        }
-        if (/poll --exec/.test(line)) {
-          // the hook got the request as one JSON document, shaped like the sample, and took the call
-          const logged = readFileSync(join(cwd, 'events.jsonl'), 'utf8')
-            .trim()
-            .split('\n')
-            .map((l) => JSON.parse(l))
-          const request = logged.find((e) => e.type === 'call-request' && e.topic === 'plan the demo')
-          expect(request, JSON.stringify(logged)).toBeDefined()
-          expect(Object.keys(sample).sort(), 'the sample event has the fields of a real one').toEqual(Object.keys(request).sort())
-          for (const key of Object.keys(sample)) expect(typeof sample[key], key).toBe(typeof request[key])
-          const answered = (await peer.run(['poll', '--json'])).json().events
-          expect(answered).toContainEqual(expect.objectContaining({ type: 'call-accepted', callId: request.callId }))
-        }
-        if (/^node p2p.js escalate /.test(line)) await sendDms(relay.url, (await me()).pubkey, 1, [OWNER_SECRET])
-        if (line === 'node p2p.js list') expect(r.stdout).toMatch(/research-bot/)
-        if (line === 'node p2p.js history') expect(r.stdout).toMatch(/summarise the Q3 report/)
+  describe.each(SKILLS)('$file', (skill) => {
+    it('has examples of every command', () => {
+      for (const command of [
+        'status',
+        'list',
+        'call',
+        'answer accept',
+        'answer reject',
+        'send',
+        'sendfile',
+        'escalate',
+        'end',
+        'poll',
+        'history',
+        'whoami',
+        'config set',
+      ]) {
+        expect(
+          skill.examples.some((l) => l.startsWith(`node p2p.js ${command}`)),
+          command,
+        ).toBe(true)
       }
-      const history = (await shell('node p2p.js history --json', cwd, env)).stdout
-      expect(history).toMatch(/can you help with a translation/)
-      expect(history).toMatch(/plan the demo/)
-    } finally {
-      await relay.stop()
-    }
-  }, 180_000)
+    })
+
+    it("states the code's numbers, names every event type and the environment it reads and sets", () => {
+      const { s, min } = UNITS[skill.file]
+      for (const said of [
+        `${MAX_WAIT_S}${s}`,
+        `${HOOK_TIMEOUT_MS / 1000}${s}`,
+        `${RING_TIMEOUT_S / 60}${min}`,
+        `${PRESENCE_EXPIRY_S / 60}${min}`,
+        `${DEFAULT_ONLINE_WINDOW_S / 60}${min}`,
+        `${PRESENCE_REFRESH_S / 60}${min}`,
+      ])
+        expect(skill.text, said).toContain(said)
+      expect(EVENT_TYPES).toContain('call-request')
+      for (const type of EVENT_TYPES) expect(skill.text, type).toContain(`| \`${type}\` |`)
+      for (const name of ['P2P_HOME', 'P2P_RELAYS', 'P2P_EVENT_TYPE', 'P2P_CALL_ID', 'p2p-transcripts/<call id>.md']) {
+        expect(skill.text).toContain(`\`${name}`)
+      }
+    })
+
+    it('every example runs, in order, as written; the hook it shows takes the call', async () => {
+      // a relay of its own: the other file's research-bot (another key) would make the name ambiguous
+      const relay = await startRelay()
+      try {
+        const cwd = tempHome('p2p-skill-')
+        symlinkSync(CLI, join(cwd, 'p2p.js'))
+        writeFileSync(join(cwd, 'q3.csv'), 'quarter,revenue,costs\nQ3,1200000,900000\n')
+        const hook = skill.blocks.find((b) => b.body.startsWith('#!/bin/sh\n'))
+        expect(hook, 'the hook script').toBeDefined()
+        writeFileSync(join(cwd, 'on-event.sh'), hook?.body ?? '')
+        const sample = JSON.parse(skill.blocks.find((b) => b.lang === 'json')?.body ?? '{}')
+        const env = { P2P_HOME: tempHome(), P2P_RELAYS: relay.url }
+        const peer: Agent = agent([relay.url])
+        expect((await peer.run(['config', 'set', 'name', 'research-bot'])).code).toBe(0)
+        expect((await peer.run(['status'])).code).toBe(0)
+        const me = async () => JSON.parse((await shell('node p2p.js whoami --json', cwd, env)).stdout)
+
+        for (const line of skill.examples) {
+          // the other parties' parts, around the lines that need them
+          if (/answer (accept|reject)/.test(line)) {
+            expect((await peer.run(['call', (await me()).npub, 'can you help with a translation?'])).code).toBe(0)
+          }
+          if (/poll --exec/.test(line)) expect((await peer.run(['call', (await me()).npub, 'plan the demo'])).code).toBe(0)
+          const r = await shell(line, cwd, env)
+          expect(r.code, `${line}\n${r.stdout}\n${r.stderr}`).toBe(0)
+          if (/^node p2p.js call /.test(line)) {
+            await peer.run(['poll'])
+            expect((await peer.run(['answer', 'accept'])).code).toBe(0)
+          }
+          if (/^node p2p.js sendfile /.test(line)) {
+            const got = (await peer.run(['poll', '--json'])).json().events
+            expect(got.map((e: { type: string }) => e.type)).toEqual(['message', 'file'])
+            expect((await peer.run(['send', 'Thanks: revenue up, costs flat. Summary follows.'])).code).toBe(0)
+          }
+          if (/poll --exec/.test(line)) {
+            // the hook got the request as one JSON document, shaped like the sample, and took the call
+            const logged = readFileSync(join(cwd, 'events.jsonl'), 'utf8')
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l))
+            const request = logged.find((e) => e.type === 'call-request' && e.topic === 'plan the demo')
+            expect(request, JSON.stringify(logged)).toBeDefined()
+            expect(Object.keys(sample).sort(), 'the sample event has the fields of a real one').toEqual(Object.keys(request).sort())
+            for (const key of Object.keys(sample)) expect(typeof sample[key], key).toBe(typeof request[key])
+            const answered = (await peer.run(['poll', '--json'])).json().events
+            expect(answered).toContainEqual(expect.objectContaining({ type: 'call-accepted', callId: request.callId }))
+          }
+          if (/^node p2p.js escalate /.test(line)) await sendDms(relay.url, (await me()).pubkey, 1, [OWNER_SECRET])
+          if (line === 'node p2p.js list') expect(r.stdout).toMatch(/research-bot/)
+          if (line === 'node p2p.js history') expect(r.stdout).toMatch(/summarise the Q3 report/)
+        }
+        const history = (await shell('node p2p.js history --json', cwd, env)).stdout
+        expect(history).toMatch(/can you help with a translation/)
+        expect(history).toMatch(/plan the demo/)
+      } finally {
+        await relay.stop()
+      }
+    }, 180_000)
+  })
 })

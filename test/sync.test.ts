@@ -29,85 +29,88 @@ async function poll(a: Agent, env?: Record<string, string>): Promise<Array<Recor
   return r.json().events
 }
 
-describe('by NIP-77 (strfry, gift wraps behind AUTH)', () => {
-  it('a quiet poll transfers no old gift wrap, and what is sent meanwhile all arrives', async () => {
-    const port = await freePort()
-    const relay = keep(await startPolicyRelay({ mode: 'strfry', port, serviceUrl: `ws://127.0.0.1:${port}` }))
-    const a = agent([relay.url])
-    expect((await a.run(['status'])).code).toBe(0)
-    const me = (await whoami(a)).pubkey
-    await sendDms(relay.url, me, 150)
-    expect(await poll(a)).toHaveLength(150)
-    Object.assign(relay.traffic, noTraffic())
-
-    expect(await poll(a)).toEqual([])
-    expect(relay.traffic).toMatchObject({ wraps: 0, negOpens: 2 }) // strfry refuses the first for AUTH
-    expect(relay.traffic.bytes).toBeLessThan(10_000) // the 150 wraps are ~150 KB
-    expect(state(a).relayHealth[relay.url]).toMatchObject({ negentropy: true })
-
-    Object.assign(relay.traffic, noTraffic())
-    await sendDms(relay.url, me, 7, [generateSecretKey()], (i) => `new ${i}`)
-    const events = await poll(a)
-    expect(events.map((e) => e.text).sort()).toEqual(Array.from({ length: 7 }, (_, i) => `new ${i}`))
-    expect(relay.traffic.wraps).toBe(7)
-  })
-})
-
-describe('without NIP-77, page by page', () => {
-  it('a window larger than one run can read arrives whole over successive polls, the peer’s end sent last too', async () => {
-    const relay = keep(await startPolicyRelay({ mode: 'plain' }))
-    const { alice, bob, callId, bobKey } = await callBetween([relay.url])
-    // each learnt on its first run that the relay does not speak NIP-77 (a NOTICE said so)
-    expect(relay.traffic.negOpens).toBe(2)
-    // 64 DMs dated all over the window, in piles of up to a page sharing one second
-    const base = now() - 60
-    const piles = [1, 10, 3, 7, 10, 2, 5, 9, 1, 4, 6, 6]
-    const texts: string[] = []
-    const wraps = piles.flatMap((size, p) =>
-      Array.from({ length: size }, () => {
-        texts.push(`dm ${texts.length}`)
-        return datedDm(generateSecretKey(), bobKey, texts[texts.length - 1], base - p * 14_000)
-      }),
-    )
-    await publishAll(relay.url, wraps)
-    expect((await alice.run(['end'])).code).toBe(0)
-    // pages of 10, 2 pages a run: 20 wraps a run at most (the deadline does the same at scale)
-    const budget = { P2P_TEST_PAGE_LIMIT: '10', P2P_TEST_MAX_PAGES: '2' }
-    const seen: Array<Record<string, any>> = []
-    let polls = 0
-    while (polls < 12 && !(seen.some((e) => e.type === 'call-ended') && seen.length >= texts.length + 1)) {
-      polls++
-      seen.push(...(await poll(bob, budget)))
-    }
-    expect(polls).toBeGreaterThan(3)
-    const dms = seen.filter((e) => e.type === 'direct-message').map((e) => e.text)
-    expect(dms.sort()).toEqual([...texts].sort()) // none skipped, none twice
-    expect(seen.filter((e) => e.type === 'call-ended')).toEqual([expect.objectContaining({ callId })])
-    expect(seen).toHaveLength(texts.length + 1)
-    // not asked again since
-    expect(relay.traffic.negOpens).toBe(2)
-    expect(state(bob).relayHealth[relay.url]).toMatchObject({ negentropy: false })
-  }, 120_000)
-})
-
-describe('a relay that does not speak NIP-77', () => {
-  const cases: Array<[string, RelayOptions]> = [
-    ['answers NEG-OPEN with NEG-ERR (strfry past maxSyncEvents)', { neg: { maxSyncEvents: 1 } }],
-    ['answers with a NOTICE', { negentropy: 'off' }],
-    ['does not answer', { negentropy: 'silent' }],
-  ]
-  for (const [how, opts] of cases) {
-    it(`${how}: read page by page, and not asked again on the next run`, async () => {
-      const relay = keep(await startRelay(opts))
+// independent tests (each its own agents; shared relays only serve them): two at a time
+describe.concurrent('sync', () => {
+  describe('by NIP-77 (strfry, gift wraps behind AUTH)', () => {
+    it('a quiet poll transfers no old gift wrap, and what is sent meanwhile all arrives', async () => {
+      const port = await freePort()
+      const relay = keep(await startPolicyRelay({ mode: 'strfry', port, serviceUrl: `ws://127.0.0.1:${port}` }))
       const a = agent([relay.url])
-      const me = (await whoami(a)).pubkey // offline
-      await sendDms(relay.url, me, 5)
-      expect(await poll(a)).toHaveLength(5)
-      expect(relay.traffic.negOpens).toBe(1)
-      expect(state(a).relayHealth[relay.url]).toMatchObject({ negentropy: false, lastSynced: expect.any(Number) })
-      await sendDms(relay.url, me, 2)
-      expect(await poll(a)).toHaveLength(2)
-      expect(relay.traffic.negOpens).toBe(1)
+      expect((await a.run(['status'])).code).toBe(0)
+      const me = (await whoami(a)).pubkey
+      await sendDms(relay.url, me, 150)
+      expect(await poll(a)).toHaveLength(150)
+      Object.assign(relay.traffic, noTraffic())
+
+      expect(await poll(a)).toEqual([])
+      expect(relay.traffic).toMatchObject({ wraps: 0, negOpens: 2 }) // strfry refuses the first for AUTH
+      expect(relay.traffic.bytes).toBeLessThan(10_000) // the 150 wraps are ~150 KB
+      expect(state(a).relayHealth[relay.url]).toMatchObject({ negentropy: true })
+
+      Object.assign(relay.traffic, noTraffic())
+      await sendDms(relay.url, me, 7, [generateSecretKey()], (i) => `new ${i}`)
+      const events = await poll(a)
+      expect(events.map((e) => e.text).sort()).toEqual(Array.from({ length: 7 }, (_, i) => `new ${i}`))
+      expect(relay.traffic.wraps).toBe(7)
     })
-  }
+  })
+
+  describe('without NIP-77, page by page', () => {
+    it('a window larger than one run can read arrives whole over successive polls, the peer’s end sent last too', async () => {
+      const relay = keep(await startPolicyRelay({ mode: 'plain' }))
+      const { alice, bob, callId, bobKey } = await callBetween([relay.url])
+      // each learnt on its first run that the relay does not speak NIP-77 (a NOTICE said so)
+      expect(relay.traffic.negOpens).toBe(2)
+      // 64 DMs dated all over the window, in piles of up to a page sharing one second
+      const base = now() - 60
+      const piles = [1, 10, 3, 7, 10, 2, 5, 9, 1, 4, 6, 6]
+      const texts: string[] = []
+      const wraps = piles.flatMap((size, p) =>
+        Array.from({ length: size }, () => {
+          texts.push(`dm ${texts.length}`)
+          return datedDm(generateSecretKey(), bobKey, texts[texts.length - 1], base - p * 14_000)
+        }),
+      )
+      await publishAll(relay.url, wraps)
+      expect((await alice.run(['end'])).code).toBe(0)
+      // pages of 10, 2 pages a run: 20 wraps a run at most (the deadline does the same at scale)
+      const budget = { P2P_TEST_PAGE_LIMIT: '10', P2P_TEST_MAX_PAGES: '2' }
+      const seen: Array<Record<string, any>> = []
+      let polls = 0
+      while (polls < 12 && !(seen.some((e) => e.type === 'call-ended') && seen.length >= texts.length + 1)) {
+        polls++
+        seen.push(...(await poll(bob, budget)))
+      }
+      expect(polls).toBeGreaterThan(3)
+      const dms = seen.filter((e) => e.type === 'direct-message').map((e) => e.text)
+      expect(dms.sort()).toEqual([...texts].sort()) // none skipped, none twice
+      expect(seen.filter((e) => e.type === 'call-ended')).toEqual([expect.objectContaining({ callId })])
+      expect(seen).toHaveLength(texts.length + 1)
+      // not asked again since
+      expect(relay.traffic.negOpens).toBe(2)
+      expect(state(bob).relayHealth[relay.url]).toMatchObject({ negentropy: false })
+    }, 120_000)
+  })
+
+  describe('a relay that does not speak NIP-77', () => {
+    const cases: Array<[string, RelayOptions]> = [
+      ['answers NEG-OPEN with NEG-ERR (strfry past maxSyncEvents)', { neg: { maxSyncEvents: 1 } }],
+      ['answers with a NOTICE', { negentropy: 'off' }],
+      ['does not answer', { negentropy: 'silent' }],
+    ]
+    for (const [how, opts] of cases) {
+      it(`${how}: read page by page, and not asked again on the next run`, async () => {
+        const relay = keep(await startRelay(opts))
+        const a = agent([relay.url])
+        const me = (await whoami(a)).pubkey // offline
+        await sendDms(relay.url, me, 5)
+        expect(await poll(a)).toHaveLength(5)
+        expect(relay.traffic.negOpens).toBe(1)
+        expect(state(a).relayHealth[relay.url]).toMatchObject({ negentropy: false, lastSynced: expect.any(Number) })
+        await sendDms(relay.url, me, 2)
+        expect(await poll(a)).toHaveLength(2)
+        expect(relay.traffic.negOpens).toBe(1)
+      })
+    }
+  })
 })

@@ -8,11 +8,12 @@ import { expect } from 'vitest'
 import { wrapRumor } from '../../lib/nostr/nip59.ts'
 import { buildRumor, type P2PMessage } from '../../lib/nostr/p2p.ts'
 import { RelaySocket } from '../../lib/nostr/relay/socket.ts'
+import { whoami } from './agents.ts'
 import { type Agent, agent } from './cli.ts'
 
 export const now = () => Math.floor(Date.now() / 1000)
 export const secretOf = (a: Agent) => hexToBytes(JSON.parse(readFileSync(join(a.home, 'p2p-identity.json'), 'utf8')).secretKey)
-export const whoami = async (a: Agent) => (await a.run(['whoami', '--json'])).json() as { npub: string; pubkey: string }
+export { whoami } from './agents.ts'
 
 /** Publishes a gift wrap to `url` as a hostile program would: any author, any sealer, any time. */
 export async function inject(url: string, msg: P2PMessage, opts: { author: Uint8Array; sealer?: Uint8Array; to: string; at?: number }) {
