@@ -99,6 +99,9 @@ export const INBOX_TTL_S = 3_600
  *  read page by page instead, and asked again after NEG_RECHECK_S). */
 export const NEG_PROBE_MS = 1_000
 export const NEG_RECHECK_S = 24 * 3600
+/** One that did not answer at all may only have been slow (a large window, a busy relay): it is
+ *  asked again after an hour, not a day. */
+export const NEG_RECHECK_SILENT_S = 3600
 /** A relay not read in full for this long is waited for until the deadline, even when the
  *  others answered first. */
 export const RESYNC_AFTER_S = 600

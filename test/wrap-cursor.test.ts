@@ -99,6 +99,17 @@ describe('the gift-wrap cursor of one relay', () => {
     expect(wrapPlan(state, ME, URL, NOW + 3_600).negentropy).toBe(false)
     expect(wrapPlan(state, ME, URL, NOW + 24 * 3600).negentropy).toBe(true)
   })
+
+  it('asks a relay that did not answer at all (maybe only slow) again an hour later, not a day', () => {
+    const state = emptyState()
+    fold(state, [{ negentropy: 'silent', pagedTo: NOW - 100 }], NOW)
+    expect(state.relayHealth[URL]).toMatchObject({ negentropy: false, negentropySilent: true })
+    expect(wrapPlan(state, ME, URL, NOW + 3_599).negentropy).toBe(false)
+    expect(wrapPlan(state, ME, URL, NOW + 3_600).negentropy).toBe(true)
+    fold(state, [{ negentropy: 'unsupported' }], NOW + 3_600) // then it refused: a day
+    expect(state.relayHealth[URL].negentropySilent).toBeUndefined()
+    expect(wrapPlan(state, ME, URL, NOW + 7_200).negentropy).toBe(false)
+  })
 })
 
 describe('reading page by page (relay/pages.ts)', () => {

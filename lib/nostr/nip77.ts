@@ -18,7 +18,10 @@ import type { QueryResult, RelaySocket } from './relay/socket.ts'
 /** `need`: the ids the relay holds for the filter and we do not. A failure is `unsupported` when
  *  the relay does not speak NIP-77 (worth remembering), else transient (AUTH refused, the
  *  deadline); `ended` when the connection closed or the read was given up (nothing more to try). */
-export type Reconciled = { ok: true; need: string[]; rounds: number } | { ok: false; unsupported: boolean; reason: string; ended?: boolean }
+export type Reconciled =
+  | { ok: true; need: string[]; rounds: number }
+  /** `silent`: no answer at all within the probe (not a refusal: maybe only slow) */
+  | { ok: false; unsupported: boolean; reason: string; ended?: boolean; silent?: boolean }
 
 /** Reconciles the ids we hold for `filter` (id, created_at) with the relay's. */
 export async function reconcile(
@@ -60,7 +63,7 @@ export async function reconcile(
       const reply = await next(rounds ? deadline : Math.min(deadline, probeUntil))
       if (!reply) {
         if (rounds || Date.now() >= deadline) return { ok: false, unsupported: false, reason: 'no NEG-MSG before the deadline' }
-        return { ok: false, unsupported: true, reason: `no answer to NEG-OPEN within ${probeMs} ms` }
+        return { ok: false, unsupported: true, silent: true, reason: `no answer to NEG-OPEN within ${probeMs} ms` }
       }
       if (reply.type === 'reopened') probeUntil = Date.now() + probeMs
       else if (reply.type === 'notice') return { ok: false, unsupported: true, reason: `NOTICE: ${reply.reason}` }

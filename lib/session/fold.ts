@@ -24,6 +24,7 @@ import {
   LEGACY_OVERLAP_S,
   MAX_CLOCK_SKEW_S,
   NEG_RECHECK_S,
+  NEG_RECHECK_SILENT_S,
   PRESENCE_OVERLAP_S,
   RESYNC_AFTER_S,
   SILENT_RETRY_MAX_S,
@@ -43,8 +44,9 @@ export interface WrapResult extends QueryResult {
   top: number
   /** a page-by-page read that stopped short: everything dated after this was read */
   pagedTo?: number
-  /** whether the relay reconciled by NIP-77, or showed that it does not speak it */
-  negentropy?: 'ok' | 'unsupported'
+  /** whether the relay reconciled by NIP-77, or showed that it does not speak it (by a refusal,
+   *  or by no answer in time: `silent`) */
+  negentropy?: 'ok' | 'unsupported' | 'silent'
 }
 
 /** Announcements within the online window, since the presence cursor. Like every paged read,
@@ -112,7 +114,9 @@ export function wrapPlan(state: State, me: string, url: string, now: number): Wr
     window,
     pages: resumes ? { ...window, until: Math.min(walk.until, window.until ?? walk.until) } : window,
     top: resumes ? walk.top : now,
-    negentropy: health?.negentropy !== false || now - (health.negentropyCheckedAt ?? 0) >= NEG_RECHECK_S,
+    negentropy:
+      health?.negentropy !== false ||
+      now - (health.negentropyCheckedAt ?? 0) >= (health.negentropySilent ? NEG_RECHECK_SILENT_S : NEG_RECHECK_S),
   }
 }
 
@@ -120,7 +124,11 @@ export function wrapPlan(state: State, me: string, url: string, now: number): Wr
  *  far back an unfinished page-by-page read got, for the next run to go on from there. */
 function foldWraps(state: State, read: WrapResult, now: number): void {
   const health = healthOf(state, read.url)
-  if (read.negentropy) Object.assign(health, { negentropy: read.negentropy === 'ok', negentropyCheckedAt: now })
+  if (read.negentropy) {
+    Object.assign(health, { negentropy: read.negentropy === 'ok', negentropyCheckedAt: now })
+    if (read.negentropy === 'silent') health.negentropySilent = true
+    else delete health.negentropySilent
+  }
   if (read.complete) state.giftWrapCursors[read.url] = Math.max(state.giftWrapCursors[read.url] ?? 0, read.top)
   const cursor = state.giftWrapCursors[read.url] ?? Number.NEGATIVE_INFINITY
   const walk = health.wrapPaging

@@ -50,7 +50,7 @@ export async function readWraps(
       }
       if (reconciled.ended) return { url: socket.url, complete: false, reason: reconciled.reason }
       opts.log(`${socket.url} NIP-77 not used (${reconciled.reason}): reading page by page`)
-      if (reconciled.unsupported) note(socket.url, { negentropy: 'unsupported' })
+      if (reconciled.unsupported) note(socket.url, { negentropy: reconciled.silent ? 'silent' : 'unsupported' })
     }
     note(socket.url, { pagedTo: plan.pages.until })
     const result = await readPages(socket, plan.pages, deadline, onEvent, MAX_PAGES, {

@@ -27,6 +27,8 @@ interface RelayHealth {
    *  did not is read page by page, and asked again after a while) */
   negentropy?: boolean
   negentropyCheckedAt?: number
+  /** it did not answer NEG-OPEN at all (maybe only slow): asked again sooner than one that refused */
+  negentropySilent?: boolean
   /** a page-by-page read of its gift wraps that a run left unfinished: it stands for everything
    *  published before `top`, and has read everything dated after `until`; the next run goes on
    *  from `until` (inclusive) */
