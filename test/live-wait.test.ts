@@ -43,8 +43,9 @@ function waitingPoll(env: Record<string, string>, args: string[], meanwhile: () 
 const afterFirstSync = (stderr: string) => stderr.slice(stderr.indexOf('] sync: '))
 const lines = (text: string, re: RegExp) => text.split('\n').filter((l) => re.test(l))
 
-// independent tests (each its own agents; shared relays only serve them): two at a time
-describe.concurrent('live-wait', () => {
+// one at a time: these tests time a relay's answers (NIP-77's 1 s probe, a live wake-up), and
+// a second test beside them on the in-process relays made them miss (seen in CI under load)
+describe('live-wait', () => {
   describe('poll --wait opens what woke it', () => {
     it('prints a message sent while it waits, without syncing again', async () => {
       const a = agent([relay.url])
