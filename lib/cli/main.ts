@@ -52,7 +52,7 @@ for (const spec of COMMANDS) register(cli, spec)
 cli
   .command(
     'config',
-    'read or change settings: name, about, owner, relays, onlineWindow, indexers, capabilities, accept, maxCalls',
+    'read or change settings: name, about, owner, relays, onlineWindow, indexers, capabilities, accept, maxCalls, legacy',
     (y: Argv) => {
       for (const spec of CONFIG_COMMANDS) register(y, spec)
       return y.demandCommand(1, 'config needs get or set: e.g. `node p2p.js config get`')
@@ -67,6 +67,11 @@ cli
   .fail((message, err) => {
     throw err ?? unknownCommand(message, [...COMMANDS.map((c) => c.usage.split(' ')[0]), 'config'])
   })
+
+// yargs renders the running command's whole help on every run (~16 ms), to print it should the
+// command fail afterwards; ours report their own failures (run.ts), so it would never be shown
+type Internals = { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }
+;(cli as unknown as Internals).getInternalMethods().getUsageInstance().cacheHelpMessage = () => {}
 
 try {
   await cli.parseAsync()
