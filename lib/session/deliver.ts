@@ -67,7 +67,8 @@ const legacyCall = (state: State, rumor: Rumor) => state.calls[findTag(rumor, TA
 
 /** Wraps each rumor for the peer and publishes to its inbox, paced (publish.ts), with a copy
  *  to ourselves unless `selfCopy` is false; to an agent of the original skill, each goes as its
- *  NIP-04 DM instead, and no copy is kept on relays. Never rejects. */
+ *  NIP-04 DM instead, and no copy is kept on relays. Never rejects (a rumor with no form in that
+ *  protocol is a programming error: commands refuse such a message before queueing it). */
 export async function deliver(
   ctx: Context,
   pool: RelayPool,
