@@ -10,6 +10,7 @@ import { addEntry } from '../lib/calls/transcript.ts'
 import { homePaths } from '../lib/store/home.ts'
 import { StateStore } from '../lib/store/state.ts'
 import { CLI } from './helpers/cli.ts'
+import { activeCall } from './helpers/entries.ts'
 
 const NOW = Math.floor(Date.now() / 1000)
 const PEER = 'b'.repeat(64)
@@ -19,16 +20,7 @@ describe('leaving the process', () => {
     const home = mkdtempSync(join(tmpdir(), 'p2p-exit-'))
     const store = new StateStore(homePaths({ P2P_HOME: home }), () => {})
     await store.update((s) => {
-      s.calls.ca11ca11 = {
-        id: 'ca11ca11',
-        peer: PEER,
-        topic: 't',
-        direction: 'incoming',
-        state: 'active',
-        createdAt: NOW,
-        updatedAt: NOW,
-        messageCount: 0,
-      }
+      s.calls.ca11ca11 = activeCall('ca11ca11', PEER, NOW)
       for (let i = 0; i < 2_000; i++)
         addEntry(s, s.calls.ca11ca11, { id: `m${i}`, from: PEER, at: NOW, text: `${'x'.repeat(1_500)} ${i}` }, NOW)
     })

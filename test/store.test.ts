@@ -8,8 +8,9 @@ import { describe, expect, it, vi } from 'vitest'
 import { addEntry } from '../lib/calls/transcript.ts'
 import { homePaths } from '../lib/store/home.ts'
 import { parseState } from '../lib/store/parse.ts'
-import { type CallRecord, STATE_VERSION } from '../lib/store/schema.ts'
+import { STATE_VERSION } from '../lib/store/schema.ts'
 import { StateStore } from '../lib/store/state.ts'
+import { activeCall } from './helpers/entries.ts'
 
 const PEER = 'b'.repeat(64)
 const NOW = Math.floor(Date.now() / 1000)
@@ -19,16 +20,7 @@ function store() {
   return { paths, store: new StateStore(paths, () => {}) }
 }
 
-const call = (id: string): CallRecord => ({
-  id,
-  peer: PEER,
-  topic: 't',
-  direction: 'incoming',
-  state: 'active',
-  createdAt: NOW,
-  updatedAt: NOW,
-  messageCount: 0,
-})
+const call = (id: string) => activeCall(id, PEER, NOW)
 
 const say = (id: string, text: string, at = NOW) => ({ id, from: PEER, at, text })
 

@@ -12,9 +12,6 @@ import type { Context } from '../session/context.ts'
 import { type Online, receiveLive, resync, whileOnline } from '../session/online.ts'
 import { eventsOf } from '../session/transcripts.ts'
 import type { JournalEntry, P2PEvent, PrintLease, State } from '../store/schema.ts'
-
-type Lease = { token: string; pid: number }
-
 import {
   DEFAULT_SETTLE_S,
   HOOK_TIMEOUT_MS,
@@ -27,6 +24,8 @@ import {
   WAIT_RESYNC_MS,
 } from '../timing.ts'
 import { renderEvent } from '../ui/render.ts'
+
+type Lease = { token: string; pid: number }
 
 export async function poll(ctx: Context, opts: { exec?: string; wait?: number; settle?: number }): CommandResult {
   const waitS = opts.wait ?? 0

@@ -8,6 +8,7 @@ import { isBase64, sha256Hex } from '../encoding.ts'
 import { CHUNK_BYTES, MAX_MESSAGE_BYTES, MAX_REASON, MAX_TOPIC } from '../limits.ts'
 import { LEGACY_DM_KIND } from './kinds.ts'
 import { decrypt, encrypt } from './nip04.ts'
+import type { Opened } from './nip17.ts'
 import type { Sign } from './nip59.ts'
 import { checkChunk, type P2PMessage, type Rumor } from './p2p.ts'
 
@@ -131,6 +132,20 @@ export function legacyDm(payload: Record<string, unknown>, secretKey: Uint8Array
     content: encrypt(JSON.stringify(payload), secretKey, peer),
   }
   return sign(template, secretKey)
+}
+
+/** Opens the original skill's DMs to `me` (their signatures checked by the pool), as
+ *  nip17.ts opens gift wraps; drops, with a line for --verbose, what does not decrypt or is not
+ *  one of its messages. */
+export function openLegacyDms(events: Event[], me: string, secretKey: Uint8Array, log: (line: string) => void): Opened[] {
+  return events.flatMap((event) => {
+    try {
+      return [{ wrapId: event.id, wrapCreatedAt: event.created_at, legacy: true as const, ...openLegacyDm(event, secretKey, me) }]
+    } catch (err) {
+      log(`dropped NIP-04 DM ${event.id.slice(0, 12)}: ${(err as Error).message}`)
+      return []
+    }
+  })
 }
 
 /** Opens a kind 4 DM to `me` (its signature checked already) into a rumor-shaped record of what

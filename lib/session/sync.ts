@@ -7,8 +7,8 @@ import { journal } from '../calls/journal.ts'
 import { applyIncoming, type Incoming } from '../calls/machine.ts'
 import { MAX_PRESENCE_PAGES, PROGRESS_FROM_WRAPS } from '../limits.ts'
 import { LEGACY_DM_KIND } from '../nostr/kinds.ts'
-import { openLegacyDm } from '../nostr/legacy.ts'
-import { type Opened, openWraps } from '../nostr/nip17.ts'
+import { openLegacyDms } from '../nostr/legacy.ts'
+import { openWraps } from '../nostr/nip17.ts'
 import type { QueryOutcome, RelayPool, RelayReport } from '../nostr/relay/pool.ts'
 import type { State } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
@@ -98,19 +98,6 @@ export async function receive(
   // the machine's automatic answers (busy, too late): best effort, never queued
   if (applied.replies.length) await replyBestEffort(ctx, pool, state, applied.replies)
   return { state, summary, applied }
-}
-
-/** Opens the original skill's DMs (signatures checked by the pool); drops, with a line for
- *  --verbose, what does not decrypt or is not one of its messages. */
-function openLegacyDms(events: Event[], me: string, secretKey: Uint8Array, log: (line: string) => void): Opened[] {
-  return events.flatMap((event) => {
-    try {
-      return [{ wrapId: event.id, wrapCreatedAt: event.created_at, legacy: true as const, ...openLegacyDm(event, secretKey, me) }]
-    } catch (err) {
-      log(`dropped NIP-04 DM ${event.id.slice(0, 12)}: ${(err as Error).message}`)
-      return []
-    }
-  })
 }
 
 /** Two queries' events as one outcome (an event served by both is listed once). */
