@@ -54,7 +54,13 @@ describe('a relay that was away', () => {
     } finally {
       await r2.start()
     }
-    expect((await poll(a)).map((e) => e.text)).toEqual(['kept by r2'])
+    // r2 answered nothing in the last run, so it is waited for only once it has connected: on
+    // a loaded machine r1 can finish before r2 connects, and the DM comes with a later run (r2's
+    // cursor did not move). It comes once, and is not lost.
+    const got: Array<string | undefined> = []
+    for (let run = 0; run < 4 && got.length === 0; run++) got.push(...(await poll(a)).map((e) => e.text))
+    expect(got).toEqual(['kept by r2'])
+    expect(await poll(a)).toEqual([])
   })
 })
 
