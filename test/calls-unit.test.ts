@@ -1,5 +1,6 @@
 // The call state machine and the wire format, without a network.
 
+import { createHash } from 'node:crypto'
 import * as nip19 from 'nostr-tools/nip19'
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { describe, expect, it } from 'vitest'
@@ -8,6 +9,7 @@ import { journal, unpolled } from '../lib/calls/journal.ts'
 import { applyIncoming, expireCalls, type Incoming } from '../lib/calls/machine.ts'
 import { addEntry } from '../lib/calls/transcript.ts'
 import { CHUNK_BYTES, MAX_AGENTS, MAX_JOURNAL, MAX_MESSAGE_BYTES } from '../lib/limits.ts'
+import { ITEM_BYTES } from '../lib/nostr/neg-items.ts'
 import { openWraps } from '../lib/nostr/nip17.ts'
 import { conversationKey, encrypt as nip44Encrypt } from '../lib/nostr/nip44.ts'
 import { openWrap, wrapRumor } from '../lib/nostr/nip59.ts'
@@ -340,18 +342,22 @@ describe('bounded state', () => {
     const state = emptyState()
     state.giftWrapCursors['wss://a'] = NOW
     const windowStart = NOW - GIFT_WRAP_LOOKBACK_S
-    for (let i = 0; i < 1000; i++) state.seen[`w${i}`] = windowStart - 500 + i
+    const ids = Array.from({ length: 1000 }, (_, i) => createHash('sha256').update(`w${i}`).digest('hex'))
+    for (const [i, id] of ids.entries()) state.seen.add(id, windowStart - 500 + i)
     bound(state, NOW)
-    expect(Object.keys(state.seen)).toHaveLength(500)
-    bound(state, NOW) // nothing new: nothing to do, nothing lost
-    expect(Object.keys(state.seen)).toHaveLength(500)
-    state.seen.late = windowStart - 1 // an old wrap served late by some relay
+    expect(state.seen.size).toBe(500)
+    expect(state.seen.has(ids[499])).toBe(false)
+    expect(state.seen.has(ids[500])).toBe(true)
+    bound(state, NOW) // nothing new: nothing lost
+    expect(state.seen.size).toBe(500)
+    state.seen.add('late', windowStart - 1) // an old wrap served late by some relay
     bound(state, NOW)
-    expect(state.seen.late).toBeUndefined()
+    expect(state.seen.has('late')).toBe(false)
     state.giftWrapCursors['wss://a'] = NOW + 100 // the window moves on: ids before it go
     bound(state, NOW + 100)
-    expect(Object.keys(state.seen)).toHaveLength(400)
-    expect(Math.min(...Object.values(state.seen))).toBe(windowStart + 100)
+    expect(state.seen.size).toBe(400)
+    expect(state.seen.between(0, windowStart + 99).length).toBe(0)
+    expect(state.seen.between(windowStart + 100, windowStart + 100).length).toBe(ITEM_BYTES)
   })
 
   it('remembers at most MAX_AGENTS agents, the most recently seen', () => {

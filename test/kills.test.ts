@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readKnown } from '../lib/store/known-ids.ts'
 import { parseState } from '../lib/store/parse.ts'
 import { LOCK_STALE_MS } from '../lib/timing.ts'
 import { KillAgent, type Printing, prng, type Run } from './helpers/kill-agent.ts'
@@ -172,6 +173,8 @@ function checkPrintings(a: KillAgent): string[] {
 function checkHome(a: KillAgent): void {
   const state = readFileSync(join(a.home, 'p2p-state.json'), 'utf8')
   expect(() => parseState(state)).not.toThrow()
+  // the ids file the state names is there and whole (a kill may leave others beside it)
+  expect(() => readKnown(join(a.home, 'p2p-known'), JSON.parse(state).knownIds)).not.toThrow()
   expect(readdirSync(a.home).filter((f) => f.includes('.corrupt-'))).toEqual([])
   expect(existsSync(join(a.home, 'p2p-state.lock')), `${a.name}: the state lock is still held`).toBe(false)
   const partial = join(a.home, 'p2p-files', '.partial')

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto'
 import { nip77 } from 'nostr-tools'
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { describe, expect, it } from 'vitest'
-import { fetchIds, reconcile, storageOf } from '../lib/nostr/nip77.ts'
+import { packItems, storageOf } from '../lib/nostr/neg-items.ts'
+import { fetchIds, reconcile } from '../lib/nostr/nip77.ts'
 import { RelaySocket } from '../lib/nostr/relay/socket.ts'
 import { respond } from './helpers/negentropy.ts'
 import { startPolicyRelay } from './helpers/policy-relay.ts'
@@ -73,7 +74,7 @@ describe('the test relays’ NIP-77 responder, with nostr-tools’ initiator', (
 describe('our storage (ids decoded at once, fingerprints on 32-bit words)', () => {
   it('fingerprints every range as nostr-tools’ own storage does, and skips what is not an id', () => {
     const items = Array.from({ length: 3_000 }, (_, i) => [id(), 1_800_000_000 - (i % 700)] as [string, number])
-    const ours = storageOf([...items, ['not hex'.padEnd(64, 'z'), 1], ['ab', 2]])
+    const ours = storageOf(packItems([...items, ['not hex'.padEnd(64, 'z'), 1], ['ab', 2], items[5]]))
     const theirs = new NegentropyStorageVector()
     for (const [i, t] of items) theirs.insert(t, i)
     theirs.seal()
@@ -141,7 +142,7 @@ describe('reconcile() over a connection (lib/nostr/nip77.ts)', () => {
     await publishAll(url, wraps)
     return { sk, me, wraps, filter: { kinds: [1059], '#p': [me], since: now() - 86_400, until: now() + 60 } }
   }
-  const held = (wraps: Array<{ id: string; created_at: number }>) => wraps.map((w) => [w.id, w.created_at] as [string, number])
+  const held = (wraps: Array<{ id: string; created_at: number }>) => packItems(wraps.map((w) => [w.id, w.created_at] as [string, number]))
 
   it('learns which ids the relay has and we lack, and fetches them', async () => {
     const relay = await startRelay()
@@ -173,7 +174,7 @@ describe('reconcile() over a connection (lib/nostr/nip77.ts)', () => {
     try {
       const { sk, wraps, filter } = await seeded(relay.url, 40)
       const socket = await connect(relay.url, sk)
-      const got = await reconcile(socket.neg, filter, [], Date.now() + 5_000)
+      const got = await reconcile(socket.neg, filter, Buffer.alloc(0), Date.now() + 5_000)
       expect(got.ok && got.need.sort()).toEqual(wraps.map((w) => w.id).sort())
       expect(relay.stats.authsAccepted).toBe(1)
       socket.close()
@@ -187,7 +188,7 @@ describe('reconcile() over a connection (lib/nostr/nip77.ts)', () => {
     try {
       const { sk, filter } = await seeded(relay.url, 3)
       const socket = await connect(relay.url, sk)
-      const got = await reconcile(socket.neg, filter, [], Date.now() + 5_000)
+      const got = await reconcile(socket.neg, filter, Buffer.alloc(0), Date.now() + 5_000)
       expect(got).toMatchObject({ ok: false, unsupported: false, reason: expect.stringMatching(/auth-required.*refused our AUTH/) })
       socket.close()
     } finally {
@@ -208,7 +209,7 @@ describe('reconcile() over a connection (lib/nostr/nip77.ts)', () => {
         const { filter } = await seeded(relay.url, 3)
         const socket = await connect(relay.url)
         const started = Date.now()
-        const got = await reconcile(socket.neg, filter, [], Date.now() + 5_000, 300)
+        const got = await reconcile(socket.neg, filter, Buffer.alloc(0), Date.now() + 5_000, 300)
         expect(got).toMatchObject({ ok: false, unsupported: true, reason: expect.stringMatching(reason) })
         expect(Date.now() - started).toBeLessThan(2_000)
         socket.close()

@@ -42,7 +42,5 @@ export function applyFromOwner(state: State, item: Incoming, msg: PersonalDm, no
 /** Whether a DM is new (by rumor id), remembering it: wrap ids alone do not tell, since a client
  *  may wrap one rumor twice. */
 export function firstSight(state: State, rumorId: string, now: number): boolean {
-  if (rumorId in state.rumorIds) return false
-  state.rumorIds[rumorId] = now
-  return true
+  return state.rumorIds.add(rumorId, now)
 }

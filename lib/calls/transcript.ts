@@ -37,8 +37,7 @@ export function transcriptOf(
 
 /** Adds an entry to a call once (by id); false when it was taken before. */
 export function addEntry(state: State, call: CallRecord, entry: TranscriptEntry, now: number): boolean {
-  if (entry.id in state.rumorIds) return false
-  state.rumorIds[entry.id] = now
+  if (!state.rumorIds.add(entry.id, now)) return false
   appendEntry(state, call, entry)
   return true
 }

@@ -88,7 +88,7 @@ async function waitFor(ctx: Context, online: Online, lease: Lease, until: number
   while ((settling || entries.length === 0) && Date.now() < until) {
     // wake up when a ringing call expires too: that is news for a caller waiting on an answer
     const wakeAt = Math.min(until, nextExpiry(online.state))
-    const outcome = online.live ? await online.live.wait(wakeAt, (id) => id in online.state.seen) : 'closed'
+    const outcome = online.live ? await online.live.wait(wakeAt, (id) => online.state.seen.has(id)) : 'closed'
     if (outcome === 'timeout' && wakeAt === until) break
     if (outcome === 'closed') {
       if (settling) break

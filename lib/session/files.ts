@@ -56,7 +56,7 @@ export function receiveFiles(filesDir: string, opened: Opened[], state: State, o
       out.log(`dropped file chunk for call ${callId}: not a live call with its sender, or sent after its end`)
       continue
     }
-    if (over.has(chunk.fileId) || chunk.fileId in state.rumorIds) continue
+    if (over.has(chunk.fileId) || state.rumorIds.has(chunk.fileId)) continue
     const save = (data: Buffer) => saveFile(filesDir, callId, chunk.fileId, chunk.name, data)
     try {
       const file = storeChunk(partials, callId, chunk, save, out.log)

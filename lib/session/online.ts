@@ -82,9 +82,9 @@ export async function resync(ctx: Context, online: Online): Promise<void> {
  *  and without a REQ (poll --wait, once something arrived); with nothing new, it still applies
  *  what time did (a ringing call expires). */
 export async function receiveLive(ctx: Context, online: Online): Promise<void> {
-  const brought = online.live ? await online.live.take((id) => id in online.state.seen) : []
+  const brought = online.live ? await online.live.take((id) => online.state.seen.has(id)) : []
   const before = await ctx.store.read()
-  const wraps = brought.filter((w) => !(w.id in before.seen))
+  const wraps = brought.filter((w) => !before.seen.has(w.id))
   const nothingRead: SyncReads = { events: [], results: { presence: [], lists: [], wraps: [] } }
   Object.assign(online, await receive(ctx, online.pool, before, wraps, nothingRead, [], 'live'))
 }

@@ -32,7 +32,7 @@ export async function readWraps(
     plans.set(url, plan)
     return plan
   }
-  const known = (id: string) => id in state.seen
+  const known = (id: string) => state.seen.has(id)
   // what each relay's read found out, kept even when the pool gives up on the relay before it
   // returns (slower than the others): a page-by-page read that stopped short still moved on
   const found = new Map<string, Partial<WrapResult>>()
@@ -42,7 +42,8 @@ export async function readWraps(
     const plan = planOf(socket.url)
     const onEvent = (event: Event, isKnown: boolean) => isKnown || collect(event)
     if (plan.negentropy) {
-      const reconciled = await reconcile(socket.neg, plan.window, haveIn(state.seen, plan.window), deadline)
+      const { since = Number.NEGATIVE_INFINITY, until = Number.POSITIVE_INFINITY } = plan.window
+      const reconciled = await reconcile(socket.neg, plan.window, state.seen.between(since, until), deadline)
       if (reconciled.ok) {
         opts.log(`${socket.url} NIP-77: ${reconciled.need.length} gift wraps to fetch (${reconciled.rounds} rounds)`)
         note(socket.url, { negentropy: 'ok', top: now })
@@ -74,14 +75,4 @@ export async function readWraps(
   })
   const results = outcome.results.map((r) => ({ top: planOf(r.url).top, ...r, ...found.get(r.url) }) as WrapResult)
   return { events: outcome.events, results }
-}
-
-/** The ids we hold that `filter`'s window covers, with their dates. */
-function haveIn(seen: Record<string, number>, filter: { since?: number; until?: number }): Array<[string, number]> {
-  const since = filter.since ?? Number.NEGATIVE_INFINITY
-  const until = filter.until ?? Number.POSITIVE_INFINITY
-  const have: Array<[string, number]> = []
-  // a loop, not Object.entries: `seen` holds up to 100,000 ids
-  for (const id in seen) if (seen[id] >= since && seen[id] <= until) have.push([id, seen[id]])
-  return have
 }

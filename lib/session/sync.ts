@@ -42,7 +42,7 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
     // by NIP-77 where the relay speaks it, else page by page from where the last run stopped
     readWraps(pool, before, me, started, { patient, log: ctx.out.log }),
     // the original skill's DMs, only when asked for (they show relays who talks to whom)
-    ctx.legacy ? pool.query([legacyFilter(before, me, started)], { patient, known: (id) => id in before.seen }) : undefined,
+    ctx.legacy ? pool.query([legacyFilter(before, me, started)], { patient, known: (id) => before.seen.has(id) }) : undefined,
   ])
   const reports = pool.reports()
   const outcome = mergeOutcomes(lists, presence)
@@ -83,8 +83,8 @@ export async function receive(
   const now = unixNow()
   const { state, summary, applied } = await ctx.store.update((s) => {
     // another run may have processed some of these wraps since we read the state
-    const fresh = items.filter((i: Incoming) => !i.wrapId || !(i.wrapId in s.seen))
-    for (const w of wraps) s.seen[w.id] = w.created_at
+    const fresh = items.filter((i: Incoming) => !i.wrapId || !s.seen.has(i.wrapId))
+    for (const w of wraps) s.seen.add(w.id, w.created_at)
     const summary = foldSync(s, reads, reports, me, now, ctx.onlineWindow)
     const applied = applyIncoming(s, fresh, me, now, ctx.ownerPubkey, { accept: ctx.config.accept, maxCalls: ctx.maxCalls })
     journal(s, applied.events, applied.logged)

@@ -13,6 +13,8 @@ export interface HomePaths {
   transcripts: string
   /** each call's message log (store/calllog.ts) */
   calls: string
+  /** the ids already taken, one file per state written (store/known-ids.ts) */
+  known: string
   files: string
 }
 
@@ -26,6 +28,7 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env): HomePaths {
     lock: join(dir, 'p2p-state.lock'),
     transcripts: join(dir, 'p2p-transcripts'),
     calls: join(dir, 'p2p-calls'),
+    known: join(dir, 'p2p-known'),
     files: join(dir, 'p2p-files'),
   }
 }

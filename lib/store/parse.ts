@@ -3,6 +3,7 @@
 // aside; an entry of the wrong shape goes alone.
 import { P2PError } from '../errors.ts'
 import { unixNow } from '../timing.ts'
+import { KnownIds } from './known-ids.ts'
 import { type CallRecord, emptyState, STATE_VERSION, type State, type TranscriptEntry } from './schema.ts'
 
 /** Not one of our state files: moved aside by the store, never thrown further. */
@@ -46,11 +47,15 @@ export function parseState(text: string): State {
   for (const key of ['journal', 'outbox', 'escalations', 'printed', 'printLeases'] as const) {
     if (doc[key] !== undefined && !Array.isArray(doc[key])) throw new CorruptState(`${key} is not a list`)
   }
-  // Migration fills in what an older writer lacked, and moves version 1's messages out.
-  const { dmIds, newEntries: _neverSaved, ...rest } = doc
+  // Migration fills in what an older writer lacked, and moves version 1's messages and version
+  // 2's ids out (the ids of version 3 on are in their own file, which the store reads).
+  const { dmIds, rumorIds, seen, newEntries: _neverSaved, ...rest } = doc
   const state = { ...base, ...rest, version: STATE_VERSION } as State
   state.cursor = { ...base.cursor, ...(doc.cursor as object) }
-  if (isRecord(dmIds)) state.rumorIds = { ...(dmIds as Record<string, number>), ...state.rumorIds }
+  if (doc.version < 3) {
+    state.seen = KnownIds.of({ ...(seen as Record<string, number>) })
+    state.rumorIds = KnownIds.of({ ...(dmIds as Record<string, number>), ...(rumorIds as Record<string, number>) })
+  }
   // an entry of the wrong shape (a hand edit, a bug) goes alone, not the whole file
   state.calls = entriesLike(
     state.calls,
@@ -59,6 +64,7 @@ export function parseState(text: string): State {
   for (const call of Object.values(state.calls)) moveOutMessages(state, call)
   state.agents = entriesLike(state.agents, (a) => typeof a.pubkey === 'string' && typeof a.name === 'string')
   state.inboxes = entriesLike(state.inboxes, (i) => Array.isArray(i.relays))
+  if (state.knownIds !== undefined && !Number.isSafeInteger(state.knownIds)) delete state.knownIds
   for (const key of ['allowed', 'blocked', 'policyReplies'] as const) {
     if (state[key] !== undefined && !isRecord(state[key])) delete state[key]
   }
@@ -74,7 +80,7 @@ function moveOutMessages(state: State, call: CallRecord & { messages?: Transcrip
   call.messageCount = messages.length
   state.newEntries ??= {}
   state.newEntries[call.id] = messages
-  for (const m of messages) state.rumorIds[m.id] ??= now
+  for (const m of messages) state.rumorIds.add(m.id, now)
 }
 
 function entriesLike<T>(record: Record<string, T>, valid: (value: Record<string, unknown>) => boolean): Record<string, T> {

@@ -3,9 +3,11 @@
 import type { RemoteFile } from '../nostr/dm.ts'
 import type { InboxSource } from '../nostr/nip65.ts'
 import type { Announcement } from '../nostr/presence.ts'
+import { KnownIds } from './known-ids.ts'
 
-/** 2: a call's messages moved out of the state into its call log (store/calllog.ts). */
-export const STATE_VERSION = 2
+/** 2: a call's messages moved out of the state into its call log (store/calllog.ts).
+ *  3: the ids of wraps and rumors taken moved out into a file of their own (store/known-ids.ts). */
+export const STATE_VERSION = 3
 
 /** An agent as last announced; `eventId` is not fetched and checked again. */
 export type AgentRecord = Announcement
@@ -186,7 +188,7 @@ export interface State {
   calls: Record<string, CallRecord>
   /** ids of everything taken into a call or the journal (rumor ids; a file: its file id), by
    *  when we took it: a rumor wrapped twice, or served again, is taken once */
-  rumorIds: Record<string, number>
+  rumorIds: KnownIds
   /** entries added by this run, which the store appends to their call logs before it writes
    *  the state: never saved in the state file */
   newEntries?: Record<string, TranscriptEntry[]>
@@ -195,7 +197,9 @@ export interface State {
   /** Unix seconds of each relay's last complete gift-wrap sync, by relay URL */
   giftWrapCursors: Record<string, number>
   /** gift-wrap ids already processed, with their created_at, forgotten once out of the window */
-  seen: Record<string, number>
+  seen: KnownIds
+  /** the file of `seen` and `rumorIds` that goes with this state (p2p-known/<n>.bin) */
+  knownIds?: number
   journal: JournalEntry[]
   nextSeq: number
   /** journal seqs above cursor.polled already printed (polls may finish out of order) */
@@ -237,10 +241,10 @@ export const emptyState = (): State => ({
   agents: {},
   inboxes: {},
   calls: {},
-  rumorIds: {},
+  rumorIds: new KnownIds(),
   earlyEnds: {},
   giftWrapCursors: {},
-  seen: {},
+  seen: new KnownIds(),
   journal: [],
   nextSeq: 1,
   printed: [],

@@ -1,7 +1,7 @@
 // The state store: one way to change the state, update(), which takes the cross-process lock,
 // re-reads the file if another process replaced it, applies a change, bounds what grows, and
 // writes it atomically (lowdb's text file: temp file + rename). Call messages live beside it,
-// in the call logs.
+// in the call logs, and the ids already taken in a file the state names (store/known-ids.ts).
 import { renameSync, statSync } from 'node:fs'
 import { TextFileSync } from 'lowdb/node'
 import {
@@ -18,6 +18,7 @@ import {
 import { AGENT_TTL_S, DM_ID_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, MAX_CLOCK_SKEW_S, unixNow } from '../timing.ts'
 import { CallLog } from './calllog.ts'
 import type { HomePaths } from './home.ts'
+import { readKnown, removeOtherKnown, writeKnown } from './known-ids.ts'
 import { withLock } from './lock.ts'
 import { CorruptState, parseState } from './parse.ts'
 import { emptyState, type JournalEntry, type State } from './schema.ts'
@@ -30,7 +31,7 @@ export class StateStore {
   private cache?: { state: State; text: string; stamp: string }
 
   constructor(
-    private readonly paths: Pick<HomePaths, 'state' | 'lock' | 'calls'>,
+    private readonly paths: Pick<HomePaths, 'state' | 'lock' | 'calls' | 'known'>,
     private readonly warn: (message: string) => void,
   ) {
     this.calls = new CallLog(paths.calls)
@@ -43,7 +44,8 @@ export class StateStore {
   }
 
   /** Applies `change` to the freshest state under the lock and saves it atomically (unless it
-   *  changed nothing): call log entries first, so that a kill between the two loses nothing. */
+   *  changed nothing): call log entries and the ids taken first, so that a kill between them and
+   *  the state loses nothing (the state still names the ids file it was written with). */
   update<R>(change: (state: State) => R): Promise<R> {
     return withLock(this.paths.lock, async () => {
       const state = this.load()
@@ -51,10 +53,19 @@ export class StateStore {
         const result = change(state)
         this.calls.flush(state)
         const forgotten = bound(state)
+        const newIds = state.seen.changed || state.rumorIds.changed
+        if (newIds) {
+          state.knownIds = (state.knownIds ?? 0) + 1
+          writeKnown(this.paths.known, state.knownIds, state)
+        }
         const text = JSON.stringify(state)
         if (text !== this.cache?.text) {
           this.file.write(text)
           this.cache = { state, text, stamp: stampOf(this.paths.state) }
+        }
+        if (newIds) {
+          state.seen.changed = state.rumorIds.changed = false
+          removeOtherKnown(this.paths.known, state.knownIds ?? 0)
         }
         for (const callId of forgotten) this.calls.remove(callId)
         return result
@@ -79,6 +90,16 @@ export class StateStore {
       renameSync(this.paths.state, aside)
       this.warn(`warning: the state file was unreadable (${err.message}); moved it to ${aside} and started afresh`)
       state = emptyState()
+    }
+    if (state.knownIds !== undefined) {
+      try {
+        Object.assign(state, readKnown(this.paths.known, state.knownIds))
+      } catch (err) {
+        this.warn(
+          `warning: the ids already taken were unreadable (${(err as Error).message}): wraps still on relays are opened again, and a message may show twice`,
+        )
+        state.seen.changed = true
+      }
     }
     this.cache = { state, text: text ?? '', stamp }
     return state
@@ -139,26 +160,6 @@ function keepNewest<T>(record: Record<string, T>, max: number, at: (value: T) =>
   for (const [key] of entries.sort((a, b) => at(a[1]) - at(b[1])).slice(0, entries.length - max)) delete record[key]
 }
 
-/** What the last pass left in each big record (by identity): how many entries, and a date none
- *  of them is older than. Entries leave these records only here, so a record of the same size
- *  has gained nothing since, and holds nothing older than that date. */
-const afterPass = new WeakMap<object, { size: number; oldest: number }>()
-
-/** Forgets the entries dated before `before`, and at most `max` stay, the newest. The ids of
- *  gift wraps and rumors run to 100,000: a run updates the state several times, and the loop is
- *  skipped when it has nothing to find. */
-function forgetOlder(record: Record<string, number>, before: number, max: number): void {
-  const last = afterPass.get(record)
-  if (last && last.size === Object.keys(record).length && last.oldest >= before && last.size <= max) return
-  let oldest = Number.POSITIVE_INFINITY
-  for (const key in record) {
-    if (record[key] < before) delete record[key]
-    else oldest = Math.min(oldest, record[key])
-  }
-  keepNewest(record, max, (at) => at)
-  afterPass.set(record, { size: Object.keys(record).length, oldest })
-}
-
 /** Keeps the file from growing without bound: what is pruned can no longer matter. Returns
  *  the finished calls it forgot (their transcripts stay on disk). */
 export function bound(state: State, now = unixNow()): string[] {
@@ -173,10 +174,10 @@ export function bound(state: State, now = unixNow()): string[] {
   // A wrap dated before every relay's sync window can never be served to us again.
   const cursors = Object.values(state.giftWrapCursors)
   const oldestWrap = cursors.length ? Math.min(...cursors) - GIFT_WRAP_LOOKBACK_S : -Infinity
-  forgetOlder(state.seen, oldestWrap, MAX_SEEN)
+  state.seen.forget(oldestWrap, MAX_SEEN)
   boundJournal(state, now)
   // a rumor is remembered while a wrap of it could still be served, and for DM_ID_TTL_S at least
-  forgetOlder(state.rumorIds, Math.min(now - DM_ID_TTL_S, oldestWrap - MAX_CLOCK_SKEW_S), MAX_SEEN)
+  state.rumorIds.forget(Math.min(now - DM_ID_TTL_S, oldestWrap - MAX_CLOCK_SKEW_S), MAX_SEEN)
   const failed = state.outbox.filter((e) => e.gaveUp)
   if (failed.length > MAX_OUTBOX_FAILED) {
     const old = new Set(failed.sort((a, b) => (a.gaveUp?.at ?? 0) - (b.gaveUp?.at ?? 0)).slice(0, failed.length - MAX_OUTBOX_FAILED))

@@ -7,7 +7,7 @@
 // fingerprints are checked against nostr-tools') keeps the items sorted and makes the fingerprints.
 import { nip77 } from 'nostr-tools'
 import { bytesToHex, hexToBytes } from 'nostr-tools/utils'
-import { storageOf } from '../../lib/nostr/nip77.ts'
+import { itemCount, storageOf } from '../../lib/nostr/neg-items.ts'
 
 const { NegentropyStorageVector } = nip77
 type Storage = InstanceType<typeof NegentropyStorageVector>
@@ -28,9 +28,10 @@ export interface NegOptions {
 }
 
 /** One connection's NEG sessions: `handle` takes a NEG-* message, `send` gets the answers.
- *  `query` gives the (id, created_at) of the events the filter matches that this connection may see. */
+ *  `query` gives the items (id, created_at; packed: lib/nostr/neg-items.ts) of the events the
+ *  filter matches that this connection may see. */
 export function negentropyConnection(
-  query: (filter: Record<string, unknown>) => Promise<Array<{ id: string; created_at: number }>>,
+  query: (filter: Record<string, unknown>) => Promise<Buffer>,
   send: (frame: unknown[]) => void,
   opts: NegOptions = {},
 ): (message: unknown[]) => Promise<void> {
@@ -51,9 +52,9 @@ export function negentropyConnection(
       if (storage) answer(id, storage, String(a))
       else send(['NEG-ERR', id, 'closed: unknown subscription handle'])
     } else if (type === 'NEG-OPEN') {
-      const events = await query(a as Record<string, unknown>)
-      if (events.length > (opts.maxSyncEvents ?? 1_000_000)) return send(['NEG-ERR', id, 'blocked: too many query results'])
-      const storage = storageOf(events.map((e) => [e.id, e.created_at] as const))
+      const items = await query(a as Record<string, unknown>)
+      if (itemCount(items) > (opts.maxSyncEvents ?? 1_000_000)) return send(['NEG-ERR', id, 'blocked: too many query results'])
+      const storage = storageOf(items)
       sessions.set(id, storage)
       answer(id, storage, String(b))
     }

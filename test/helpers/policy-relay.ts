@@ -12,6 +12,7 @@ import { EventRepositorySqlite } from '@nostr-relay/event-repository-sqlite'
 import { Validator } from '@nostr-relay/validator'
 import type { Event } from 'nostr-tools/pure'
 import { WebSocketServer } from 'ws'
+import { packItems } from '../../lib/nostr/neg-items.ts'
 import { type NegOptions, negentropyConnection } from './negentropy.ts'
 import type { Conn, Filter, Policy, RateLimit } from './policy-conn.ts'
 import { countOut, freePort, noTraffic, type TestRelay } from './relay.ts'
@@ -98,7 +99,11 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
       const conn: Conn = { ip: req.socket.remoteAddress ?? '', subs: new Set(), send: raw }
       // NIP-77 reconciles what this connection may see of what the filter matches
       const seeable = async (filter: Record<string, unknown>) =>
-        (await negRepo.find({ ...filter, limit: 1_000_000 })).filter((e) => policy.canSee(conn, e as Event))
+        packItems(
+          (await negRepo.find({ ...filter, limit: 1_000_000 }))
+            .filter((e) => policy.canSee(conn, e as Event))
+            .map((e) => [e.id, e.created_at] as const),
+        )
       const neg = negentropyConnection(seeable, raw, opts.neg)
       // what the store sends goes through the policy's read rule first
       const client: Client = {

@@ -1,0 +1,167 @@
+// The ids an agent has already taken: gift wraps (`seen`, with their dates) and rumors
+// (`rumorIds`, with when they were taken), up to 100,000 each. They live beside the JSON state,
+// packed and sorted as NIP-77 compares them (nostr/neg-items.ts): a quiet run reads them as two
+// buffers, hands the window's slice to the reconciliation as it is, forgets old ones by cutting
+// the front off, and makes no object per id. The file is written whole, under a new number,
+// before the state that names it (store/state.ts): a kill between the two leaves the state
+// with the file it was written with.
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { dateAt, ITEM_BYTES, idAt, itemCount, lowerBound, packItems } from '../nostr/neg-items.ts'
+import { writeAtomic } from './home.ts'
+
+const HEX_ID = /^[0-9a-f]{64}$/
+/** Lookups answered by scanning the items (~1 ms each at 100,000) before an index is built
+ *  (~40 ms at 100,000): a run that takes a few messages needs only a few. */
+const SCANS_BEFORE_INDEX = 16
+
+/** What an id is kept as: an event id's own 32 bytes; anything else (a file id) its SHA-256. */
+const keyOf = (id: string): string => (HEX_ID.test(id) ? id : createHash('sha256').update(id).digest('hex'))
+
+export class KnownIds {
+  /** ids added since the items were last packed, by key */
+  private added = new Map<string, number>()
+  /** the items' keys (latin1 strings of their bytes), once lookups are many */
+  private index?: Set<string>
+  private scans = 0
+  /** whether anything was added or forgotten since it was loaded or saved */
+  changed = false
+
+  constructor(private items: Buffer = Buffer.alloc(0)) {}
+
+  /** From the records of state files before version 3 (and tests). */
+  static of(record: Record<string, number>): KnownIds {
+    const known = new KnownIds()
+    for (const id in record) if (Number.isFinite(record[id])) known.add(id, record[id])
+    return known
+  }
+
+  get size(): number {
+    return itemCount(this.items) + this.added.size
+  }
+
+  has(id: string): boolean {
+    const key = keyOf(id)
+    if (this.added.has(key)) return true
+    const bytes = Buffer.from(key, 'hex')
+    if (this.index) return this.index.has(bytes.toString('latin1'))
+    if (++this.scans > SCANS_BEFORE_INDEX) {
+      this.index = new Set()
+      for (let i = 0; i < itemCount(this.items); i++) this.index.add(idAt(this.items, i).toString('latin1'))
+      return this.index.has(bytes.toString('latin1'))
+    }
+    for (let at = this.items.indexOf(bytes); at >= 0; at = this.items.indexOf(bytes, at + 1)) {
+      if (at % ITEM_BYTES === ITEM_BYTES - 32) return true
+    }
+    return false
+  }
+
+  /** Remembers `id` at `at`, unless it is known already. True when it was not. */
+  add(id: string, at: number): boolean {
+    if (this.has(id)) return false
+    this.added.set(keyOf(id), at)
+    this.changed = true
+    return true
+  }
+
+  /** Forgets the ids dated before `before`; at most `max` stay, the newest. */
+  forget(before: number, max: number): void {
+    this.pack()
+    const count = itemCount(this.items)
+    const drop = Math.max(lowerBound(this.items, before, new Uint8Array()), count - max)
+    if (drop <= 0) return
+    this.items = this.items.subarray(drop * ITEM_BYTES)
+    this.index = undefined
+    this.changed = true
+  }
+
+  /** The items dated from `since` to `until`, packed (a view: read it, do not keep it). */
+  between(since: number, until: number): Buffer {
+    this.pack()
+    const from = lowerBound(this.items, since, new Uint8Array())
+    const to = lowerBound(this.items, until + 1, new Uint8Array(), from)
+    return this.items.subarray(from * ITEM_BYTES, to * ITEM_BYTES)
+  }
+
+  /** Every item, packed. */
+  packed(): Buffer {
+    this.pack()
+    return this.items
+  }
+
+  /** Kept in a file of its own, never in the state's JSON. */
+  toJSON(): undefined {
+    return undefined
+  }
+
+  /** Merges the added ids into the items, each where it sorts. */
+  private pack(): void {
+    if (!this.added.size) return
+    const extra = packItems(this.added)
+    for (let i = 0; i < itemCount(extra); i++) this.index?.add(idAt(extra, i).toString('latin1'))
+    const merged = Buffer.alloc(this.items.length + extra.length)
+    let from = 0
+    let out = 0
+    for (let i = 0; i < itemCount(extra); i++) {
+      const to = lowerBound(this.items, dateAt(extra, i), idAt(extra, i), from)
+      out += this.items.copy(merged, out, from * ITEM_BYTES, to * ITEM_BYTES)
+      out += extra.copy(merged, out, i * ITEM_BYTES, (i + 1) * ITEM_BYTES)
+      from = to
+    }
+    this.items.copy(merged, out, from * ITEM_BYTES)
+    this.items = merged
+    this.added.clear()
+  }
+}
+
+/** The file: "P2PK", its format (1), the count of wrap ids, then of rumor ids, each a 32-bit
+ *  little-endian number; then the items of each, in that order. */
+const MAGIC = 0x4b503250
+const FORMAT = 1
+const HEADER_BYTES = 16
+
+export interface Known {
+  seen: KnownIds
+  rumorIds: KnownIds
+}
+
+const fileOf = (dir: string, generation: number) => join(dir, `${generation}.bin`)
+
+/** Writes the ids as generation `generation` (a temp file and a rename). */
+export function writeKnown(dir: string, generation: number, known: Known): void {
+  const seen = known.seen.packed()
+  const rumors = known.rumorIds.packed()
+  const header = Buffer.alloc(HEADER_BYTES)
+  header.writeUInt32LE(MAGIC, 0)
+  header.writeUInt32LE(FORMAT, 4)
+  header.writeUInt32LE(itemCount(seen), 8)
+  header.writeUInt32LE(itemCount(rumors), 12)
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  writeAtomic(fileOf(dir, generation), Buffer.concat([header, seen, rumors]))
+}
+
+/** Reads generation `generation`; throws when it is missing or not one of ours. */
+export function readKnown(dir: string, generation: number): Known {
+  const file = readFileSync(fileOf(dir, generation))
+  const seenCount = file.length >= HEADER_BYTES ? file.readUInt32LE(8) : 0
+  const rumorCount = file.length >= HEADER_BYTES ? file.readUInt32LE(12) : 0
+  const ok =
+    file.length === HEADER_BYTES + (seenCount + rumorCount) * ITEM_BYTES &&
+    file.readUInt32LE(0) === MAGIC &&
+    file.readUInt32LE(4) === FORMAT
+  if (!ok) throw new Error(`${fileOf(dir, generation)} is not a file of known ids`)
+  const split = HEADER_BYTES + seenCount * ITEM_BYTES
+  return { seen: new KnownIds(file.subarray(HEADER_BYTES, split)), rumorIds: new KnownIds(file.subarray(split)) }
+}
+
+/** Removes every generation but `generation`, and temp files a killed run left. */
+export function removeOtherKnown(dir: string, generation: number): void {
+  let names: string[] = []
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const name of names) if (name !== `${generation}.bin`) rmSync(join(dir, name), { force: true })
+}
