@@ -116,75 +116,120 @@ class Writer {
   }
 }
 
-/** The responder's answer to one message of the initiator, at most `frameLimit` bytes. */
+/** One range of the initiator's message: its upper bound, the items it holds here (from `lower`
+ *  to `upper`), whether it is settled (a skip, or a fingerprint equal to ours) and its mode. */
+type Range = { bound: Item; mode: number; lower: number; upper: number; settled: boolean }
+
+/** The responder's answer to one message of the initiator, at most `frameLimit` bytes.
+ *  Out of room, the rest is answered in short: a skip for each run of ranges the initiator has
+ *  settled and one fingerprint for each run it has not. The reference responder (and strfry) sends
+ *  one fingerprint for everything after the cut instead, which reopens ranges the initiator had
+ *  settled by lists of ids: it reports their ids again (seen: 56 runs in 300 at 4 KB frames).
+ *  Only when even the short answer would not fit does this one do the same. */
 export function respond(storage: Storage, hex: string, frameLimit: number): string {
   const query = new Reader(hexToBytes(hex))
   const out = new Writer()
   if (query.byte() !== VERSION) return bytesToHex(Uint8Array.from(out.bytes)) // our version: the initiator may retry
   const size = storage.size()
-  let lower = 0
-  let lowerBound: Item = { timestamp: 0, id: new Uint8Array() }
-  let skipping = false
-  const flushSkip = () => {
-    if (skipping) out.bound(lowerBound).varint(SKIP)
-    skipping = false
-  }
-  const full = (extra = 0) => out.bytes.length + extra > frameLimit - 200
-  while (!query.done) {
+  const ranges: Range[] = []
+  for (let lower = 0; !query.done; ) {
     const bound = query.bound()
     const mode = query.varint()
     const upper = storage.findLowerBound(lower, size, bound)
-    if (mode === SKIP) skipping = true
-    else if (mode === FINGERPRINT) {
-      const theirs = bytesToHex(query.take(16))
-      if (theirs === bytesToHex(storage.fingerprint(lower, upper))) skipping = true
-      else {
-        flushSkip()
-        if (!splitRange(storage, out, lower, upper, bound, full)) return finish(out, storage, lower, size)
-      }
-    } else if (mode === ID_LIST) {
+    let settled = mode === SKIP
+    if (mode === FINGERPRINT) settled = bytesToHex(query.take(16)) === bytesToHex(storage.fingerprint(lower, upper))
+    else if (mode === ID_LIST)
       query.take(32 * query.varint()) // their ids: the initiator works out what differs
-      flushSkip()
-      // our ids in the range, as many as fit; the rest is left to a closing fingerprint
+    else if (mode !== SKIP) throw new Error('unexpected mode')
+    ranges.push({ bound, mode, lower, upper, settled })
+    lower = upper
+  }
+  const budget = frameLimit - 200
+  // keep[i]: the most the short answer for ranges i.. takes, a bound (after the one before its run)
+  // and a mode for each run, and a fingerprint for each run not settled
+  const keep = new Array<number>(ranges.length + 1).fill(0)
+  const runStart: number[] = []
+  for (let i = 0; i < ranges.length; i++) runStart.push(i > 0 && ranges[i - 1].settled === ranges[i].settled ? runStart[i - 1] : i)
+  for (let i = ranges.length - 1; i >= 0; i--) {
+    const r = ranges[i]
+    const endsRun = i === ranges.length - 1 || ranges[i + 1].settled !== r.settled
+    const after = runStart[i] > 0 ? ranges[runStart[i] - 1].bound.timestamp : 0
+    keep[i] = keep[i + 1] + (endsRun ? entrySize(r.bound, after) + (r.settled ? 0 : 16) : 0)
+  }
+  // room for the short answer is kept while it takes at most half a frame; past that (a message
+  // of very many short ranges) the answer is cut as the reference cuts it
+  const fits = (i: number, extra: number) => out.bytes.length + extra + ENTRY + (keep[i + 1] <= budget / 2 ? keep[i + 1] : 0) <= budget
+  let skipping = false
+  const flushSkip = (i: number) => {
+    if (skipping && i > 0) out.bound(ranges[i - 1].bound).varint(SKIP)
+    skipping = false
+  }
+  const cut = (i: number, from: number) => {
+    flushSkip(i)
+    if (out.bytes.length + keep[i] <= frameLimit) shortAnswer(storage, out, ranges, i, from)
+    else out.bound({ timestamp: INFINITY, id: new Uint8Array() }).varint(FINGERPRINT).raw(storage.fingerprint(from, size))
+    return bytesToHex(Uint8Array.from(out.bytes))
+  }
+  for (let i = 0; i < ranges.length; i++) {
+    const { bound, mode, lower, upper, settled } = ranges[i]
+    const count = upper - lower
+    if (settled) skipping = true
+    else if (mode === ID_LIST) {
+      // our ids in the range, as many as fit; the rest is answered in short
+      flushSkip(i)
       let end = lower
-      while (end < upper && !full(34 + 32 * (end - lower + 1))) end++
+      while (end < upper && fits(i, ENTRY + 8 + 32 * (end - lower + 1))) end++
+      if (end === lower && end < upper) return cut(i, lower)
       if (end < upper) {
         out
           .bound(storage.getItem(end))
           .varint(ID_LIST)
           .varint(end - lower)
         storage.iterate(lower, end, (item) => Boolean(out.raw(item.id)))
-        return finish(out, storage, end, size)
+        return cut(i, end)
       }
-      out
-        .bound(bound)
-        .varint(ID_LIST)
-        .varint(upper - lower)
+      out.bound(bound).varint(ID_LIST).varint(count)
       storage.iterate(lower, upper, (item) => Boolean(out.raw(item.id)))
-    } else throw new Error('unexpected mode')
-    if (!skipping && full()) return finish(out, storage, upper, size)
-    lower = upper
-    lowerBound = bound
+    } else {
+      flushSkip(i)
+      if (!fits(i, ENTRY + (count < 2 * BUCKETS ? 8 + 32 * count : BUCKETS * ENTRY))) return cut(i, lower)
+      splitRange(storage, out, lower, upper, bound)
+    }
   }
   return bytesToHex(Uint8Array.from(out.bytes))
 }
 
-/** Out of room: one fingerprint for everything from `from` on, for the initiator to split. */
-function finish(out: Writer, storage: Storage, from: number, size: number): string {
-  out.bound({ timestamp: INFINITY, id: new Uint8Array() }).varint(FINGERPRINT).raw(storage.fingerprint(from, size))
-  return bytesToHex(Uint8Array.from(out.bytes))
+/** The most a bound, its mode and a fingerprint take: a timestamp delta (6 bytes), a length,
+ *  32 bytes of id, the mode, 16 bytes of fingerprint. */
+const ENTRY = 56
+
+/** The bytes a bound and its mode take after a bound at `previous` (or later). */
+function entrySize(bound: Item, previous: number): number {
+  const varintSize = (n: number) => (n < 128 ? 1 : Math.ceil(Math.log2(n + 1) / 7))
+  return (bound.timestamp === INFINITY ? 1 : varintSize(bound.timestamp - previous + 1)) + 1 + bound.id.length + 1
 }
 
-/** A range that differs: its ids when few, else 16 fingerprinted buckets. False when out of room. */
-function splitRange(storage: Storage, out: Writer, lower: number, upper: number, bound: Item, full: (extra?: number) => boolean): boolean {
+/** The rest of the message from range `i` (its items from `from` on) in short: each run of
+ *  ranges the initiator settled a skip (none for the last), each other run our fingerprint. */
+function shortAnswer(storage: Storage, out: Writer, ranges: Range[], i: number, from: number): void {
+  let start = from
+  for (let j = i; j < ranges.length; j++) {
+    const r = ranges[j]
+    if (j + 1 < ranges.length && ranges[j + 1].settled === r.settled) continue
+    if (!r.settled) out.bound(r.bound).varint(FINGERPRINT).raw(storage.fingerprint(start, r.upper))
+    else if (j + 1 < ranges.length) out.bound(r.bound).varint(SKIP)
+    start = r.upper
+  }
+}
+
+/** A range that differs: its ids when few, else 16 fingerprinted buckets. */
+function splitRange(storage: Storage, out: Writer, lower: number, upper: number, bound: Item): void {
   const count = upper - lower
   if (count < 2 * BUCKETS) {
-    if (full(40 + 32 * count)) return false
     out.bound(bound).varint(ID_LIST).varint(count)
     storage.iterate(lower, upper, (item) => Boolean(out.raw(item.id)))
-    return true
+    return
   }
-  if (full(BUCKETS * 60)) return false
   let at = lower
   for (let i = 0; i < BUCKETS; i++) {
     const size = Math.floor(count / BUCKETS) + (i < count % BUCKETS ? 1 : 0)
@@ -195,7 +240,6 @@ function splitRange(storage: Storage, out: Writer, lower: number, upper: number,
       .varint(FINGERPRINT)
       .raw(fingerprint)
   }
-  return true
 }
 
 /** The shortest bound above `prev` and not above `next`. */
