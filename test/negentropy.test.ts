@@ -147,6 +147,24 @@ describe('reconcile() over a connection (lib/nostr/nip77.ts)', () => {
   }
   const held = (wraps: Array<{ id: string; created_at: number }>) => packItems(wraps.map((w) => [w.id, w.created_at] as [string, number]))
 
+  it('fetches an id once when the relay names it in two rounds', async () => {
+    // strfry cuts an answer at its frame limit with one fingerprint over all the rest, settled
+    // ranges too: the range is split again and its ids come again (the reference does the same)
+    const x = randomBytes(32).toString('hex')
+    const round1 = `61 876900 02 01 ${x} 0000 01 ${'ff'.repeat(16)}` // [.., 1000) its ids: x; [1000, ∞) a fingerprint
+    const round2 = `61 0000 02 01 ${x}` // [.., ∞) its ids: x again
+    const answers = [round1, round2].map((hex) => hex.replaceAll(' ', ''))
+    const channel = {
+      open: (_filter: unknown, _initial: string, onReply: (reply: { type: 'msg'; hex: string }) => void) => {
+        const next = () => setTimeout(() => onReply({ type: 'msg', hex: answers.shift() ?? '61' }))
+        next()
+        return { send: next, close: () => {} }
+      },
+    }
+    const got = await reconcile(channel as unknown as RelaySocket['neg'], { kinds: [1059] }, Buffer.alloc(0), Date.now() + 2_000)
+    expect(got).toEqual({ ok: true, need: [x], rounds: 2 })
+  })
+
   it('learns which ids the relay has and we lack, and fetches them', async () => {
     const relay = await startRelay()
     try {

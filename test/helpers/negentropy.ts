@@ -1,10 +1,10 @@
 // The relay side of NIP-77 for the test relays: NEG-OPEN, NEG-MSG and NEG-CLOSE answered as
 // strfry answers them (NEG-MSG, or NEG-ERR "blocked: too many query results" past its
 // maxSyncEvents, "PROTOCOL-ERROR" for a message it cannot read, "closed: unknown subscription
-// handle"). The responder half of negentropy v1 is written here from the protocol's description:
-// nostr-tools' module implements only the initiator's half (as responder it never sends its own
-// ids back), but its storage vector (built as our client builds it, lib/nostr/nip77.ts, whose
-// fingerprints are checked against nostr-tools') keeps the items sorted and makes the fingerprints.
+// handle"), except where an answer is cut at the frame limit (respond()). The responder half of
+// negentropy v1 is written here from the protocol's description: nostr-tools' module implements
+// only the initiator's half (as responder it never sends its own ids back); the items and their
+// fingerprints are our client's (lib/nostr/neg-items.ts, checked against nostr-tools').
 import { nip77 } from 'nostr-tools'
 import { bytesToHex, hexToBytes } from 'nostr-tools/utils'
 import { itemCount, storageOf } from '../../lib/nostr/neg-items.ts'
