@@ -11,9 +11,11 @@ import { build } from 'esbuild'
 
 rmSync('dist', { recursive: true, force: true })
 await build({
-  entryPoints: ['p2p.ts'],
+  // the worker thread that opens half of a large batch of gift wraps (lib/nostr/nip17.ts) finds
+  // its file beside the chunk that starts it
+  entryPoints: ['p2p.ts', { in: 'lib/nostr/open-worker.ts', out: 'dist/open-worker' }],
   outdir: '.',
-  entryNames: '[name]',
+  entryNames: '[dir]/[name]',
   chunkNames: 'dist/[name]-[hash]',
   splitting: true,
   bundle: true,

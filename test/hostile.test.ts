@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { nsecEncode } from 'nostr-tools/nip19'
-import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { hexToBytes } from 'nostr-tools/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_JOURNAL, MAX_JOURNAL_BYTES } from '../lib/limits.ts'
@@ -130,15 +130,30 @@ describe('hostile peers in bulk', () => {
     const target = agent([relay.url])
     await target.run(['status'])
     const senders = Array.from({ length: 50 }, () => generateSecretKey())
-    await sendDms(relay.url, (await whoami(target)).pubkey, 1_000, senders)
-    const r = await target.run(['poll', '--json', '--timeout', '30000'])
+    const me = (await whoami(target)).pubkey
+    await sendDms(relay.url, me, 1_000, senders)
+    // and 20 that do not open: wrapped for another key, addressed to us (both threads drop theirs)
+    const rumors = Array.from({ length: 20 }, (_, i) =>
+      buildRumor({ type: 'dm', text: `not for us ${i}` }, getPublicKey(senders[0]), me, now(), 'stranger'),
+    )
+    const elsewhere = await wrapAll(rumors, senders, getPublicKey(generateSecretKey()))
+    await publishAll(
+      relay.url,
+      elsewhere.map((w) =>
+        finalizeEvent({ kind: w.kind, created_at: w.created_at, tags: [['p', me]], content: w.content }, generateSecretKey()),
+      ),
+    )
+    const r = await target.run(['poll', '--json', '--verbose', '--timeout', '30000'])
     expect(r.code).toBe(0)
     expect(r.json().events).toHaveLength(1_000)
+    // the built CLI opens a batch this large on two threads (lib/nostr/nip17.ts)
+    expect(r.stderr).toContain('opening 1020 gift wraps on two threads')
+    expect(r.stderr).toMatch(/sync: .*1020 gift wraps \(20 dropped\)/)
     await sendDms(relay.url, (await whoami(target)).pubkey, 200, senders)
     expect((await target.run(['poll', '--json', '--timeout', '30000'])).json().events).toHaveLength(200)
     const state = JSON.parse(readFileSync(join(target.home, 'p2p-state.json'), 'utf8'))
     expect(state.journal.length).toBeLessThanOrEqual(MAX_JOURNAL)
-    expect(readKnown(join(target.home, 'p2p-known'), state.knownIds).seen.size).toBe(1_200)
+    expect(readKnown(join(target.home, 'p2p-known'), state.knownIds).seen.size).toBe(1_220) // the dropped ones too: not opened again
     expect(statSync(join(target.home, 'p2p-state.json')).size).toBeLessThan(1_000_000)
   }, 120_000)
 

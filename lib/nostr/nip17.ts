@@ -1,6 +1,9 @@
-// NIP-17 receiving: opens the gift wraps a sync brought, in bulk. Everything that fails a
-// check is dropped and counted, never passed on.
+// NIP-17 receiving: opens the gift wraps a sync brought, in bulk, a large batch on two threads.
+// Everything that fails a check is dropped and counted, never passed on.
+import { existsSync } from 'node:fs'
+import { Worker } from 'node:worker_threads'
 import type { Event } from 'nostr-tools/pure'
+import { PARALLEL_OPEN_FROM } from '../limits.ts'
 import { prepareBulk } from './nip44.ts'
 import { openWrap } from './nip59.ts'
 import { type P2PMessage, parseRumor, type Rumor } from './p2p.ts'
@@ -16,19 +19,35 @@ export interface Opened {
 }
 
 /** Opens wraps addressed to us; drops what does not open, has a bad seal signature, is not
- *  for us, or is not understood. */
+ *  for us, or is not understood. From PARALLEL_OPEN_FROM wraps on, a worker thread opens half of
+ *  them meanwhile: key agreements and signature checks are nearly all the cost, and agents run
+ *  on machines with more than one core. */
 export async function openWraps(
   wraps: Event[],
   me: string,
   secretKey: Uint8Array,
   log: (line: string) => void,
 ): Promise<{ opened: Opened[]; dropped: number }> {
+  const half = wraps.length >= PARALLEL_OPEN_FROM ? Math.floor(wraps.length / 2) : 0
+  const helper = half ? inWorker(wraps.slice(0, half), me, secretKey) : undefined
+  if (helper) log(`opening ${wraps.length} gift wraps on two threads`)
+  const mine = await openHere(wraps.slice(half), me, secretKey)
+  // a worker that could not start or failed leaves its half to this thread: nothing is skipped
+  const theirs = helper ? ((await helper) ?? (await openHere(wraps.slice(0, half), me, secretKey))) : { opened: [], drops: [] }
+  const drops = [...theirs.drops, ...mine.drops]
+  for (const { wrapId, why } of drops) log(`dropped gift wrap ${wrapId.slice(0, 12)}: ${why}`)
+  return { opened: [...theirs.opened, ...mine.opened], dropped: drops.length }
+}
+
+export interface OpenedHere {
+  opened: Opened[]
+  drops: Array<{ wrapId: string; why: string }>
+}
+
+/** Opens wraps on this thread: what opened, and why each other one did not. */
+export async function openHere(wraps: Event[], me: string, secretKey: Uint8Array): Promise<OpenedHere> {
   const candidates: Array<Opened & { seal: Event }> = []
-  let dropped = 0
-  const drop = (wrapId: string, why: string) => {
-    dropped++
-    log(`dropped gift wrap ${wrapId.slice(0, 12)}: ${why}`)
-  }
+  const drops: OpenedHere['drops'] = []
   await prepareBulk(wraps.length)
   for (const wrap of wraps) {
     try {
@@ -40,14 +59,30 @@ export async function openWraps(
       if (!msg) throw new Error(`rumor kind ${rumor.kind} not understood`)
       candidates.push({ wrapId: wrap.id, wrapCreatedAt: wrap.created_at, rumor, msg, seal })
     } catch (err) {
-      drop(wrap.id, (err as Error).message)
+      drops.push({ wrapId: wrap.id, why: (err as Error).message })
     }
   }
   const valid = await verifyAll(candidates.map((c) => c.seal))
   const opened: Opened[] = []
   candidates.forEach(({ seal, ...c }, i) => {
     if (valid[i]) opened.push(c)
-    else drop(c.wrapId, `the seal's signature is invalid (${seal.id.slice(0, 12)})`)
+    else drops.push({ wrapId: c.wrapId, why: `the seal's signature is invalid (${seal.id.slice(0, 12)})` })
   })
-  return { opened, dropped }
+  return { opened, drops }
+}
+
+/** Opens `wraps` in a worker thread (open-worker.ts): undefined when it cannot, as when run from
+ *  source, where only the build has the worker's file beside this one. */
+function inWorker(wraps: Event[], me: string, secretKey: Uint8Array): Promise<OpenedHere | undefined> {
+  const file = new URL('./open-worker.js', import.meta.url)
+  if (!existsSync(file)) return Promise.resolve(undefined)
+  return new Promise((resolve) => {
+    const worker = new Worker(file, { workerData: { wraps, me, secretKey } })
+    worker.once('message', (result: OpenedHere) => {
+      resolve(result)
+      void worker.terminate()
+    })
+    worker.once('error', () => resolve(undefined))
+    worker.once('exit', () => resolve(undefined))
+  })
 }
