@@ -40,6 +40,15 @@ describe('KnownIds', () => {
       expect(known.has(pairs[n * 37][0])).toBe(true)
       expect(known.has(strangers[n])).toBe(false)
     }
+    // forgetting keeps the index true: the forgotten are not found, the rest are
+    known.forget(T + 5, 10_000)
+    expect([known.has(pairs[0][0]), known.has(pairs[4][0]), known.has(pairs[5][0]), known.has(pairs[9][0])]).toEqual([
+      false,
+      false,
+      true,
+      true,
+    ])
+    expect(known.size).toBe(1_000)
     // an id's bytes found across two items (a date's tail and the next id's head) are not an id
     const straddling = Buffer.concat([idAt(known.packed(), 0).subarray(16), known.packed().subarray(ITEM_BYTES, ITEM_BYTES + 16)])
     expect(new KnownIds(known.packed()).has(straddling.toString('hex'))).toBe(false)

@@ -71,8 +71,8 @@ export class KnownIds {
     const count = itemCount(this.items)
     const drop = Math.max(lowerBound(this.items, before, new Uint8Array()), count - max)
     if (drop <= 0) return
+    for (let i = 0; i < drop && this.index; i++) this.index.delete(idAt(this.items, i).toString('latin1'))
     this.items = this.items.subarray(drop * ITEM_BYTES)
-    this.index = undefined
     this.changed = true
   }
 
