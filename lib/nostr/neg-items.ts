@@ -17,7 +17,7 @@ export const itemCount = (items: Buffer) => items.length / ITEM_BYTES
 export const dateAt = (items: Buffer, i: number) => items.readDoubleLE(i * ITEM_BYTES)
 export const idAt = (items: Buffer, i: number) => items.subarray(i * ITEM_BYTES + ID_AT, (i + 1) * ITEM_BYTES)
 
-/** Packs (hex id, date) pairs, sorted; what is not a lowercase hex id, or comes again, is left out. */
+/** Packs (hex id, date) pairs, sorted; what is not a lowercase hex id, or a pair seen already, is left out. */
 export function packItems(pairs: Iterable<readonly [string, number]>): Buffer {
   const valid = [...pairs]
     .filter(([id]) => HEX_ID.test(id))

@@ -76,7 +76,8 @@ export class KnownIds {
     this.changed = true
   }
 
-  /** The items dated from `since` to `until`, packed (a view: read it, do not keep it). */
+  /** The items dated from `since` to `until`, packed: a view, safe to keep while this changes
+   *  (items are never written once made: a merge makes new ones, forgetting cuts a view). */
   between(since: number, until: number): Buffer {
     this.pack()
     const from = lowerBound(this.items, since, new Uint8Array())
