@@ -3,13 +3,14 @@
 // enough to load every lazily imported module, the WASM key agreement included); and run
 // through a link named `p2p`, as `npm install -g` makes one, the hints name `p2p`.
 import { createHash, randomBytes } from 'node:crypto'
-import { cpSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { agent, CLI, runCli } from './helpers/cli.ts'
 import { whoami } from './helpers/inject.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
+import { sendDms } from './helpers/stranger.ts'
 
 let relay: TestRelay
 let folder: string
@@ -40,6 +41,21 @@ describe('the skill folder, copied alone', () => {
     expect(file.sha256).toBe(createHash('sha256').update(data).digest('hex'))
     expect(readFileSync(file.path).equals(data)).toBe(true)
     expect((await alice.run(['end'])).code).toBe(0)
+  }, 120_000)
+
+  it('a worker thread that fails leaves its half of a large batch to the main thread', async () => {
+    const broken = join(mkdtempSync(join(tmpdir(), 'p2p-skill-')), 'p2p-comm')
+    cpSync(folder, broken, { recursive: true })
+    writeFileSync(join(broken, 'dist', 'open-worker.js'), "throw new Error('broken on purpose')\n")
+    const bob = agent([relay.url], undefined, join(broken, 'p2p.js'))
+    expect((await bob.run(['status'])).code).toBe(0)
+    await sendDms(relay.url, (await whoami(bob)).pubkey, 450, undefined, (i) => `dm ${i}`)
+    const got = await bob.run(['poll', '--json', '--verbose', '--timeout', '30000'])
+    expect(got.code, got.stderr).toBe(0)
+    expect(got.stderr).toContain('opening 450 gift wraps on two threads')
+    const texts = got.json().events.map((e: { text: string }) => e.text)
+    expect(new Set(texts)).toEqual(new Set(Array.from({ length: 450 }, (_, i) => `dm ${i}`)))
+    expect(texts).toHaveLength(450)
   }, 120_000)
 
   it('run through a link named p2p, names `p2p` in its hints and help', async () => {
