@@ -70,6 +70,9 @@ export const POLICY_REPLY_EVERY_S = 24 * 3600
 /** DMs are recognised by their rumor id for this long (a client may wrap one twice, or our
  *  wrap memory may have moved on). */
 export const DM_ID_TTL_S = 2 * (2 * 24 * 3600 + 3600)
+/** Ids already taken are forgotten in batches, once the oldest is this far past its time: a
+ *  quiet run does not rewrite their file for the few that aged out since the last one. */
+export const FORGET_SLACK_S = 3600
 /** An end that came before its request is remembered this long. */
 export const EARLY_END_TTL_S = 2 * 24 * 3600
 /** NIP-59: seals and wraps are dated up to this long in the past, at random. */

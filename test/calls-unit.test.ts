@@ -338,26 +338,29 @@ describe('bounded state', () => {
     expect(text).toMatch(/cut: longer than/)
   })
 
-  it('forgets wrap ids out of every window, on the first pass and on later ones', () => {
+  it('forgets wrap ids out of every window, in batches an hour apart', () => {
     const state = emptyState()
     state.giftWrapCursors['wss://a'] = NOW
     const windowStart = NOW - GIFT_WRAP_LOOKBACK_S
     const ids = Array.from({ length: 1000 }, (_, i) => createHash('sha256').update(`w${i}`).digest('hex'))
-    for (const [i, id] of ids.entries()) state.seen.add(id, windowStart - 500 + i)
+    for (const [i, id] of ids.entries()) state.seen.add(id, windowStart - 5_000 + i * 10)
     bound(state, NOW)
     expect(state.seen.size).toBe(500)
     expect(state.seen.has(ids[499])).toBe(false)
     expect(state.seen.has(ids[500])).toBe(true)
     bound(state, NOW) // nothing new: nothing lost
     expect(state.seen.size).toBe(500)
-    state.seen.add('late', windowStart - 1) // an old wrap served late by some relay
+    state.seen.add('late', windowStart - 3_601) // an old wrap served late by some relay
     bound(state, NOW)
     expect(state.seen.has('late')).toBe(false)
-    state.giftWrapCursors['wss://a'] = NOW + 100 // the window moves on: ids before it go
+    state.giftWrapCursors['wss://a'] = NOW + 100 // the window moves on a little: kept, for now
     bound(state, NOW + 100)
-    expect(state.seen.size).toBe(400)
-    expect(state.seen.between(0, windowStart + 99).length).toBe(0)
-    expect(state.seen.between(windowStart + 100, windowStart + 100).length).toBe(ITEM_BYTES)
+    expect(state.seen.size).toBe(500)
+    state.giftWrapCursors['wss://a'] = NOW + 4_000 // the oldest is an hour past: ids before it go
+    bound(state, NOW + 4_000)
+    expect(state.seen.size).toBe(100)
+    expect(state.seen.between(0, windowStart + 3_999).length).toBe(0)
+    expect(state.seen.between(windowStart + 4_000, windowStart + 4_000).length).toBe(ITEM_BYTES)
   })
 
   it('remembers at most MAX_AGENTS agents, the most recently seen', () => {

@@ -148,6 +148,7 @@ describe('hostile peers in bulk', () => {
     expect(r.json().events).toHaveLength(1_000)
     // the built CLI opens a batch this large on two threads (lib/nostr/nip17.ts)
     expect(r.stderr).toContain('opening 1020 gift wraps on two threads')
+    expect(r.stderr).not.toContain('worker thread')
     expect(r.stderr).toMatch(/sync: .*1020 gift wraps \(20 dropped\)/)
     await sendDms(relay.url, (await whoami(target)).pubkey, 200, senders)
     expect((await target.run(['poll', '--json', '--timeout', '30000'])).json().events).toHaveLength(200)

@@ -53,6 +53,7 @@ describe('the skill folder, copied alone', () => {
     const got = await bob.run(['poll', '--json', '--verbose', '--timeout', '30000'])
     expect(got.code, got.stderr).toBe(0)
     expect(got.stderr).toContain('opening 450 gift wraps on two threads')
+    expect(got.stderr).toMatch(/the worker thread failed \(.*broken on purpose.*\): its half is opened here/)
     const texts = got.json().events.map((e: { text: string }) => e.text)
     expect(new Set(texts)).toEqual(new Set(Array.from({ length: 450 }, (_, i) => `dm ${i}`)))
     expect(texts).toHaveLength(450)

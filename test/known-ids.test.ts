@@ -2,7 +2,7 @@
 // order (lib/nostr/neg-items.ts): lookups and merges against a plain model, the file and its
 // generations, and the store's kill-safety: the state always names the ids it was written with.
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -32,7 +32,7 @@ describe('KnownIds', () => {
   })
 
   it('answers lookups by scanning, then by an index, the same', () => {
-    const pairs = Array.from({ length: 2_000 }, (_, n) => [id(), T + (n % 10)] as [string, number])
+    const pairs = Array.from({ length: 2_000 }, (_, n) => [id(), T + (n % 10) * 1_000] as [string, number])
     const known = new KnownIds(packItems(pairs))
     const strangers = Array.from({ length: 40 }, id)
     // the first lookups scan the items, later ones use the index: both ways, both answers
@@ -41,7 +41,7 @@ describe('KnownIds', () => {
       expect(known.has(strangers[n])).toBe(false)
     }
     // forgetting keeps the index true: the forgotten are not found, the rest are
-    known.forget(T + 5, 10_000)
+    known.forget(T + 5_000, 10_000)
     expect([known.has(pairs[0][0]), known.has(pairs[4][0]), known.has(pairs[5][0]), known.has(pairs[9][0])]).toEqual([
       false,
       false,
@@ -63,19 +63,21 @@ describe('KnownIds', () => {
     expect(unpack(known.packed())).toEqual([[createHash('sha256').update('ab12cd34').digest('hex'), T]])
   })
 
-  it('forgets by date and by count, and cuts windows by date', () => {
-    const pairs = Array.from({ length: 100 }, (_, n) => [id(), T + n] as [string, number])
+  it('forgets by date, in batches an hour apart, and by count; cuts windows by date', () => {
+    const pairs = Array.from({ length: 100 }, (_, n) => [id(), T + n * 60] as [string, number])
     const known = new KnownIds(packItems(pairs))
-    expect(itemCount(known.between(T + 10, T + 19))).toBe(10)
-    expect(unpack(known.between(T + 10, T + 19))[0]).toEqual(pairs[10])
-    known.forget(T + 30, 1_000)
-    expect(known.size).toBe(70)
-    expect(known.has(pairs[29][0])).toBe(false)
+    expect(itemCount(known.between(T + 600, T + 1_199))).toBe(10)
+    expect(unpack(known.between(T + 600, T + 1_199))[0]).toEqual(pairs[10])
+    known.forget(T + 3_000, 1_000) // the oldest is not an hour past yet: nothing goes, nothing to write
+    expect([known.size, known.changed]).toEqual([100, false])
+    known.forget(T + 5_400, 1_000)
+    expect(known.size).toBe(10)
+    expect(known.has(pairs[89][0])).toBe(false)
     expect(known.changed).toBe(true)
-    known.forget(0, 50) // over the cap: the newest stay
-    expect(unpack(known.packed())).toEqual(pairs.slice(50))
-    known.add(pairs[0][0], T + 1_000) // one that came back
-    expect(unpack(known.between(T + 99, Number.POSITIVE_INFINITY))).toEqual([pairs[99], [pairs[0][0], T + 1_000]])
+    known.forget(0, 5) // over the cap: the newest stay, whatever their dates
+    expect(unpack(known.packed())).toEqual(pairs.slice(95))
+    known.add(pairs[0][0], T + 9_000) // one that came back
+    expect(unpack(known.between(T + 99 * 60, Number.POSITIVE_INFINITY))).toEqual([pairs[99], [pairs[0][0], T + 9_000]])
   })
 
   it('is left out of the JSON', () => {
@@ -147,6 +149,21 @@ describe('the store and the ids file', () => {
     await store.update(() => {})
     expect(existsSync(join(paths.known, '2.bin'))).toBe(true)
     expect(readKnown(paths.known, 2).seen.size).toBe(0)
+  })
+
+  it('an ids file that cannot be read for another reason (I/O, permissions) is an error, not a fresh start', async () => {
+    const { paths, open } = fresh()
+    const a = id()
+    await open().update((s) => s.seen.add(a, T))
+    const file = join(paths.known, '1.bin')
+    const kept = readFileSync(file)
+    rmSync(file)
+    mkdirSync(file) // reading it fails with EISDIR
+    const store = open()
+    await expect(store.update((s) => s.seen.add(id(), T))).rejects.toThrow(/EISDIR/)
+    rmSync(file, { recursive: true })
+    writeFileSync(file, kept) // the trouble passes: nothing was written over it
+    expect((await open().read()).seen.has(a)).toBe(true)
   })
 
   it('moves the ids of a version 2 state into the file', async () => {

@@ -29,7 +29,7 @@ export async function openWraps(
   log: (line: string) => void,
 ): Promise<{ opened: Opened[]; dropped: number }> {
   const half = wraps.length >= PARALLEL_OPEN_FROM ? Math.floor(wraps.length / 2) : 0
-  const helper = half ? inWorker(wraps.slice(0, half), me, secretKey) : undefined
+  const helper = half ? inWorker(wraps.slice(0, half), me, secretKey, log) : undefined
   if (helper) log(`opening ${wraps.length} gift wraps on two threads`)
   const mine = await openHere(wraps.slice(half), me, secretKey)
   // a worker that could not start or failed leaves its half to this thread: nothing is skipped
@@ -39,7 +39,7 @@ export async function openWraps(
   return { opened: [...theirs.opened, ...mine.opened], dropped: drops.length }
 }
 
-export interface OpenedHere {
+interface OpenedHere {
   opened: Opened[]
   drops: Array<{ wrapId: string; why: string }>
 }
@@ -71,18 +71,35 @@ export async function openHere(wraps: Event[], me: string, secretKey: Uint8Array
   return { opened, drops }
 }
 
-/** Opens `wraps` in a worker thread (open-worker.ts): undefined when it cannot, as when run from
- *  source, where only the build has the worker's file beside this one. */
-function inWorker(wraps: Event[], me: string, secretKey: Uint8Array): Promise<OpenedHere | undefined> {
+/** Opens `wraps` in a worker thread (open-worker.ts); undefined when none starts, as when run
+ *  from source, where only the build has the worker's file beside this one. The promise gives
+ *  undefined when the worker failed: its wraps are then opened here. */
+function inWorker(
+  wraps: Event[],
+  me: string,
+  secretKey: Uint8Array,
+  log: (line: string) => void,
+): Promise<OpenedHere | undefined> | undefined {
   const file = new URL('./open-worker.js', import.meta.url)
-  if (!existsSync(file)) return Promise.resolve(undefined)
+  if (!existsSync(file)) return undefined
+  let worker: Worker
+  try {
+    worker = new Worker(file, { workerData: { wraps, me, secretKey } })
+  } catch (err) {
+    log(`no worker thread (${(err as Error).message}): opening on one`)
+    return undefined
+  }
   return new Promise((resolve) => {
-    const worker = new Worker(file, { workerData: { wraps, me, secretKey } })
-    worker.once('message', (result: OpenedHere) => {
+    let settled = false
+    const settle = (result: OpenedHere | undefined, failure?: string) => {
+      if (settled) return
+      settled = true
+      if (failure) log(`the worker thread failed (${failure}): its half is opened here`)
       resolve(result)
       void worker.terminate()
-    })
-    worker.once('error', () => resolve(undefined))
-    worker.once('exit', () => resolve(undefined))
+    }
+    worker.once('message', (result: OpenedHere) => settle(result))
+    worker.once('error', (err) => settle(undefined, err.message))
+    worker.once('exit', (code) => settle(undefined, `exit ${code}`))
   })
 }

@@ -5,19 +5,16 @@
 // the front off, and makes no object per id. The file is written whole, under a new number,
 // before the state that names it (store/state.ts): a kill between the two leaves the state
 // with the file it was written with.
-import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { dateAt, ITEM_BYTES, idAt, itemCount, lowerBound, packItems } from '../nostr/neg-items.ts'
+import { isHex64, sha256Hex } from '../encoding.ts'
+import { SCANS_BEFORE_INDEX } from '../limits.ts'
+import { dateAt, ITEM_BYTES, idAt, includesId, itemCount, lowerBound, packItems } from '../nostr/neg-items.ts'
+import { FORGET_SLACK_S } from '../timing.ts'
 import { writeAtomic } from './home.ts'
 
-const HEX_ID = /^[0-9a-f]{64}$/
-/** Lookups answered by scanning the items (~1 ms each at 100,000) before an index is built
- *  (~40 ms at 100,000): a run that takes a few messages needs only a few. */
-const SCANS_BEFORE_INDEX = 16
-
 /** What an id is kept as: an event id's own 32 bytes; anything else (a file id) its SHA-256. */
-const keyOf = (id: string): string => (HEX_ID.test(id) ? id : createHash('sha256').update(id).digest('hex'))
+const keyOf = (id: string): string => (isHex64(id) ? id : sha256Hex(id))
 
 export class KnownIds {
   /** ids added since the items were last packed, by key */
@@ -51,10 +48,7 @@ export class KnownIds {
       for (let i = 0; i < itemCount(this.items); i++) this.index.add(idAt(this.items, i).toString('latin1'))
       return this.index.has(bytes.toString('latin1'))
     }
-    for (let at = this.items.indexOf(bytes); at >= 0; at = this.items.indexOf(bytes, at + 1)) {
-      if (at % ITEM_BYTES === ITEM_BYTES - 32) return true
-    }
-    return false
+    return includesId(this.items, bytes)
   }
 
   /** Remembers `id` at `at`, unless it is known already. True when it was not. */
@@ -65,11 +59,14 @@ export class KnownIds {
     return true
   }
 
-  /** Forgets the ids dated before `before`; at most `max` stay, the newest. */
+  /** Forgets the ids dated before `before`, once the oldest is FORGET_SLACK_S past it (so that
+   *  runs do not rewrite the file for the few ids that age out between them); at most `max`
+   *  stay, the newest. */
   forget(before: number, max: number): void {
     this.pack()
     const count = itemCount(this.items)
-    const drop = Math.max(lowerBound(this.items, before, new Uint8Array()), count - max)
+    const due = count > 0 && dateAt(this.items, 0) < before - FORGET_SLACK_S
+    const drop = Math.max(due ? lowerBound(this.items, before, new Uint8Array()) : 0, count - max)
     if (drop <= 0) return
     for (let i = 0; i < drop && this.index; i++) this.index.delete(idAt(this.items, i).toString('latin1'))
     this.items = this.items.subarray(drop * ITEM_BYTES)
@@ -122,7 +119,7 @@ const MAGIC = 0x4b503250
 const FORMAT = 1
 const HEADER_BYTES = 16
 
-export interface Known {
+interface Known {
   seen: KnownIds
   rumorIds: KnownIds
 }
@@ -142,21 +139,32 @@ export function writeKnown(dir: string, generation: number, known: Known): void 
   writeAtomic(fileOf(dir, generation), Buffer.concat([header, seen, rumors]))
 }
 
-/** Reads generation `generation`; throws when it is missing or not one of ours. */
+/** A file of known ids that is missing or not one of ours (a fresh start will do); any other
+ *  failure to read it (permissions, I/O) is thrown as it is, and nothing is written over it. */
+export class UnreadableIds extends Error {}
+
+/** Reads generation `generation`. */
 export function readKnown(dir: string, generation: number): Known {
-  const file = readFileSync(fileOf(dir, generation))
+  let file: Buffer
+  try {
+    file = readFileSync(fileOf(dir, generation))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UnreadableIds(`${fileOf(dir, generation)} is missing`)
+    throw err
+  }
   const seenCount = file.length >= HEADER_BYTES ? file.readUInt32LE(8) : 0
   const rumorCount = file.length >= HEADER_BYTES ? file.readUInt32LE(12) : 0
   const ok =
     file.length === HEADER_BYTES + (seenCount + rumorCount) * ITEM_BYTES &&
     file.readUInt32LE(0) === MAGIC &&
     file.readUInt32LE(4) === FORMAT
-  if (!ok) throw new Error(`${fileOf(dir, generation)} is not a file of known ids`)
+  if (!ok) throw new UnreadableIds(`${fileOf(dir, generation)} is not a file of known ids`)
   const split = HEADER_BYTES + seenCount * ITEM_BYTES
   return { seen: new KnownIds(file.subarray(HEADER_BYTES, split)), rumorIds: new KnownIds(file.subarray(split)) }
 }
 
-/** Removes every generation but `generation`, and temp files a killed run left. */
+/** Removes every generation but `generation`, and temp files a killed run left; what cannot
+ *  be removed now is left for the next write (the state is saved already). */
 export function removeOtherKnown(dir: string, generation: number): void {
   let names: string[] = []
   try {
@@ -164,5 +172,11 @@ export function removeOtherKnown(dir: string, generation: number): void {
   } catch {
     return
   }
-  for (const name of names) if (name !== `${generation}.bin`) rmSync(join(dir, name), { force: true })
+  for (const name of names) {
+    try {
+      if (name !== `${generation}.bin`) rmSync(join(dir, name), { force: true })
+    } catch {
+      // a folder someone put there, a file in use: not ours to insist on
+    }
+  }
 }

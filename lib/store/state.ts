@@ -18,7 +18,7 @@ import {
 import { AGENT_TTL_S, DM_ID_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, MAX_CLOCK_SKEW_S, unixNow } from '../timing.ts'
 import { CallLog } from './calllog.ts'
 import type { HomePaths } from './home.ts'
-import { readKnown, removeOtherKnown, writeKnown } from './known-ids.ts'
+import { readKnown, removeOtherKnown, UnreadableIds, writeKnown } from './known-ids.ts'
 import { withLock } from './lock.ts'
 import { CorruptState, parseState } from './parse.ts'
 import { emptyState, type JournalEntry, type State } from './schema.ts'
@@ -54,9 +54,10 @@ export class StateStore {
         this.calls.flush(state)
         const forgotten = bound(state)
         const newIds = state.seen.changed || state.rumorIds.changed
+        const generation = (state.knownIds ?? 0) + (newIds ? 1 : 0)
         if (newIds) {
-          state.knownIds = (state.knownIds ?? 0) + 1
-          writeKnown(this.paths.known, state.knownIds, state)
+          writeKnown(this.paths.known, generation, state)
+          state.knownIds = generation
         }
         const text = JSON.stringify(state)
         if (text !== this.cache?.text) {
@@ -65,7 +66,7 @@ export class StateStore {
         }
         if (newIds) {
           state.seen.changed = state.rumorIds.changed = false
-          removeOtherKnown(this.paths.known, state.knownIds ?? 0)
+          removeOtherKnown(this.paths.known, generation)
         }
         for (const callId of forgotten) this.calls.remove(callId)
         return result
@@ -95,8 +96,9 @@ export class StateStore {
       try {
         Object.assign(state, readKnown(this.paths.known, state.knownIds))
       } catch (err) {
+        if (!(err instanceof UnreadableIds)) throw err // not readable now (permissions, I/O): kept, not written over
         this.warn(
-          `warning: the ids already taken were unreadable (${(err as Error).message}): wraps still on relays are opened again, and a message may show twice`,
+          `warning: the ids already taken were unreadable (${err.message}): wraps still on relays are opened again, and a message may show twice`,
         )
         state.seen.changed = true
       }
