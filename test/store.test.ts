@@ -25,6 +25,22 @@ const call = (id: string) => activeCall(id, PEER, NOW)
 const say = (id: string, text: string, at = NOW) => ({ id, from: PEER, at, text })
 
 describe('call logs', () => {
+  it('a line a killed run appended before saving the state is not read, and the next append cuts it off', async () => {
+    const { paths, store: s } = store()
+    await s.update((st) => {
+      st.calls.ca11ca11 = call('ca11ca11')
+      addEntry(st, st.calls.ca11ca11, say('m1', 'one'), NOW)
+    })
+    // what `send` killed between its two writes leaves: its line in the log, its state unsaved
+    const log = join(paths.calls, 'ca11ca11.jsonl')
+    appendFileSync(log, `\n${JSON.stringify(say('m2', 'never queued'))}`)
+    const reader = new StateStore(paths, () => {})
+    expect(reader.calls.entries(await reader.read(), 'ca11ca11').map((e) => e.id)).toEqual(['m1'])
+    await reader.update((st) => addEntry(st, st.calls.ca11ca11, say('m3', 'three'), NOW))
+    expect(reader.calls.entries(await reader.read(), 'ca11ca11').map((e) => e.id)).toEqual(['m1', 'm3'])
+    expect(readFileSync(log, 'utf8')).not.toContain('never queued')
+  })
+
   it('hold the messages; the state file holds the call and a count', async () => {
     const { paths, store: s } = store()
     await s.update((st) => {

@@ -1,10 +1,11 @@
 // Each call's messages live in a file of their own, one JSON line per entry, appended in the
 // order this agent took them: the state file holds only the call's header, so its size and every run's cost do
 // not grow with history. The state machine queues new entries in `state.newEntries`; the store
-// appends them under the lock before it writes the state. A run killed between the two appends
-// an entry again on its retry: reading drops the copy by id. A torn last line (a kill during
-// the append) is skipped, and every append starts on a new line, so it never spoils the next.
-import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+// appends them under the lock before it writes the state, and the state counts the bytes of the
+// log it commits (`logBytes`). A run killed between the two leaves lines the state does not
+// count: they are not read, and the next append cuts them off, so a message whose `send` was
+// killed before it was queued never shows as sent. A line torn by a kill is skipped too.
+import { appendFileSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
 import type { State, TranscriptEntry } from './schema.ts'
 
@@ -18,7 +19,14 @@ export class CallLog {
     if (queued.length === 0) return
     mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     for (const [callId, entries] of queued) {
-      if (entries.length) appendFileSync(this.file(callId), entries.map((e) => `\n${JSON.stringify(e)}`).join(''))
+      if (!entries.length) continue
+      const file = this.file(callId)
+      const call = state.calls[callId]
+      // what the state counts: all of it for a call logged before the count was kept
+      const committed = call?.logBytes ?? (call && call.messageCount > entries.length ? sizeOf(file) : 0)
+      if (sizeOf(file) > committed) truncateSync(file, committed)
+      appendFileSync(file, entries.map((e) => `\n${JSON.stringify(e)}`).join(''))
+      if (call) call.logBytes = sizeOf(file)
     }
   }
 
@@ -27,7 +35,7 @@ export class CallLog {
    *  each sender's own entries keep the order they were sent in (a late delivery takes the
    *  place of the sender's next entry), so both sides agree on what each of them said. */
   entries(state: State, callId: string): TranscriptEntry[] {
-    const all = [...this.read(callId), ...(state.newEntries?.[callId] ?? [])]
+    const all = [...this.read(callId, state.calls[callId]?.logBytes), ...(state.newEntries?.[callId] ?? [])]
     const ids = new Set<string>()
     const taken = all.filter((e) => !ids.has(e.id) && ids.add(e.id))
     const bySender = new Map<string, TranscriptEntry[]>()
@@ -46,10 +54,12 @@ export class CallLog {
     rmSync(this.file(callId), { force: true })
   }
 
-  private read(callId: string): TranscriptEntry[] {
+  /** The entries in the first `bytes` of the log (all of it when the state keeps no count). */
+  private read(callId: string, bytes?: number): TranscriptEntry[] {
     let text: string
     try {
-      text = readFileSync(this.file(callId), 'utf8')
+      const data = readFileSync(this.file(callId))
+      text = data.subarray(0, bytes ?? data.length).toString('utf8')
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw err
@@ -80,3 +90,11 @@ const isEntry = (e: unknown): e is TranscriptEntry =>
   typeof (e as TranscriptEntry).from === 'string' &&
   typeof (e as TranscriptEntry).at === 'number' &&
   typeof (e as TranscriptEntry).text === 'string'
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size
+  } catch {
+    return 0
+  }
+}

@@ -88,6 +88,9 @@ export interface CallRecord {
   reason?: string
   /** entries in its call log (the entries themselves live there, not in the state) */
   messageCount: number
+  /** the bytes of its call log this state counts: lines after them were appended by a run
+   *  killed before it saved the state, and are not part of the call */
+  logBytes?: number
   /** path of the Markdown transcript, once written */
   transcript?: string
   /** held over NIP-04 with an agent of the original skill (nostr/legacy.ts) */
