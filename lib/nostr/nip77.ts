@@ -5,12 +5,14 @@
 // page instead. The reconciliation is nostr-tools' (the negentropy v1 initiator; its module has no
 // package export of its own, so the build and vitest alias `nostr-tools/nip77` to its file:
 // nostr-tools-nip77.d.ts); the frames are relay/neg.ts's.
+import { createHash } from 'node:crypto'
+import { endianness } from 'node:os'
 import type { Filter } from 'nostr-tools/filter'
-import { Negentropy } from 'nostr-tools/nip77'
+import { Negentropy, NegentropyStorageVector } from 'nostr-tools/nip77'
 import type { Event } from 'nostr-tools/pure'
 import { FETCH_IDS_PER_REQ, FETCH_REQS_IN_FLIGHT, MAX_SEEN, NEG_FRAME_BYTES } from '../limits.ts'
 import { NEG_PROBE_MS } from '../timing.ts'
-import { storageOf } from './neg-items.ts'
+import { dateAt, ID_AT, ITEM_BYTES, idAt, itemCount, lowerBound } from './neg-items.ts'
 import type { NegChannel, NegReply } from './relay/neg.ts'
 import { classifyRefusal } from './relay/refusal.ts'
 import type { QueryResult, RelaySocket } from './relay/socket.ts'
@@ -114,4 +116,82 @@ export async function fetchIds(
   }
   await Promise.all(Array.from({ length: Math.min(FETCH_REQS_IN_FLIGHT, batches.length) }, worker))
   return failed ?? { url: socket.url, complete: true }
+}
+
+type Item = { timestamp: number; id: Uint8Array }
+
+/** nostr-tools' storage over packed items (sealed as it comes: they are sorted already), with
+ *  fingerprints summed on 32-bit words: its own (two DataViews per id per bucket) took ~0.5 s
+ *  a run at 50,000 ids. */
+class PackedStorage extends NegentropyStorageVector {
+  /** each item as 10 little-endian 32-bit words: its date (2), then its id (8) */
+  private readonly words: Uint32Array
+
+  constructor(private readonly packed: Buffer) {
+    super()
+    this.sealed = true
+    const aligned = packed.byteOffset % 4 === 0 && endianness() === 'LE'
+    this.words = aligned ? new Uint32Array(packed.buffer, packed.byteOffset, packed.length / 4) : wordsOf(packed)
+  }
+
+  size(): number {
+    return itemCount(this.packed)
+  }
+
+  getItem(i: number): Item {
+    if (i >= this.size()) throw new Error('out of range')
+    return { timestamp: dateAt(this.packed, i), id: idAt(this.packed, i) }
+  }
+
+  iterate(begin: number, end: number, cb: (item: Item, i: number) => boolean): void {
+    this._checkBounds(begin, end)
+    for (let i = begin; i < end; i++) if (!cb(this.getItem(i), i)) break
+  }
+
+  findLowerBound(begin: number, end: number, bound: Item): number {
+    this._checkBounds(begin, end)
+    return lowerBound(this.packed, bound.timestamp, bound.id, begin, end)
+  }
+
+  /** negentropy's fingerprint: SHA-256 of the ids' sum (mod 2^256, little-endian) and their
+   *  count (varint), first 16 bytes */
+  fingerprint(begin: number, end: number): Uint8Array {
+    this._checkBounds(begin, end)
+    const limbs = new Array<number>(8).fill(0) // sums of up to 2^21 words stay exact in a double
+    const words = ITEM_BYTES / 4
+    for (let i = begin; i < end; i++) for (let w = 0; w < 8; w++) limbs[w] += this.words[i * words + ID_AT / 4 + w]
+    const sum = Buffer.alloc(32)
+    let carry = 0
+    for (let w = 0; w < 8; w++) {
+      const limb = limbs[w] + carry
+      sum.writeUInt32LE(limb % 2 ** 32, w * 4)
+      carry = Math.floor(limb / 2 ** 32)
+    }
+    const digest = createHash('sha256')
+      .update(sum)
+      .update(varint(end - begin))
+      .digest()
+    return new Uint8Array(digest.subarray(0, 16))
+  }
+
+  _checkBounds(begin: number, end: number): void {
+    if (begin > end || end > this.size()) throw new Error('bad range')
+  }
+}
+
+/** A sealed negentropy storage of packed items (packItems, or KnownIds' own). */
+export function storageOf(items: Buffer): NegentropyStorageVector {
+  return new PackedStorage(items)
+}
+
+function wordsOf(packed: Buffer): Uint32Array {
+  const words = new Uint32Array(packed.length / 4)
+  for (let w = 0; w < words.length; w++) words[w] = packed.readUInt32LE(w * 4)
+  return words
+}
+
+function varint(n: number): Uint8Array {
+  const out = [n & 0x7f]
+  for (let rest = Math.floor(n / 128); rest > 0; rest = Math.floor(rest / 128)) out.unshift((rest & 0x7f) | 0x80)
+  return Uint8Array.from(out)
 }

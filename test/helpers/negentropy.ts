@@ -7,7 +7,8 @@
 // fingerprints are our client's (lib/nostr/neg-items.ts, checked against nostr-tools').
 import { nip77 } from 'nostr-tools'
 import { bytesToHex, hexToBytes } from 'nostr-tools/utils'
-import { itemCount, storageOf } from '../../lib/nostr/neg-items.ts'
+import { itemCount } from '../../lib/nostr/neg-items.ts'
+import { storageOf } from '../../lib/nostr/nip77.ts'
 
 const { NegentropyStorageVector } = nip77
 type Storage = InstanceType<typeof NegentropyStorageVector>
