@@ -22,11 +22,13 @@ export class CallLog {
       if (!entries.length) continue
       const file = this.file(callId)
       const call = state.calls[callId]
+      const size = sizeOf(file)
       // what the state counts: all of it for a call logged before the count was kept
-      const committed = call?.logBytes ?? (call && call.messageCount > entries.length ? sizeOf(file) : 0)
-      if (sizeOf(file) > committed) truncateSync(file, committed)
-      appendFileSync(file, entries.map((e) => `\n${JSON.stringify(e)}`).join(''))
-      if (call) call.logBytes = sizeOf(file)
+      const committed = Math.min(size, call?.logBytes ?? (call && call.messageCount > entries.length ? size : 0))
+      if (size > committed) truncateSync(file, committed)
+      const lines = entries.map((e) => `\n${JSON.stringify(e)}`).join('')
+      appendFileSync(file, lines)
+      if (call) call.logBytes = committed + Buffer.byteLength(lines)
     }
   }
 
