@@ -118,6 +118,47 @@ describe('strfry with serviceUrl: AUTH checked as strfry checks it', () => {
   })
 })
 
+describe('strfry: NIP-77, whose thread is never told who is AUTHed', () => {
+  const EMPTY = '6100000200' // negentropy v1: one range to infinity, an empty id list
+  const negOpen = async (c: Awaited<ReturnType<typeof connect>>, subId: string) => {
+    const from = c.frames.length
+    c.send(['NEG-OPEN', subId, { kinds: [1059], '#p': [bobPk] }, EMPTY])
+    return c.next((f) => (f[0] === 'NEG-MSG' || f[0] === 'NEG-ERR') && f[1] === subId, from)
+  }
+
+  it('restricted reads: NEG-ERR auth-required before AUTH, and an empty set after it, though a REQ serves the wraps', async () => {
+    const c = await connect(dmRelay.url)
+    expect(await negOpen(c, 'n1')).toEqual(['NEG-ERR', 'n1', 'auth-required: requested filter requires authentication'])
+    const ok = authEvent(bob, serviceUrl, challengeOf(c))
+    expect(await c.auth(ok)).toEqual(['OK', ok.id, true, 'successfully authenticated'])
+    expect(await negOpen(c, 'n2')).toEqual(['NEG-MSG', 'n2', EMPTY])
+    expect(await c.req('mine', { kinds: [1059], '#p': [bobPk] })).toEqual([
+      ['EVENT', 'mine', toBob],
+      ['EOSE', 'mine'],
+    ])
+    c.close()
+  })
+
+  it('open reads (restrictedReadKinds empty, as in every released strfry): NIP-77 and REQs serve every wrap to anyone', async () => {
+    const open = await startPolicyRelay({ mode: 'strfry', restrictedReadKinds: [] })
+    try {
+      const c = await connect(open.url)
+      expect(await c.publish(toBob)).toEqual(['OK', toBob.id, true, ''])
+      const answer = await negOpen(c, 'n1')
+      expect(answer[0]).toBe('NEG-MSG')
+      expect(answer[2]).toContain(toBob.id) // the one id, listed
+      expect(await c.req('any', { kinds: [1059], '#p': [bobPk] })).toEqual([
+        ['EVENT', 'any', toBob],
+        ['EOSE', 'any'],
+      ])
+      expect(c.frames.some((f) => f[0] === 'AUTH')).toBe(false)
+      c.close()
+    } finally {
+      await open.stop()
+    }
+  })
+})
+
 describe('strfry: the write policy', () => {
   it('refuses events too far ahead or too old, too large, or with a p tag that is not 64 hex', async () => {
     const c = await connect(closedRelay.url)

@@ -37,6 +37,8 @@ export interface Policy {
   /** NIP-77: spoken (negentropy.ts) when this is set; the frames that answer a NEG-OPEN instead
    *  (AUTH), or undefined to reconcile */
   onNegOpen?(conn: Conn, subId: string, filter: Filter): Reply | undefined
+  /** whether a stored event is among those NIP-77 reconciles for this connection (default: canSee) */
+  negCanSee?(conn: Conn, event: Event): boolean
 }
 
 export interface RateLimit {

@@ -1,8 +1,9 @@
 // A relay that behaves as deployed relay software does (strfry, khatru, nostr-rs-relay, or one
 // that refuses writes), message by message: @nostr-relay/core stores and serves, and a policy
 // (relay-policies.ts) sits in front of it, reading each incoming REQ/EVENT/AUTH/CLOSE and each
-// outgoing EVENT/OK frame. strfry alone speaks NIP-77 (negentropy.ts); the others answer a
-// NEG-OPEN as a message they do not know, with a NOTICE.
+// outgoing EVENT/OK frame. strfry alone speaks NIP-77 (negentropy.ts), and as strfry does, over
+// the events its policy shows an unauthenticated reader (negCanSee); the others answer a NEG-OPEN
+// as a message they do not know, with a NOTICE.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -32,6 +33,8 @@ export interface PolicyRelayOptions {
   port?: number
   /** strfry's relay.auth.serviceUrl; unset (strfry's default), AUTH never succeeds */
   serviceUrl?: string
+  /** strfry's relay.auth.restrictedReadKinds (default STRFRY_RESTRICTED_READ_KINDS; [] for open reads) */
+  restrictedReadKinds?: number[]
   /** khatru's write rate limit per IP (default 2 per 3 min, burst 10) */
   eventRateLimit?: RateLimit
   /** khatru's REQ filter rate limit per IP (default 20 per min, burst 100) */
@@ -101,7 +104,7 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
       const seeable = async (filter: Record<string, unknown>) =>
         packItems(
           (await negRepo.find({ ...filter, limit: 1_000_000 }))
-            .filter((e) => policy.canSee(conn, e as Event))
+            .filter((e) => (policy.negCanSee ?? policy.canSee)(conn, e as Event))
             .map((e) => [e.id, e.created_at] as const),
         )
       const neg = negentropyConnection(seeable, raw, opts.neg)
@@ -175,7 +178,7 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
 }
 
 function makePolicy(opts: PolicyRelayOptions, url: string): Policy {
-  if (opts.mode === 'strfry') return strfry(opts.serviceUrl)
+  if (opts.mode === 'strfry') return strfry(opts.serviceUrl, opts.restrictedReadKinds)
   if (opts.mode === 'khatru') return khatru(() => url, opts.eventRateLimit, opts.filterRateLimit)
   if (opts.mode === 'nostr-rs-relay') return nostrRsRelay(() => url)
   return plain()

@@ -1,5 +1,5 @@
 // The read/write/AUTH policies of deployed relay software, message by message, as read in their
-// source: strfry master f8a56a8 (RelayIngester.cpp, events.cpp, ReadRestrictor.h), khatru 9f99b98
+// source: strfry master f8a56a8 (RelayIngester.cpp, RelayNegentropy.cpp, events.cpp, ReadRestrictor.h), khatru 9f99b98
 // (handlers.go, policies/), nostr-rs-relay 64cfcaf (server.rs, conn.rs). The store behind is
 // @nostr-relay/core: a policy only decides what reaches it and what comes back out.
 import { randomBytes } from 'node:crypto'
@@ -21,18 +21,26 @@ const strfryUrl = (url: string) =>
     .replace(/[/?#].*$/, '')
     .toLowerCase()
 
-export function strfry(serviceUrl: string | undefined): Policy {
-  const restricted = (f: Filter) => Array.isArray(f.kinds) && f.kinds.every((k) => DM_KINDS.includes(k))
-  /** a read of nothing but DM kinds, not authenticated: a challenge (once) and a refusal */
+/** strfry's read restriction (relay.auth.restrictedReadKinds): "4, 1059" by default since
+ *  2026-07-22 (after 1.1.1); empty in every released strfry, where anyone reads every DM. */
+export const STRFRY_RESTRICTED_READ_KINDS = [4, 1059]
+
+export function strfry(serviceUrl: string | undefined, restrictedReadKinds = STRFRY_RESTRICTED_READ_KINDS): Policy {
+  const isRestricted = (kind: number) => restrictedReadKinds.includes(kind)
+  // ReadRestrictor.h isFilterFullyRestricted: every kind the filter names is restricted
+  const restricted = (f: Filter) => Array.isArray(f.kinds) && f.kinds.every(isRestricted)
+  /** a read of nothing but restricted kinds, not authenticated: a challenge (once) and a refusal */
   const authFirst = (conn: Conn, refusal: unknown[]) => {
     if (conn.challenge) return reply(refusal)
     conn.challenge = randomBytes(16).toString('base64url') // 22 characters, as strfry's
     return reply(['AUTH', conn.challenge], refusal)
   }
+  // ReadRestrictor.h shouldSendToSubscriber (restrictReadToInvolvedPubkey = true)
+  const mayRead = (authed: string | undefined, event: Event) => !isRestricted(event.kind) || involves(event, authed)
   return {
     maxPayload: 131_072,
     defaultLimit: 500,
-    canSee: (conn, event) => !DM_KINDS.includes(event.kind) || involves(event, conn.authed),
+    canSee: (conn, event) => mayRead(conn.authed, event),
     onReq(conn, subId, filters) {
       if (filters.length > 200) return reply(['CLOSED', subId, 'ERROR: bad req: arr too big'])
       if (filters.some((f) => tagCount(f) > 3)) return reply(['CLOSED', subId, 'ERROR: bad req: too many tags in filter'])
@@ -41,12 +49,17 @@ export function strfry(serviceUrl: string | undefined): Policy {
       if (!conn.subs.has(subId) && conn.subs.size >= 200) return reply(['NOTICE', 'ERROR: too many concurrent REQs'])
       return filters.map((f) => ({ ...f, limit: Math.min(f.limit ?? 500, 500) }))
     },
-    // ingesterProcessNegentropy: the same rule, answered by NEG-ERR (no "ERROR: " before it);
-    // the events reconciled are those canSee lets through (RelayNegentropy.cpp)
+    // RelayIngester.cpp ingesterProcessNegentropy (lines 350-366): the same rule as a REQ's,
+    // answered by NEG-ERR (no "ERROR: " before it)
     onNegOpen: (conn, subId, filter) =>
       restricted(filter) && !conn.authed
         ? authFirst(conn, ['NEG-ERR', subId, 'auth-required: requested filter requires authentication'])
         : undefined,
+    // The negentropy thread is never told who is AUTHed: ingesterProcessAuth (RelayIngester.cpp
+    // lines 321-322) dispatches SetAuth to the REQ worker and monitor only, so RelayNegentropy.cpp
+    // (lines 171-175) filters with no key, and an AUTHed reader's restricted events are left out:
+    // an empty set, however many are stored
+    negCanSee: (_conn, event) => mayRead(undefined, event),
     onEvent: (_conn, event) => strfryEventCheck(event),
     onAuth(conn, event) {
       const error = (text: string) => [false, `error: ${text}`] as const
