@@ -62,6 +62,10 @@ export const MAX_BLOCKED = 10_000
 export const MAX_POLICY_REPLIES = 1_000
 /** A flood of gift wraps cannot grow the state past this many remembered ids (oldest go first). */
 export const MAX_SEEN = 100_000
+/** Gift wraps read by REQ beside each NIP-77 reconciliation, newest first: the answer must
+ *  account for every one (a relay whose NIP-77 hides what its REQs serve is read page by page).
+ *  A few KB a run; more would cost quiet polls, fewer would miss a relay that holds one. */
+export const CROSS_CHECK_WRAPS = 3
 
 /** Agents remembered at most (the most recently seen): announcements cost a stranger nothing. */
 export const MAX_AGENTS = 2_000

@@ -98,10 +98,18 @@ async function callFlow(tag: string, relays: string[]) {
 }
 
 describe('the whole call flow over relays as deployed', () => {
-  it('strfry with serviceUrl set (AUTH needed to read gift wraps)', async () => {
+  it('strfry with serviceUrl set and its default restricted reads (AUTH needed to read gift wraps)', async () => {
     const relay = await policyRelay({ mode: 'strfry', selfServiceUrl: true })
     const { alice, bob } = await callFlow('strfry', [relay.url])
     expect(relay.stats.authsAccepted).toBeGreaterThan(0) // the wraps were read as their recipient
+    // page by page: its NIP-77 leaves out what it serves only after AUTH
+    for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: false })
+  })
+
+  it('strfry with open reads (every released strfry)', async () => {
+    const relay = await policyRelay({ mode: 'strfry', restrictedReadKinds: [] })
+    const { alice, bob } = await callFlow('strfry-open', [relay.url])
+    expect(relay.stats.challenges).toBe(0)
     for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: true }) // by NIP-77
   })
 

@@ -17,13 +17,15 @@ import type { NegChannel, NegReply } from './relay/neg.ts'
 import { classifyRefusal } from './relay/refusal.ts'
 import type { QueryResult, RelaySocket } from './relay/socket.ts'
 
-/** `need`: the ids the relay holds for the filter and we do not. A failure is `unsupported` when
- *  the relay does not speak NIP-77 (worth remembering), else transient (AUTH refused, the
- *  deadline); `ended` when the connection closed or the read was given up (nothing more to try). */
+/** `need`: the ids the relay holds for the filter and we do not; `lacks`: the ids we hold that
+ *  it does not (as its NIP-77 answer says). A failure is `unsupported` when the relay does not
+ *  speak NIP-77 (worth remembering), `behindAuth` when its reads need AUTH (an answer then
+ *  proves nothing: neg.ts), else transient (the deadline); `ended` when the connection closed or
+ *  the read was given up (nothing more to try). */
 export type Reconciled =
-  | { ok: true; need: string[]; rounds: number }
+  | { ok: true; need: string[]; lacks: Set<string>; rounds: number }
   /** `silent`: no answer at all within the probe (not a refusal: maybe only slow) */
-  | { ok: false; unsupported: boolean; reason: string; ended?: boolean; silent?: boolean }
+  | { ok: false; unsupported: boolean; reason: string; ended?: boolean; silent?: boolean; behindAuth?: boolean }
 
 /** Reconciles the ids we hold for `filter` (packed: neg-items.ts) with the relay's. */
 export async function reconcile(
@@ -33,6 +35,9 @@ export async function reconcile(
   deadline: number,
   probeMs = NEG_PROBE_MS,
 ): Promise<Reconciled> {
+  const behindAuth = (why: string) =>
+    ({ ok: false, unsupported: false, behindAuth: true, reason: `reads need AUTH here (${why})` }) as const
+  if (channel.behindAuth) return behindAuth('the relay asked for it')
   const storage = storageOf(have)
   const negentropy = new Negentropy(storage, NEG_FRAME_BYTES)
   const replies: NegReply[] = []
@@ -57,10 +62,11 @@ export async function reconcile(
         resolve(replies.shift())
       }
     })
-  // a set: an initiator out of room asks again about a range whose ids it was just sent
+  // sets: an initiator out of room asks again about a range whose ids it was just sent
   const need = new Set<string>()
+  const lacks = new Set<string>()
   let rounds = 0
-  let probeUntil = Date.now() + probeMs
+  const probeUntil = Date.now() + probeMs
   try {
     for (;;) {
       const reply = await next(rounds ? deadline : Math.min(deadline, probeUntil))
@@ -68,32 +74,37 @@ export async function reconcile(
         if (rounds || Date.now() >= deadline) return { ok: false, unsupported: false, reason: 'no NEG-MSG before the deadline' }
         return { ok: false, unsupported: true, silent: true, reason: `no answer to NEG-OPEN within ${probeMs} ms` }
       }
-      if (reply.type === 'reopened') probeUntil = Date.now() + probeMs
-      else if (reply.type === 'notice') return { ok: false, unsupported: true, reason: `NOTICE: ${reply.reason}` }
-      else if (reply.type === 'closed') return { ok: false, unsupported: false, reason: reply.reason, ended: true }
-      else if (reply.type === 'err') return { ok: false, unsupported: !transient(reply.reason), reason: `NEG-ERR: ${reply.reason}` }
-      else {
-        rounds++
-        let answer: string | null
-        try {
-          answer = negentropy.reconcile(reply.hex, undefined, (id) => need.add(id))
-        } catch (err) {
-          return { ok: false, unsupported: true, reason: `unreadable NEG-MSG: ${(err as Error).message}` }
-        }
-        // more than we would remember: a relay claiming ids without end is read page by page
-        if (need.size > MAX_SEEN) return { ok: false, unsupported: false, reason: `more than ${MAX_SEEN} ids to fetch` }
-        if (answer === null) return { ok: true, need: [...need], rounds }
-        session.send(answer)
+      if (reply.type === 'notice') return { ok: false, unsupported: true, reason: `NOTICE: ${reply.reason}` }
+      if (reply.type === 'closed') return { ok: false, unsupported: false, reason: reply.reason, ended: true }
+      if (reply.type === 'err') {
+        const refusal = classifyRefusal(reply.reason)
+        if (refusal === 'auth-required') return behindAuth(`NEG-ERR: ${reply.reason}`)
+        return { ok: false, unsupported: !transient(refusal, reply.reason), reason: `NEG-ERR: ${reply.reason}` }
       }
+      rounds++
+      let answer: string | null
+      try {
+        answer = negentropy.reconcile(
+          reply.hex,
+          (id) => lacks.add(id),
+          (id) => need.add(id),
+        )
+      } catch (err) {
+        return { ok: false, unsupported: true, reason: `unreadable NEG-MSG: ${(err as Error).message}` }
+      }
+      // more than we would remember: a relay claiming ids without end is read page by page
+      if (need.size > MAX_SEEN) return { ok: false, unsupported: false, reason: `more than ${MAX_SEEN} ids to fetch` }
+      if (answer === null) return { ok: true, need: [...need], lacks, rounds }
+      session.send(answer)
     }
   } finally {
     session.close()
   }
 }
 
-/** Refusals that say nothing about NIP-77 itself: AUTH, a session the relay dropped, a pause. */
-const transient = (reason: string) =>
-  ['auth-required', 'rate-limited'].includes(classifyRefusal(reason)) || /^(error:\s*)?closed:/i.test(reason.trim())
+/** Refusals that say nothing about NIP-77 itself: a session the relay dropped, a pause. */
+const transient = (refusal: ReturnType<typeof classifyRefusal>, reason: string) =>
+  refusal === 'rate-limited' || /^(error:\s*)?closed:/i.test(reason.trim())
 
 /** Fetches `ids` with `base`'s kinds and tags (REQs of FETCH_IDS_PER_REQ ids, a few at once);
  *  complete when every REQ ended on EOSE. */

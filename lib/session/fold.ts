@@ -45,8 +45,9 @@ export interface WrapResult extends QueryResult {
   /** a page-by-page read that stopped short: everything dated after this was read */
   pagedTo?: number
   /** whether the relay reconciled by NIP-77, or showed that it does not speak it (by a refusal,
-   *  or by no answer in time: `silent`) */
-  negentropy?: 'ok' | 'unsupported' | 'silent'
+   *  or by no answer in time: `silent`), or that its answer cannot be trusted (reads need AUTH
+   *  there, or it left out a wrap a REQ showed: `untrusted`) */
+  negentropy?: 'ok' | 'unsupported' | 'silent' | 'untrusted'
 }
 
 /** Announcements within the online window, since the presence cursor. Like every paged read,

@@ -26,6 +26,10 @@ export interface NegOptions {
   frameLimit?: number
   /** more matching events than this: NEG-ERR "blocked: too many query results" (strfry: 1,000,000) */
   maxSyncEvents?: number
+  /** answer from a view that holds none of the events, as strfry answers an AUTHed reader of
+   *  restricted kinds (RelayNegentropy.cpp lines 171-175), but with no AUTH asked: only the
+   *  client's cross-check by REQ (lib/session/reconcile.ts) can tell */
+  emptyView?: boolean
 }
 
 /** One connection's NEG sessions: `handle` takes a NEG-* message, `send` gets the answers.
@@ -53,7 +57,7 @@ export function negentropyConnection(
       if (storage) answer(id, storage, String(a))
       else send(['NEG-ERR', id, 'closed: unknown subscription handle'])
     } else if (type === 'NEG-OPEN') {
-      const items = await query(a as Record<string, unknown>)
+      const items = opts.emptyView ? Buffer.alloc(0) : await query(a as Record<string, unknown>)
       if (itemCount(items) > (opts.maxSyncEvents ?? 1_000_000)) return send(['NEG-ERR', id, 'blocked: too many query results'])
       const storage = storageOf(items)
       sessions.set(id, storage)

@@ -62,6 +62,9 @@ export interface PolicyRelay extends TestRelay {
   stats: PolicyStats
   /** the distinct events the store accepted, by id */
   stored: Map<string, Event>
+  /** stores events straight away, as ones the relay took before the test began (thousands in
+   *  a second, where publishing them through the policy's signature checks takes a minute) */
+  seed(events: Event[]): Promise<void>
 }
 
 const REFUSALS = {
@@ -79,11 +82,13 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
   const stored = new Map<string, Event>()
   const traffic = noTraffic()
   let stopServing: (() => Promise<void>) | undefined
+  let store: EventRepositorySqlite | undefined
 
   const start = async () => {
     const policy = makePolicy(opts, url) // state such as rate limits starts again with the server
     const repo = new EventRepositorySqlite(dbFile, { defaultLimit: policy.defaultLimit ?? 100 })
     await repo.init()
+    store = repo
     const negRepo = new EventRepositorySqlite(dbFile, { defaultLimit: 100_000 })
     await negRepo.init()
     const relay = new NostrRelay(repo, { filterResultCacheTtl: 0, logLevel: LogLevel.ERROR, maxSubscriptionsPerClient: 1000 })
@@ -169,6 +174,9 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
     stats,
     traffic,
     stored,
+    async seed(events) {
+      for (const event of events) await store?.upsert(event)
+    },
     start,
     async stop() {
       await stopServing?.()
