@@ -84,8 +84,11 @@ export const MAX_PAGES = testOverride('P2P_TEST_MAX_PAGES', 200)
 /** NIP-77: our negentropy messages stay under this many bytes (twice that in hex: a websocket
  *  frame under strfry's 131,072). */
 export const NEG_FRAME_BYTES = 50_000
-/** Gift wraps a relay has and we lack are fetched by id, this many per REQ (strfry's
- *  maxReqFilterSize), at most this many REQs at once. */
+/** Gift wraps a relay has and we lack are fetched by id, this many per REQ (one filter), at
+ *  most this many REQs at once. What bounds it on strfry is not maxReqFilterSize (200 filters
+ *  in one REQ) but maxFilterLimit: a filter returns at most 500 events, so a longer batch would
+ *  come back cut short yet end on EOSE; its filter size (65,535 bytes of decoded items: 2,047
+ *  ids) and frame size (131,072 bytes) allow more. 200 stays well inside all three. */
 export const FETCH_IDS_PER_REQ = 200
 export const FETCH_REQS_IN_FLIGHT = 4
 /** Frames larger than this are refused: no gift wrap we use comes near it. */

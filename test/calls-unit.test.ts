@@ -533,18 +533,25 @@ describe('wire format', () => {
     // a rumor claiming to be Alice's, sealed by Mallory
     const forged = wrapRumor(buildRumor({ type: 'message', callId: 'ca11ca11', text: 'I am Alice' }, A, B, NOW, 'alice'), mallory, B)
     const log: string[] = []
-    expect(await openWraps([forged], B, bob, (l) => log.push(l))).toMatchObject({ opened: [], dropped: 1 })
+    expect(await openWraps([forged], B, bob, NOW, (l) => log.push(l))).toMatchObject({ opened: [], dropped: 1 })
     // addressed (p tag of the rumor) to someone else, though wrapped to us
     const misdirected = wrapRumor(
       buildRumor({ type: 'dm', text: 'for carol' }, A, getPublicKey(generateSecretKey()), NOW, 'alice'),
       alice,
       B,
     )
-    expect((await openWraps([misdirected], B, bob, (l) => log.push(l))).dropped).toBe(1)
+    expect((await openWraps([misdirected], B, bob, NOW, (l) => log.push(l))).dropped).toBe(1)
     // not a gift wrap at all
     expect(
-      (await openWraps([finalizeEvent({ kind: 1059, tags: [['p', B]], content: 'garbage', created_at: NOW }, mallory)], B, bob, () => {}))
-        .dropped,
+      (
+        await openWraps(
+          [finalizeEvent({ kind: 1059, tags: [['p', B]], content: 'garbage', created_at: NOW }, mallory)],
+          B,
+          bob,
+          NOW,
+          () => {},
+        )
+      ).dropped,
     ).toBe(1)
     expect(log.join('\n')).toMatch(/dropped gift wrap/)
     // a seal whose signature was tampered with
@@ -559,7 +566,7 @@ describe('wire format', () => {
       { kind: 1059, created_at: NOW, tags: [['p', B]], content: nip44Encrypt(JSON.stringify(badSeal), conversationKey(wrapKey, B)) },
       wrapKey,
     )
-    expect(await openWraps([wrap], B, bob, (l) => log.push(l))).toMatchObject({ opened: [], dropped: 1 })
+    expect(await openWraps([wrap], B, bob, NOW, (l) => log.push(l))).toMatchObject({ opened: [], dropped: 1 })
     expect(log.at(-1)).toMatch(/seal's signature is invalid/)
   })
 

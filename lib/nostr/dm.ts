@@ -5,7 +5,7 @@
 
 import { isHex64 } from '../encoding.ts'
 import { MAX_MESSAGE_BYTES } from '../limits.ts'
-import { DM_KIND, FILE_MESSAGE_KIND, REACTION_KIND, tagValue } from './kinds.ts'
+import { DM_KIND, expirationOf, FILE_MESSAGE_KIND, REACTION_KIND, tagValue } from './kinds.ts'
 
 /** A file message's file: fetched by the agent if it wants it, decrypted with these tags. */
 export interface RemoteFile {
@@ -38,7 +38,7 @@ const cut = (value: string | undefined, max = 1_000) => (typeof value === 'strin
 export function parseDm(rumor: { kind: number; content: string; tags: string[][] }): PersonalDm | null {
   if (!KINDS.includes(rumor.kind) || typeof rumor.content !== 'string') return null
   const kind = rumor.kind as NonNullable<PersonalDm['kind']>
-  const expiration = Number(tagValue(rumor, 'expiration'))
+  const expiresAt = expirationOf(rumor)
   // Amethyst: ["e", id, relay, "reply", pubkey]; a reaction names the message in its last e tag
   const eTags = rumor.tags.filter((t) => Array.isArray(t) && t[0] === 'e' && isHex64(t[1]))
   const replyTo = (kind === REACTION_KIND ? eTags.at(-1) : (eTags.find((t) => t[3] === 'reply') ?? eTags.at(-1)))?.[1]
@@ -47,7 +47,7 @@ export function parseDm(rumor: { kind: number; content: string; tags: string[][]
     ...(kind !== DM_KIND ? { kind } : {}),
     text: capBytes(rumor.content, MAX_MESSAGE_BYTES),
     ...(replyTo ? { replyTo } : {}),
-    ...(Number.isSafeInteger(expiration) && expiration > 0 ? { expiresAt: expiration } : {}),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
   }
   if (kind !== FILE_MESSAGE_KIND) return base
   if (!/^https?:\/\//.test(rumor.content)) return null

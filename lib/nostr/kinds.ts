@@ -55,6 +55,13 @@ export const TAG = {
 /** A tag's first value, when the event has the tag. */
 export const tagValue = (event: { tags: unknown[] }, name: string): string | undefined => findTag(event, name)?.[1]
 
+/** NIP-40: the Unix second from which the event is to be treated as gone; undefined when it has
+ *  no `expiration`, or one that is not a count of seconds (`Number` would read "" as 0). */
+export function expirationOf(event: { tags: unknown[] }): number | undefined {
+  const text = tagValue(event, 'expiration')
+  return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined
+}
+
 export function findTag(event: { tags: unknown[] }, name: string): string[] | undefined {
   return event.tags.find((t): t is string[] => Array.isArray(t) && t[0] === name)
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import type { Event } from 'nostr-tools/pure'
 import { PARALLEL_OPEN_FROM } from '../limits.ts'
+import { expirationOf } from './kinds.ts'
 import { prepareBulk } from './nip44.ts'
 import { openWrap } from './nip59.ts'
 import { type P2PMessage, parseRumor, type Rumor } from './p2p.ts'
@@ -19,21 +20,22 @@ export interface Opened {
 }
 
 /** Opens wraps addressed to us; drops what does not open, has a bad seal signature, is not
- *  for us, or is not understood. From PARALLEL_OPEN_FROM wraps on, a worker thread opens half of
- *  them meanwhile: key agreements and signature checks are nearly all the cost, and agents run
- *  on machines with more than one core. */
+ *  for us, has expired by `now` (NIP-40, on any of its layers), or is not understood. From
+ *  PARALLEL_OPEN_FROM wraps on, a worker thread opens half of them meanwhile: key agreements and
+ *  signature checks are nearly all the cost, and agents run on machines with more than one core. */
 export async function openWraps(
   wraps: Event[],
   me: string,
   secretKey: Uint8Array,
+  now: number,
   log: (line: string) => void,
 ): Promise<{ opened: Opened[]; dropped: number }> {
   const half = wraps.length >= PARALLEL_OPEN_FROM ? Math.floor(wraps.length / 2) : 0
-  const helper = half ? inWorker(wraps.slice(0, half), me, secretKey, log) : undefined
+  const helper = half ? inWorker(wraps.slice(0, half), me, secretKey, now, log) : undefined
   if (helper) log(`opening ${wraps.length} gift wraps on two threads`)
-  const mine = await openHere(wraps.slice(half), me, secretKey)
+  const mine = await openHere(wraps.slice(half), me, secretKey, now)
   // a worker that could not start or failed leaves its half to this thread: nothing is skipped
-  const theirs = helper ? ((await helper) ?? (await openHere(wraps.slice(0, half), me, secretKey))) : { opened: [], drops: [] }
+  const theirs = helper ? ((await helper) ?? (await openHere(wraps.slice(0, half), me, secretKey, now))) : { opened: [], drops: [] }
   const drops = [...theirs.drops, ...mine.drops]
   for (const { wrapId, why } of drops) log(`dropped gift wrap ${wrapId.slice(0, 12)}: ${why}`)
   return { opened: [...theirs.opened, ...mine.opened], dropped: drops.length }
@@ -45,7 +47,7 @@ interface OpenedHere {
 }
 
 /** Opens wraps on this thread: what opened, and why each other one did not. */
-export async function openHere(wraps: Event[], me: string, secretKey: Uint8Array): Promise<OpenedHere> {
+export async function openHere(wraps: Event[], me: string, secretKey: Uint8Array, now: number): Promise<OpenedHere> {
   const candidates: Array<Opened & { seal: Event }> = []
   const drops: OpenedHere['drops'] = []
   await prepareBulk(wraps.length)
@@ -55,8 +57,13 @@ export async function openHere(wraps: Event[], me: string, secretKey: Uint8Array
       const recipients = rumor.tags.filter((t) => t[0] === 'p').map((t) => t[1])
       // a rumor names its recipient; our own copies (NIP-17) name the peer
       if (rumor.pubkey !== me && !recipients.includes(me)) throw new Error('rumor is not addressed to us')
-      const msg = parseRumor(rumor)
-      if (!msg) throw new Error(`rumor kind ${rumor.kind} not understood`)
+      const expiry = earliestExpiration({ 'gift wrap': wrap, seal, rumor })
+      if (expiry && expiry.at <= now)
+        throw new Error(`expired (NIP-40) on the ${expiry.layer} at ${new Date(expiry.at * 1000).toISOString()}`)
+      const parsed = parseRumor(rumor)
+      if (!parsed) throw new Error(`rumor kind ${rumor.kind} not understood`)
+      // a disappearing DM is kept no later than any of its layers asks
+      const msg = parsed.type === 'dm' && expiry ? { ...parsed, expiresAt: expiry.at } : parsed
       candidates.push({ wrapId: wrap.id, wrapCreatedAt: wrap.created_at, rumor, msg, seal })
     } catch (err) {
       drops.push({ wrapId: wrap.id, why: (err as Error).message })
@@ -71,6 +78,19 @@ export async function openHere(wraps: Event[], me: string, secretKey: Uint8Array
   return { opened, drops }
 }
 
+/** NIP-40 across a gift wrap's layers: NIP-17 puts a disappearing message's `expiration` on the
+ *  wrap, and asks for it on the seal too (in case that leaks); a rumor may carry its own. Each
+ *  layer's is a time after which that layer, and what it carries, is to be gone: the earliest
+ *  wins. Undefined when no layer has one. */
+export function earliestExpiration(layers: Record<string, { tags: unknown[] }>): { at: number; layer: string } | undefined {
+  let earliest: { at: number; layer: string } | undefined
+  for (const [layer, event] of Object.entries(layers)) {
+    const at = expirationOf(event)
+    if (at !== undefined && (earliest === undefined || at < earliest.at)) earliest = { at, layer }
+  }
+  return earliest
+}
+
 /** Opens `wraps` in a worker thread (open-worker.ts); undefined when none starts, as when run
  *  from source, where only the build has the worker's file beside this one. The promise gives
  *  undefined when the worker failed: its wraps are then opened here. */
@@ -78,13 +98,14 @@ function inWorker(
   wraps: Event[],
   me: string,
   secretKey: Uint8Array,
+  now: number,
   log: (line: string) => void,
 ): Promise<OpenedHere | undefined> | undefined {
   const file = new URL('./open-worker.js', import.meta.url)
   if (!existsSync(file)) return undefined
   let worker: Worker
   try {
-    worker = new Worker(file, { workerData: { wraps, me, secretKey } })
+    worker = new Worker(file, { workerData: { wraps, me, secretKey, now } })
   } catch (err) {
     log(`no worker thread (${(err as Error).message}): opening on one`)
     return undefined

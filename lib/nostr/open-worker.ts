@@ -3,5 +3,5 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { openHere } from './nip17.ts'
 
-const { wraps, me, secretKey } = workerData
-parentPort?.postMessage(await openHere(wraps, me, secretKey))
+const { wraps, me, secretKey, now } = workerData
+parentPort?.postMessage(await openHere(wraps, me, secretKey, now))

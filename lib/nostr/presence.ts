@@ -5,7 +5,7 @@ import type { Event, EventTemplate } from 'nostr-tools/pure'
 import { MAX_ABOUT, MAX_CAPABILITIES, MAX_CAPABILITY, MAX_NAME, MAX_VERSION } from '../limits.ts'
 import { PRESENCE_EXPIRY_S, PRESENCE_REFRESH_S } from '../timing.ts'
 import { singleLine } from '../ui/sanitize.ts'
-import { CLIENT, DELETION_KIND, PRESENCE_KIND, PRESENCE_TOPIC, PROFILE_KIND, tagValue } from './kinds.ts'
+import { CLIENT, DELETION_KIND, expirationOf, PRESENCE_KIND, PRESENCE_TOPIC, PROFILE_KIND, tagValue } from './kinds.ts'
 import { sameSet } from './nip65.ts'
 
 export interface Presence {
@@ -74,7 +74,7 @@ export function parsePresence(event: Event): Announcement | null {
     // an announcement with unreadable content still says the key is online
   }
   const agentId = singleLine(content.agentId, MAX_NAME) || singleLine(tagValue(event, 'd'), MAX_NAME)
-  const expiresAt = Number(tagValue(event, 'expiration'))
+  const expiresAt = expirationOf(event)
   return {
     pubkey: event.pubkey,
     eventId: event.id,
@@ -82,7 +82,7 @@ export function parsePresence(event: Event): Announcement | null {
     name: singleLine(content.name, MAX_NAME) || agentId,
     about: singleLine(content.about, MAX_ABOUT),
     lastSeen: event.created_at,
-    ...(Number.isSafeInteger(expiresAt) ? { expiresAt } : {}),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
     ...(content.client === CLIENT ? { client: `${CLIENT} ${singleLine(content.version, MAX_VERSION)}`.trim() } : {}),
     nip17: Array.isArray(content.protocols) && content.protocols.includes('nip17'),
     capabilities: readCapabilities(content.capabilities),

@@ -4,7 +4,7 @@
 // answer, and one that did not is left alone until presence is due again, so that it cannot
 // slow every run down.
 import type { Event, EventTemplate } from 'nostr-tools/pure'
-import { INBOX_RELAYS_KIND, newest, PRESENCE_KIND, PROFILE_KIND, RELAY_LIST_KIND, tagValue } from '../nostr/kinds.ts'
+import { expirationOf, INBOX_RELAYS_KIND, newest, PRESENCE_KIND, PROFILE_KIND, RELAY_LIST_KIND, tagValue } from '../nostr/kinds.ts'
 import { inboxRelaysEvent, relayListEvent, relayListIsCurrent } from '../nostr/nip65.ts'
 import { type Presence, presenceEvent, presenceIsCurrent, profileEvent, profileIsCurrent, withdrawal } from '../nostr/presence.ts'
 import type { PublishStatus, QueryOutcome } from '../nostr/relay/pool.ts'
@@ -44,7 +44,7 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
   ]
   // our announcements under an earlier name, still served: withdrawn where they are
   const ghosts = online.outcome.events.filter(
-    (e) => e.pubkey === me && e.kind === PRESENCE_KIND && tagValue(e, 'd') !== presence.agentId && expirationOf(e) > now,
+    (e) => e.pubkey === me && e.kind === PRESENCE_KIND && tagValue(e, 'd') !== presence.agentId && (expirationOf(e) ?? 0) > now,
   )
   if (ghosts.length) {
     const servedBy = new Set(ghosts.flatMap((e) => [...(online.outcome.seenOn.get(e.id) ?? [])]))
@@ -56,7 +56,7 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
   const visible: Record<string, number> = {}
   for (const url of connected) {
     const copy = held(url, PRESENCE_KIND)
-    if (copy && presenceIsCurrent(copy, presence, now)) visible[url] = expirationOf(copy)
+    if (copy && presenceIsCurrent(copy, presence, now)) visible[url] = expirationOf(copy) ?? 0
   }
   const sign = due.length ? await signer(ctx) : undefined
   const deadline = Math.min(online.pool.deadline, Date.now() + ANNOUNCE_MS)
@@ -68,7 +68,7 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
     }),
   )
   for (const { event, statuses } of published) {
-    if (event.kind === PRESENCE_KIND) for (const s of statuses) if (s.ok) visible[s.url] = expirationOf(event)
+    if (event.kind === PRESENCE_KIND) for (const s of statuses) if (s.ok) visible[s.url] = expirationOf(event) ?? 0
   }
   await toIndexers
   const statuses = published.flatMap((p) => p.statuses)
@@ -89,8 +89,6 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
   }
   return statuses
 }
-
-const expirationOf = (event: Event): number => Number(tagValue(event, 'expiration')) || 0
 
 /** The newest of our own events of `kind` (and d tag) that `url` served. */
 export function heldBy(outcome: QueryOutcome, url: string, me: string, kind: number, d?: string): Event | undefined {

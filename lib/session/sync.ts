@@ -76,6 +76,7 @@ export async function receive(
     wraps.filter((e) => !isLegacy(e)),
     me,
     ctx.identity.secretKey,
+    unixNow(),
     ctx.out.log,
   ).finally(done)
   const legacy = openLegacyDms(wraps.filter(isLegacy), me, ctx.identity.secretKey, ctx.out.log)

@@ -5,19 +5,26 @@ import { type WebSocket, WebSocketServer } from 'ws'
 
 export interface FaultyRelay {
   url: string
+  /** the close code of each connection that ended, as this end saw it (1006: no close frame) */
+  closeCodes: number[]
   stop(): Promise<void>
 }
 
 export interface Misbehaviour {
   onReq?: (subId: string, socket: WebSocket, filters: Array<{ limit?: number }>) => void
   onEvent?: (event: { id: string }, socket: WebSocket) => void
+  /** each new connection, before anything is read from it */
+  onConnection?: (socket: WebSocket) => void
 }
 
 export async function startFaultyRelay(behaviour: Misbehaviour | NonNullable<Misbehaviour['onReq']>): Promise<FaultyRelay> {
-  const { onReq = eose, onEvent = ok } = typeof behaviour === 'function' ? { onReq: behaviour } : behaviour
+  const { onReq = eose, onEvent = ok, onConnection } = typeof behaviour === 'function' ? { onReq: behaviour } : behaviour
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  const closeCodes: number[] = []
   wss.on('connection', (ws) => {
     ws.on('error', () => {})
+    ws.on('close', (code) => closeCodes.push(code))
+    onConnection?.(ws)
     ws.on('message', (data) => {
       let message: unknown
       try {
@@ -34,6 +41,7 @@ export async function startFaultyRelay(behaviour: Misbehaviour | NonNullable<Mis
   const { port } = wss.address() as { port: number }
   return {
     url: `ws://127.0.0.1:${port}`,
+    closeCodes,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate()

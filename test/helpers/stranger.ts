@@ -1,7 +1,7 @@
 // DMs from keys that are not ours, published straight to a relay as another client would.
 import { type Event, finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { conversationKey, encrypt } from '../../lib/nostr/nip44.ts'
-import { wrapRumor } from '../../lib/nostr/nip59.ts'
+import { type Sign, wrapRumor } from '../../lib/nostr/nip59.ts'
 import { buildRumor, type Rumor } from '../../lib/nostr/p2p.ts'
 import { RelaySocket } from '../../lib/nostr/relay/socket.ts'
 import { signerFor } from '../../lib/nostr/schnorr.ts'
@@ -45,16 +45,31 @@ export async function sendDms(
 }
 
 /** A NIP-17 DM wrap from `sk` to `recipient` whose seal and wrap are dated `createdAt`
- *  (NIP-59 dates them at random up to two days back: a test picks the date). */
-export function datedDm(sk: Uint8Array, recipient: string, text: string, createdAt: number): Event {
+ *  (NIP-59 dates them at random up to two days back: a test picks the date), with a NIP-40
+ *  `expiration` on the seal or the wrap when given (a disappearing message, NIP-17); signed
+ *  with nostr-tools unless a faster signer is given (`signerFor`, for hundreds). */
+export function datedDm(
+  sk: Uint8Array,
+  recipient: string,
+  text: string,
+  createdAt: number,
+  expiration: { seal?: number; wrap?: number } = {},
+  sign: Sign = finalizeEvent,
+): Event {
   const rumor = buildRumor({ type: 'dm', text }, getPublicKey(sk), recipient, createdAt, 'stranger')
-  const seal = finalizeEvent(
-    { kind: 13, created_at: createdAt, tags: [], content: encrypt(JSON.stringify(rumor), conversationKey(sk, recipient)) },
+  const expires = (at?: number) => (at === undefined ? [] : [['expiration', String(at)]])
+  const seal = sign(
+    {
+      kind: 13,
+      created_at: createdAt,
+      tags: expires(expiration.seal),
+      content: encrypt(JSON.stringify(rumor), conversationKey(sk, recipient)),
+    },
     sk,
   )
   const wrapKey = generateSecretKey()
   const content = encrypt(JSON.stringify(seal), conversationKey(wrapKey, recipient))
-  return finalizeEvent({ kind: 1059, created_at: createdAt, tags: [['p', recipient]], content }, wrapKey)
+  return sign({ kind: 1059, created_at: createdAt, tags: [['p', recipient], ...expires(expiration.wrap)], content }, wrapKey)
 }
 
 /** Publishes events to a relay over one connection; throws when any is refused. */

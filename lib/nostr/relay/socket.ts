@@ -7,6 +7,7 @@ import type { Filter } from 'nostr-tools/filter'
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 import WebSocket from 'ws'
 import { MAX_FRAME_BYTES } from '../../limits.ts'
+import { CLOSE_HANDSHAKE_MS } from '../../timing.ts'
 import { RelayAuth } from './auth.ts'
 import { isAcceptable } from './incoming.ts'
 import {
@@ -22,6 +23,9 @@ import { NegChannel } from './neg.ts'
 import { classifyRefusal } from './refusal.ts'
 
 export type { PublishStatus, QueryResult }
+
+/** RFC 6455 close code: the connection did what it was for. */
+const NORMAL_CLOSURE = 1000
 
 interface SocketOptions {
   log: (url: string, line: string) => void
@@ -54,7 +58,14 @@ export class RelaySocket {
   /** Resolves when connected; rejects with a short reason on failure or after `timeoutMs`. */
   connect(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.url, { handshakeTimeout: timeoutMs, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false })
+      // closeTimeout (ws 8.23; not yet in @types/ws, hence the widened type) bounds close()
+      const options: WebSocket.ClientOptions & { closeTimeout: number } = {
+        handshakeTimeout: timeoutMs,
+        maxPayload: MAX_FRAME_BYTES,
+        perMessageDeflate: false,
+        closeTimeout: CLOSE_HANDSHAKE_MS,
+      }
+      const ws = new WebSocket(this.url, options)
       this.ws = ws
       this.connectTimer = setTimeout(() => fail('connect timed out'), timeoutMs)
       const fail = (reason: string) => {
@@ -150,7 +161,9 @@ export class RelaySocket {
     return this.ws?.readyState === WebSocket.OPEN
   }
 
-  /** Ends every pending operation with `reason` and drops the socket at once. */
+  /** Ends every pending operation with `reason` and closes the connection: with a close frame
+   *  when it is open (relays log a dropped TCP connection as abnormal, 1006), whose answer ws
+   *  awaits for CLOSE_HANDSHAKE_MS at most; at once while it is still connecting. */
   close(reason = 'closed by us'): void {
     this.closedBecause = reason
     clearTimeout(this.connectTimer)
@@ -161,7 +174,8 @@ export class RelaySocket {
     if (this.ws) {
       this.ws.removeAllListeners()
       this.ws.on('error', () => {}) // a late error from a socket we no longer want
-      this.ws.terminate()
+      if (this.open) this.ws.close(NORMAL_CLOSURE)
+      else this.ws.terminate()
       this.ws = undefined
     }
   }

@@ -1,0 +1,58 @@
+// Manners on the wire (issue 22, point 10): the CLI ends each relay connection with a WebSocket
+// close frame (1000, normal closure), not by dropping TCP, which relays log as an abnormal
+// disconnect (strfry: 1006 for every run); and it still exits at once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RelaySocket } from '../lib/nostr/relay/socket.ts'
+import { agent } from './helpers/cli.ts'
+import { type FaultyRelay, startFaultyRelay } from './helpers/faulty-relay.ts'
+
+const NORMAL_CLOSURE = 1000
+
+/** Until `relay` has seen `count` connections end (the last close arrives as the client leaves). */
+async function closesSeen(relay: FaultyRelay, count: number): Promise<number[]> {
+  for (let i = 0; i < 100 && relay.closeCodes.length < count; i++) await new Promise((r) => setTimeout(r, 20))
+  return relay.closeCodes
+}
+
+describe('closing relay connections', () => {
+  let relay: FaultyRelay
+  beforeAll(async () => {
+    relay = await startFaultyRelay({})
+  })
+  afterAll(() => relay.stop())
+
+  it('a closed socket sends a close frame with code 1000', async () => {
+    relay.closeCodes.length = 0
+    const socket = new RelaySocket(relay.url, { log: () => {} })
+    await socket.connect(2_000)
+    socket.close()
+    expect(await closesSeen(relay, 1)).toEqual([NORMAL_CLOSURE])
+  })
+
+  it('the CLI closes every connection it opened with 1000, and exits promptly', async () => {
+    relay.closeCodes.length = 0
+    const r = await agent([relay.url]).run(['status', '--json', '--verbose'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).not.toMatch(/handle was still open/)
+    const codes = await closesSeen(relay, 1)
+    expect(codes.length).toBeGreaterThan(0)
+    expect(codes.every((c) => c === NORMAL_CLOSURE)).toBe(true)
+  })
+
+  it('a relay that never answers the close frame does not hold the process (CLOSE_HANDSHAKE_MS)', async () => {
+    // ws answers a close frame through the connection's close(): this relay's does nothing
+    const mute = await startFaultyRelay({
+      onConnection: (ws) => {
+        ws.close = () => {}
+      },
+    })
+    try {
+      const r = await agent([mute.url]).run(['status', '--json', '--verbose'])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).not.toMatch(/handle was still open/)
+      expect(await closesSeen(mute, 1)).toContain(NORMAL_CLOSURE)
+    } finally {
+      await mute.stop()
+    }
+  })
+})
