@@ -4,11 +4,11 @@
 // Built CLI as child processes, real local relays: ours, an indexer, and the owner's relays.
 
 import * as nip19 from 'nostr-tools/nip19'
-import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { type Event, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { agent } from './helpers/cli.ts'
 import { publishTo, signed } from './helpers/publish.ts'
-import { now, wrapsFor } from './helpers/raw-client.ts'
+import { connect, now, wrapsFor } from './helpers/raw-client.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 
 let ours: TestRelay
@@ -39,6 +39,16 @@ const inboxList = (relays: string[], sk: Uint8Array, at = now()) =>
   signed({ kind: 10050, created_at: at, tags: relays.map((url) => ['relay', url]), content: '' }, sk)
 const readRelays = (relays: string[], sk: Uint8Array, at = now()) =>
   signed({ kind: 10002, created_at: at, tags: relays.map((url) => ['r', url, 'read']), content: '' }, sk)
+
+/** The events of `kind` by `pubkey` that `url` holds. */
+async function heldBy(url: string, pubkey: string, kind: number): Promise<Event[]> {
+  const c = await connect(url)
+  try {
+    return (await c.req('lists', { kinds: [kind], authors: [pubkey] })).filter((f) => f[0] === 'EVENT').map((f) => f[2] as Event)
+  } finally {
+    c.close()
+  }
+}
 
 describe.concurrent('the recipient inbox lookup', () => {
   it("a 10050 only an indexer has wins over a 10002 on our relay: the DM goes to the 10050's relays only", async () => {
@@ -74,6 +84,22 @@ describe.concurrent('the recipient inbox lookup', () => {
     expect(s.code, s.stderr).toBe(0)
     expect(s.json()).toMatchObject({ owner: { relaySource: 'nip65' }, inboxSource: 'nip65', delivered: true })
     expect(s.json().relays).toEqual([{ url: ownerRead.url, ok: true }])
+  })
+
+  it('our own 10050, 10002 and profile reach a new indexer on the next run, not a day later', async () => {
+    const a = await agentOwnedBy(generateSecretKey())
+    expect((await a.run(['status', '--verbose'])).stderr).toMatch(/indexers: lists and profile published/)
+    const another = await startRelay()
+    try {
+      expect((await a.run(['config', 'set', 'indexers', another.url])).code).toBe(0)
+      expect((await a.run(['status', '--verbose'])).stderr).toMatch(/indexers: lists and profile published/)
+      const pubkey = (await a.run(['whoami', '--json'])).json().pubkey
+      const held = await Promise.all([0, 10002, 10050].map((kind) => heldBy(another.url, pubkey, kind)))
+      expect(held.map((events) => events.length)).toEqual([1, 1, 1])
+      expect(held[2][0].tags).toEqual([['relay', ours.url]])
+    } finally {
+      await another.stop()
+    }
   })
 
   it('a recipient with no list anywhere: published to our relays, and the report says it may never be seen', async () => {
