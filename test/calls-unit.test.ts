@@ -610,6 +610,29 @@ describe('peer inbox relays', () => {
     expect(inboxFromLists([list], pk)).toEqual({ relays: ['wss://both.example', 'wss://read.example'], source: 'nip65' })
     expect(inboxFromLists([], pk)).toBeNull()
   })
+
+  it('takes the newest 10050 from any relay, over any 10002, however new (NIP-17: only the 10050)', () => {
+    const sk = generateSecretKey()
+    const pk = getPublicKey(sk)
+    const list = (kind: number, tag: string, url: string, at: number) =>
+      finalizeEvent({ kind, tags: [[tag, url]], content: '', created_at: at }, sk)
+    const older = list(10050, 'relay', 'wss://old-inbox.example', NOW - 60)
+    const newer = list(10050, 'relay', 'wss://inbox.example', NOW)
+    const reads = list(10002, 'r', 'wss://read.example', NOW + 60)
+    // in whatever order our relays and the indexers answered
+    for (const events of [
+      [older, newer, reads],
+      [reads, newer, older],
+    ])
+      expect(inboxFromLists(events, pk)).toEqual({ relays: ['wss://inbox.example'], source: 'nip17' })
+    expect(inboxFromLists([reads], pk)).toEqual({ relays: ['wss://read.example'], source: 'nip65' })
+    // someone else's list, however new, is never taken for the peer's
+    const stranger = finalizeEvent(
+      { kind: 10050, tags: [['relay', 'wss://x.example']], content: '', created_at: NOW + 99 },
+      generateSecretKey(),
+    )
+    expect(inboxFromLists([stranger, older], pk)).toEqual({ relays: ['wss://old-inbox.example'], source: 'nip17' })
+  })
 })
 
 describe('output safety', () => {

@@ -45,7 +45,7 @@ export async function escalate(ctx: Context, reason: string, callId?: string): C
       peerNotified: peer ? peer.delivered : null,
     }
     const told = call
-      ? ` (call ${call.id}; the peer was ${peer?.delivered ? 'told' : peer?.queued ? 'not yet told: queued' : 'not told'})`
+      ? ` (call ${call.id}; the peer was ${peer?.delivered ? 'told' : peer?.queued ? 'not yet told: queued' : peer?.failed ? 'not told' : 'told on our relays only: it publishes no inbox list'})`
       : ''
     return printDelivery(
       ctx.out,

@@ -1,7 +1,9 @@
 // The sending edge: where a peer reads (NIP-17 inbox relays, else NIP-65 read relays, else
 // ours), and wrapping and publishing there, plus a copy to ourselves (or, to an agent of the
-// original skill, its NIP-04 DM). Delivered means that a
-// relay said `OK true`.
+// original skill, its NIP-04 DM). Delivered means that a relay the peer reads said `OK true`:
+// one of its lists, or, for an agent of the original skill (which publishes none and reads the
+// relays it shares with us), ours. A peer with no list anywhere gets it on our relays, best
+// effort, and it is not counted as delivered: nothing says the peer reads there.
 import type { Event } from 'nostr-tools/pure'
 import { findTag, INBOX_RELAYS_KIND, RELAY_LIST_KIND, TAG } from '../nostr/kinds.ts'
 import { legacyDm, legacyPayload } from '../nostr/legacy.ts'
@@ -13,16 +15,17 @@ import type { RelayPool } from '../nostr/relay/pool.ts'
 import type { State } from '../store/schema.ts'
 import { INBOX_LOOKUP_MS, INBOX_TTL_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
-import { askIndexers } from './indexers.ts'
+import { askWithIndexers } from './indexers.ts'
 import { publishAll } from './publish.ts'
 import { signer } from './sign.ts'
 
 export interface Delivery {
   /** per target relay: ok when it accepted everything; `permanent` when it refused for good */
   relays: Array<{ url: string; ok: boolean; reason?: string; permanent?: boolean }>
-  /** every rumor accepted by some inbox relay */
+  /** every rumor accepted by some relay the peer reads (see the top of this file) */
   delivered: boolean
-  /** per rumor: accepted by some inbox relay */
+  /** per rumor: accepted by some relay it was published to (delivered, or as near as we can
+   *  get: publishing again to the same relays would not do better) */
   landed: boolean[]
   /** every inbox relay refused for good: sending again is pointless */
   permanent: boolean
@@ -43,9 +46,10 @@ async function peerInbox(
   const cached = state.inboxes[peer]
   if (cached && cached.at > unixNow() - INBOX_TTL_S) return cached
   const deadline = Math.min(by, Date.now() + INBOX_LOOKUP_MS)
+  // both lists from our relays and the indexers in one round: NIP-17 says a DM goes only to the
+  // 10050's relays, so a 10050 that only an indexer has must beat a 10002 on our relays
   const filters = [{ kinds: [INBOX_RELAYS_KIND, RELAY_LIST_KIND], authors: [peer] }]
-  const outcome = await pool.query(filters, { deadline }, ctx.relays)
-  const found = inboxFromLists(outcome.events, peer) ?? inboxFromLists(await askIndexers(ctx, pool, filters, deadline), peer)
+  const found = inboxFromLists(await askWithIndexers(ctx, pool, filters, deadline), peer)
   if (!found) return { relays: ctx.relays, source: 'ours' }
   await ctx.store.update((s) => {
     s.inboxes[peer] = { ...found, at: unixNow() }
@@ -92,7 +96,7 @@ export async function deliver(
   })
   return {
     relays,
-    delivered: toPeer.landed.every(Boolean),
+    delivered: toPeer.landed.every(Boolean) && (inbox.source !== 'ours' || legacy),
     landed: toPeer.landed,
     permanent: relays.length > 0 && relays.every((r) => r.permanent),
     rateLimited: toPeer.rateLimited,

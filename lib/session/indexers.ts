@@ -1,8 +1,8 @@
 // Indexer relays (NIP-65): our relay lists and profile go there too, so that clients which look
 // people up on indexers (as phone clients do for the owner's replies) find where we read; and
-// a peer's or the owner's lists are looked up there when our relays do not have them. Publishing
-// there is not paid by every run: only when what we say changed, once a day, or an hour after a
-// failure.
+// a peer's or the owner's lists are looked up there, together with our relays. Publishing there
+// is not paid by every run: only when what we say or where we say it changed, once a day, or an
+// hour after a failure.
 import type { Filter } from 'nostr-tools/filter'
 import type { Event } from 'nostr-tools/pure'
 import { sha256Hex } from '../encoding.ts'
@@ -18,7 +18,9 @@ import { signer } from './sign.ts'
 export async function announceToIndexers(ctx: Context, online: Online, presence: Presence, deadline: number): Promise<void> {
   if (ctx.indexers.length === 0) return
   const now = unixNow()
-  const digest = sha256Hex(JSON.stringify([ctx.relays, presence.name, presence.about]))
+  // what the three events say (both lists name ctx.relays) and where they go: new indexers get
+  // them on the next run, not a day later
+  const digest = sha256Hex(JSON.stringify([ctx.relays, presence.name, presence.about, ctx.indexers]))
   const last = online.state.indexed
   const fresh = last?.digest === digest && last.at > now - (last.ok ? INDEXER_REFRESH_S : INDEXER_RETRY_S)
   if (fresh) return
@@ -33,9 +35,11 @@ export async function announceToIndexers(ctx: Context, online: Online, presence:
   })
 }
 
-/** Asks the indexers for what `filters` match (another key's lists): after our own relays. */
-export async function askIndexers(ctx: Context, pool: RelayPool, filters: Filter[], deadline: number): Promise<Event[]> {
-  if (ctx.indexers.length === 0) return []
+/** Asks our relays and the indexers together, in one round, for what `filters` match (another
+ *  key's lists). The indexers are waited for until `deadline` even when our relays answered
+ *  first: their connections open only now, and our warm ones would otherwise win every race,
+ *  cutting off the list that only an indexer has. */
+export async function askWithIndexers(ctx: Context, pool: RelayPool, filters: Filter[], deadline: number): Promise<Event[]> {
   pool.addRelays(ctx.indexers)
-  return (await pool.query(filters, { deadline }, ctx.indexers)).events
+  return (await pool.query(filters, { deadline, patient: ctx.indexers }, [...ctx.relays, ...ctx.indexers])).events
 }

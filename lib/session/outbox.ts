@@ -30,6 +30,15 @@ export function enqueue(state: State, item: Item, now = unixNow()): OutboxEntry 
 
 export type Sent = Delivery & { queued: boolean; failed: boolean }
 
+/** Whether every rumor is on some relay it was published to: the entry leaves the outbox. Not
+ *  the same as delivered: a peer with no inbox list gets it on our relays, which is all that
+ *  sending again could do too (deliver.ts). */
+const allLanded = (d: Delivery) => d.landed.every(Boolean)
+
+/** What became of a send, in a few words for the log. */
+export const sentWords = (s: Sent): string =>
+  s.delivered ? 'delivered' : s.queued ? 'still queued' : s.failed ? 'given up' : 'on our relays only: the peer publishes no inbox list'
+
 const refusals = (d: Delivery) => d.relays.map((r) => `${r.url}: ${r.reason ?? 'refused'}`).join('; ') || 'no relay to publish to'
 
 /** The rumors still to send: a message's one, or a file's chunks that no relay took yet. */
@@ -65,7 +74,7 @@ export async function sendQueued(ctx: Context, pool: RelayPool, state: State, en
   const landed = todo.indexes.filter((_i, k) => result.landed[k])
   const gaveUp = await ctx.store.update((s) => record(s, entry.id, result, landed, todo.total, unixNow()))
   if (gaveUp) warnGaveUp(ctx, entry, gaveUp)
-  return { ...result, queued: !result.delivered && !gaveUp, failed: Boolean(gaveUp) }
+  return { ...result, queued: !allLanded(result) && !gaveUp, failed: Boolean(gaveUp) }
 }
 
 const warnGaveUp = (ctx: Context, entry: OutboxEntry, why: string) =>
@@ -81,7 +90,7 @@ function record(s: State, id: string, result: Delivery, landed: number[], total:
   const e = s.outbox.find((x) => x.id === id)
   if (!e || e.gaveUp) return undefined // dropped, delivered or given up by another run meanwhile
   if (e.file) e.file.sent = [...new Set([...(e.file.sent ?? []), ...landed])].sort((a, b) => a - b)
-  if (e.file ? e.file.sent?.length === total : result.delivered) {
+  if (e.file ? e.file.sent?.length === total : allLanded(result)) {
     s.outbox = s.outbox.filter((x) => x !== e)
     return undefined
   }
@@ -122,7 +131,7 @@ export async function retryOutbox(ctx: Context, pool: RelayPool, state: State): 
   await Promise.all(
     due.map(async (entry) => {
       const sent = await sendQueued(ctx, pool, state, entry, deadline)
-      ctx.out.log(`outbox ${entry.id.slice(0, 12)}: ${sent.delivered ? 'delivered' : sent.failed ? 'given up' : 'still queued'}`)
+      ctx.out.log(`outbox ${entry.id.slice(0, 12)}: ${sentWords(sent)}`)
     }),
   )
   return true
