@@ -4,6 +4,14 @@ import type { P2PError } from '../errors.ts'
 import { asInvoked } from '../invocation.ts'
 import { MAX_LOG_LINE } from '../limits.ts'
 import { PROGRESS_FRAME_MS } from '../timing.ts'
+import { relayError } from './format.ts'
+import { shownLine } from './sanitize.ts'
+
+/** A relay whose read this run was not complete, and why (the relay's own words, or ours). */
+export interface RelayWarning {
+  relay: string
+  reason: string
+}
 
 export interface Output {
   json: boolean
@@ -20,6 +28,9 @@ export interface Output {
   log(line: string): void
   /** always, on stderr */
   warn(line: string): void
+  /** our relays a sync did not read in full: one line each on stderr at once (each relay once a
+   *  run, however often it syncs), or `warnings` in the JSON document (result or error) */
+  unread(warnings: RelayWarning[]): void
 }
 
 const COLOURS = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2 } as const
@@ -35,12 +46,18 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
   const colour = colourFor(process.stdout, json)
   const errColour = colourFor(process.stderr, json)
   const paint = (on: boolean) => (c: keyof typeof COLOURS, text: string) => (on ? `\u001b[${COLOURS[c]}m${text}\u001b[0m` : text)
+  const warn = (line: string) => process.stderr.write(`${asInvoked(line)}\n`)
+  // what the run could not read: on stderr as it happens, or added to the JSON document
+  const unread = new Map<string, string>()
+  const notes = () => ({
+    ...(unread.size ? { warnings: [...unread].map(([relay, reason]) => ({ relay, reason })) } : {}),
+  })
   return {
     json,
     paint: paint(colour),
     result(doc, plain) {
       const text = json
-        ? `${JSON.stringify(doc, null, 2)}\n`
+        ? `${JSON.stringify({ ...doc, ...notes() }, null, 2)}\n`
         : plain()
             .map((l) => `${asInvoked(l)}\n`)
             .join('')
@@ -49,7 +66,7 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
     error(err, extra = {}) {
       const hint = asInvoked(err.hint ?? '')
       if (json) {
-        const doc = { ...extra, error: { code: err.code, message: err.message, hint } }
+        const doc = { ...extra, ...notes(), error: { code: err.code, message: err.message, hint } }
         process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
       } else {
         process.stderr.write(`${paint(errColour)('red', 'error:')} ${err.message}\n  ${paint(errColour)('bold', 'next:')} ${hint}\n`)
@@ -73,8 +90,16 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
       const clipped = line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}… (${line.length} chars)` : line
       process.stderr.write(`[${String(Date.now() - started).padStart(5)} ms] ${clipped}\n`)
     },
-    warn(line) {
-      process.stderr.write(`${asInvoked(line)}\n`)
+    warn,
+    unread(warnings) {
+      for (const w of warnings.filter((w) => !unread.has(w.relay))) {
+        const reason = relayError(w.reason)
+        unread.set(w.relay, reason)
+        if (!json)
+          warn(
+            `warning: ${shownLine(w.relay)} not read in full: ${reason}; what it holds may be missing (\`node p2p.js status\` shows every relay)`,
+          )
+      }
     },
   }
 }
