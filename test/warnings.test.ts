@@ -1,12 +1,20 @@
-// What a run could not read is said (issue 22, point 3): a relay not read in full, by every
-// command that syncs, one line per relay on stderr and `warnings` in --json. A quiet poll with
-// every relay read in full stays fully silent. The rule on its own first (fold.ts), then the
-// built CLI on real local relays.
+// What a run could not read is said (issue 22, points 3 and 8): a relay not read in full, by
+// every command that syncs, one line per relay on stderr and `warnings` in --json; and events
+// dropped because the journal was full, counted on stderr and as `dropped` in --json. A quiet
+// poll with every relay read in full stays fully silent. The rules on their own first (fold.ts,
+// the store's bound), then the built CLI on real local relays.
+import { generateSecretKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { journal, settleLease } from '../lib/calls/journal.ts'
+import { MAX_JOURNAL, MAX_JOURNAL_BYTES } from '../lib/limits.ts'
 import { type SyncReads, unreadRelays } from '../lib/session/fold.ts'
+import { emptyState, type P2PEvent } from '../lib/store/schema.ts'
+import { bound } from '../lib/store/state.ts'
+import { whoami } from './helpers/agents.ts'
 import { agent } from './helpers/cli.ts'
 import { type PolicyRelay, startPolicyRelay } from './helpers/policy-relay.ts'
 import { deadRelayUrl, startRelay, type TestRelay } from './helpers/relay.ts'
+import { sendDms } from './helpers/stranger.ts'
 
 let refusing: PolicyRelay // strfry's default: gift wraps behind an AUTH that never succeeds
 let lenient: TestRelay
@@ -16,6 +24,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([refusing.stop(), lenient.stop()])
 })
+
+const NOW = 1_800_000_000
 
 describe('which relays were not read in full (fold.ts)', () => {
   const done = (url: string) => ({ url, complete: true })
@@ -45,6 +55,46 @@ describe('which relays were not read in full (fold.ts)', () => {
     expect(unreadRelays(['wss://a', 'wss://b'], reads(wraps), [up('wss://a'), down, { ...down, url: 'wss://peer' }])).toEqual([
       { relay: 'wss://b', reason: 'ECONNREFUSED' },
     ])
+  })
+})
+
+describe("what the journal could not keep is counted (the store's bound)", () => {
+  const dm = (text: string): P2PEvent => ({ type: 'direct-message', callId: null, from: 'npub1x', at: NOW, text })
+
+  it('unprinted messages beyond MAX_JOURNAL: counted; printed ones making room: not', () => {
+    const state = emptyState()
+    journal(
+      state,
+      Array.from({ length: 10 }, (_, i) => dm(`printed ${i}`)),
+    )
+    settleLease(
+      state,
+      'none',
+      state.journal.map((j) => j.seq),
+    )
+    expect(bound(state, NOW).dropped).toBeUndefined()
+    journal(
+      state,
+      Array.from({ length: MAX_JOURNAL + 7 }, (_, i) => dm(`new ${i}`)),
+    )
+    expect(bound(state, NOW).dropped).toEqual({ count: 7, reason: `journal full (it keeps at most ${MAX_JOURNAL} events)` })
+    expect(state.journal[0].event.text).toBe('new 7') // the oldest went
+    expect(bound(state, NOW).dropped).toBeUndefined() // counted once, when dropped
+  })
+
+  it('unprinted messages beyond MAX_JOURNAL_BYTES: counted; a message that asked to disappear: not', () => {
+    const state = emptyState()
+    const long = 'x'.repeat(15_000)
+    const count = Math.ceil(MAX_JOURNAL_BYTES / long.length) + 3
+    journal(state, [{ ...dm('gone at its time'), expiresAt: NOW - 1 }])
+    journal(
+      state,
+      Array.from({ length: count }, (_, i) => dm(`${i} ${long}`)),
+    )
+    const { dropped } = bound(state, NOW)
+    expect(dropped?.reason).toBe(`journal full (it keeps at most ${MAX_JOURNAL_BYTES} bytes)`)
+    expect(dropped?.count).toBe(count - state.journal.length)
+    expect(dropped?.count).toBeGreaterThan(0)
   })
 })
 
@@ -93,4 +143,38 @@ describe.concurrent('a relay not read in full is said', () => {
     expect(plain.stderr).toBe('')
     expect((await a.run(['poll', '--json'])).json()).toEqual({ events: [] })
   })
+})
+
+describe('a flood of strangers beyond the journal', () => {
+  it('the messages dropped because the journal was full are counted, on stderr and in --json', async () => {
+    // a journal of 20 stands in for MAX_JOURNAL: 30 messages from strangers in one sync
+    const env = { P2P_TEST_MAX_JOURNAL: '20' }
+    const a = agent([lenient.url])
+    expect((await a.run(['status'], { env })).code).toBe(0)
+    const me = (await whoami(a)).pubkey
+    await sendDms(
+      lenient.url,
+      me,
+      30,
+      Array.from({ length: 5 }, () => generateSecretKey()),
+    )
+    const r = await a.run(['poll', '--json'], { env })
+    expect(r.code, r.stderr).toBe(0)
+    const doc = r.json()
+    expect(doc.events).toHaveLength(20)
+    // the newest are kept: the oldest ten went
+    expect(doc.dropped).toEqual({ count: 10, reason: expect.stringMatching(/journal/) })
+    expect(doc.warnings).toBeUndefined()
+
+    await sendDms(lenient.url, me, 25)
+    const plain = await a.run(['poll'], { env })
+    expect(plain.code, plain.stderr).toBe(0)
+    expect(plain.stdout.split('\n').filter((l) => l.includes('note '))).toHaveLength(20)
+    expect(plain.stderr).toMatch(
+      /^warning: 5 new events dropped unread: journal full \(it keeps at most 20 events\).*; keep strangers out/m,
+    )
+    // and a poll after it, with nothing new, is silent again
+    const quiet = await a.run(['poll'], { env })
+    expect(quiet.stdout + quiet.stderr).toBe('')
+  }, 60_000)
 })

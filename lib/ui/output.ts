@@ -3,6 +3,7 @@
 import type { P2PError } from '../errors.ts'
 import { asInvoked } from '../invocation.ts'
 import { MAX_LOG_LINE } from '../limits.ts'
+import type { Dropped } from '../store/state.ts'
 import { PROGRESS_FRAME_MS } from '../timing.ts'
 import { relayError } from './format.ts'
 import { shownLine } from './sanitize.ts'
@@ -31,6 +32,9 @@ export interface Output {
   /** our relays a sync did not read in full: one line each on stderr at once (each relay once a
    *  run, however often it syncs), or `warnings` in the JSON document (result or error) */
   unread(warnings: RelayWarning[]): void
+  /** unprinted events the journal could not keep: said on stderr at once, or `dropped` (counts
+   *  added up) in the JSON document */
+  dropped(dropped: Dropped): void
 }
 
 const COLOURS = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2 } as const
@@ -47,10 +51,12 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
   const errColour = colourFor(process.stderr, json)
   const paint = (on: boolean) => (c: keyof typeof COLOURS, text: string) => (on ? `\u001b[${COLOURS[c]}m${text}\u001b[0m` : text)
   const warn = (line: string) => process.stderr.write(`${asInvoked(line)}\n`)
-  // what the run could not read: on stderr as it happens, or added to the JSON document
+  // what the run could not read or keep: on stderr as it happens, or added to the JSON document
   const unread = new Map<string, string>()
+  let dropped: Dropped | undefined
   const notes = () => ({
     ...(unread.size ? { warnings: [...unread].map(([relay, reason]) => ({ relay, reason })) } : {}),
+    ...(dropped ? { dropped } : {}),
   })
   return {
     json,
@@ -100,6 +106,13 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
             `warning: ${shownLine(w.relay)} not read in full: ${reason}; what it holds may be missing (\`node p2p.js status\` shows every relay)`,
           )
       }
+    },
+    dropped(d) {
+      dropped = { count: (dropped?.count ?? 0) + d.count, reason: d.reason }
+      if (!json)
+        warn(
+          `warning: ${d.count} new events dropped unread: ${d.reason}, direct messages first; keep strangers out (\`node p2p.js config set accept known\`), or poll more often`,
+        )
     },
   }
 }
