@@ -54,16 +54,21 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
   // what the run could not read or keep: on stderr as it happens, or added to the JSON document
   const unread = new Map<string, string>()
   let dropped: Dropped | undefined
-  const notes = () => ({
-    ...(unread.size ? { warnings: [...unread].map(([relay, reason]) => ({ relay, reason })) } : {}),
-    ...(dropped ? { dropped } : {}),
-  })
+  const notes = {
+    warnings: () => (unread.size ? [...unread].map(([relay, reason]) => ({ relay, reason })) : undefined),
+    dropped: () => dropped,
+  }
+  // added after the command's own keys, never over one (`outbox drop` has a `dropped` of its own)
+  const noted = (doc: object) => {
+    const added = Object.entries(notes).flatMap(([key, value]) => (key in doc || value() === undefined ? [] : [[key, value()]]))
+    return { ...doc, ...Object.fromEntries(added) }
+  }
   return {
     json,
     paint: paint(colour),
     result(doc, plain) {
       const text = json
-        ? `${JSON.stringify({ ...doc, ...notes() }, null, 2)}\n`
+        ? `${JSON.stringify(noted(doc), null, 2)}\n`
         : plain()
             .map((l) => `${asInvoked(l)}\n`)
             .join('')
@@ -72,7 +77,7 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
     error(err, extra = {}) {
       const hint = asInvoked(err.hint ?? '')
       if (json) {
-        const doc = { ...extra, ...notes(), error: { code: err.code, message: err.message, hint } }
+        const doc = noted({ ...extra, error: { code: err.code, message: err.message, hint } })
         process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
       } else {
         process.stderr.write(`${paint(errColour)('red', 'error:')} ${err.message}\n  ${paint(errColour)('bold', 'next:')} ${hint}\n`)
