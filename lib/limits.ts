@@ -117,6 +117,9 @@ export const PROGRESS_FROM_WRAPS = 100
 export const PROGRESS_FROM_CHUNKS = 10
 /** A --verbose line is cut after this many characters. */
 export const MAX_LOG_LINE = 400
+/** Why a relay was not read in full, as a warning says it, at most this many characters: the
+ *  words of a hostile relay's CLOSED are printed by every run, and must not fill a cron log. */
+export const MAX_RELAY_REASON = 400
 
 /** A positive whole number from the environment (tests only), else `value`. */
 function testOverride(name: string, value: number): number {

@@ -4,12 +4,13 @@
 // poll with every relay read in full stays fully silent. The rules on their own first (fold.ts,
 // the store's bound), then the built CLI on real local relays.
 import { generateSecretKey } from 'nostr-tools/pure'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { journal, settleLease } from '../lib/calls/journal.ts'
-import { MAX_JOURNAL, MAX_JOURNAL_BYTES } from '../lib/limits.ts'
+import { MAX_JOURNAL, MAX_JOURNAL_BYTES, MAX_RELAY_REASON } from '../lib/limits.ts'
 import { type SyncReads, unreadRelays } from '../lib/session/fold.ts'
 import { emptyState, type P2PEvent } from '../lib/store/schema.ts'
 import { bound } from '../lib/store/state.ts'
+import { createOutput } from '../lib/ui/output.ts'
 import { whoami } from './helpers/agents.ts'
 import { agent } from './helpers/cli.ts'
 import { type PolicyRelay, startPolicyRelay } from './helpers/policy-relay.ts'
@@ -55,6 +56,30 @@ describe('which relays were not read in full (fold.ts)', () => {
     expect(unreadRelays(['wss://a', 'wss://b'], reads(wraps), [up('wss://a'), down, { ...down, url: 'wss://peer' }])).toEqual([
       { relay: 'wss://b', reason: 'ECONNREFUSED' },
     ])
+  })
+})
+
+describe("a relay's reason as a warning shows it (the output layer)", () => {
+  it('sanitized onto one line and clipped: a hostile relay cannot forge lines or fill a log', async () => {
+    const written: string[] = []
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((text, done?: unknown) => {
+      written.push(String(text))
+      if (typeof done === 'function') done()
+      return true
+    })
+    try {
+      const out = createOutput({ json: true })
+      const hostile = `closed by relay: \u001b[2Jfake\nerror: line ${'x'.repeat(5_000)}`
+      out.unread([{ relay: 'wss://a', reason: hostile }])
+      out.unread([{ relay: 'wss://a', reason: 'said again by a later sync' }])
+      await out.result({ events: [] }, () => [])
+    } finally {
+      spy.mockRestore()
+    }
+    const { warnings } = JSON.parse(written.join(''))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0].reason).toMatch(/^closed by relay: fake error: line x+…$/)
+    expect(warnings[0].reason.length).toBe(MAX_RELAY_REASON + 1)
   })
 })
 

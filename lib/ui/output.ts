@@ -2,7 +2,7 @@
 // otherwise; relay traffic and timings on stderr with --verbose; errors with their hint.
 import type { P2PError } from '../errors.ts'
 import { asInvoked } from '../invocation.ts'
-import { MAX_LOG_LINE } from '../limits.ts'
+import { MAX_LOG_LINE, MAX_RELAY_REASON } from '../limits.ts'
 import type { Dropped } from '../store/state.ts'
 import { PROGRESS_FRAME_MS } from '../timing.ts'
 import { relayError } from './format.ts'
@@ -104,7 +104,8 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
     warn,
     unread(warnings) {
       for (const w of warnings.filter((w) => !unread.has(w.relay))) {
-        const reason = relayError(w.reason)
+        const said = relayError(w.reason)
+        const reason = said.length > MAX_RELAY_REASON ? `${said.slice(0, MAX_RELAY_REASON)}…` : said
         unread.set(w.relay, reason)
         if (!json)
           warn(
