@@ -41,8 +41,10 @@ export const MAX_CAPABILITY = 40
 /** Finished calls the state remembers (their headers; messages live in the call logs); beyond
  *  this many the oldest are dropped, and their transcripts stay on disk. */
 export const MAX_FINISHED_CALLS = 1_000
-/** Events kept for `poll` and `status`, newest last (unprinted ones are kept beyond it). */
-export const MAX_JOURNAL = 1_000
+/** Events kept for `poll` and `status`, newest last (unprinted ones are kept beyond it, but
+ *  not strangers' messages: those beyond it are dropped, and counted). Tests shrink it through
+ *  P2P_TEST_MAX_JOURNAL, so that a few dozen messages show what a flood of thousands does. */
+export const MAX_JOURNAL = testOverride('P2P_TEST_MAX_JOURNAL', 1_000)
 /** Unprinted events kept at most, when nobody polls through a flood. */
 export const MAX_UNPRINTED = 10_000
 /** The journal's size in the state file, at most (serialised): a flood of long messages cannot
@@ -122,6 +124,9 @@ export const PROGRESS_FROM_WRAPS = 100
 export const PROGRESS_FROM_CHUNKS = 10
 /** A --verbose line is cut after this many characters. */
 export const MAX_LOG_LINE = 400
+/** Why a relay was not read in full, as a warning says it, at most this many characters: the
+ *  words of a hostile relay's CLOSED are printed by every run, and must not fill a cron log. */
+export const MAX_RELAY_REASON = 400
 
 /** A positive whole number from the environment (tests only), else `value`. */
 function testOverride(name: string, value: number): number {

@@ -17,13 +17,14 @@ export async function runCommand(opts: GlobalOptions, command: (ctx: Context) =>
     const failure = await command(createContext(opts, out))
     process.exitCode = EXIT[failure ?? 'ok']
   } catch (err) {
-    report(opts, err)
+    // the run's own output: what it could not read (warnings) goes into the error's document too
+    report(opts, err, out)
   }
 }
 
-export function report(opts: GlobalOptions, err: unknown): void {
+export function report(opts: GlobalOptions, err: unknown, out = createOutput(opts)): void {
   const error = withHint(err)
-  createOutput(opts).error(error)
+  out.error(error)
   if (error.kind === 'internal' && opts.verbose && err instanceof Error) process.stderr.write(`${err.stack}\n`)
   process.exitCode = EXIT[error.kind]
 }

@@ -10,9 +10,8 @@ import { type Online, whileOnline } from '../session/online.ts'
 import { eventsOf } from '../session/transcripts.ts'
 import { visibility } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
-import { ago, fromNow, table } from '../ui/format.ts'
+import { ago, fromNow, relayError, table } from '../ui/format.ts'
 import { describeCall, renderEvent, visibleLine } from '../ui/render.ts'
-import { shownLine } from '../ui/sanitize.ts'
 
 export async function status(ctx: Context): CommandResult {
   // printed once announcing is over: a failure there is reported alone, not after the status
@@ -85,7 +84,7 @@ function report(ctx: Context, online: Online): 'network' | undefined {
         [
           r.connected ? `${r.ms} ms` : '',
           silence(r),
-          r.error?.endsWith(HELD_BACK) ? '' : explain(r.error),
+          r.error?.endsWith(HELD_BACK) ? '' : relayError(r.error),
           r.dropped ? `${r.dropped} bad messages dropped` : '',
         ]
           .filter(Boolean)
@@ -126,15 +125,6 @@ function queuedLine(outbox: Array<{ state: string }>): string {
   return `${parts.filter(Boolean).join(', ')} (\`node p2p.js outbox\`)`
 }
 
-const REASONS: Record<string, string> = {
-  ENOTFOUND: 'host not found (no network, or a typo?)',
-  ECONNREFUSED: 'connection refused (nothing listens there)',
-  ECONNRESET: 'connection reset',
-  EAI_AGAIN: 'DNS lookup failed (no network?)',
-  ENETUNREACH: 'network unreachable',
-}
-
-/** A relay error as a person reads it; the raw code stays in --json. */
 /** Relays that connect but do not serve our DMs (AUTH refused, DMs withheld): say so, and
  *  which relays to keep instead. */
 function dmAdvice(relays: Array<{ url: string; connected: boolean; dms: boolean }>): string[] {
@@ -153,5 +143,3 @@ function silence(r: { silentSince?: number; retryAt?: number | null }): string {
   const next = r.retryAt ? `, tried in the background until waited for again ${fromNow(r.retryAt)}` : ''
   return `answered nothing since ${ago(r.silentSince)}${next}`
 }
-
-const explain = (error?: string) => (error ? (REASONS[error] ?? shownLine(error)) : '')

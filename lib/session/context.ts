@@ -65,7 +65,7 @@ export function createContext(opts: GlobalOptions, out = createOutput(opts)): Co
     relaySource: relays.source,
     indexers: (config.indexers ?? DEFAULT_INDEXERS).filter((url) => !relays.urls.includes(url)),
     timeoutMs,
-    store: new StateStore(paths, out.warn),
+    store: new StateStore(paths, out.warn, out.dropped),
     name: config.name ?? `agent-${identity.npub.slice(5, 13)}`,
     onlineWindow: config.onlineWindow ?? DEFAULT_ONLINE_WINDOW_S,
     maxCalls: config.maxCalls ?? 1,

@@ -30,6 +30,7 @@ import {
   SILENT_RETRY_MAX_S,
   SILENT_RETRY_S,
 } from '../timing.ts'
+import type { RelayWarning } from '../ui/output.ts'
 
 /** What one sync read, per REQ. */
 export interface SyncReads {
@@ -137,6 +138,29 @@ function foldWraps(state: State, read: WrapResult, now: number): void {
     // overlapping runs reading on from the same place: the one that got further back counts
     health.wrapPaging = { top: read.top, until: walk?.top === read.top ? Math.min(walk.until, read.pagedTo) : read.pagedTo }
   } else if (walk && walk.top <= cursor) delete health.wrapPaging
+}
+
+/** What each read is, as a warning names it: DMs first, what a silent poll must not hide. */
+const READS = [
+  ['messages', 'wraps'],
+  ['NIP-04 messages', 'legacy'],
+  ['own lists', 'lists'],
+  ['announcements', 'presence'],
+] as const
+
+/** The relays of `urls` that this sync did not read in full (no connection, a refusal, a CLOSED,
+ *  no EOSE in time, a page-by-page read that stopped short), each once, with the first reason:
+ *  anything they hold may not have been seen. */
+export function unreadRelays(urls: string[], reads: SyncReads, reports: RelayReport[]): RelayWarning[] {
+  return urls.flatMap((url) => {
+    const report = reports.find((r) => r.url === url)
+    if (report && !report.connected) return [{ relay: url, reason: report.error ?? 'unreachable' }]
+    for (const [what, key] of READS) {
+      const result = reads.results[key]?.find((r) => r.url === url)
+      if (result && !result.complete) return [{ relay: url, reason: `${what}: ${result.reason ?? 'not read in full'}` }]
+    }
+    return []
+  })
 }
 
 export interface SyncSummary {

@@ -9,6 +9,7 @@ import { networkError } from '../errors.ts'
 import type { LiveFeed } from '../nostr/relay/live.ts'
 import { type QueryOutcome, type QueryResult, RelayPool, type RelayReport } from '../nostr/relay/pool.ts'
 import type { State } from '../store/schema.ts'
+import type { RelayWarning } from '../ui/output.ts'
 import { announce } from './announce.ts'
 import type { Context } from './context.ts'
 import type { SyncReads, SyncSummary } from './fold.ts'
@@ -23,6 +24,8 @@ export interface Online {
   /** per relay: whether it served our gift wraps in full */
   wrapResults: QueryResult[]
   reports: RelayReport[]
+  /** our relays this sync did not read in full: said by every command (Output.unread) */
+  unread: RelayWarning[]
   state: State
   summary: SyncSummary
   applied: Applied
@@ -52,6 +55,8 @@ export async function whileOnline<T>(ctx: Context, act: (online: Online) => Prom
   let online: Online | undefined
   try {
     online = { ...(await sync(ctx, pool)), ...(live ? { live } : {}) }
+    // said before acting, and before failing for want of a relay: whatever the command does next
+    ctx.out.unread(online.unread)
     if (opts.requireRelay !== false) requireRelay(online)
     // retrying runs beside the command, on its own short budget: it never costs the command time
     const retry = retryOutbox(ctx, pool, online.state).catch((err: Error) => {
@@ -76,6 +81,7 @@ export async function whileOnline<T>(ctx: Context, act: (online: Online) => Prom
 /** Syncs again on the same connections (poll --wait, when no relay keeps a live feed). */
 export async function resync(ctx: Context, online: Online): Promise<void> {
   Object.assign(online, await sync(ctx, online.pool))
+  ctx.out.unread(online.unread)
 }
 
 /** Opens and applies what the live feed brought since the last time, by the sync's own path

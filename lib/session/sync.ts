@@ -14,7 +14,7 @@ import type { State } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
 import { receiveFiles } from './files.ts'
-import { foldSync, legacyFilter, listFilters, patientRelays, presenceFilter, type SyncReads, silentRelays } from './fold.ts'
+import { foldSync, legacyFilter, listFilters, patientRelays, presenceFilter, type SyncReads, silentRelays, unreadRelays } from './fold.ts'
 import type { Online } from './online.ts'
 import { replyBestEffort } from './outbox.ts'
 import { readWraps } from './reconcile.ts'
@@ -49,7 +49,7 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
   const results = { lists: lists.results, presence: presence.results, wraps: wrapped.results, legacy: legacy?.results }
   const reads: SyncReads = { events: outcome.events, results }
   const received = await receive(ctx, pool, before, [...wrapped.events, ...(legacy?.events ?? [])], reads, reports)
-  return { pool, outcome, wrapResults: wrapped.results, reports, ...received }
+  return { pool, outcome, wrapResults: wrapped.results, reports, unread: unreadRelays(ctx.relays, reads, reports), ...received }
 }
 
 /** What a sync did to the state. */

@@ -33,6 +33,8 @@ export class StateStore {
   constructor(
     private readonly paths: Pick<HomePaths, 'state' | 'lock' | 'calls' | 'known'>,
     private readonly warn: (message: string) => void,
+    /** unprinted events the journal could not keep: told, never dropped silently */
+    private readonly onDropped: (dropped: Dropped) => void = () => {},
   ) {
     this.calls = new CallLog(paths.calls)
     this.file = new TextFileSync(paths.state)
@@ -52,7 +54,7 @@ export class StateStore {
       try {
         const result = change(state)
         this.calls.flush(state)
-        const forgotten = bound(state)
+        const { forgotten, dropped } = bound(state)
         const newIds = state.seen.changed || state.rumorIds.changed
         const generation = (state.knownIds ?? 0) + (newIds ? 1 : 0)
         if (newIds) {
@@ -69,6 +71,7 @@ export class StateStore {
           removeOtherKnown(this.paths.known, generation)
         }
         for (const callId of forgotten) this.calls.remove(callId)
+        if (dropped) this.onDropped(dropped)
         return result
       } catch (err) {
         this.cache = undefined // half changed: the file is the truth
@@ -118,11 +121,18 @@ function stampOf(path: string): string {
   }
 }
 
+/** Events no poll had printed that the journal could not keep: how many, and which cap. */
+export interface Dropped {
+  count: number
+  reason: string
+}
+
 /** The journal keeps every event no poll has printed, and as many printed ones as fit, in
  *  count and in bytes. When even the unprinted are too many, direct messages (strangers can
  *  send any number) go first, oldest first; call events go only beyond a hard cap (they stay
- *  in their call's transcript), and their texts stay in the call logs. */
-function boundJournal(state: State, now: number): void {
+ *  in their call's transcript), and their texts stay in the call logs. Returns the unprinted
+ *  ones it dropped (never silently: the run says so), not those that asked to disappear. */
+function boundJournal(state: State, now: number): Dropped | undefined {
   // a message that asked to disappear (NIP-40) goes at its time, printed or not
   state.journal = state.journal.filter((j) => j.event.expiresAt === undefined || j.event.expiresAt > now)
   const done = (seq: number) => seq <= state.cursor.polled || state.printed.includes(seq)
@@ -131,17 +141,27 @@ function boundJournal(state: State, now: number): void {
   let excess = unprinted.length - MAX_JOURNAL
   const kept = unprinted.filter((j) => !(excess > 0 && j.event.type === 'direct-message' && excess-- > 0))
   const room = Math.max(0, MAX_JOURNAL - kept.length)
-  state.journal = [...printed.slice(printed.length - room), ...kept.slice(-MAX_UNPRINTED)]
-  fitJournalBytes(state, done)
+  const cut = kept.slice(-MAX_UNPRINTED)
+  state.journal = [...printed.slice(printed.length - room), ...cut]
+  const overBytes = fitJournalBytes(state, done)
   const inJournal = new Set(state.journal.map((j) => j.seq))
   state.printed = state.printed.filter((seq) => inJournal.has(seq))
+  const count = unprinted.length - cut.length + overBytes
+  if (count === 0) return undefined
+  const caps = [
+    kept.length < unprinted.length ? `${MAX_JOURNAL} events` : '',
+    cut.length < kept.length ? `${MAX_UNPRINTED} unprinted events` : '',
+    overBytes ? `${MAX_JOURNAL_BYTES} bytes` : '',
+  ]
+  return { count, reason: `journal full (it keeps at most ${caps.filter(Boolean).join(', and ')})` }
 }
 
 /** Over the byte budget, printed events go, then strangers' messages, then the text of the
- *  messages whose call log holds it (read back from there when printed). */
-function fitJournalBytes(state: State, done: (seq: number) => boolean): void {
+ *  messages whose call log holds it (read back from there when printed). Returns how many
+ *  unprinted events went. */
+function fitJournalBytes(state: State, done: (seq: number) => boolean): number {
   let over = JSON.stringify(state.journal).length - MAX_JOURNAL_BYTES
-  if (over <= 0) return
+  if (over <= 0) return 0
   const sizes = new Map(state.journal.map((j) => [j, JSON.stringify(j).length]))
   const rank = (j: JournalEntry) => (done(j.seq) ? 0 : j.event.type === 'direct-message' ? 1 : 2)
   const dropped = new Set<JournalEntry>()
@@ -153,6 +173,7 @@ function fitJournalBytes(state: State, done: (seq: number) => boolean): void {
     over -= (sizes.get(j) ?? 0) - (dropped.has(j) ? 0 : JSON.stringify(j).length)
   }
   state.journal = state.journal.filter((j) => !dropped.has(j))
+  return [...dropped].filter((j) => !done(j.seq)).length
 }
 
 /** Drops the oldest entries of a record beyond `max`, by the number each maps to. */
@@ -162,9 +183,10 @@ function keepNewest<T>(record: Record<string, T>, max: number, at: (value: T) =>
   for (const [key] of entries.sort((a, b) => at(a[1]) - at(b[1])).slice(0, entries.length - max)) delete record[key]
 }
 
-/** Keeps the file from growing without bound: what is pruned can no longer matter. Returns
+/** Keeps the file from growing without bound: what is pruned can no longer matter, but for
+ *  unprinted events a flood pushed out of the journal (`dropped`, counted). Returns those and
  *  the finished calls it forgot (their transcripts stay on disk). */
-export function bound(state: State, now = unixNow()): string[] {
+export function bound(state: State, now = unixNow()): { forgotten: string[]; dropped?: Dropped } {
   for (const [pubkey, agent] of Object.entries(state.agents)) {
     if (agent.lastSeen < now - AGENT_TTL_S) delete state.agents[pubkey]
   }
@@ -177,7 +199,7 @@ export function bound(state: State, now = unixNow()): string[] {
   const cursors = Object.values(state.giftWrapCursors)
   const oldestWrap = cursors.length ? Math.min(...cursors) - GIFT_WRAP_LOOKBACK_S : -Infinity
   state.seen.forget(oldestWrap, MAX_SEEN)
-  boundJournal(state, now)
+  const dropped = boundJournal(state, now)
   // a rumor is remembered while a wrap of it could still be served, and for DM_ID_TTL_S at least
   state.rumorIds.forget(Math.min(now - DM_ID_TTL_S, oldestWrap - MAX_CLOCK_SKEW_S), MAX_SEEN)
   const failed = state.outbox.filter((e) => e.gaveUp)
@@ -191,5 +213,5 @@ export function bound(state: State, now = unixNow()): string[] {
     .sort((a, b) => b.updatedAt - a.updatedAt)
     .slice(MAX_FINISHED_CALLS)
   for (const call of finished) delete state.calls[call.id]
-  return finished.map((c) => c.id)
+  return { forgotten: finished.map((c) => c.id), ...(dropped ? { dropped } : {}) }
 }

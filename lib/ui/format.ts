@@ -1,5 +1,6 @@
-// Small formatting for plain output: relative times and aligned columns.
+// Small formatting for plain output: relative times, aligned columns, relay errors.
 import { unixNow } from '../timing.ts'
+import { shownLine } from './sanitize.ts'
 
 /** "12 s ago", "3 min ago", "2 h ago", "4 d ago" */
 export function ago(unixSeconds: number, now = unixNow()): string {
@@ -32,3 +33,15 @@ export function table(rows: string[][], indent = ''): string[] {
         .trimEnd(),
   )
 }
+
+const REASONS: Record<string, string> = {
+  ENOTFOUND: 'host not found (no network, or a typo?)',
+  ECONNREFUSED: 'connection refused (nothing listens there)',
+  ECONNRESET: 'connection reset',
+  EAI_AGAIN: 'DNS lookup failed (no network?)',
+  ENETUNREACH: 'network unreachable',
+}
+
+/** A relay's error as a person reads it (a relay's own words sanitized onto one line); the raw
+ *  code stays in `status --json`. */
+export const relayError = (error?: string): string => (error ? (REASONS[error] ?? shownLine(error)) : '')

@@ -2,8 +2,17 @@
 // otherwise; relay traffic and timings on stderr with --verbose; errors with their hint.
 import type { P2PError } from '../errors.ts'
 import { asInvoked } from '../invocation.ts'
-import { MAX_LOG_LINE } from '../limits.ts'
+import { MAX_LOG_LINE, MAX_RELAY_REASON } from '../limits.ts'
+import type { Dropped } from '../store/state.ts'
 import { PROGRESS_FRAME_MS } from '../timing.ts'
+import { relayError } from './format.ts'
+import { shownLine } from './sanitize.ts'
+
+/** A relay whose read this run was not complete, and why (the relay's own words, or ours). */
+export interface RelayWarning {
+  relay: string
+  reason: string
+}
 
 export interface Output {
   json: boolean
@@ -20,6 +29,12 @@ export interface Output {
   log(line: string): void
   /** always, on stderr */
   warn(line: string): void
+  /** our relays a sync did not read in full: one line each on stderr at once (each relay once a
+   *  run, however often it syncs), or `warnings` in the JSON document (result or error) */
+  unread(warnings: RelayWarning[]): void
+  /** unprinted events the journal could not keep: said on stderr at once, or `dropped` (counts
+   *  added up) in the JSON document */
+  dropped(dropped: Dropped): void
 }
 
 const COLOURS = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2 } as const
@@ -35,12 +50,25 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
   const colour = colourFor(process.stdout, json)
   const errColour = colourFor(process.stderr, json)
   const paint = (on: boolean) => (c: keyof typeof COLOURS, text: string) => (on ? `\u001b[${COLOURS[c]}m${text}\u001b[0m` : text)
+  const warn = (line: string) => process.stderr.write(`${asInvoked(line)}\n`)
+  // what the run could not read or keep: on stderr as it happens, or added to the JSON document
+  const unread = new Map<string, string>()
+  let dropped: Dropped | undefined
+  const notes = {
+    warnings: () => (unread.size ? [...unread].map(([relay, reason]) => ({ relay, reason })) : undefined),
+    dropped: () => dropped,
+  }
+  // added after the command's own keys, never over one (`outbox drop` has a `dropped` of its own)
+  const noted = (doc: object) => {
+    const added = Object.entries(notes).flatMap(([key, value]) => (key in doc || value() === undefined ? [] : [[key, value()]]))
+    return { ...doc, ...Object.fromEntries(added) }
+  }
   return {
     json,
     paint: paint(colour),
     result(doc, plain) {
       const text = json
-        ? `${JSON.stringify(doc, null, 2)}\n`
+        ? `${JSON.stringify(noted(doc), null, 2)}\n`
         : plain()
             .map((l) => `${asInvoked(l)}\n`)
             .join('')
@@ -49,7 +77,7 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
     error(err, extra = {}) {
       const hint = asInvoked(err.hint ?? '')
       if (json) {
-        const doc = { ...extra, error: { code: err.code, message: err.message, hint } }
+        const doc = noted({ ...extra, error: { code: err.code, message: err.message, hint } })
         process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
       } else {
         process.stderr.write(`${paint(errColour)('red', 'error:')} ${err.message}\n  ${paint(errColour)('bold', 'next:')} ${hint}\n`)
@@ -73,8 +101,24 @@ export function createOutput(opts: { json?: boolean; verbose?: boolean }, starte
       const clipped = line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}… (${line.length} chars)` : line
       process.stderr.write(`[${String(Date.now() - started).padStart(5)} ms] ${clipped}\n`)
     },
-    warn(line) {
-      process.stderr.write(`${asInvoked(line)}\n`)
+    warn,
+    unread(warnings) {
+      for (const w of warnings.filter((w) => !unread.has(w.relay))) {
+        const said = relayError(w.reason)
+        const reason = said.length > MAX_RELAY_REASON ? `${said.slice(0, MAX_RELAY_REASON)}…` : said
+        unread.set(w.relay, reason)
+        if (!json)
+          warn(
+            `warning: ${shownLine(w.relay)} not read in full: ${reason}; what it holds may be missing (\`node p2p.js status\` shows every relay)`,
+          )
+      }
+    },
+    dropped(d) {
+      dropped = { count: (dropped?.count ?? 0) + d.count, reason: d.reason }
+      if (!json)
+        warn(
+          `warning: ${d.count} new events dropped unread: ${d.reason}, direct messages first; keep strangers out (\`node p2p.js config set accept known\`), or poll more often`,
+        )
     },
   }
 }
