@@ -38,6 +38,33 @@ export const MAX_VERSION = 20
 export const MAX_CAPABILITIES = 20
 export const MAX_CAPABILITY = 40
 
+/** The JSON of a kind 4 event around its content, as relays measure it: a 10-digit created_at,
+ *  kind 4, one p tag, and the hex of its id, pubkey (64 each) and sig (128). */
+const KIND4_FRAME_BYTES = JSON.stringify({
+  content: '',
+  created_at: 9_999_999_999,
+  id: '0'.repeat(64),
+  kind: 4,
+  pubkey: '0'.repeat(64),
+  sig: '0'.repeat(128),
+  tags: [['p', '0'.repeat(64)]],
+}).length
+/** NIP-04's "?iv=" and the 16-byte IV in base64, after the ciphertext. */
+const NIP04_IV_CHARS = '?iv='.length + 24
+/** The most plaintext (UTF-8 bytes) one NIP-04 event of MAX_EVENT_BYTES carries: its content is
+ *  the base64 of AES-CBC's whole 16-byte blocks, which always add a byte of padding at least. */
+export const MAX_NIP04_PLAINTEXT = Math.floor((Math.floor((MAX_EVENT_BYTES - KIND4_FRAME_BYTES - NIP04_IV_CHARS) / 4) * 3) / 16) * 16 - 1
+/** The largest file an agent of the original skill can get to us: its `room_file` holds the file
+ *  whole, as base64, in one such DM (the JSON around it left aside: nothing larger can fit). */
+export const MAX_LEGACY_FILE_IN = Math.floor(MAX_NIP04_PLAINTEXT / 4) * 3
+/** Our `room_file` around the file's base64, at most: its keys, roomId and mimeType (157
+ *  characters), the file name, and our name twice (sender, origin) in up to 3 UTF-8 bytes a
+ *  character. */
+const LEGACY_FILE_FRAME = 157 + MAX_FILE_NAME_BYTES + 2 * 3 * MAX_NAME
+/** The largest file `sendfile` sends to an agent of the original skill: one DM of at most
+ *  MAX_EVENT_BYTES carries it with any names (the event is measured again before it goes). */
+export const MAX_LEGACY_FILE_BYTES = Math.floor((MAX_NIP04_PLAINTEXT - LEGACY_FILE_FRAME) / 4) * 3
+
 /** Finished calls the state remembers (their headers; messages live in the call logs); beyond
  *  this many the oldest are dropped, and their transcripts stay on disk. */
 export const MAX_FINISHED_CALLS = 1_000

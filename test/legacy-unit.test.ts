@@ -8,7 +8,15 @@ import { finalizeEvent, generateSecretKey, getPublicKey, verifyEvent } from 'nos
 import { describe, expect, it } from 'vitest'
 import { applyIncoming, type Incoming } from '../lib/calls/machine.ts'
 import { sha256Hex } from '../lib/encoding.ts'
-import { callIdOfRoom, LEGACY_CALL_ID_BYTES, legacyDm, legacyPayload, openLegacyDm, parseLegacy, roomOfCall } from '../lib/nostr/legacy.ts'
+import {
+  MAX_EVENT_BYTES,
+  MAX_FILE_NAME_BYTES,
+  MAX_LEGACY_FILE_BYTES,
+  MAX_LEGACY_FILE_IN,
+  MAX_NAME,
+  MAX_NIP04_PLAINTEXT,
+} from '../lib/limits.ts'
+import { callIdOfRoom, legacyDm, legacyPayload, newLegacyCallId, openLegacyDm, parseLegacy, roomOfCall } from '../lib/nostr/legacy.ts'
 import { decrypt, encrypt } from '../lib/nostr/nip04.ts'
 import type { P2PMessage } from '../lib/nostr/p2p.ts'
 import { foldSync, legacyFilter } from '../lib/session/fold.ts'
@@ -50,7 +58,11 @@ describe('the original skill’s messages', () => {
     expect(callIdOfRoom(ROOM)).toBe(CALL)
     expect(callIdOfRoom(ROOM.toUpperCase())).toBe(CALL)
     expect(roomOfCall(CALL)).toBe(ROOM)
-    expect(roomOfCall(randomBytes(LEGACY_CALL_ID_BYTES).toString('hex'))).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/)
+    // ours are RFC 4122 version 4 (version nibble 4, variant bits 10), as the original skill's
+    for (let i = 0; i < 64; i++) {
+      expect(roomOfCall(newLegacyCallId())).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    }
+    expect(callIdOfRoom('f47ac10b-58cc-1372-0567-0e02b2c3d479')).toBe('f47ac10b58cc137205670e02b2c3d479') // theirs: taken as they are
     for (const bad of ['room-1', `${ROOM}x`, 42, null, '../../etc']) expect(callIdOfRoom(bad)).toBeNull()
     expect(() => roomOfCall('ca11ca11')).toThrow() // a NIP-17 call id has no roomId
   })
@@ -78,6 +90,7 @@ describe('the original skill’s messages', () => {
     for (const msg of messages) {
       const payload = legacyPayload(msg, self)
       expect(payload?.roomId).toBe(ROOM)
+      expect(payload?.origin).toBe('alice-id') // v0.3 names the sending agentId in every message
       expect(parseLegacy(JSON.stringify(payload), chunk.fileId)).toEqual(msg)
     }
     expect(legacyPayload(messages[0], self)).toEqual({
@@ -86,6 +99,7 @@ describe('the original skill’s messages', () => {
       agentId: 'alice-id',
       agentName: 'Alice',
       topic: 'rates',
+      origin: 'alice-id',
     })
     expect(legacyPayload({ type: 'dm', text: 'hi' }, self)).toBeNull()
     expect(legacyPayload({ type: 'file-chunk', callId: CALL, chunk: { ...chunk, total: 2 } }, self)).toBeNull()
@@ -105,8 +119,58 @@ describe('the original skill’s messages', () => {
     expect(parse({ type: 'call_request', roomId: ROOM, topic: 't'.repeat(301) })).toBeNull()
     expect(parse({ type: 'room_file', roomId: ROOM, filename: '../x', content: 'aGk=' })).toBeNull()
     expect(parse({ type: 'room_file', roomId: ROOM, filename: 'x.txt', content: 'not base64!' })).toBeNull()
-    expect(parse({ type: 'room_file', roomId: ROOM, filename: 'x.txt', content: randomBytes(15_001).toString('base64') })).toBeNull()
+    // more than one 64 KiB event can carry
+    const tooBig = randomBytes(MAX_LEGACY_FILE_IN + 1).toString('base64')
+    expect(parse({ type: 'room_file', roomId: ROOM, filename: 'x.txt', content: tooBig })).toBeNull()
     expect(parse({ type: 'dance', roomId: ROOM })).toBeNull()
+  })
+
+  it('takes a file as large as one 64 KiB event carries, not only one of our chunks', () => {
+    const data = randomBytes(MAX_LEGACY_FILE_IN)
+    const msg = parseLegacy(
+      JSON.stringify({ type: 'room_file', roomId: ROOM, filename: 'big.bin', content: data.toString('base64') }),
+      'e'.repeat(64),
+    )
+    expect(msg).toMatchObject({
+      type: 'file-chunk',
+      callId: CALL,
+      chunk: { name: 'big.bin', size: data.length, sha256: sha256Hex(data), total: 1 },
+    })
+    expect(MAX_LEGACY_FILE_IN).toBe(36_609)
+  })
+
+  it('the largest file we send fits one 64 KiB event with the longest names; the largest we take is one event full', () => {
+    // '€' takes 3 UTF-8 bytes, the most a name's character is allowed for
+    const fileName = `${'€'.repeat(Math.floor(MAX_FILE_NAME_BYTES / 3) - 1)}.b`
+    const wideSelf = { agentId: '€'.repeat(MAX_NAME), name: '€'.repeat(MAX_NAME) }
+    const at = 9_999_999_999
+    const sizeOf = (bytes: number, who = wideSelf, file = fileName) => {
+      const data = randomBytes(bytes)
+      const chunk = {
+        fileId: 'e'.repeat(64),
+        name: file,
+        size: bytes,
+        sha256: sha256Hex(data),
+        index: 0,
+        total: 1,
+        data: data.toString('base64'),
+      }
+      const payload = legacyPayload({ type: 'file-chunk', callId: CALL, chunk }, who) as Record<string, unknown>
+      return JSON.stringify(legacyDm(payload, alice, bobPk, at, finalizeEvent)).length
+    }
+    expect(MAX_LEGACY_FILE_BYTES).toBe(36_054)
+    expect(sizeOf(MAX_LEGACY_FILE_BYTES)).toBeLessThanOrEqual(MAX_EVENT_BYTES)
+    // the slack is only the names' allowance: with one-letter names 300 bytes more would fit, and MAX_LEGACY_FILE_IN would not
+    expect(sizeOf(MAX_LEGACY_FILE_IN, { agentId: 'a', name: 'a' }, 'f')).toBeGreaterThan(MAX_EVENT_BYTES)
+    expect(sizeOf(MAX_LEGACY_FILE_BYTES + 300, { agentId: 'a', name: 'a' }, 'f')).toBeLessThanOrEqual(MAX_EVENT_BYTES)
+    // MAX_NIP04_PLAINTEXT is exact: a byte more takes another AES block, and the event is over
+    expect(MAX_NIP04_PLAINTEXT).toBe(48_815)
+    expect(
+      JSON.stringify(legacyDm({ pad: 'x'.repeat(MAX_NIP04_PLAINTEXT - 10) }, alice, bobPk, at, finalizeEvent)).length,
+    ).toBeLessThanOrEqual(MAX_EVENT_BYTES)
+    expect(JSON.stringify(legacyDm({ pad: 'x'.repeat(MAX_NIP04_PLAINTEXT - 9) }, alice, bobPk, at, finalizeEvent)).length).toBeGreaterThan(
+      MAX_EVENT_BYTES,
+    )
   })
 
   it('a DM is signed by its author, opened only by its recipient, and checked to be for us', () => {

@@ -1,15 +1,18 @@
 // Calls with agents of the original openclaw-p2p skill (issue 16, part 4), end to end: the built
 // CLI as child processes, a real relay, and a stand-in for an original-skill agent written from
 // its wire format (helpers/legacy-agent.ts: NIP-04 kind 4 DMs, JSON with a roomId). Both
-// directions, files and escalation, the live wake-up, and what stays shut while legacy is off.
+// directions, files and escalation, the live wake-up, and what stays shut while legacy is off;
+// files as large as strfry's 64 KiB events allow, and a retry that resends the same event.
 
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import type { Event } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { named, pollEvents, whoami } from './helpers/agents.ts'
 import type { Agent } from './helpers/cli.ts'
+import { forwardAll, holdKind, killWhilePublishing, startGate } from './helpers/gate-relay.ts'
 import { LegacyAgent } from './helpers/legacy-agent.ts'
-import { startPolicyRelay } from './helpers/policy-relay.ts'
+import { type PolicyRelay, startPolicyRelay } from './helpers/policy-relay.ts'
 import { freePort, startRelay, type TestRelay } from './helpers/relay.ts'
 
 let relay: TestRelay
@@ -24,6 +27,37 @@ async function ok(a: Agent, args: string[], stdin?: string) {
   const r = await a.run([...args, '--json'], { stdin })
   expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0)
   return r.json()
+}
+
+/** RFC 4122 version 4: the version nibble 4, the variant bits 10 (8, 9, a or b). */
+const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+/** An event's size as strfry measures it (maxEventSize): its JSON with the keys in order. */
+const wireBytes = ({ content, created_at, id, kind, pubkey, sig, tags }: Event) =>
+  Buffer.byteLength(JSON.stringify({ content, created_at, id, kind, pubkey, sig, tags }))
+
+/** An agent of ours on `relays`, legacy on, with a call request from a new agent of the original
+ *  skill (on `theirRelay`) waiting. */
+async function calledByLegacy(name: string, relays: string[], theirRelay: string, topic: string) {
+  const us = await named(name, relays)
+  await ok(us, ['config', 'set', 'legacy', 'on'])
+  const key = (await whoami(us)).pubkey
+  const helper = new LegacyAgent(theirRelay, `legacy-${name}`, `Legacy ${name}`)
+  const roomId = await helper.call(key, topic)
+  const [request, ...more] = await pollEvents(us)
+  expect(more).toEqual([])
+  expect(request).toMatchObject({ type: 'call-request', callId: roomOf({ roomId }), topic })
+  return { us, key, helper, roomId }
+}
+
+/** A relay as strfry serves DMs: AUTH works, and kind 4 goes only to its sender and recipient. */
+async function withStrfry(use: (relay: PolicyRelay) => Promise<void>): Promise<void> {
+  const port = await freePort()
+  const strfry = await startPolicyRelay({ mode: 'strfry', port, serviceUrl: `ws://127.0.0.1:${port}` })
+  try {
+    await use(strfry)
+  } finally {
+    await strfry.stop()
+  }
 }
 
 const uuid = (callId: string) =>
@@ -52,7 +86,14 @@ describe('legacy: NIP-04 calls with agents of the original skill', () => {
     expect(call.id).toMatch(/^[0-9a-f]{32}$/)
     const request = await helper.next('call_request')
     expect(request.from).toBe(aliceKey)
-    expect(request.payload).toMatchObject({ roomId: uuid(call.id), agentId: 'alice', agentName: 'alice', topic: 'EUR/USD rates' })
+    expect(request.payload).toMatchObject({
+      roomId: uuid(call.id),
+      agentId: 'alice',
+      agentName: 'alice',
+      topic: 'EUR/USD rates',
+      origin: 'alice',
+    })
+    expect(request.payload.roomId).toMatch(V4)
 
     await helper.send(aliceKey, { type: 'call_accepted', roomId: request.payload.roomId, agentId: 'legacy-fx', agentName: 'Legacy FX' })
     expect((await pollEvents(alice)).map((e) => [e.type, e.callId])).toEqual([['call-accepted', call.id]])
@@ -98,9 +139,6 @@ describe('legacy: NIP-04 calls with agents of the original skill', () => {
     const sent = (await helper.next('room_file')).payload
     expect(sent).toMatchObject({ roomId: request.payload.roomId, filename: 'sample.bin' })
     expect(Buffer.from(sent.content as string, 'base64')).toEqual(sample)
-    const big = await alice.run(['sendfile', 'big.bin', randomBytes(20_000).toString('base64'), '--json'])
-    expect(big.code).toBe(2)
-    expect(big.json().error.code).toBe('file-too-large-for-legacy')
 
     const ended = await ok(alice, ['end'])
     expect((await helper.next('end_call')).payload.roomId).toBe(request.payload.roomId)
@@ -149,22 +187,61 @@ describe('legacy: NIP-04 calls with agents of the original skill', () => {
     expect(transcript.messages.map((m: { text: string }) => m.text)).toEqual(['here is the abstract', 'thanks, that is enough'])
   })
 
-  it('behind AUTH as strfry serves DMs (only to their recipient): its request is read and our refusal reaches it', async () => {
-    const port = await freePort()
-    const strfry = await startPolicyRelay({ mode: 'strfry', port, serviceUrl: `ws://127.0.0.1:${port}` })
-    try {
-      const carol = await named('carol', [strfry.url])
-      await ok(carol, ['config', 'set', 'legacy', 'on'])
-      const carolKey = (await whoami(carol)).pubkey
-      const helper = new LegacyAgent(strfry.url, 'legacy-caller', 'Legacy Caller')
-      const roomId = await helper.call(carolKey, 'a quick question')
-      const [request] = await pollEvents(carol)
-      expect(request).toMatchObject({ type: 'call-request', callId: roomOf({ roomId }), topic: 'a quick question' })
+  it('behind AUTH as strfry serves DMs (only to their recipient): its request is read and our refusal reaches it', () =>
+    withStrfry(async (strfry) => {
+      const { us: carol, helper, roomId } = await calledByLegacy('carol', [strfry.url], strfry.url, 'a quick question')
       expect(strfry.stats.authsAccepted).toBeGreaterThan(0)
       await ok(carol, ['answer', 'reject', 'busy today'])
       expect((await helper.next('call_rejected')).payload).toMatchObject({ roomId, reason: 'busy today', agentName: 'carol' })
+    }))
+
+  it('sizes as strfry caps events (64 KiB): a file as large as one DM carries, both ways, and no larger', () =>
+    withStrfry(async (strfry) => {
+      const { us: dave, key: daveKey, helper, roomId } = await calledByLegacy('dave', [strfry.url], strfry.url, 'big files')
+      await ok(dave, ['answer', 'accept'])
+      await helper.next('call_accepted')
+
+      // theirs: 36,000 bytes fill a 64 KiB event, and strfry takes it
+      const theirs = randomBytes(36_000)
+      const event = await helper.sendFile(daveKey, roomId, 'theirs.bin', theirs)
+      expect(wireBytes(event)).toBeLessThanOrEqual(65_536)
+      const [got] = await pollEvents(dave)
+      expect(got).toMatchObject({ type: 'file', file: { name: 'theirs.bin', size: theirs.length } })
+      expect(readFileSync(got.file.path)).toEqual(theirs)
+
+      // ours: the largest we send, in one event strfry takes; one byte more is refused here
+      const ours = randomBytes(36_054)
+      await ok(dave, ['sendfile', 'ours.bin', ours.toString('base64')])
+      const sent = await helper.next('room_file')
+      expect(Buffer.from(sent.payload.content as string, 'base64')).toEqual(ours)
+      expect(wireBytes(sent.event)).toBeLessThanOrEqual(65_536)
+      const big = await dave.run(['sendfile', 'big.bin', randomBytes(36_055).toString('base64'), '--json'])
+      expect(big.code).toBe(2)
+      expect(big.json().error).toMatchObject({ code: 'file-too-large-for-legacy', message: expect.stringMatching(/36,054 bytes/) })
+    }))
+
+  it('a retried DM is the same signed event, not encrypted again: the peer gets it once', async () => {
+    // erin writes through a gate that holds her first DM (no OK: as when the relay took it and
+    // the answer was lost); her run is killed there, and the next run sends it again
+    const gate = await startGate(relay.url)
+    try {
+      const { us: erin, helper, roomId } = await calledByLegacy('erin', [gate.url], relay.url, 'retries')
+      await ok(erin, ['answer', 'accept'])
+      await helper.next('call_accepted')
+
+      gate.policy = holdKind(4)
+      await killWhilePublishing(erin.home, [gate.url], ['send', 'said once'], gate, 4)
+      gate.policy = forwardAll
+      expect((await erin.run(['status'])).code).toBe(0)
+      const dms = gate.seen.filter((s) => s.event.kind === 4).map((s) => s.event)
+      const [held, retried] = dms.slice(-2)
+      expect(dms.length).toBeGreaterThanOrEqual(3) // call_accepted, the held DM, its retry
+      expect(retried).toEqual(held)
+      const said = (await helper.inbox()).filter((m) => m.payload.type === 'room_message')
+      expect(said.map((m) => [m.payload.roomId, m.payload.content])).toEqual([[roomId, 'said once']])
+      expect((await erin.run(['outbox', '--json'])).json().outbox).toEqual([])
     } finally {
-      await strfry.stop()
+      await gate.stop()
     }
   })
 })

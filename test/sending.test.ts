@@ -2,7 +2,6 @@
 // refusals by class, files through a rate limit, a write-ahead outbox that survives a kill, and
 // an outbox that strangers cannot poison. Real relays, some behind a gate that refuses, rate-
 // limits or holds what we publish (test/helpers/gate-relay.ts).
-import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -12,8 +11,8 @@ import { GIFT_WRAP_KIND, INBOX_RELAYS_KIND } from '../lib/nostr/kinds.ts'
 import { wrapRumor } from '../lib/nostr/nip59.ts'
 import { buildRumor } from '../lib/nostr/p2p.ts'
 import { named, pollEvents, whoami } from './helpers/agents.ts'
-import { type Agent, CLI } from './helpers/cli.ts'
-import { forwardAll, type GateRelay, holdKind, rateLimit, refuseKind, startGate } from './helpers/gate-relay.ts'
+import type { Agent } from './helpers/cli.ts'
+import { forwardAll, type GateRelay, holdKind, killWhilePublishing, rateLimit, refuseKind, startGate } from './helpers/gate-relay.ts'
 import { publishTo, signed } from './helpers/publish.ts'
 import { startBlackHole, startRelay, type TestRelay } from './helpers/relay.ts'
 
@@ -144,18 +143,6 @@ describe.concurrent('sending', () => {
       }
     })
   })
-
-  /** Runs the CLI and SIGKILLs it as soon as `gate` receives a gift wrap from it. */
-  async function killWhilePublishing(home: string, relays: string[], args: string[], gate: GateRelay): Promise<number | null> {
-    const child = spawn(process.execPath, [CLI, ...args, '--timeout', '15000'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', P2P_HOME: home, P2P_RELAYS: relays.join(',') },
-      stdio: 'ignore',
-    })
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
-    await Promise.race([gate.next(GIFT_WRAP_KIND), exited])
-    child.kill('SIGKILL')
-    return exited
-  }
 
   describe('8. write-ahead outbox', () => {
     it('a run killed mid-publish loses nothing: the next run delivers the message and the end', async () => {

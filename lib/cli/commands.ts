@@ -2,7 +2,7 @@
 // (loaded only when that command runs). lib/cli/main.ts registers them all the same way.
 import type { Options, PositionalOptions } from 'yargs'
 import type { CommandResult } from '../errors.ts'
-import { MAX_CALLS } from '../limits.ts'
+import { MAX_CALLS, MAX_LEGACY_FILE_BYTES } from '../limits.ts'
 import type { Context } from '../session/context.ts'
 import { DEFAULT_SETTLE_S, HOOK_TIMEOUT_MS, MAX_WAIT_S } from '../timing.ts'
 
@@ -101,6 +101,10 @@ export const COMMANDS: CommandSpec[] = [
     examples: [
       ['node p2p.js sendfile report.pdf "$(base64 -w0 report.pdf)"', 'a file as an argument'],
       ['base64 big.csv | node p2p.js sendfile big.csv -', 'a large file through stdin'],
+      [
+        'node p2p.js sendfile rates.csv "$(base64 -w0 rates.csv)"',
+        `to an agent of the original skill (NIP-04): at most ${MAX_LEGACY_FILE_BYTES.toLocaleString('en-US')} bytes, one DM`,
+      ],
     ],
     run: async (ctx, a) => (await import('../commands/sendfile.ts')).sendfile(ctx, String(a.name), String(a.base64), optional(a.call)),
   },

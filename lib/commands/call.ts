@@ -5,7 +5,7 @@ import { callView } from '../calls/views.ts'
 import { randomHex } from '../encoding.ts'
 import { type CommandResult, stateError } from '../errors.ts'
 import { CALL_ID_BYTES, MAX_TOPIC } from '../limits.ts'
-import { LEGACY_CALL_ID_BYTES } from '../nostr/legacy.ts'
+import { newLegacyCallId } from '../nostr/legacy.ts'
 import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
 import { whileOnline } from '../session/online.ts'
@@ -28,7 +28,7 @@ export async function call(ctx: Context, agent: string, topic: string): CommandR
         `${agent} is an agent of the original p2p skill: it reads only NIP-04 DMs, which legacy (off) keeps us from sending`,
       )
     }
-    const callId = randomHex(legacy ? LEGACY_CALL_ID_BYTES : CALL_ID_BYTES)
+    const callId = legacy ? newLegacyCallId() : randomHex(CALL_ID_BYTES)
     const request = rumorFor(ctx, peer, { type: 'call-request', callId, topic })
     const { record, entry, state } = await ctx.store.update((s) => {
       const record = startCall(s, peer, topic, callId, now, ctx.maxCalls, legacy)

@@ -1,23 +1,34 @@
 // `sendfile <name> <base64|-> [--call <id>]`: a file in the active call (the one named), in chunks that each fit a gift wrap.
+import type { Event } from 'nostr-tools/pure'
 import { requireActive } from '../calls/actions.ts'
 import { addEntry } from '../calls/transcript.ts'
 import { decodeBase64, randomHex, sha256Hex } from '../encoding.ts'
 import { type CommandResult, usageError } from '../errors.ts'
-import { FILE_ID_BYTES, MAX_FILE_BYTES, MAX_FILE_NAME_BYTES, MAX_STDIN_BASE64, PROGRESS_FROM_CHUNKS } from '../limits.ts'
-import { MAX_LEGACY_FILE_BYTES } from '../nostr/legacy.ts'
+import {
+  FILE_ID_BYTES,
+  MAX_FILE_BYTES,
+  MAX_FILE_NAME_BYTES,
+  MAX_LEGACY_FILE_BYTES,
+  MAX_STDIN_BASE64,
+  PROGRESS_FROM_CHUNKS,
+} from '../limits.ts'
+import type { Sign } from '../nostr/nip59.ts'
 import { chunkCount, isSafeFileName } from '../nostr/p2p.ts'
 import type { Context } from '../session/context.ts'
-import { saveFile } from '../session/files.ts'
+import { legacyDmFor } from '../session/deliver.ts'
+import { saveFile, wholeFile } from '../session/files.ts'
 import { whileOnline } from '../session/online.ts'
 import { enqueue, sendQueued } from '../session/outbox.ts'
+import { signer } from '../session/sign.ts'
+import type { CallRecord } from '../store/schema.ts'
 import { MS_PER_CHUNK, unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 import { readStdin } from './input.ts'
 
-const tooLargeForLegacy = (size: number) =>
+const tooLargeForLegacy = (size: number, why = '') =>
   usageError(
     'file-too-large-for-legacy',
-    `the file is ${size} bytes; an agent of the original skill takes a file in one NIP-04 message, at most ${MAX_LEGACY_FILE_BYTES} bytes`,
+    `the file is ${size} bytes; an agent of the original skill takes a file in one NIP-04 message, at most ${MAX_LEGACY_FILE_BYTES.toLocaleString('en-US')} bytes${why}`,
     'compress or split it, and send the parts',
   )
 
@@ -53,12 +64,14 @@ export async function sendfile(ctx: Context, name: string, content: string, call
       const ms = Date.now()
       const fileId = randomHex(FILE_ID_BYTES)
       const sha256 = sha256Hex(data)
+      const sign = await signer(ctx) // wanted later anyway; here, a legacy call's DM is signed in the update
       const { call, file, entry, state } = await ctx.store.update((s) => {
         const call = requireActive(s, now, callId)
-        if (call.legacy && data.length > MAX_LEGACY_FILE_BYTES) throw tooLargeForLegacy(data.length)
+        const dm = call.legacy ? legacyFileDm(ctx, call, { fileId, name, data, sha256 }, now, sign) : undefined
         const file = { name, size: data.length, sha256, path: saveFile(ctx.paths.files, call.id, fileId, name, data) }
         addEntry(s, call, { id: fileId, from: ctx.identity.pubkey, at: now, ms, text: name, file }, now)
-        const entry = enqueue(s, { peer: call.peer, callId: call.id, file: { path: file.path, fileId, name, sha256, at: now, ms } })
+        const queued = { path: file.path, fileId, name, sha256, at: now, ms }
+        const entry = enqueue(s, { peer: call.peer, callId: call.id, file: queued, ...(dm ? { dm } : {}) })
         return { call, file, entry, state: s }
       })
       const done = chunks > PROGRESS_FROM_CHUNKS ? ctx.out.progress(`sending ${name}: ${data.length} bytes in ${chunks} chunks`) : () => {}
@@ -68,4 +81,22 @@ export async function sendfile(ctx: Context, name: string, content: string, call
     },
     { extraMs: chunks * MS_PER_CHUNK },
   )
+}
+
+/** In a call with an agent of the original skill, the file's one NIP-04 DM, signed now and
+ *  measured (names JSON must escape can make it larger than MAX_LEGACY_FILE_BYTES allows for);
+ *  a file too large for it is refused before anything is kept. */
+function legacyFileDm(
+  ctx: Context,
+  call: CallRecord,
+  file: { fileId: string; name: string; data: Buffer; sha256: string },
+  now: number,
+  sign: Sign,
+): Event {
+  if (file.data.length > MAX_LEGACY_FILE_BYTES) throw tooLargeForLegacy(file.data.length)
+  try {
+    return legacyDmFor(ctx, call.peer, wholeFile(call.id, file), now, sign)
+  } catch (err) {
+    throw tooLargeForLegacy(file.data.length, ` (${(err as Error).message})`)
+  }
 }

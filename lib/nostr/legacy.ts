@@ -2,20 +2,16 @@
 // plugin/src/nostr-client.ts): kind 4 DMs (NIP-04) whose plaintext is a JSON object
 // {type, roomId, …}. Mapped onto our own messages, so that a call with such an agent is one of
 // our calls: its roomId (a UUID) is the call id without the dashes, and back. A file travels
-// whole in one message (`room_file`), so it is held to one of our chunks (CHUNK_BYTES).
+// whole in one message (`room_file`), so it is held to what one event carries (limits.ts).
+import { randomUUID } from 'node:crypto'
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 import { isBase64, sha256Hex } from '../encoding.ts'
-import { CHUNK_BYTES, MAX_MESSAGE_BYTES, MAX_REASON, MAX_TOPIC } from '../limits.ts'
+import { MAX_LEGACY_FILE_IN, MAX_MESSAGE_BYTES, MAX_NIP04_PLAINTEXT, MAX_REASON, MAX_TOPIC } from '../limits.ts'
 import { LEGACY_DM_KIND } from './kinds.ts'
 import { decrypt, encrypt } from './nip04.ts'
 import type { Opened } from './nip17.ts'
 import type { Sign } from './nip59.ts'
-import { checkChunk, type P2PMessage, type Rumor } from './p2p.ts'
-
-/** A call id that maps onto a roomId: 16 random bytes, as a UUID's 32 hex digits. */
-export const LEGACY_CALL_ID_BYTES = 16
-/** The largest file that goes to such an agent, or is taken from one. */
-export const MAX_LEGACY_FILE_BYTES = CHUNK_BYTES
+import { isSafeFileName, type P2PMessage, type Rumor } from './p2p.ts'
 
 const UUID = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i
 const CALL_ID = /^[0-9a-f]{32}$/
@@ -25,6 +21,10 @@ export function callIdOfRoom(roomId: unknown): string | null {
   const parts = typeof roomId === 'string' ? UUID.exec(roomId) : null
   return parts ? parts.slice(1).join('').toLowerCase() : null
 }
+
+/** The id of a call we start with such an agent: its roomId is a random (version 4) UUID, as
+ *  the original skill's own (`randomUUID`); roomIds of its calls are taken as they come. */
+export const newLegacyCallId = (): string => callIdOfRoom(randomUUID()) as string
 
 /** The roomId of a call id made by `callIdOfRoom` (or for a legacy call of ours). */
 export function roomOfCall(callId: string): string {
@@ -42,9 +42,15 @@ export interface LegacySelf {
   name: string
 }
 
-/** The JSON an agent of the original skill reads for `msg`; null for what it has no words for
- *  (a DM outside a call, a file in more than one message). */
+/** The JSON an agent of the original skill reads for `msg`, with `origin` (the sender's agentId)
+ *  last, as v0.3 adds it to every message; null for what it has no words for (a DM outside a
+ *  call, a file in more than one message). */
 export function legacyPayload(msg: P2PMessage, self: LegacySelf): Record<string, unknown> | null {
+  const payload = legacyFields(msg, self)
+  return payload && { ...payload, origin: self.agentId }
+}
+
+function legacyFields(msg: P2PMessage, self: LegacySelf): Record<string, unknown> | null {
   if (msg.type === 'dm') return null
   const roomId = roomOfCall(msg.callId)
   const who = { agentId: self.agentId, agentName: self.name }
@@ -72,7 +78,8 @@ export function legacyPayload(msg: P2PMessage, self: LegacySelf): Record<string,
 const text = (value: unknown, max: number): string | null => (typeof value === 'string' && value.length <= max ? value : null)
 
 /** Reads the JSON of an original-skill DM (`id`: its event id, which names a file it carries);
- *  null when it is malformed or not one of its messages. `origin` (v0.3) is not needed. */
+ *  null when it is malformed or not one of its messages. `origin` (v0.3) is not needed: the
+ *  signer's key says who sent it. */
 export function parseLegacy(plaintext: string, id: string): P2PMessage | null {
   let data: Record<string, unknown>
   try {
@@ -99,19 +106,14 @@ export function parseLegacy(plaintext: string, id: string): P2PMessage | null {
       return content === null ? null : { type: 'message', callId, text: content }
     }
     case 'room_file': {
-      if (!isBase64(data.content) || typeof data.filename !== 'string') return null
-      const bytes = Buffer.from(data.content, 'base64')
-      if (bytes.length > MAX_LEGACY_FILE_BYTES) return null
-      const chunk = {
-        fileId: id,
-        name: data.filename,
-        size: bytes.length,
-        sha256: sha256Hex(bytes),
-        index: 0,
-        total: 1,
-        data: data.content,
-      }
-      return checkChunk(chunk) ? { type: 'file-chunk', callId, chunk } : null
+      // whole in one DM: as large as one event carries, not held to one of our chunks
+      const { content, filename } = data
+      if (typeof content !== 'string' || content.length > MAX_NIP04_PLAINTEXT || !isBase64(content)) return null
+      if (typeof filename !== 'string' || !isSafeFileName(filename)) return null
+      const bytes = Buffer.from(content, 'base64')
+      if (bytes.length > MAX_LEGACY_FILE_IN) return null
+      const chunk = { fileId: id, name: filename, size: bytes.length, sha256: sha256Hex(bytes), index: 0, total: 1, data: content }
+      return { type: 'file-chunk', callId, chunk }
     }
     case 'escalate': {
       const reason = text(data.message ?? '', MAX_REASON)

@@ -5,7 +5,8 @@
 // relays it shares with us), ours. A peer with no list anywhere gets it on our relays, best
 // effort, and it is not counted as delivered: nothing says the peer reads there.
 import type { Event } from 'nostr-tools/pure'
-import { findTag, INBOX_RELAYS_KIND, RELAY_LIST_KIND, TAG } from '../nostr/kinds.ts'
+import { MAX_EVENT_BYTES } from '../limits.ts'
+import { findTag, INBOX_RELAYS_KIND, LEGACY_DM_KIND, RELAY_LIST_KIND, TAG } from '../nostr/kinds.ts'
 import { legacyDm, legacyPayload } from '../nostr/legacy.ts'
 import { prepareBulk } from '../nostr/nip44.ts'
 import { type Sign, wrapRumor } from '../nostr/nip59.ts'
@@ -81,22 +82,36 @@ export async function deliver(
   rumors: Rumor[],
   { selfCopy = true, deadline = pool.deadline, legacy = rumors.some((r) => legacyCall(state, r)) }: DeliverOptions = {},
 ): Promise<Delivery> {
-  const inbox = await peerInbox(ctx, pool, state, peer, deadline)
   const sign = await signer(ctx)
-  const copy = selfCopy && !legacy
-  await prepareBulk(rumors.length * (copy ? 2 : 1))
+  if (legacy) return deliverEvents(ctx, pool, state, peer, legacyDms(ctx, rumors, peer, sign), undefined, deadline)
+  await prepareBulk(rumors.length * (selfCopy ? 2 : 1))
   const wrapAll = (recipient: string) => rumors.map((rumor) => wrapRumor(rumor, ctx.identity.secretKey, recipient, sign))
+  return deliverEvents(ctx, pool, state, peer, wrapAll(peer), selfCopy ? wrapAll(ctx.identity.pubkey) : undefined, deadline)
+}
+
+/** Publishes signed events to the peer's inbox relays (and `copies` to ours, alongside). */
+export async function deliverEvents(
+  ctx: Context,
+  pool: RelayPool,
+  state: State,
+  peer: string,
+  events: Event[],
+  copies: Event[] | undefined,
+  deadline = pool.deadline,
+): Promise<Delivery> {
+  const inbox = await peerInbox(ctx, pool, state, peer, deadline)
   const [toPeer] = await Promise.all([
-    publishAll(pool, legacy ? legacyDms(ctx, rumors, peer, sign) : wrapAll(peer), inbox.relays, deadline),
-    copy ? publishAll(pool, wrapAll(ctx.identity.pubkey), ctx.relays, deadline) : undefined,
+    publishAll(pool, events, inbox.relays, deadline),
+    copies ? publishAll(pool, copies, ctx.relays, deadline) : undefined,
   ])
   const relays = inbox.relays.map((url) => {
     const t = toPeer.relays.get(url) ?? { accepted: 0 }
-    return { url, ok: t.accepted === rumors.length, ...(t.reason ? { reason: t.reason } : {}), ...(t.permanent ? { permanent: true } : {}) }
+    return { url, ok: t.accepted === events.length, ...(t.reason ? { reason: t.reason } : {}), ...(t.permanent ? { permanent: true } : {}) }
   })
   return {
     relays,
-    delivered: toPeer.landed.every(Boolean) && (inbox.source !== 'ours' || legacy),
+    // an agent of the original skill publishes no lists and reads the relays it shares with us
+    delivered: toPeer.landed.every(Boolean) && (inbox.source !== 'ours' || events.every((e) => e.kind === LEGACY_DM_KIND)),
     landed: toPeer.landed,
     permanent: relays.length > 0 && relays.every((r) => r.permanent),
     rateLimited: toPeer.rateLimited,
@@ -106,12 +121,23 @@ export async function deliver(
 
 /** The original skill's DM for each rumor (a rumor it has no words for is a programming error:
  *  commands refuse what cannot go to such an agent before they queue it). */
-function legacyDms(ctx: Context, rumors: Rumor[], peer: string, sign: Sign): Event[] {
-  const self = { agentId: ctx.name, name: ctx.name }
-  return rumors.map((rumor) => {
-    const msg = parseRumor(rumor)
-    const payload = msg && legacyPayload(msg, self)
-    if (!payload) throw new Error(`rumor ${rumor.id} has no form in the original skill's protocol`)
-    return legacyDm(payload, ctx.identity.secretKey, peer, rumor.created_at, sign)
-  })
+const legacyDms = (ctx: Context, rumors: Rumor[], peer: string, sign: Sign): Event[] =>
+  rumors.map((rumor) => legacyRumorDm(ctx, peer, rumor, sign))
+
+/** The original skill's DM for one of our rumors, dated as the rumor is. */
+export function legacyRumorDm(ctx: Context, peer: string, rumor: Rumor, sign: Sign): Event {
+  const msg = parseRumor(rumor)
+  if (!msg) throw new Error(`rumor ${rumor.id} does not parse`)
+  return legacyDmFor(ctx, peer, msg, rumor.created_at, sign)
+}
+
+/** The original skill's DM carrying `msg`, dated `at`, signed by us; throws when its protocol
+ *  has no words for `msg`, or when the event would be larger than relays take. */
+export function legacyDmFor(ctx: Context, peer: string, msg: P2PMessage, at: number, sign: Sign): Event {
+  const payload = legacyPayload(msg, { agentId: ctx.name, name: ctx.name })
+  if (!payload) throw new Error(`a ${msg.type} has no form in the original skill's protocol`)
+  const event = legacyDm(payload, ctx.identity.secretKey, peer, at, sign)
+  const bytes = Buffer.byteLength(JSON.stringify(event))
+  if (bytes > MAX_EVENT_BYTES) throw new Error(`its NIP-04 DM would be ${bytes} bytes, over the ${MAX_EVENT_BYTES} relays take`)
+  return event
 }

@@ -9,7 +9,7 @@ import { takesTalk } from '../calls/queries.ts'
 import { randomHex, sha256Hex } from '../encoding.ts'
 import { CHUNK_BYTES, MAX_SAME_NAME } from '../limits.ts'
 import type { Opened } from '../nostr/nip17.ts'
-import { chunkCount, type Rumor, rumorMs } from '../nostr/p2p.ts'
+import { chunkCount, type P2PMessage, type Rumor, rumorMs } from '../nostr/p2p.ts'
 import type { State } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import type { Output } from '../ui/output.ts'
@@ -33,6 +33,21 @@ export function fileRumors(
     const chunk = { fileId: file.fileId, name: file.name, size: file.data.length, sha256, index, total, data }
     return rumorFor(ctx, peer, { type: 'file-chunk', callId, chunk }, at, ms)
   })
+}
+
+/** A file as the original skill's agents send it: whole, in one message (`room_file`). */
+export function wholeFile(callId: string, file: { fileId: string; name: string; data: Buffer; sha256?: string }): P2PMessage {
+  const { fileId, name, data } = file
+  const chunk = {
+    fileId,
+    name,
+    size: data.length,
+    sha256: file.sha256 ?? sha256Hex(data),
+    index: 0,
+    total: 1,
+    data: data.toString('base64'),
+  }
+  return { type: 'file-chunk', callId, chunk }
 }
 
 /** Turns opened rumors into what the state machine sees: file chunks of live calls (or sent

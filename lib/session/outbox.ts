@@ -4,19 +4,22 @@
 // bounded: it runs beside the command with its own short budget, waits after `rate-limited:`,
 // and gives up (and says so) after a permanent refusal, MAX_OUTBOX_ATTEMPTS or OUTBOX_TTL_S.
 import { readFileSync } from 'node:fs'
+import type { Event } from 'nostr-tools/pure'
 import type { Reply } from '../calls/machine.ts'
 import { outboxView } from '../calls/views.ts'
 import { MAX_OUTBOX_ATTEMPTS } from '../limits.ts'
-import { TAG } from '../nostr/kinds.ts'
+import { findTag, TAG } from '../nostr/kinds.ts'
 import type { Rumor } from '../nostr/p2p.ts'
 import type { RelayPool } from '../nostr/relay/pool.ts'
 import type { OutboxEntry, State } from '../store/schema.ts'
 import { AUTO_REPLY_MS, OUTBOX_BACKOFF_MAX_S, OUTBOX_BACKOFF_S, OUTBOX_RETRY_MS, OUTBOX_TTL_S, RING_TIMEOUT_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
-import { type Delivery, deliver, rumorFor } from './deliver.ts'
-import { fileRumors } from './files.ts'
+import { type Delivery, deliver, deliverEvents, legacyDmFor, legacyRumorDm, rumorFor } from './deliver.ts'
+import { fileRumors, wholeFile } from './files.ts'
+import { signer } from './sign.ts'
 
-type Item = Pick<OutboxEntry, 'peer' | 'callId'> & ({ rumor: Rumor; file?: undefined } | { file: OutboxEntry['file']; rumor?: undefined })
+type Item = Pick<OutboxEntry, 'peer' | 'callId' | 'dm'> &
+  ({ rumor: Rumor; file?: undefined } | { file: OutboxEntry['file']; rumor?: undefined })
 
 /** Queues an item; call it inside the update that records what is sent. */
 export function enqueue(state: State, item: Item, now = unixNow()): OutboxEntry {
@@ -41,8 +44,18 @@ export const sentWords = (s: Sent): string =>
 
 const refusals = (d: Delivery) => d.relays.map((r) => `${r.url}: ${r.reason ?? 'refused'}`).join('; ') || 'no relay to publish to'
 
-/** The rumors still to send: a message's one, or a file's chunks that no relay took yet. */
-function pending(ctx: Context, entry: OutboxEntry): { rumors: Rumor[]; indexes: number[]; total: number } {
+/** What is still to send: a message's one rumor, or a file's chunks that no relay took yet; in
+ *  a call with an agent of the original skill, the entry's one signed DM (none when another run
+ *  took the entry out of the queue, or gave it up, meanwhile). */
+async function pending(
+  ctx: Context,
+  state: State,
+  entry: OutboxEntry,
+): Promise<({ rumors: Rumor[]; events?: undefined } | { events: Event[]; rumors?: undefined }) & { indexes: number[]; total: number }> {
+  if (entry.dm || legacyEntry(state, entry)) {
+    const dm = await signedDm(ctx, entry)
+    return dm ? { events: [dm], indexes: [0], total: 1 } : { events: [], indexes: [], total: 1 }
+  }
   if (entry.rumor) return { rumors: [entry.rumor], indexes: [0], total: 1 }
   const f = entry.file as NonNullable<OutboxEntry['file']>
   const all = fileRumors(ctx, entry.peer, entry.callId ?? '', { ...f, data: readFileSync(f.path) }, f.at, f.ms)
@@ -50,13 +63,35 @@ function pending(ctx: Context, entry: OutboxEntry): { rumors: Rumor[]; indexes: 
   return { rumors: indexes.map((i) => all[i]), indexes, total: all.length }
 }
 
+/** Whether the entry belongs to a call held with an agent of the original skill. */
+const legacyEntry = (state: State, e: OutboxEntry) =>
+  state.calls[(e.file ? e.callId : e.rumor && findTag(e.rumor, TAG.p2p)?.[2]) ?? '']?.legacy === true
+
+/** The entry's NIP-04 DM: the one signed before, else signed now and kept in the entry before
+ *  it goes anywhere (a run killed mid-publish leaves the same event to send again; of two runs
+ *  signing at once, the first to save wins). */
+async function signedDm(ctx: Context, entry: OutboxEntry): Promise<Event | undefined> {
+  if (entry.dm) return entry.dm
+  const sign = await signer(ctx)
+  const f = entry.file
+  const dm = f
+    ? legacyDmFor(ctx, entry.peer, wholeFile(entry.callId ?? '', { ...f, data: readFileSync(f.path) }), f.at, sign)
+    : legacyRumorDm(ctx, entry.peer, entry.rumor as Rumor, sign)
+  return ctx.store.update((s) => {
+    const e = s.outbox.find((x) => x.id === entry.id)
+    if (!e || e.gaveUp) return undefined
+    e.dm ??= dm
+    return e.dm
+  })
+}
+
 /** Publishes one queued entry by `deadline` and records the outcome. */
 export async function sendQueued(ctx: Context, pool: RelayPool, state: State, entry: OutboxEntry, deadline = pool.deadline): Promise<Sent> {
-  let todo: ReturnType<typeof pending>
+  let todo: Awaited<ReturnType<typeof pending>>
   try {
-    todo = pending(ctx, entry)
+    todo = await pending(ctx, state, entry)
   } catch (err) {
-    const why = `its saved copy cannot be read (${(err as Error).message})`
+    const why = `${entry.file ? 'its saved copy' : 'it'} cannot be read or sent (${(err as Error).message})`
     await ctx.store.update((s) => giveUp(s, entry.id, why, unixNow()))
     warnGaveUp(ctx, entry, why)
     return {
@@ -70,7 +105,9 @@ export async function sendQueued(ctx: Context, pool: RelayPool, state: State, en
       failed: true,
     }
   }
-  const result = await deliver(ctx, pool, state, entry.peer, todo.rumors, { selfCopy: !entry.file, deadline })
+  const result = todo.events
+    ? await deliverEvents(ctx, pool, state, entry.peer, todo.events, undefined, deadline)
+    : await deliver(ctx, pool, state, entry.peer, todo.rumors, { selfCopy: !entry.file, deadline })
   const landed = todo.indexes.filter((_i, k) => result.landed[k])
   const gaveUp = await ctx.store.update((s) => record(s, entry.id, result, landed, todo.total, unixNow()))
   if (gaveUp) warnGaveUp(ctx, entry, gaveUp)
@@ -82,7 +119,13 @@ const warnGaveUp = (ctx: Context, entry: OutboxEntry, why: string) =>
 
 function giveUp(s: State, id: string, why: string, now: number): void {
   const e = s.outbox.find((x) => x.id === id)
-  if (e && !e.gaveUp) e.gaveUp = { at: now, why }
+  if (e && !e.gaveUp) markGaveUp(e, why, now)
+}
+
+/** Not sent again: its signed DM (up to 64 KiB) need not weigh on every run's state. */
+function markGaveUp(e: OutboxEntry, why: string, now: number): void {
+  e.gaveUp = { at: now, why }
+  delete e.dm
 }
 
 /** Records an attempt; returns why the entry was given up, if it was. */
@@ -104,7 +147,7 @@ function record(s: State, id: string, result: Delivery, landed: number[], total:
       : now - e.queuedAt > OUTBOX_TTL_S
         ? `not delivered within ${OUTBOX_TTL_S / 3600} hours`
         : undefined
-  if (why) e.gaveUp = { at: now, why }
+  if (why) markGaveUp(e, why, now)
   else if (result.rateLimited && !progress) e.nextAttemptAt = now + Math.min(OUTBOX_BACKOFF_S * 2 ** (e.attempts - 1), OUTBOX_BACKOFF_MAX_S)
   else delete e.nextAttemptAt
   return why

@@ -152,6 +152,10 @@ export interface OutboxEntry {
   rumor?: { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string }
   /** for a file: the saved copy to send again in chunks, and the chunks some relay accepted */
   file?: { path: string; fileId: string; name: string; sha256?: string; at: number; ms: number; sent?: number[] }
+  /** to an agent of the original skill: its NIP-04 DM, signed once and sent as it is on every
+   *  attempt (encrypted again it would be another event, which the peer would take twice); up
+   *  to 64 KiB for a file, dropped once the entry is given up */
+  dm?: { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string; sig: string }
   queuedAt: number
   /** attempts that did not deliver it */
   attempts: number

@@ -2,7 +2,10 @@
 // EVENTs its policy stops, which it refuses with a chosen reason (as a relay's write policy
 // does), rate-limits per connection, or holds without ever answering (a publish that a kill
 // cuts short). The policy can change while a test runs.
+import { spawn } from 'node:child_process'
 import WebSocket, { WebSocketServer } from 'ws'
+import { GIFT_WRAP_KIND } from '../../lib/nostr/kinds.ts'
+import { CLI } from './cli.ts'
 
 export interface WireEvent {
   id: string
@@ -105,4 +108,22 @@ export async function startGate(upstream: string, policy: Policy = forwardAll): 
   await new Promise<void>((resolve) => wss.once('listening', resolve))
   gate.url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`
   return gate
+}
+
+/** Runs the CLI and SIGKILLs it as soon as `gate` receives an event of `kind` from it. */
+export async function killWhilePublishing(
+  home: string,
+  relays: string[],
+  args: string[],
+  gate: GateRelay,
+  kind = GIFT_WRAP_KIND,
+): Promise<number | null> {
+  const child = spawn(process.execPath, [CLI, ...args, '--timeout', '15000'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', P2P_HOME: home, P2P_RELAYS: relays.join(',') },
+    stdio: 'ignore',
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+  await Promise.race([gate.next(kind), exited])
+  child.kill('SIGKILL')
+  return exited
 }

@@ -34,9 +34,9 @@ export class LegacyAgent {
     await publishTo(this.url, finalizeEvent({ kind: 30078, created_at: now(), tags, content }, this.sk))
   }
 
-  /** Sends one protocol message as a kind 4 DM. */
+  /** Sends one protocol message as a kind 4 DM, with `origin` (its agentId) as v0.3 adds to each. */
   async send(to: string, payload: LegacyPayload): Promise<Event> {
-    const content = encrypt(this.sk, to, JSON.stringify(payload))
+    const content = encrypt(this.sk, to, JSON.stringify({ ...payload, origin: this.agentId }))
     const event = finalizeEvent({ kind: 4, created_at: now(), tags: [['p', to]], content }, this.sk)
     await publishTo(this.url, event)
     return event
@@ -49,14 +49,26 @@ export class LegacyAgent {
     return roomId
   }
 
-  /** Every protocol message sent to it, oldest first, with who sent it. */
-  async inbox(): Promise<Array<{ id: string; from: string; payload: LegacyPayload }>> {
+  /** A file as `room_file` (whole, in one DM, as its sendfile does); the event it went in. */
+  sendFile(to: string, roomId: string, filename: string, data: Buffer): Promise<Event> {
+    return this.send(to, {
+      type: 'room_file',
+      roomId,
+      sender: this.name,
+      filename,
+      content: data.toString('base64'),
+      mimeType: 'application/octet-stream',
+    })
+  }
+
+  /** Every protocol message sent to it, oldest first, with who sent it and its event. */
+  async inbox(): Promise<Array<{ id: string; from: string; payload: LegacyPayload; event: Event }>> {
     const events = (await inboxFor(this.url, this.sk, 4)).sort((a, b) => a.created_at - b.created_at)
-    return events.map((e) => ({ id: e.id, from: e.pubkey, payload: JSON.parse(decrypt(this.sk, e.pubkey, e.content)) }))
+    return events.map((e) => ({ id: e.id, from: e.pubkey, payload: JSON.parse(decrypt(this.sk, e.pubkey, e.content)), event: e }))
   }
 
   /** The first message of `type` not handed out before, waiting up to `ms` for it. */
-  async next(type: string, ms = 8_000): Promise<{ from: string; payload: LegacyPayload }> {
+  async next(type: string, ms = 8_000): Promise<{ from: string; payload: LegacyPayload; event: Event }> {
     const until = Date.now() + ms
     for (;;) {
       const found = (await this.inbox()).find((m) => m.payload.type === type && !this.taken.has(m.id))
