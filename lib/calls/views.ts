@@ -69,3 +69,10 @@ export function outboxView(e: OutboxEntry) {
     ...(e.file ? { file: { name: e.file.name, chunksSent: e.file.sent?.length ?? 0 } } : {}),
   }
 }
+
+/** Where our announcement is visible now: the relays whose copy under `name` has not expired,
+ *  and until when the last of them holds it (null when none does). */
+export function visibility(state: State, name: string, now: number): { name: string; relays: string[]; visibleUntil: number | null } {
+  const held = state.ownPresence?.name === name ? Object.entries(state.ownPresence.relays).filter(([, until]) => until > now) : []
+  return { name, relays: held.map(([url]) => url), visibleUntil: held.length ? Math.max(...held.map(([, until]) => until)) : null }
+}

@@ -1,8 +1,9 @@
 // `whoami`: this agent's public identity and settings, and where its last run left it visible.
 // Local only: no relay is contacted.
+
+import { visibility } from '../calls/views.ts'
 import type { CommandResult } from '../errors.ts'
 import type { Context } from '../session/context.ts'
-import { visibility } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import { table } from '../ui/format.ts'
 import { visibleLine } from '../ui/render.ts'

@@ -141,6 +141,8 @@ export interface JournalEntry {
   entryId?: string
 }
 
+type Unsigned = { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string }
+
 /** Something to publish, queued before the first attempt (write-ahead) and gone once a relay
  *  accepted it; retried by later runs until then, or until it is given up. */
 export interface OutboxEntry {
@@ -149,13 +151,12 @@ export interface OutboxEntry {
   peer: string
   callId: string | null
   /** the kind 14 rumor, re-wrapped on each attempt (a file has its chunks rebuilt instead) */
-  rumor?: { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string }
+  rumor?: Unsigned
   /** for a file: the saved copy to send again in chunks, and the chunks some relay accepted */
   file?: { path: string; fileId: string; name: string; sha256?: string; at: number; ms: number; sent?: number[] }
-  /** to an agent of the original skill: its NIP-04 DM, signed once and sent as it is on every
-   *  attempt (encrypted again it would be another event, which the peer would take twice); up
-   *  to 64 KiB for a file, dropped once the entry is given up */
-  dm?: { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string; sig: string }
+  /** to an agent of the original skill: its NIP-04 DM, signed once and sent as it is (encrypted
+   *  again it would be another event, taken twice); up to 64 KiB, dropped once given up */
+  dm?: Unsigned & { sig: string }
   queuedAt: number
   /** attempts that did not deliver it */
   attempts: number
@@ -233,13 +234,6 @@ export interface OwnPresence {
   name: string
   /** relay URL → when its copy expires (NIP-40, Unix seconds) */
   relays: Record<string, number>
-}
-
-/** Where our announcement is visible now: the relays whose copy under `name` has not expired,
- *  and until when the last of them holds it (null when none does). */
-export function visibility(state: State, name: string, now: number): { name: string; relays: string[]; visibleUntil: number | null } {
-  const held = state.ownPresence?.name === name ? Object.entries(state.ownPresence.relays).filter(([, until]) => until > now) : []
-  return { name, relays: held.map(([url]) => url), visibleUntil: held.length ? Math.max(...held.map(([, until]) => until)) : null }
 }
 
 export const emptyState = (): State => ({
