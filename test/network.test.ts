@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { presenceEvent } from '../lib/nostr/presence.ts'
 import { type Agent, agent } from './helpers/cli.ts'
 import { type FaultyRelay, startFaultyRelay } from './helpers/faulty-relay.ts'
+import { secretOf } from './helpers/inject.ts'
 import { publishTo, signed } from './helpers/publish.ts'
 import { connect } from './helpers/raw-client.ts'
 import { deadRelayUrl, startBlackHole, startRelay, type TestRelay } from './helpers/relay.ts'
@@ -149,6 +150,30 @@ describe('presence upkeep', () => {
         ].sort(),
       )
       expect(both).toHaveLength(2)
+    } finally {
+      await relay.stop()
+    }
+  })
+
+  it('a changed profile replaces one dated the same second or later (a relay keeps the lower id of two of one second)', async () => {
+    const relay = await startRelay()
+    try {
+      const a = await named('dated', [relay.url])
+      expect((await a.run(['status'])).code).toBe(0)
+      // our profile as a run whose clock was ahead left it: a plain replacement dated now would lose
+      const ahead = Math.floor(Date.now() / 1000) + 30
+      await publishTo(
+        relay.url,
+        signed({ kind: 0, created_at: ahead, tags: [], content: JSON.stringify({ name: 'dated', about: 'old' }) }, secretOf(a)),
+      )
+      await a.run(['config', 'set', 'about', 'new'])
+      expect((await a.run(['status'])).code).toBe(0)
+      const c = await connect(relay.url)
+      const profiles = (await c.req('p', { kinds: [0], authors: [(await a.run(['whoami', '--json'])).json().pubkey] })).filter(
+        (f) => f[0] === 'EVENT',
+      )
+      c.close()
+      expect(profiles.map((f) => JSON.parse((f[2] as { content: string }).content).about)).toEqual(['new'])
     } finally {
       await relay.stop()
     }

@@ -36,11 +36,25 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
   const connected = online.reports.filter((r) => r.connected && !failedLately(r.url)).map((r) => r.url)
   const lacking = (current: (url: string) => boolean) => connected.filter((url) => !current(url))
   const held = (url: string, kind: number) => heldBy(online.outcome, url, me, kind, kind === PRESENCE_KIND ? presence.agentId : undefined)
+  // a replacement dated the same second as what it replaces may lose: of two, relays keep the lower id (NIP-01)
+  const after = (kind: number, d?: string) => {
+    const mine = newest(online.outcome.events, (e) => e.pubkey === me && e.kind === kind && (d === undefined || tagValue(e, 'd') === d))
+    return Math.max(now, (mine?.created_at ?? 0) + 1)
+  }
   const plans: Array<{ template: EventTemplate; urls: string[] }> = [
-    { template: presenceEvent(presence, now), urls: lacking((u) => presenceIsCurrent(held(u, PRESENCE_KIND), presence, now)) },
-    { template: relayListEvent(ctx.relays, now), urls: lacking((u) => relayListIsCurrent(held(u, RELAY_LIST_KIND), ctx.relays)) },
-    { template: inboxRelaysEvent(ctx.relays, now), urls: lacking((u) => relayListIsCurrent(held(u, INBOX_RELAYS_KIND), ctx.relays)) },
-    { template: profileEvent(presence, now), urls: lacking((u) => profileIsCurrent(held(u, PROFILE_KIND), presence)) },
+    {
+      template: presenceEvent(presence, after(PRESENCE_KIND, presence.agentId)),
+      urls: lacking((u) => presenceIsCurrent(held(u, PRESENCE_KIND), presence, now)),
+    },
+    {
+      template: relayListEvent(ctx.relays, after(RELAY_LIST_KIND)),
+      urls: lacking((u) => relayListIsCurrent(held(u, RELAY_LIST_KIND), ctx.relays)),
+    },
+    {
+      template: inboxRelaysEvent(ctx.relays, after(INBOX_RELAYS_KIND)),
+      urls: lacking((u) => relayListIsCurrent(held(u, INBOX_RELAYS_KIND), ctx.relays)),
+    },
+    { template: profileEvent(presence, after(PROFILE_KIND)), urls: lacking((u) => profileIsCurrent(held(u, PROFILE_KIND), presence)) },
   ]
   // our announcements under an earlier name, still served: withdrawn where they are
   const ghosts = online.outcome.events.filter(
