@@ -36,7 +36,7 @@ describe('which relays were not read in full (fold.ts)', () => {
   })
   const up = (url: string) => ({ url, connected: true, dropped: 0 })
 
-  it('names each relay once with its first reason, messages before announcements; a relay read in full not at all', () => {
+  it('names each relay once with its first reason; a relay read in full not at all', () => {
     const refused = { url: 'wss://a', complete: false, reason: 'closed by relay: auth-required: x', top: 0 }
     const cut = { url: 'wss://a', complete: false, reason: 'more than 4 pages' }
     expect(
@@ -45,6 +45,15 @@ describe('which relays were not read in full (fold.ts)', () => {
         up('wss://b'),
       ]),
     ).toEqual([{ relay: 'wss://a', reason: 'messages: closed by relay: auth-required: x' }])
+  })
+
+  it('announcements cut at the page budget (a stranger can flood them) are no warning', () => {
+    const cut = { url: 'wss://a', complete: false, reason: 'more than 4 pages' }
+    const wraps = [
+      { ...done('wss://a'), top: 0 },
+      { ...done('wss://b'), top: 0 },
+    ]
+    expect(unreadRelays(['wss://a', 'wss://b'], reads(wraps, [cut, done('wss://b')]), [up('wss://a'), up('wss://b')])).toEqual([])
   })
 
   it("a relay not connected is named with its connection error; relays not ours (a peer's inbox) are not", () => {

@@ -140,12 +140,13 @@ function foldWraps(state: State, read: WrapResult, now: number): void {
   } else if (walk && walk.top <= cursor) delete health.wrapPaging
 }
 
-/** What each read is, as a warning names it: DMs first, what a silent poll must not hide. */
+/** What each read is, as a warning names it: DMs first, what a silent poll must not hide.
+ *  Announcements are not among them: a stranger's flood past the page budget cuts that read on
+ *  purpose (MAX_PRESENCE_PAGES), and would otherwise make every cron poll warn. */
 const READS = [
   ['messages', 'wraps'],
   ['NIP-04 messages', 'legacy'],
   ['own lists', 'lists'],
-  ['announcements', 'presence'],
 ] as const
 
 /** The relays of `urls` that this sync did not read in full (no connection, a refusal, a CLOSED,
