@@ -16,7 +16,7 @@ import { WebSocketServer } from 'ws'
 import { packItems } from '../../lib/nostr/neg-items.ts'
 import { type NegOptions, negentropyConnection } from './negentropy.ts'
 import type { Conn, Filter, Policy, RateLimit } from './policy-conn.ts'
-import { countOut, freePort, noTraffic, type TestRelay } from './relay.ts'
+import { countOut, freePort, IndexedRepository, noTraffic, type TestRelay } from './relay.ts'
 import { khatru, nostrRsRelay, plain, strfry } from './relay-policies.ts'
 
 export type PolicyMode = 'strfry' | 'khatru' | 'nostr-rs-relay' | 'plain'
@@ -86,7 +86,7 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
 
   const start = async () => {
     const policy = makePolicy(opts, url) // state such as rate limits starts again with the server
-    const repo = new EventRepositorySqlite(dbFile, { defaultLimit: policy.defaultLimit ?? 100 })
+    const repo = new IndexedRepository(dbFile, { defaultLimit: policy.defaultLimit ?? 100 })
     await repo.init()
     store = repo
     const negRepo = new EventRepositorySqlite(dbFile, { defaultLimit: 100_000 })
