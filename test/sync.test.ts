@@ -31,6 +31,17 @@ async function poll(a: Agent, env?: Record<string, string>): Promise<Array<Recor
   return r.json().events
 }
 
+/** Polls until a run read the relay's whole window (a page-by-page read of thousands may take a
+ *  few runs on a busy machine: each goes on from where the last stopped); all they printed. */
+async function pollUntilRead(a: Agent, url: string): Promise<Array<Record<string, any>>> {
+  const events: Array<Record<string, any>> = []
+  for (let polls = 0; polls < 8; polls++) {
+    events.push(...(await poll(a)))
+    if (state(a).relayHealth[url]?.wrapPaging === undefined) return events
+  }
+  throw new Error(`${url} not read in full after 8 polls`)
+}
+
 // one at a time: these tests time a relay's answers (NIP-77's 1 s probe, a live wake-up), and
 // a second test beside them on the in-process relays made them miss (seen in CI under load)
 describe('sync', () => {
@@ -83,11 +94,11 @@ describe('sync', () => {
           sign({ kind: 1059, created_at: now() - 60 - i * 15, tags: [['p', me]], content: `junk ${i}` }, generateSecretKey()),
         )
         await relay.seed(junk)
-        expect(await poll(alice)).toEqual([])
+        expect(await pollUntilRead(alice, relay.url)).toEqual([])
 
         expect((await bob.run(['call', 'alice', 'among the piles'])).code).toBe(0)
         await sendDms(relay.url, me, 20, [generateSecretKey()], (i) => `dm ${i}`)
-        const events = await poll(alice)
+        const events = await pollUntilRead(alice, relay.url)
         expect(events.filter((e) => e.type === 'call-request')).toEqual([expect.objectContaining({ from: (await whoami(bob)).npub })])
         expect(
           events
@@ -97,11 +108,12 @@ describe('sync', () => {
         ).toEqual(Array.from({ length: 20 }, (_, i) => `dm ${i}`).sort())
         expect(events).toHaveLength(21)
         Object.assign(relay.traffic, noTraffic())
-        expect(await poll(alice)).toEqual([])
+        expect(await pollUntilRead(alice, relay.url)).toEqual([])
         expect(state(alice).relayHealth[relay.url]).toMatchObject({ negentropy: byNip77 })
-        // by NIP-77 a quiet poll fetches no old wrap: only the cross-check's newest few come
+        // by NIP-77 a quiet poll fetches no old wrap, only the cross-check's newest few; where
+        // reads need AUTH, NIP-77 is not even asked
         if (byNip77) expect(relay.traffic.wraps).toBeLessThanOrEqual(CROSS_CHECK_WRAPS)
-        else expect(relay.traffic.wraps).toBeGreaterThanOrEqual(5_000)
+        else expect(relay.traffic.negOpens).toBe(0)
       }, 120_000)
     }
   })
