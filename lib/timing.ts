@@ -105,6 +105,10 @@ export const INBOX_TTL_S = 3_600
 /** NIP-77: a relay that has not answered a NEG-OPEN within this long does not speak it (it is
  *  read page by page instead, and asked again after NEG_RECHECK_S). */
 export const NEG_PROBE_MS = 1_000
+/** The probe for a relay that reconciled when last asked: its silence is more likely slowness (a
+ *  large window, a busy relay) than a relay that stopped speaking NIP-77, and reading page by
+ *  page instead costs far more than waiting a little longer. */
+export const NEG_PROBE_KNOWN_MS = 3_000
 export const NEG_RECHECK_S = 24 * 3600
 /** One that did not answer at all may only have been slow (a large window, a busy relay): it is
  *  asked again after an hour, not a day. */

@@ -8,6 +8,7 @@ import { readPages } from '../lib/nostr/relay/pages.ts'
 import { RelaySocket } from '../lib/nostr/relay/socket.ts'
 import { foldSync, type SyncReads, type WrapResult, wrapPlan } from '../lib/session/fold.ts'
 import { emptyState, type State } from '../lib/store/schema.ts'
+import { NEG_PROBE_KNOWN_MS, NEG_PROBE_MS } from '../lib/timing.ts'
 import { startRelay } from './helpers/relay.ts'
 import { publishAll } from './helpers/stranger.ts'
 
@@ -31,6 +32,17 @@ describe('the gift-wrap cursor of one relay', () => {
     expect(plan.window).toMatchObject({ kinds: [1059], '#p': [ME], since: NOW - LOOKBACK, until: NOW + SKEW })
     expect(plan.pages).toEqual(plan.window)
     expect(plan).toMatchObject({ top: NOW, negentropy: true })
+  })
+
+  it('NIP-77 after each kind of answer: a relay that reconciled gets a longer probe; one not trusted is read page by page for a day', () => {
+    const state = emptyState()
+    expect(wrapPlan(state, ME, URL, NOW)).toMatchObject({ negentropy: true, negProbeMs: NEG_PROBE_MS })
+    fold(state, [{ complete: true, negentropy: 'ok' }], NOW)
+    expect(wrapPlan(state, ME, URL, NOW + 60)).toMatchObject({ negentropy: true, negProbeMs: NEG_PROBE_KNOWN_MS })
+    fold(state, [{ complete: true, negentropy: 'untrusted' }], NOW + 60)
+    expect(state.relayHealth[URL]).toMatchObject({ negentropy: false, negentropyCheckedAt: NOW + 60 })
+    expect(wrapPlan(state, ME, URL, NOW + 3_600)).toMatchObject({ negentropy: false })
+    expect(wrapPlan(state, ME, URL, NOW + 60 + 24 * 3600)).toMatchObject({ negentropy: true, negProbeMs: NEG_PROBE_MS })
   })
 
   it('goes on from where a read page by page stopped, and once through moves to when that read began', () => {

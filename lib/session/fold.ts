@@ -23,6 +23,8 @@ import {
   LEGACY_FIRST_LOOKBACK_S,
   LEGACY_OVERLAP_S,
   MAX_CLOCK_SKEW_S,
+  NEG_PROBE_KNOWN_MS,
+  NEG_PROBE_MS,
   NEG_RECHECK_S,
   NEG_RECHECK_SILENT_S,
   PRESENCE_OVERLAP_S,
@@ -103,6 +105,8 @@ export interface WrapPlan {
   top: number
   /** ask for NIP-77: not known to be unsupported, or last asked long ago */
   negentropy: boolean
+  /** how long to wait for its first answer before taking silence for "no NIP-77" */
+  negProbeMs: number
 }
 
 /** How one relay's gift wraps are read this run. */
@@ -119,6 +123,7 @@ export function wrapPlan(state: State, me: string, url: string, now: number): Wr
     negentropy:
       health?.negentropy !== false ||
       now - (health.negentropyCheckedAt ?? 0) >= (health.negentropySilent ? NEG_RECHECK_SILENT_S : NEG_RECHECK_S),
+    negProbeMs: health?.negentropy === true ? NEG_PROBE_KNOWN_MS : NEG_PROBE_MS,
   }
 }
 

@@ -46,7 +46,7 @@ export async function readWraps(
       // the newest few wraps by REQ, in the same flight: a NIP-77 answer must account for each
       const newest = newestWraps(socket, plan.window, deadline, known, onEvent)
       const { since = Number.NEGATIVE_INFINITY, until = Number.POSITIVE_INFINITY } = plan.window
-      const reconciled = await reconcile(socket.neg, plan.window, state.seen.between(since, until), deadline)
+      const reconciled = await reconcile(socket.neg, plan.window, state.seen.between(since, until), deadline, plan.negProbeMs)
       if (reconciled.ok) {
         const shown = await newest
         const need = new Set(reconciled.need)
