@@ -68,6 +68,12 @@ export const MAX_LEGACY_FILE_BYTES = Math.floor((MAX_NIP04_PLAINTEXT - LEGACY_FI
 /** Finished calls the state remembers (their headers; messages live in the call logs); beyond
  *  this many the oldest are dropped, and their transcripts stay on disk. */
 export const MAX_FINISHED_CALLS = 1_000
+/** Finished incoming calls that were never answered (declined or expired: any key can make
+ *  them), remembered apart from the others, so that a flood of callers cannot evict real history. */
+export const MAX_UNANSWERED_CALLS = 100
+/** Incoming calls waiting for an answer at once; beyond, requests are declined as busy (each
+ *  waiting call is a record any key can make, and `answer` reads them all). */
+export const MAX_WAITING_CALLS = 50
 /** Events kept for `poll` and `status`, newest last (unprinted ones are kept beyond it, but
  *  not strangers' messages: those beyond it are dropped, and counted). Tests shrink it through
  *  P2P_TEST_MAX_JOURNAL, so that a few dozen messages show what a flood of thousands does. */
@@ -104,6 +110,12 @@ export const MAX_PRESENCE_PAGES = 4
 export const MAX_KNOWN_PEERS = 100
 /** Relays taken from a peer's relay list. */
 export const MAX_PEER_RELAYS = 8
+/** A relay URL from a peer's list, in characters at most: real ones are well under 100; a
+ *  longer one would make every cached list a store of the peer's junk. */
+export const MAX_RELAY_URL_CHARS = 256
+/** Peers' inbox relay lists cached at most (the most recent): each automatic answer to a new
+ *  key looks one up, and a flood of keys must not grow the state. */
+export const MAX_INBOXES = 200
 /** Events asked for per page when paginating, and pages at most per relay and run (a run that
  *  stops short, here or at its deadline, goes on from there next time). Tests shrink both
  *  through P2P_TEST_PAGE_LIMIT and P2P_TEST_MAX_PAGES, so that a few dozen gift wraps stand in

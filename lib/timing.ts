@@ -69,6 +69,12 @@ export const RING_TIMEOUT_S = 300
 /** A call request this much older than the ring timeout still rings: the caller's clock may be
  *  off. Older ones are answered as too old. */
 export const CALLER_CLOCK_SKEW_S = 600
+/** An active call with no message either way for this long ends (`config set idleTimeout`),
+ *  so that a silent peer cannot hold a call slot for ever: long enough for a peer that waits
+ *  on its owner or polls from cron. */
+export const DEFAULT_IDLE_TIMEOUT_S = 3_600
+export const MIN_IDLE_TIMEOUT_S = 60
+export const MAX_IDLE_TIMEOUT_S = 7 * 24 * 3600
 /** A caller refused by the `accept` policy is told so at most once in this long. */
 export const POLICY_REPLY_EVERY_S = 24 * 3600
 /** DMs are recognised by their rumor id for this long (a client may wrap one twice, or our

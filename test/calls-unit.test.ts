@@ -6,7 +6,8 @@ import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure
 import { describe, expect, it } from 'vitest'
 import { acceptCall, endCall, escalatedCall, rejectCall, requireActive, startCall } from '../lib/calls/actions.ts'
 import { journal, unpolled } from '../lib/calls/journal.ts'
-import { applyIncoming, expireCalls, type Incoming } from '../lib/calls/machine.ts'
+import { applyIncoming, type Incoming } from '../lib/calls/machine.ts'
+import { expireCalls } from '../lib/calls/timeouts.ts'
 import { addEntry } from '../lib/calls/transcript.ts'
 import { CHUNK_BYTES, MAX_AGENTS, MAX_JOURNAL, MAX_MESSAGE_BYTES } from '../lib/limits.ts'
 import { ITEM_BYTES } from '../lib/nostr/neg-items.ts'
@@ -142,7 +143,8 @@ describe('incoming calls', () => {
     const busy = applyIncoming(state, [from(OTHER, { type: 'call-request', callId: 'beefbeef', topic: 'x' })], ME, NOW + 2)
     expect(busy.events).toEqual([])
     expect(busy.replies[0]).toMatchObject({ peer: OTHER, msg: { type: 'call-reject', callId: 'beefbeef' } })
-    expect(state.calls.beefbeef.state).toBe('rejected')
+    // a decline leaves no call record (issue 23, point 3)
+    expect(state.calls.beefbeef).toBeUndefined()
 
     const two = emptyState()
     applyIncoming(

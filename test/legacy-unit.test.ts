@@ -208,15 +208,13 @@ describe('a legacy call in the machine', () => {
     const mixed = applyIncoming(state, [item({ type: 'call-end', callId: CALL }, false)], bobPk, NOW)
     expect(mixed.ignored[0]).toMatch(/other protocol/)
     expect(state.calls[CALL].state).toBe('incoming')
-    // a second legacy caller while busy (maxCalls 1, one active): declined the way it came
+    // a second legacy caller while busy (maxCalls 1, one active): declined the way it came, when
+    // it is a key we know (a stranger gets no NIP-04 answer: issue 23, point 12)
     state.calls[CALL].state = 'active'
     const other = 'a1b2c3d4e5f60718293a4b5c6d7e8f90'
-    const busy = applyIncoming(
-      state,
-      [item({ type: 'call-request', callId: other, topic: 't' }, true, getPublicKey(generateSecretKey()))],
-      bobPk,
-      NOW,
-    )
+    const caller = getPublicKey(generateSecretKey())
+    state.allowed = { [caller]: NOW }
+    const busy = applyIncoming(state, [item({ type: 'call-request', callId: other, topic: 't' }, true, caller)], bobPk, NOW)
     expect(busy.replies).toEqual([
       expect.objectContaining({ legacy: true, msg: expect.objectContaining({ type: 'call-reject', callId: other }) }),
     ])

@@ -8,8 +8,10 @@
 import { spawn } from 'node:child_process'
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { generateSecretKey } from 'nostr-tools/pure'
 import { describe, expect, it } from 'vitest'
 import {
+  DEFAULT_IDLE_TIMEOUT_S,
   DEFAULT_ONLINE_WINDOW_S,
   HOOK_TIMEOUT_MS,
   MAX_WAIT_S,
@@ -18,6 +20,7 @@ import {
   RING_TIMEOUT_S,
 } from '../lib/timing.ts'
 import { type Agent, agent, CLI, tempHome } from './helpers/cli.ts'
+import { inject } from './helpers/inject.ts'
 import { startRelay } from './helpers/relay.ts'
 import { sendDms } from './helpers/stranger.ts'
 
@@ -54,6 +57,8 @@ function parse(file: string): Skill {
 const SKILLS = [parse('SKILL.md'), parse('SKILL.zh.md')]
 const [EN, ZH] = SKILLS
 // the owner in SKILL.md's example: the key whose secret is 32 bytes of 7
+/** a stranger's call that the sample hook must decline */
+const STRANGER_CALL = '57a11e7ca1'
 const OWNER_SECRET = new Uint8Array(32).fill(7)
 // how each file writes a duration
 const UNITS: Record<string, { s: string; min: string }> = {
@@ -131,6 +136,7 @@ describe.concurrent('skill', () => {
         `${PRESENCE_EXPIRY_S / 60}${min}`,
         `${DEFAULT_ONLINE_WINDOW_S / 60}${min}`,
         `${PRESENCE_REFRESH_S / 60}${min}`,
+        `${DEFAULT_IDLE_TIMEOUT_S / 60}${min}`,
       ])
         expect(skill.text, said).toContain(said)
       expect(EVENT_TYPES).toContain('call-request')
@@ -140,7 +146,7 @@ describe.concurrent('skill', () => {
       }
     })
 
-    it('every example runs, in order, as written; the hook it shows takes the call', async () => {
+    it("every example runs, in order, as written; the hook it shows takes the known caller's call, not a stranger's", async () => {
       // a relay of its own: the other file's research-bot (another key) would make the name ambiguous
       const relay = await startRelay()
       try {
@@ -162,7 +168,15 @@ describe.concurrent('skill', () => {
           if (/answer (accept|reject)/.test(line)) {
             expect((await peer.run(['call', (await me()).npub, 'can you help with a translation?'])).code).toBe(0)
           }
-          if (/poll --exec/.test(line)) expect((await peer.run(['call', (await me()).npub, 'plan the demo'])).code).toBe(0)
+          if (/poll --exec/.test(line)) {
+            // a stranger calls first: the hook must not take it (issue 23, point 7)
+            await inject(
+              relay.url,
+              { type: 'call-request', callId: STRANGER_CALL, topic: 'let me in' },
+              { author: generateSecretKey(), to: (await me()).pubkey },
+            )
+            expect((await peer.run(['call', (await me()).npub, 'plan the demo'])).code).toBe(0)
+          }
           const r = await shell(line, cwd, env)
           expect(r.code, `${line}\n${r.stdout}\n${r.stderr}`).toBe(0)
           if (/^node p2p.js call /.test(line)) {
@@ -186,6 +200,8 @@ describe.concurrent('skill', () => {
             for (const key of Object.keys(sample)) expect(typeof sample[key], key).toBe(typeof request[key])
             const answered = (await peer.run(['poll', '--json'])).json().events
             expect(answered).toContainEqual(expect.objectContaining({ type: 'call-accepted', callId: request.callId }))
+            const calls = JSON.parse((await shell('node p2p.js history --json', cwd, env)).stdout).calls
+            expect(calls.find((c: { id: string }) => c.id === STRANGER_CALL)?.state, 'the stranger is declined').toBe('rejected')
           }
           if (/^node p2p.js escalate /.test(line)) await sendDms(relay.url, (await me()).pubkey, 1, [OWNER_SECRET])
           if (line === 'node p2p.js list') expect(r.stdout).toMatch(/research-bot/)

@@ -3,8 +3,10 @@
 import { stateError } from '../errors.ts'
 import { npub } from '../nostr/keys.ts'
 import type { CallRecord, State } from '../store/schema.ts'
-import { expireCalls, newCall, type Reply } from './machine.ts'
-import { activeCalls, incomingCalls, liveCall, liveCalls } from './queries.ts'
+import { newCall, type Reply } from './machine.ts'
+import { isKnown } from './policy.ts'
+import { activeCalls, incomingCalls, liveCall, liveCalls, openCallWith } from './queries.ts'
+import { expireCalls } from './timeouts.ts'
 
 const notInCall = () => stateError('no-active-call', 'there is no active call')
 
@@ -45,6 +47,9 @@ export function startCall(
 ): CallRecord {
   requireRoom(state, maxCalls, true)
   expireCalls(state, now)
+  const open = openCallWith(state, peer, now)
+  if (open)
+    throw stateError('already-in-call', `already in call ${open.id} (${open.state}) with ${npub(peer)}: one call at a time with an agent`)
   const call = newCall(callId, peer, topic, 'outgoing', 'ringing', now, now)
   if (legacy) call.legacy = true
   state.calls[callId] = call
@@ -66,7 +71,7 @@ function waitingCall(state: State, callId: string | undefined, now: number): Cal
 }
 
 /** Accepts: the call becomes active; when that leaves no room for another (`maxCalls`), the
- *  other waiting calls are declined as busy. */
+ *  other waiting calls are declined as busy (over NIP-04 only to keys we know: machine.ts). */
 export function acceptCall(state: State, callId: string | undefined, now: number, maxCalls = 1): { call: CallRecord; replies: Reply[] } {
   requireRoom(state, maxCalls, false)
   const call = waitingCall(state, callId, now)
@@ -79,7 +84,8 @@ export function acceptCall(state: State, callId: string | undefined, now: number
     other.state = 'rejected'
     other.reason = 'busy: took another call'
     other.updatedAt = now
-    replies.push({ peer: other.peer, msg: { type: 'call-reject', callId: other.id, reason: 'busy: took another call, try again later' } })
+    if (!other.legacy || isKnown(state, other.peer))
+      replies.push({ peer: other.peer, msg: { type: 'call-reject', callId: other.id, reason: 'busy: took another call, try again later' } })
   }
   return { call, replies }
 }

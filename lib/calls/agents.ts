@@ -2,11 +2,13 @@
 // newest first, never ourselves.
 import { stateError, usageError } from '../errors.ts'
 import { npub, parsePubkey } from '../nostr/keys.ts'
+import { knownKeys } from '../store/peers.ts'
 import type { AgentRecord, State } from '../store/schema.ts'
 import { nameLook } from '../ui/sanitize.ts'
 
 interface OnlineAgent extends AgentRecord {
-  /** another key announces the same name, or one that looks the same: never merged, shown per key */
+  /** another key announces the same name, or one that looks the same (online, or a key we know
+   *  offline): never merged, shown per key */
   nameShared: boolean
 }
 
@@ -14,8 +16,10 @@ export function onlineAgents(state: State, me: string, now: number, window: numb
   const agents = Object.values(state.agents)
     .filter((a) => a.pubkey !== me && a.lastSeen >= now - window && (a.expiresAt === undefined || a.expiresAt > now))
     .sort((a, b) => b.lastSeen - a.lastSeen)
+  const online = new Set(agents.map((a) => a.pubkey))
   const count = new Map<string, number>()
-  for (const a of agents) count.set(nameLook(a.name), (count.get(nameLook(a.name)) ?? 0) + 1)
+  for (const a of [...agents, ...knownAgents(state, me).filter((k) => !online.has(k.pubkey))])
+    count.set(nameLook(a.name), (count.get(nameLook(a.name)) ?? 0) + 1)
   return agents.map((a) => ({ ...a, nameShared: (count.get(nameLook(a.name)) ?? 0) > 1 }))
 }
 
@@ -46,14 +50,20 @@ export function resolveAgent(state: State, arg: string, me: string, now: number,
     throw usageError('bad-npub', `"${arg}" is not a valid npub, nprofile or hex key`)
   }
   if (!nameLook(arg)) throw usageError('bad-agent', 'name the agent to call: an npub, or a name from `list`')
-  const online = onlineAgents(state, me, now, window).filter((a) => nameLook(a.name) === nameLook(arg))
-  const matches = online.length ? online : Object.values(state.agents).filter((a) => a.pubkey !== me && nameLook(a.name) === nameLook(arg))
+  const named = (agents: AgentRecord[]) => agents.filter((a) => nameLook(a.name) === nameLook(arg))
+  // a key we know keeps its name, online or not, whoever else announces it now
+  const known = named(knownAgents(state, me))
+  const online = named(onlineAgents(state, me, now, window))
+  const matches = known.length ? known : online.length ? online : named(Object.values(state.agents).filter((a) => a.pubkey !== me))
   if (matches.length === 1) return matches[0].pubkey
-  // a key we have been in a call with wins over strangers claiming its name
-  const known = matches.filter((a) => Object.values(state.calls).some((c) => c.peer === a.pubkey))
-  if (known.length === 1) return known[0].pubkey
   if (matches.length > 1) {
     throw stateError('ambiguous-agent', `${matches.length} keys use the name "${arg}": ${matches.map((a) => npub(a.pubkey)).join(', ')}`)
   }
   throw stateError('unknown-agent', `no agent named "${arg}" is known`)
+}
+
+/** The announcements of the keys we know (called, in an answered call with us, or allowed). */
+function knownAgents(state: State, me: string): AgentRecord[] {
+  const known = knownKeys(state)
+  return Object.values(state.agents).filter((a) => a.pubkey !== me && known.has(a.pubkey))
 }

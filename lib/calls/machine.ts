@@ -4,19 +4,22 @@
 //   outgoing: ringing → active | rejected | expired;   active → ended
 //   incoming: incoming → active | rejected | expired;  active → ended
 //
-// At most `maxCalls` active calls at a time (1 unless configured). Requests are answered within RING_TIMEOUT_S or expire on both
-// sides. Events for unknown calls, from someone who is not the peer, or for finished calls
+// At most `maxCalls` active calls at a time (1 unless configured), and one call per peer.
+// Requests are answered within RING_TIMEOUT_S or expire on both sides; an active call with no
+// message either way for the idle timeout ends (timeouts.ts). Events for unknown calls, from someone who is not the peer, or for finished calls
 // are ignored; a message that overtakes the accept it follows still makes the call active.
 // This file applies what arrives; actions.ts applies what our own commands do.
 
+import { MAX_WAITING_CALLS } from '../limits.ts'
 import { npub } from '../nostr/keys.ts'
 import type { P2PMessage } from '../nostr/p2p.ts'
 import type { CallRecord, FileInfo, P2PEvent, State, TranscriptEntry } from '../store/schema.ts'
-import { CALLER_CLOCK_SKEW_S, RING_TIMEOUT_S } from '../timing.ts'
+import { CALLER_CLOCK_SKEW_S, DEFAULT_IDLE_TIMEOUT_S, RING_TIMEOUT_S } from '../timing.ts'
 import { escalationEntry } from './escalation.ts'
 import { applyFromOwner, firstSight } from './owner.ts'
-import { type Policy, screen } from './policy.ts'
-import { activeCalls, sentBeforeEnd } from './queries.ts'
+import { isKnown, type Policy, screen } from './policy.ts'
+import { activeCalls, openCallWith, sentBeforeEnd, waitingCalls } from './queries.ts'
+import { endIdleCalls, expireCalls } from './timeouts.ts'
 import { addEntry } from './transcript.ts'
 
 /** What a sync hands the state machine: one verified rumor, already parsed. */
@@ -68,15 +71,16 @@ const ORDER: Record<Incoming['msg']['type'], number> = {
 }
 
 /** `owner`: the hex key of this agent's human owner, whose plain DMs are answers to escalations;
- *  `rules`: who may reach us (`accept`, policy.ts) and how many calls may be active at once
- *  (`maxCalls`, 1 by default: beyond, requests are declined as busy). */
+ *  `rules`: who may reach us (`accept`, policy.ts), how many calls may be active at once
+ *  (`maxCalls`, 1 by default: beyond, requests are declined as busy) and how long an active
+ *  call may go silent (`idleS`, seconds). */
 export function applyIncoming(
   state: State,
   items: Incoming[],
   me: string,
   now: number,
   owner?: string,
-  rules: { accept?: Policy['accept']; maxCalls?: number } = {},
+  rules: { accept?: Policy['accept']; maxCalls?: number; idleS?: number } = {},
 ): Applied {
   const out: Applied = { events: [], replies: [], finished: [], ignored: [], logged: new Map() }
   const sorted = [...items].sort((a, b) => a.at - b.at || ORDER[a.msg.type] - ORDER[b.msg.type] || (a.ms ?? 0) - (b.ms ?? 0))
@@ -87,12 +91,33 @@ export function applyIncoming(
     else {
       const answered = out.replies.length
       applyFromPeer(state, item, now, out, { accept: rules.accept ?? 'anyone', owner }, rules.maxCalls ?? 1)
-      // answers go back the way the message came
-      if (item.legacy) for (const reply of out.replies.slice(answered)) reply.legacy = true
+      if (item.legacy) answerLegacy(state, out, answered)
     }
   }
   expireCalls(state, now, out)
+  endIdleCalls(state, me, now, rules.idleS ?? DEFAULT_IDLE_TIMEOUT_S, out)
   return out
+}
+
+/** Answers go back the way the message came; over NIP-04, whose DMs show relays our key
+ *  writing to theirs, only to keys we know (a stranger's NIP-04 request gets no answer). */
+function answerLegacy(state: State, out: Applied, from: number): void {
+  for (const reply of out.replies.splice(from)) {
+    if (isKnown(state, reply.peer)) out.replies.push({ ...reply, legacy: true })
+    else
+      out.ignored.push(
+        `${reply.msg.type} ${reply.msg.callId} to ${reply.peer.slice(0, 12)}: not sent (no NIP-04 answer to a key we never talked to)`,
+      )
+  }
+}
+
+/** Why a call request from `from` is declined without ringing, if it is: one call per key,
+ *  `maxCalls` active, or too many waiting. */
+function declineWhy(state: State, from: string, now: number, maxCalls: number): string | undefined {
+  const open = openCallWith(state, from, now)
+  if (open) return `one call at a time: call ${open.id} with this agent is still open`
+  if (activeCalls(state).length >= maxCalls) return 'busy: in another call, try again later'
+  if (waitingCalls(state, now).length >= MAX_WAITING_CALLS) return 'busy: too many calls waiting, try again later'
 }
 
 // each `return` below ends the handling of one item (the value returned means nothing)
@@ -130,16 +155,18 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied, 
       delete state.earlyEnds[msg.callId]
       return ignore('its caller ended it before it arrived')
     }
-    const busy = activeCalls(state).length >= maxCalls
-    // it rings for RING_TIMEOUT_S on our clock, whatever the caller's clock says
-    state.calls[msg.callId] = newCall(msg.callId, from, msg.topic, 'incoming', busy ? 'rejected' : 'incoming', now, now)
-    if (item.legacy) state.calls[msg.callId].legacy = true
-    if (busy) {
-      state.calls[msg.callId].reason = 'busy: in another call'
-      out.replies.push({ peer: from, msg: { type: 'call-reject', callId: msg.callId, reason: 'busy: in another call, try again later' } })
-      return
+    const declined = declineWhy(state, from, now, maxCalls)
+    if (declined) {
+      // no call record (any key can call): the answer is all it leaves, once per request
+      if (!firstSight(state, item.id, now)) return ignore('seen before (declined already)')
+      out.replies.push({ peer: from, msg: { type: 'call-reject', callId: msg.callId, reason: declined } })
+      return ignore(`declined: ${declined}`)
     }
-    return void event('call-request', msg.callId, { topic: msg.topic, about: state.agents[from]?.about ?? '' })
+    // it rings for RING_TIMEOUT_S on our clock, whatever the caller's clock says
+    const known = isKnown(state, from)
+    state.calls[msg.callId] = newCall(msg.callId, from, msg.topic, 'incoming', 'incoming', now, now)
+    if (item.legacy) state.calls[msg.callId].legacy = true
+    return void event('call-request', msg.callId, { topic: msg.topic, about: state.agents[from]?.about ?? '', known })
   }
 
   const call = state.calls[msg.callId]
@@ -212,25 +239,6 @@ function recordOwn(state: State, item: Incoming, now: number): void {
   if (item.msg.type !== 'message') return
   const call = state.calls[item.msg.callId]
   if (call) addEntry(state, call, { id: item.id, from: item.from, at: item.at, ms: item.ms, text: item.msg.text }, now)
-}
-
-export function expireCalls(state: State, now: number, out?: Applied): void {
-  for (const call of Object.values(state.calls)) {
-    if ((call.state !== 'ringing' && call.state !== 'incoming') || call.createdAt >= now - RING_TIMEOUT_S) continue
-    call.state = 'expired'
-    call.updatedAt = now
-    if (call.direction === 'outgoing') {
-      out?.events.push({
-        type: 'call-rejected',
-        callId: call.id,
-        from: npub(call.peer),
-        name: state.agents[call.peer]?.name ?? '',
-        at: now,
-        reason: `no answer within ${RING_TIMEOUT_S / 60} minutes`,
-        expired: true,
-      })
-    }
-  }
 }
 
 export function newCall(

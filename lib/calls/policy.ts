@@ -4,6 +4,7 @@
 // are dropped too, and a stranger's call request gets a polite automatic rejection, at most once
 // a day per key (never queued: the machine's replies are best effort).
 import { MAX_POLICY_REPLIES } from '../limits.ts'
+import { makesKnown } from '../store/peers.ts'
 import type { State } from '../store/schema.ts'
 import { POLICY_REPLY_EVERY_S } from '../timing.ts'
 import type { Reply } from './machine.ts'
@@ -25,10 +26,7 @@ export const isAllowed = (state: State, key: string): boolean => state.allowed?.
 
 /** Known: allowed, called by us, or in a call with us (one that was answered). */
 export function isKnown(state: State, key: string): boolean {
-  return (
-    isAllowed(state, key) ||
-    Object.values(state.calls).some((c) => c.peer === key && (c.direction === 'outgoing' || c.startedAt !== undefined))
-  )
+  return isAllowed(state, key) || Object.values(state.calls).some((c) => c.peer === key && makesKnown(c))
 }
 
 /** May this key's call requests and DMs reach us under the policy (blocking aside)? */

@@ -1,5 +1,6 @@
 // Questions about the calls in the state, for the machine, our own actions and the commands.
 import type { CallRecord, State } from '../store/schema.ts'
+import { RING_TIMEOUT_S } from '../timing.ts'
 
 const isLive = (c: CallRecord) => c.state === 'active' || c.state === 'ringing'
 /** Sent before the call's end (dated at or before it): kept, though it arrives after the end. */
@@ -19,3 +20,10 @@ export const incomingCalls = (state: State): CallRecord[] =>
   Object.values(state.calls)
     .filter((c) => c.state === 'incoming')
     .sort((a, b) => a.createdAt - b.createdAt)
+/** A request (ours or the peer's) that has rung longer than RING_TIMEOUT_S on our clock. */
+export const ringOver = (c: CallRecord, now: number): boolean => c.createdAt < now - RING_TIMEOUT_S
+/** Incoming calls still waiting for our answer (those past the ring timeout expire next). */
+export const waitingCalls = (state: State, now: number): CallRecord[] => incomingCalls(state).filter((c) => !ringOver(c, now))
+/** The call `key` holds with us (live, or waiting for our answer), if any: one at a time. */
+export const openCallWith = (state: State, key: string, now: number): CallRecord | undefined =>
+  Object.values(state.calls).find((c) => c.peer === key && (isLive(c) || (c.state === 'incoming' && !ringOver(c, now))))

@@ -35,10 +35,12 @@ export function transcriptOf(
   }
 }
 
-/** Adds an entry to a call once (by id); false when it was taken before. */
+/** Adds an entry to a call once (by id); false when it was taken before. The call was spoken
+ *  in now, either way: its idle timeout starts again (calls/timeouts.ts). */
 export function addEntry(state: State, call: CallRecord, entry: TranscriptEntry, now: number): boolean {
   if (!state.rumorIds.add(entry.id, now)) return false
   appendEntry(state, call, entry)
+  call.updatedAt = now
   return true
 }
 

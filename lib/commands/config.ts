@@ -5,7 +5,7 @@ import { npub, parsePubkey } from '../nostr/keys.ts'
 import { parseRelayList } from '../nostr/relay-url.ts'
 import type { Context } from '../session/context.ts'
 import { CONFIG_KEYS, type Config, type ConfigKey, isConfigKey, setConfigValue } from '../store/config.ts'
-import { MAX_ONLINE_WINDOW_S, MIN_ONLINE_WINDOW_S } from '../timing.ts'
+import { MAX_IDLE_TIMEOUT_S, MAX_ONLINE_WINDOW_S, MIN_IDLE_TIMEOUT_S, MIN_ONLINE_WINDOW_S } from '../timing.ts'
 import { table } from '../ui/format.ts'
 import { hasControlChars } from '../ui/sanitize.ts'
 
@@ -97,6 +97,17 @@ export function parseConfigValue(key: ConfigKey, raw: string): Config[ConfigKey]
         )
       }
       return calls
+    }
+    case 'idleTimeout': {
+      const seconds = Number(value)
+      if (!Number.isInteger(seconds) || seconds < MIN_IDLE_TIMEOUT_S || seconds > MAX_IDLE_TIMEOUT_S) {
+        throw usageError(
+          'bad-idle-timeout',
+          `idleTimeout is a whole number of seconds from ${MIN_IDLE_TIMEOUT_S} to ${MAX_IDLE_TIMEOUT_S}: an active call with no message either way for that long ends`,
+          'e.g. `node p2p.js config set idleTimeout 1800` (half an hour; `unset` for an hour)',
+        )
+      }
+      return seconds
     }
   }
 }

@@ -1,6 +1,7 @@
 // Relay URLs: validated and normalised once, here, wherever they come from (flags, config,
 // peers' relay lists).
 import { usageError } from '../errors.ts'
+import { MAX_RELAY_URL_CHARS } from '../limits.ts'
 
 export function normalizeRelayUrl(raw: string): string {
   let url: URL
@@ -31,9 +32,11 @@ export function parseRelayList(raw: string | string[]): string[] {
   return [...new Set(parts.map(normalizeRelayUrl))]
 }
 
-/** The valid URLs among untrusted ones (a peer's list), normalised, without duplicates. */
+/** The valid URLs among untrusted ones (a peer's list), normalised, without duplicates; none
+ *  longer than MAX_RELAY_URL_CHARS. */
 export function validRelayUrls(urls: string[], max: number): string[] {
   const valid = urls.flatMap((u) => {
+    if (u.length > MAX_RELAY_URL_CHARS) return []
     try {
       return [normalizeRelayUrl(u)]
     } catch {

@@ -6,7 +6,7 @@ import { type Config, DEFAULT_INDEXERS, loadConfig, type RelaySource, resolveRel
 import { ensureHome, type HomePaths, homePaths } from '../store/home.ts'
 import { type Identity, loadOrCreateIdentity } from '../store/identity.ts'
 import { StateStore } from '../store/state.ts'
-import { DEFAULT_ONLINE_WINDOW_S, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from '../timing.ts'
+import { DEFAULT_IDLE_TIMEOUT_S, DEFAULT_ONLINE_WINDOW_S, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from '../timing.ts'
 import { createOutput, type Output } from '../ui/output.ts'
 
 /** The options every command takes (CLI.md). */
@@ -35,6 +35,8 @@ export interface Context {
   onlineWindow: number
   /** calls that may be active at once (config maxCalls, default 1) */
   maxCalls: number
+  /** seconds an active call may go silent before it ends (config idleTimeout) */
+  idleS: number
   /** the owner's hex key, when one is set (config.owner is its npub) */
   ownerPubkey?: string
   /** calls with agents of the original skill, over NIP-04 (config legacy on) */
@@ -69,6 +71,7 @@ export function createContext(opts: GlobalOptions, out = createOutput(opts)): Co
     name: config.name ?? `agent-${identity.npub.slice(5, 13)}`,
     onlineWindow: config.onlineWindow ?? DEFAULT_ONLINE_WINDOW_S,
     maxCalls: config.maxCalls ?? 1,
+    idleS: config.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_S,
     ownerPubkey: config.owner ? (parsePubkey(config.owner) ?? undefined) : undefined,
     legacy: config.legacy === 'on',
   }

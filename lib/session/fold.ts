@@ -17,6 +17,7 @@ import {
 } from '../nostr/kinds.ts'
 import { parsePresence } from '../nostr/presence.ts'
 import type { QueryResult, RelayReport } from '../nostr/relay/pool.ts'
+import { makesKnown } from '../store/peers.ts'
 import { healthOf, type State } from '../store/schema.ts'
 import {
   GIFT_WRAP_LOOKBACK_S,
@@ -62,11 +63,13 @@ export function presenceFilter(state: State, now: number, onlineWindow: number):
 }
 
 /** Our own announcements, relay lists and profile (to republish only where they are missing or stale),
- *  and the announcements of agents we have been in calls with, which no flood can push out. */
+ *  and the announcements of the agents we called or were in a call with (known: store/peers.ts,
+ *  never callers nobody answered), which no flood can push out. */
 export function listFilters(state: State, me: string, now: number, onlineWindow: number): Filter[] {
   const peers = [
     ...new Set(
       Object.values(state.calls)
+        .filter(makesKnown)
         .sort((a, b) => b.updatedAt - a.updatedAt)
         .map((c) => c.peer),
     ),

@@ -87,7 +87,11 @@ export async function receive(
     const fresh = items.filter((i: Incoming) => !i.wrapId || !s.seen.has(i.wrapId))
     for (const w of wraps) s.seen.add(w.id, w.created_at)
     const summary = foldSync(s, reads, reports, me, now, ctx.onlineWindow)
-    const applied = applyIncoming(s, fresh, me, now, ctx.ownerPubkey, { accept: ctx.config.accept, maxCalls: ctx.maxCalls })
+    const applied = applyIncoming(s, fresh, me, now, ctx.ownerPubkey, {
+      accept: ctx.config.accept,
+      maxCalls: ctx.maxCalls,
+      idleS: ctx.idleS,
+    })
     journal(s, applied.events, applied.logged)
     for (const id of applied.finished) saveTranscript(ctx, s, id)
     return { state: s, summary, applied }

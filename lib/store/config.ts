@@ -9,6 +9,7 @@ import { stateError } from '../errors.ts'
 import { MAX_CALLS } from '../limits.ts'
 import { parsePubkey } from '../nostr/keys.ts'
 import { parseRelayList } from '../nostr/relay-url.ts'
+import { MAX_IDLE_TIMEOUT_S, MIN_IDLE_TIMEOUT_S } from '../timing.ts'
 import type { HomePaths } from './home.ts'
 import { withLock } from './lock.ts'
 
@@ -29,6 +30,8 @@ export interface Config {
   accept?: 'anyone' | 'known' | 'allowlist'
   /** calls that may be active at once (1 when unset); beyond, requests are declined as busy */
   maxCalls?: number
+  /** seconds an active call may go with no message either way before it ends (calls/timeouts.ts) */
+  idleTimeout?: number
   /** 'on': calls with agents of the original skill over NIP-04 (nostr/legacy.ts); unset: off */
   legacy?: 'on' | 'off'
 }
@@ -43,6 +46,7 @@ export const CONFIG_KEYS = [
   'capabilities',
   'accept',
   'maxCalls',
+  'idleTimeout',
   'legacy',
 ] as const
 export type ConfigKey = (typeof CONFIG_KEYS)[number]
@@ -74,6 +78,7 @@ const VALID: Record<ConfigKey, (v: unknown) => boolean> = {
   capabilities: (v) => Array.isArray(v) && v.every((c) => typeof c === 'string'),
   accept: (v) => v === 'anyone' || v === 'known' || v === 'allowlist',
   maxCalls: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_CALLS,
+  idleTimeout: (v) => Number.isInteger(v) && (v as number) >= MIN_IDLE_TIMEOUT_S && (v as number) <= MAX_IDLE_TIMEOUT_S,
   legacy: (v) => v === 'on' || v === 'off',
 }
 

@@ -116,8 +116,9 @@ export interface P2PEvent {
   name?: string
   at: number
   topic?: string
-  /** call-request: what the caller says it does */
+  /** call-request: what the caller says it does, and whether it is known (store/peers.ts) */
   about?: string
+  known?: boolean
   text?: string
   reason?: string
   /** a file of the call; an owner's file message: where to fetch it and how to decrypt it */

@@ -9,18 +9,21 @@ import {
   MAX_EARLY_ENDS,
   MAX_ESCALATIONS,
   MAX_FINISHED_CALLS,
+  MAX_INBOXES,
   MAX_JOURNAL,
   MAX_JOURNAL_BYTES,
   MAX_OUTBOX_FAILED,
   MAX_SEEN,
+  MAX_UNANSWERED_CALLS,
   MAX_UNPRINTED,
 } from '../limits.ts'
-import { AGENT_TTL_S, DM_ID_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, MAX_CLOCK_SKEW_S, unixNow } from '../timing.ts'
+import { AGENT_TTL_S, DM_ID_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, INBOX_TTL_S, MAX_CLOCK_SKEW_S, unixNow } from '../timing.ts'
 import { CallLog } from './calllog.ts'
 import type { HomePaths } from './home.ts'
 import { readKnown, removeOtherKnown, UnreadableIds, writeKnown } from './known-ids.ts'
 import { withLock } from './lock.ts'
 import { CorruptState, parseState } from './parse.ts'
+import { knownKeys, makesKnown } from './peers.ts'
 import { emptyState, type JournalEntry, type State } from './schema.ts'
 
 export class StateStore {
@@ -187,10 +190,15 @@ function keepNewest<T>(record: Record<string, T>, max: number, at: (value: T) =>
  *  unprinted events a flood pushed out of the journal (`dropped`, counted). Returns those and
  *  the finished calls it forgot (their transcripts stay on disk). */
 export function bound(state: State, now = unixNow()): { forgotten: string[]; dropped?: Dropped } {
+  // a known key keeps its announcement (its name) however old, whatever strangers announce
+  const known = knownKeys(state)
   for (const [pubkey, agent] of Object.entries(state.agents)) {
-    if (agent.lastSeen < now - AGENT_TTL_S) delete state.agents[pubkey]
+    if (agent.lastSeen < now - AGENT_TTL_S && !known.has(pubkey)) delete state.agents[pubkey]
   }
-  keepNewest(state.agents, MAX_AGENTS, (a) => a.lastSeen)
+  keepNewest(state.agents, MAX_AGENTS, (a) => (known.has(a.pubkey) ? Infinity : a.lastSeen))
+  // a cached inbox list is looked up again after INBOX_TTL_S anyway
+  for (const [pubkey, inbox] of Object.entries(state.inboxes)) if (inbox.at <= now - INBOX_TTL_S) delete state.inboxes[pubkey]
+  keepNewest(state.inboxes, MAX_INBOXES, (i) => i.at)
   for (const [id, end] of Object.entries(state.earlyEnds)) if (end.seenAt < now - EARLY_END_TTL_S) delete state.earlyEnds[id]
   keepNewest(state.earlyEnds, MAX_EARLY_ENDS, (e) => e.seenAt)
   // A relay away for longer than an agent is remembered starts afresh when it comes back.
@@ -211,7 +219,11 @@ export function bound(state: State, now = unixNow()): { forgotten: string[]; dro
   const finished = Object.values(state.calls)
     .filter((c) => c.state === 'ended' || c.state === 'rejected' || c.state === 'expired')
     .sort((a, b) => b.updatedAt - a.updatedAt)
-    .slice(MAX_FINISHED_CALLS)
-  for (const call of finished) delete state.calls[call.id]
-  return { forgotten: finished.map((c) => c.id), ...(dropped ? { dropped } : {}) }
+  // calls nobody answered (any key can make them) are counted apart: they never evict real history
+  const forgotten = [
+    ...finished.filter(makesKnown).slice(MAX_FINISHED_CALLS),
+    ...finished.filter((c) => !makesKnown(c)).slice(MAX_UNANSWERED_CALLS),
+  ]
+  for (const call of forgotten) delete state.calls[call.id]
+  return { forgotten: forgotten.map((c) => c.id), ...(dropped ? { dropped } : {}) }
 }
