@@ -98,7 +98,12 @@ export const LEGACY_OVERLAP_S = PRESENCE_OVERLAP_S
 export const LEGACY_FIRST_LOOKBACK_S = RING_TIMEOUT_S
 /** The default window of `list`: announced within it means online. */
 export const DEFAULT_ONLINE_WINDOW_S = 300
-export const MIN_ONLINE_WINDOW_S = 30
+/** How often cron runs `poll` at most (the README's crontab line): the announcement's renewal
+ *  waits for an agent's next run. */
+export const FASTEST_POLL_S = 60
+/** An online agent's announcement is up to PRESENCE_REFRESH_S old, plus the wait for its next
+ *  run: a shorter window would drop agents that are online from `list`. */
+export const MIN_ONLINE_WINDOW_S = PRESENCE_REFRESH_S + FASTEST_POLL_S
 export const MAX_ONLINE_WINDOW_S = 86_400
 /** A peer's relay list is looked up again after this long. */
 export const INBOX_TTL_S = 3_600

@@ -9,6 +9,7 @@ import { stateError } from '../errors.ts'
 import { MAX_CALLS } from '../limits.ts'
 import { parsePubkey } from '../nostr/keys.ts'
 import { parseRelayList } from '../nostr/relay-url.ts'
+import { MAX_ONLINE_WINDOW_S, MIN_ONLINE_WINDOW_S } from '../timing.ts'
 import type { HomePaths } from './home.ts'
 import { withLock } from './lock.ts'
 
@@ -69,13 +70,18 @@ const VALID: Record<ConfigKey, (v: unknown) => boolean> = {
   about: (v) => typeof v === 'string',
   owner: (v) => typeof v === 'string' && parsePubkey(v) !== null,
   relays: (v) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
-  onlineWindow: (v) => Number.isInteger(v),
+  onlineWindow: (v) => isOnlineWindow(v),
   indexers: (v) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
   capabilities: (v) => Array.isArray(v) && v.every((c) => typeof c === 'string'),
   accept: (v) => v === 'anyone' || v === 'known' || v === 'allowlist',
   maxCalls: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_CALLS,
   legacy: (v) => v === 'on' || v === 'off',
 }
+
+/** A window in which an online agent's announcement is always found (also checked on reading:
+ *  a shorter one an older version took is ignored, with a warning). */
+export const isOnlineWindow = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= MIN_ONLINE_WINDOW_S && (v as number) <= MAX_ONLINE_WINDOW_S
 
 /** Reads the settings. A file that is not JSON is an error (or, with `repair`, moved aside so
  *  that `config set` can start afresh); a setting of the wrong type is left out with a warning. */
