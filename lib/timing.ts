@@ -136,7 +136,8 @@ export const OUTBOX_TTL_S = 2 * 24 * 3600
 /** Chunks of a file not completed within this long are thrown away. */
 export const PARTIAL_FILE_TTL_S = 3 * 24 * 3600
 /** A claim to assemble a received file older than this is stale whatever its pid says (a pid
- *  may be reused; assembling the largest file takes seconds). */
+ *  may be reused; assembling the largest file takes seconds); so is a temp file of a file being
+ *  saved (left by a run killed while writing it). */
 export const PARTIAL_CLAIM_STALE_MS = 5 * 60_000
 
 /** Our lists go to the indexer relays again after this long (and when they change); after a

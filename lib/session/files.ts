@@ -2,7 +2,7 @@
 // received chunks are kept under `p2p-files/.partial` (partial.ts) until the whole file is there
 // and its SHA-256 matches; then it is saved under its call's folder, beside, never over, the
 // files already there.
-import { constants, copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Incoming } from '../calls/machine.ts'
 import { takesTalk } from '../calls/queries.ts'
@@ -11,7 +11,7 @@ import { CHUNK_BYTES, MAX_SAME_NAME } from '../limits.ts'
 import type { Opened } from '../nostr/nip17.ts'
 import { chunkCount, type P2PMessage, type Rumor, rumorMs } from '../nostr/p2p.ts'
 import type { State } from '../store/schema.ts'
-import { unixNow } from '../timing.ts'
+import { PARTIAL_CLAIM_STALE_MS, unixNow } from '../timing.ts'
 import type { Output } from '../ui/output.ts'
 import type { Context } from './context.ts'
 import { rumorFor } from './deliver.ts'
@@ -91,9 +91,12 @@ export function receiveFiles(filesDir: string, opened: Opened[], state: State, o
 export function saveFile(filesDir: string, callId: string, fileId: string, name: string, data: Buffer): string {
   const dir = join(filesDir, callId)
   mkdirSync(dir, { recursive: true })
+  dropStaleTemps(dir)
   const tmp = join(dir, `.${fileId}.${process.pid}.${randomHex(4)}.tmp`)
-  writeFileSync(tmp, data)
   try {
+    // created, never opened through a link; removed below whatever happens (a full disk fails
+    // this write part way)
+    writeFileSync(tmp, data, { flag: 'wx' })
     for (let n = 0; n < MAX_SAME_NAME; n++) {
       const path = join(dir, n === 0 ? name : n === 1 ? `${fileId}-${name}` : `${fileId}-${n}-${name}`)
       try {
@@ -108,6 +111,18 @@ export function saveFile(filesDir: string, callId: string, fileId: string, name:
     rmSync(tmp, { force: true })
   }
 }
+
+/** Removes the temp files a run killed while saving left in `dir` (a run still writing one
+ *  touched it within PARTIAL_CLAIM_STALE_MS). */
+function dropStaleTemps(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!TEMP_NAME.test(name)) continue
+    const path = join(dir, name)
+    const stat = lstatSync(path, { throwIfNoEntry: false }) // another run may have removed it
+    if (stat && Date.now() - stat.mtimeMs > PARTIAL_CLAIM_STALE_MS) rmSync(path, { force: true })
+  }
+}
+const TEMP_NAME = /^\..+\.tmp$/
 
 /** Puts the temp file at `path` unless `path` exists (EEXIST): a hard link, so the file appears
  *  whole; a copy on file systems without hard links. */

@@ -59,8 +59,8 @@ function assemble(dir: string, record: string, callId: string, chunk: FileChunk,
   // the claim names its run, and appears whole (a hard link is created exclusively): a run killed
   // while assembling leaves a claim that the next run recognises as stale
   const tmp = `${record}.${process.pid}.${Date.now()}.tmp`
-  writeFileSync(tmp, JSON.stringify({ claim: { pid: process.pid, at: Date.now() } }))
   try {
+    writeFileSync(tmp, JSON.stringify({ claim: { pid: process.pid, at: Date.now() } }), { flag: 'wx' })
     linkSync(tmp, record)
   } catch (err) {
     if (code(err) === 'EEXIST') return finished(record, callId, chunk, log)

@@ -1,5 +1,5 @@
 // Where everything the tool keeps lives: $P2P_HOME, default ~/.openclaw (CLI.md).
-import { accessSync, constants, mkdirSync, renameSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { usageError } from '../errors.ts'
@@ -44,9 +44,16 @@ export function ensureHome(paths: HomePaths): void {
   }
 }
 
-/** Writes a file under the home through a temp file and a rename: readers never see half of it. */
+/** Writes a file under the home through a temp file and a rename: readers never see half of it.
+ *  The temp file is created afresh (never written through a link) and never left behind, even
+ *  when the write fails part way (a full disk). */
 export function writeAtomic(path: string, data: string | Buffer): void {
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-  writeFileSync(tmp, data)
-  renameSync(tmp, path)
+  try {
+    writeFileSync(tmp, data, { flag: 'wx' })
+    renameSync(tmp, path)
+  } catch (err) {
+    rmSync(tmp, { force: true })
+    throw err
+  }
 }
