@@ -52,7 +52,8 @@ export function runCli(
   const started = Date.now()
   const argv = [process.execPath, cli, ...args]
   // Node ignores SIGXFSZ, so the write over the limit fails (EFBIG) instead of killing the run
-  const limited = maxFileBytes === undefined ? argv : ['/bin/sh', '-c', `ulimit -f ${Math.floor(maxFileBytes / 512)} && exec "$@"`, 'sh', ...argv]
+  const limited =
+    maxFileBytes === undefined ? argv : ['/bin/sh', '-c', `ulimit -f ${Math.floor(maxFileBytes / 512)} && exec "$@"`, 'sh', ...argv]
   return new Promise((resolvePromise, reject) => {
     const child = spawn(limited[0], limited.slice(1), {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
