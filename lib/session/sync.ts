@@ -80,7 +80,7 @@ export async function receive(
     ctx.out.log,
   ).finally(done)
   const legacy = openLegacyDms(wraps.filter(isLegacy), me, ctx.identity.secretKey, ctx.out.log)
-  const items = receiveFiles(ctx.paths.files, [...opened, ...legacy], before, ctx.out)
+  const items = receiveFiles(ctx.paths, [...opened, ...legacy], before, ctx.out)
   const now = unixNow()
   const { state, summary, applied } = await ctx.store.update((s) => {
     // another run may have processed some of these wraps since we read the state
