@@ -1,6 +1,10 @@
 // Every duration the tool waits, keeps or looks back, named once, and the one clock.
 
-export const unixNow = (): number => Math.floor(Date.now() / 1000)
+/** Tests run the tool with its clock off by this many seconds (P2P_TEST_CLOCK_OFFSET_S, may be
+ *  negative): a run whose clock is wrong must move nothing that later runs rely on. */
+const TEST_CLOCK_OFFSET_S = Math.trunc(Number(process.env.P2P_TEST_CLOCK_OFFSET_S) || 0)
+
+export const unixNow = (): number => Math.floor(Date.now() / 1000) + TEST_CLOCK_OFFSET_S
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 

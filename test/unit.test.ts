@@ -38,7 +38,8 @@ const outcomeOf = (events: Event[], url = 'wss://a.example'): QueryOutcome => ({
 /** What a sync read: `events` from every REQ of one relay, each complete or not. */
 const readsOf = (events: Event[], complete = true, url = 'wss://a.example', top = NOW): SyncReads => {
   const results = [{ url, complete }]
-  return { events, results: { presence: results, lists: results, wraps: [{ url, complete, top }] } }
+  // its gift wraps as new as the read (a cursor moves no further than what a relay served)
+  return { events, results: { presence: results, lists: results, wraps: [{ url, complete, top, served: top }] } }
 }
 
 describe('relay URLs', () => {

@@ -41,8 +41,11 @@ export interface SyncReads {
 
 /** One relay's gift-wrap read (reconcile.ts). */
 export interface WrapResult extends QueryResult {
-  /** when complete: everything published before this time is read (the relay's new cursor) */
+  /** when complete: everything published before this time is read (the relay's new cursor,
+   *  unless the read was served nothing as new: see `served`) */
   top: number
+  /** the date of the newest gift wrap the relay served in this read, if any */
+  served?: number
   /** a page-by-page read that stopped short: everything dated after this was read */
   pagedTo?: number
   /** whether the relay reconciled by NIP-77, or showed that it does not speak it (by a refusal,
@@ -123,7 +126,10 @@ export function wrapPlan(state: State, me: string, url: string, now: number): Wr
 }
 
 /** A relay's gift-wrap read moves its cursor once complete (to what it stands for), or keeps how
- *  far back an unfinished page-by-page read got, for the next run to go on from there. */
+ *  far back an unfinished page-by-page read got, for the next run to go on from there. It stands
+ *  for when it began, by our clock, but never past the newest wrap the relay served (over all the
+ *  runs of a read page by page): a clock ahead must not move it past wraps not yet published. A
+ *  read served nothing moves nothing; a relay's first read has only the clock. */
 function foldWraps(state: State, read: WrapResult, now: number): void {
   const health = healthOf(state, read.url)
   if (read.negentropy) {
@@ -131,13 +137,18 @@ function foldWraps(state: State, read: WrapResult, now: number): void {
     if (read.negentropy === 'silent') health.negentropySilent = true
     else delete health.negentropySilent
   }
-  if (read.complete) state.giftWrapCursors[read.url] = Math.max(state.giftWrapCursors[read.url] ?? 0, read.top)
-  const cursor = state.giftWrapCursors[read.url] ?? Number.NEGATIVE_INFINITY
   const walk = health.wrapPaging
+  const sameWalk = walk?.top === read.top
+  const served = Math.max(read.served ?? Number.NEGATIVE_INFINITY, (sameWalk && walk.served) || Number.NEGATIVE_INFINITY)
+  const old = state.giftWrapCursors[read.url]
+  const none = Number.isFinite(served) ? Number.NEGATIVE_INFINITY : read.top
+  if (read.complete) state.giftWrapCursors[read.url] = Math.max(old ?? none, Math.min(read.top, served))
+  const cursor = state.giftWrapCursors[read.url] ?? Number.NEGATIVE_INFINITY
   if (!read.complete && read.pagedTo !== undefined && read.top > cursor) {
     // overlapping runs reading on from the same place: the one that got further back counts
-    health.wrapPaging = { top: read.top, until: walk?.top === read.top ? Math.min(walk.until, read.pagedTo) : read.pagedTo }
-  } else if (walk && walk.top <= cursor) delete health.wrapPaging
+    const until = sameWalk ? Math.min(walk.until, read.pagedTo) : read.pagedTo
+    health.wrapPaging = { top: read.top, until, ...(Number.isFinite(served) ? { served } : {}) }
+  } else if (walk && (walk.top <= cursor || (read.complete && read.top >= walk.top))) delete health.wrapPaging
 }
 
 /** What each read is, as a warning names it: DMs first, what a silent poll must not hide.
