@@ -1,6 +1,10 @@
 // Every duration the tool waits, keeps or looks back, named once, and the one clock.
 
-export const unixNow = (): number => Math.floor(Date.now() / 1000)
+/** Tests run the tool with its clock off by this many seconds (P2P_TEST_CLOCK_OFFSET_S, may be
+ *  negative): a run whose clock is wrong must move nothing that later runs rely on. */
+const TEST_CLOCK_OFFSET_S = Math.trunc(Number(process.env.P2P_TEST_CLOCK_OFFSET_S) || 0)
+
+export const unixNow = (): number => Math.floor(Date.now() / 1000) + TEST_CLOCK_OFFSET_S
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 
@@ -104,7 +108,12 @@ export const LEGACY_OVERLAP_S = PRESENCE_OVERLAP_S
 export const LEGACY_FIRST_LOOKBACK_S = RING_TIMEOUT_S
 /** The default window of `list`: announced within it means online. */
 export const DEFAULT_ONLINE_WINDOW_S = 300
-export const MIN_ONLINE_WINDOW_S = 30
+/** How often cron runs `poll` at most (the README's crontab line): the announcement's renewal
+ *  waits for an agent's next run. */
+export const FASTEST_POLL_S = 60
+/** An online agent's announcement is up to PRESENCE_REFRESH_S old, plus the wait for its next
+ *  run: a shorter window would drop agents that are online from `list`. */
+export const MIN_ONLINE_WINDOW_S = PRESENCE_REFRESH_S + FASTEST_POLL_S
 export const MAX_ONLINE_WINDOW_S = 86_400
 /** A peer's relay list is looked up again after this long. */
 export const INBOX_TTL_S = 3_600
@@ -141,7 +150,8 @@ export const OUTBOX_TTL_S = 2 * 24 * 3600
 /** Chunks of a file not completed within this long are thrown away. */
 export const PARTIAL_FILE_TTL_S = 3 * 24 * 3600
 /** A claim to assemble a received file older than this is stale whatever its pid says (a pid
- *  may be reused; assembling the largest file takes seconds). */
+ *  may be reused; assembling the largest file takes seconds); so is a temp file of a file being
+ *  saved (left by a run killed while writing it). */
 export const PARTIAL_CLAIM_STALE_MS = 5 * 60_000
 
 /** Our lists go to the indexer relays again after this long (and when they change); after a

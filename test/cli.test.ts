@@ -77,6 +77,8 @@ describe('bad usage exits 2 with what to do next', () => {
     [['status', '--relay', 'http://example.com'], /wss:\/\//],
     [['status', '--timeout', '-5'], /--timeout 8000/],
     [['config'], /get|set/],
+    // shorter than an announcement can be old while its agent runs (issue 23, point 15)
+    [['config', 'set', 'onlineWindow', '30'], /renewed once 120 s old/],
   ])('%j', async (args, hint) => {
     const plain = await a.run(args)
     expect(plain.code).toBe(2)

@@ -3,11 +3,12 @@
 // polls save a file once, and a file sent before `end` is kept like a message.
 
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MAX_FILE_NAME_BYTES } from '../lib/limits.ts'
+import { CHUNK_BYTES, MAX_FILE_NAME_BYTES } from '../lib/limits.ts'
 import { isSafeFileName, type P2PMessage } from '../lib/nostr/p2p.ts'
+import { PARTIAL_CLAIM_STALE_MS } from '../lib/timing.ts'
 import { forwardAll, type GateRelay, refuseKind, startGate } from './helpers/gate-relay.ts'
 import { callBetween, inject, secretOf } from './helpers/inject.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
@@ -67,6 +68,38 @@ describe.concurrent('files', () => {
       expect(again.code, again.stderr).toBe(0)
       expect(again.stderr).toBe('')
       expect((await bob.run(['send', 'all good'])).code).toBe(0)
+    })
+  })
+
+  describe('a full disk (issue 23, point 11)', () => {
+    it('leaves no temp file of a file it could not save, and clears those a killed run left', async () => {
+      const { alice, bob, callId, bobKey } = await callBetween([relay.url])
+      const data = randomBytes(3 * CHUNK_BYTES)
+      const file = { fileId: randomBytes(8).toString('hex'), name: 'big.bin', size: data.length, sha256: sha256(data), total: 3 }
+      for (let index = 0; index < 3; index++) {
+        const part = data.subarray(index * CHUNK_BYTES, (index + 1) * CHUNK_BYTES).toString('base64')
+        const chunk = { ...file, index, data: part }
+        await inject(relay.url, { type: 'file-chunk', callId, chunk }, { author: secretOf(alice), to: bobKey })
+      }
+      await inject(relay.url, { type: 'message', callId, text: 'after the file' }, { author: secretOf(alice), to: bobKey })
+      // each chunk fits, the assembled file does not: its write fails part way, as on a full disk
+      const full = await bob.run(['poll', '--json'], { maxFileBytes: 2 * CHUNK_BYTES })
+      expect(full.code, full.stderr).toBe(0)
+      expect(full.stderr).toMatch(/could not save file big\.bin .*EFBIG/)
+      expect(full.json().events.map((e: { text?: string }) => e.text)).toEqual(['after the file'])
+      const folder = join(bob.home, 'p2p-files', callId)
+      expect(readdirSync(folder)).toEqual([])
+
+      // what a run killed while saving left: cleared once untouched for a while, not before
+      const old = join(folder, '.0123456789abcdef.4242.cafe.tmp')
+      const fresh = join(folder, '.fedcba9876543210.4343.beef.tmp')
+      for (const path of [old, fresh]) writeFileSync(path, 'half a file')
+      const longAgo = (Date.now() - PARTIAL_CLAIM_STALE_MS - 60_000) / 1000
+      utimesSync(old, longAgo, longAgo)
+      await inject(relay.url, oneChunk(callId, 'small.txt', 'fits'), { author: secretOf(alice), to: bobKey })
+      const next = await bob.run(['poll', '--json'])
+      expect(next.code, next.stderr).toBe(0)
+      expect(readdirSync(folder).sort()).toEqual([basename(fresh), 'small.txt'])
     })
   })
 

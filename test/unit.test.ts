@@ -1,6 +1,8 @@
 // Pure logic, no network: relay lists, keys, presence, sync folding, state parsing, config.
 
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import * as nip19 from 'nostr-tools/nip19'
 import { type Event, finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { describe, expect, it } from 'vitest'
@@ -13,11 +15,13 @@ import { parsePresence, presenceEvent, presenceIsCurrent } from '../lib/nostr/pr
 import type { QueryOutcome } from '../lib/nostr/relay/pool.ts'
 import { normalizeRelayUrl, parseRelayList } from '../lib/nostr/relay-url.ts'
 import { heldBy } from '../lib/session/announce.ts'
-import { foldSync, patientRelays, presenceFilter, type SyncReads, wrapFilter } from '../lib/session/fold.ts'
-import { DEFAULT_RELAYS, resolveRelays } from '../lib/store/config.ts'
+import { foldSync, presenceFilter, type SyncReads, wrapFilter } from '../lib/session/fold.ts'
+import { patientRelays } from '../lib/session/silence.ts'
+import { DEFAULT_RELAYS, loadConfig, resolveRelays } from '../lib/store/config.ts'
+import { homePaths } from '../lib/store/home.ts'
 import { parseState } from '../lib/store/parse.ts'
 import { emptyState, STATE_VERSION } from '../lib/store/schema.ts'
-import { PRESENCE_REFRESH_S } from '../lib/timing.ts'
+import { MIN_ONLINE_WINDOW_S, PRESENCE_REFRESH_S } from '../lib/timing.ts'
 import { ago, table } from '../lib/ui/format.ts'
 import { VERSION } from '../lib/version.ts'
 
@@ -35,7 +39,8 @@ const outcomeOf = (events: Event[], url = 'wss://a.example'): QueryOutcome => ({
 /** What a sync read: `events` from every REQ of one relay, each complete or not. */
 const readsOf = (events: Event[], complete = true, url = 'wss://a.example', top = NOW): SyncReads => {
   const results = [{ url, complete }]
-  return { events, results: { presence: results, lists: results, wraps: [{ url, complete, top }] } }
+  // its gift wraps as new as the read (a cursor moves no further than what a relay served)
+  return { events, results: { presence: results, lists: results, wraps: [{ url, complete, top, served: top }] } }
 }
 
 describe('relay URLs', () => {
@@ -304,6 +309,18 @@ describe('config values', () => {
     expect(parseConfigValue('onlineWindow', '600')).toBe(600)
     expect(() => parseConfigValue('onlineWindow', '5')).toThrow()
     expect(parseConfigValue('name', 'unset')).toBeUndefined()
+  })
+  it('keeps the online window longer than an announcement can be old while its agent runs (issue 23, point 15)', () => {
+    expect(() => parseConfigValue('onlineWindow', '30')).toThrow(/renewed once 120 s old/)
+    expect(() => parseConfigValue('onlineWindow', String(MIN_ONLINE_WINDOW_S - 1))).toThrow()
+    expect(parseConfigValue('onlineWindow', String(MIN_ONLINE_WINDOW_S))).toBe(MIN_ONLINE_WINDOW_S)
+    expect(MIN_ONLINE_WINDOW_S).toBeGreaterThan(PRESENCE_REFRESH_S)
+    // a window set by an older version is ignored, with a warning, until it is set again
+    const home = mkdtempSync(join(tmpdir(), 'p2p-config-'))
+    writeFileSync(join(home, 'p2p-config.json'), JSON.stringify({ onlineWindow: 30, name: 'kept' }))
+    const warnings: string[] = []
+    expect(loadConfig(homePaths({ P2P_HOME: home }), (w) => warnings.push(w))).toEqual({ name: 'kept' })
+    expect(warnings.join('\n')).toMatch(/onlineWindow is not valid/)
   })
 })
 

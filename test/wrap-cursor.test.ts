@@ -9,6 +9,8 @@ import { RelaySocket } from '../lib/nostr/relay/socket.ts'
 import { foldSync, type SyncReads, type WrapResult, wrapPlan } from '../lib/session/fold.ts'
 import { emptyState, type State } from '../lib/store/schema.ts'
 import { NEG_PROBE_KNOWN_MS, NEG_PROBE_MS } from '../lib/timing.ts'
+import { agent } from './helpers/cli.ts'
+import { inject, whoami } from './helpers/inject.ts'
 import { startRelay } from './helpers/relay.ts'
 import { publishAll } from './helpers/stranger.ts'
 
@@ -18,11 +20,17 @@ const SKEW = 120
 const URL = 'wss://a.example'
 const ME = 'ab'.repeat(32)
 
+/** Folds reads of URL; a complete one was served a wrap dated as late as the read began, unless
+ *  it says. */
 const fold = (state: State, wraps: Array<Partial<WrapResult>>, now: number) => {
-  const reads: SyncReads = {
-    events: [],
-    results: { presence: [], lists: [], wraps: wraps.map((w) => ({ url: URL, complete: false, top: now, ...w })) },
-  }
+  const read = (w: Partial<WrapResult>) => ({
+    url: URL,
+    complete: false,
+    top: now,
+    ...w,
+    served: 'served' in w ? w.served : w.complete ? (w.top ?? now) : undefined,
+  })
+  const reads: SyncReads = { events: [], results: { presence: [], lists: [], wraps: wraps.map(read) } }
   foldSync(state, reads, [{ url: URL, connected: true, dropped: 0 }], ME, now, 300)
 }
 
@@ -104,6 +112,27 @@ describe('the gift-wrap cursor of one relay', () => {
     expect(state.giftWrapCursors[URL]).toBe(NOW)
   })
 
+  it('moves no further than the newest wrap served, over every run of a read page by page (issue 23, point 13)', () => {
+    const state = emptyState()
+    // a first read has only the clock; a later one served nothing moves nothing
+    fold(state, [{ complete: true, served: undefined }], NOW)
+    expect(state.giftWrapCursors[URL]).toBe(NOW)
+    fold(state, [{ complete: true, served: undefined }], NOW + 600)
+    expect(state.giftWrapCursors[URL]).toBe(NOW)
+    // a run whose clock is a day ahead, served wraps up to an hour after the cursor
+    fold(state, [{ complete: true, top: NOW + 86_400, served: NOW + 3_600 }], NOW + 86_400)
+    expect(state.giftWrapCursors[URL]).toBe(NOW + 3_600)
+    // older wraps only: the cursor stays
+    fold(state, [{ complete: true, top: NOW + 7_200, served: NOW - 50_000 }], NOW + 7_200)
+    expect(state.giftWrapCursors[URL]).toBe(NOW + 3_600)
+    // a read page by page over two runs: the first run saw the newest page
+    fold(state, [{ pagedTo: NOW - 9_000, top: NOW + 90_000, served: NOW + 10_000 }], NOW + 90_000)
+    expect(state.relayHealth[URL].wrapPaging).toEqual({ top: NOW + 90_000, until: NOW - 9_000, served: NOW + 10_000 })
+    fold(state, [{ complete: true, top: NOW + 90_000, served: NOW - 20_000 }], NOW + 90_600)
+    expect(state.giftWrapCursors[URL]).toBe(NOW + 10_000)
+    expect(state.relayHealth[URL].wrapPaging).toBeUndefined()
+  })
+
   it('remembers a relay that does not speak NIP-77, and asks it again a day later', () => {
     const state = emptyState()
     fold(state, [{ negentropy: 'unsupported', pagedTo: NOW - 100 }], NOW)
@@ -157,6 +186,38 @@ describe('reading page by page (relay/pages.ts)', () => {
       expect(runs).toBeGreaterThan(3)
       expect(got.length).toBe(60)
       expect(new Set(got)).toEqual(new Set(wraps.map((w) => w.id)))
+    } finally {
+      await relay.stop()
+    }
+  })
+})
+
+describe('a run whose clock is a day ahead (issue 23, point 13)', () => {
+  const DAY = 24 * 3600
+  const hoursAgo = (h: number) => Math.floor(Date.now() / 1000) - h * 3600
+
+  it('moves the cursor no further than the newest wrap the relay served: later messages are all read', async () => {
+    const relay = await startRelay()
+    try {
+      const bob = agent([relay.url])
+      const { pubkey } = await whoami(bob)
+      const stranger = generateSecretKey()
+      const dm = (text: string, wrapAt: number) => inject(relay.url, { type: 'dm', text }, { author: stranger, to: pubkey, wrapAt })
+      await dm('before', hoursAgo(1))
+      const ahead = await bob.run(['poll', '--json'], { env: { P2P_TEST_CLOCK_OFFSET_S: String(DAY) } })
+      expect(ahead.code, ahead.stderr).toBe(0)
+      expect(ahead.json().events.map((e: { text: string }) => e.text)).toEqual(['before'])
+      // twenty later messages, their wraps dated 26 to 45 hours back, as NIP-59 may date them
+      const texts = Array.from({ length: 20 }, (_, i) => `later ${i}`)
+      for (const [i, text] of texts.entries()) await dm(text, hoursAgo(26 + i))
+      const later = await bob.run(['poll', '--json'])
+      expect(later.code, later.stderr).toBe(0)
+      expect(
+        later
+          .json()
+          .events.map((e: { text: string }) => e.text)
+          .sort(),
+      ).toEqual([...texts].sort())
     } finally {
       await relay.stop()
     }

@@ -4,8 +4,15 @@ import { MAX_ABOUT, MAX_CALLS, MAX_CAPABILITIES, MAX_CAPABILITY, MAX_NAME } from
 import { npub, parsePubkey } from '../nostr/keys.ts'
 import { parseRelayList } from '../nostr/relay-url.ts'
 import type { Context } from '../session/context.ts'
-import { CONFIG_KEYS, type Config, type ConfigKey, isConfigKey, setConfigValue } from '../store/config.ts'
-import { MAX_IDLE_TIMEOUT_S, MAX_ONLINE_WINDOW_S, MIN_IDLE_TIMEOUT_S, MIN_ONLINE_WINDOW_S } from '../timing.ts'
+import { CONFIG_KEYS, type Config, type ConfigKey, isConfigKey, isOnlineWindow, setConfigValue } from '../store/config.ts'
+import {
+  FASTEST_POLL_S,
+  MAX_IDLE_TIMEOUT_S,
+  MAX_ONLINE_WINDOW_S,
+  MIN_IDLE_TIMEOUT_S,
+  MIN_ONLINE_WINDOW_S,
+  PRESENCE_REFRESH_S,
+} from '../timing.ts'
 import { table } from '../ui/format.ts'
 import { hasControlChars } from '../ui/sanitize.ts'
 
@@ -69,10 +76,10 @@ export function parseConfigValue(key: ConfigKey, raw: string): Config[ConfigKey]
       return value
     case 'onlineWindow': {
       const seconds = Number(value)
-      if (!Number.isInteger(seconds) || seconds < MIN_ONLINE_WINDOW_S || seconds > MAX_ONLINE_WINDOW_S) {
+      if (!isOnlineWindow(seconds)) {
         throw usageError(
           'bad-window',
-          `onlineWindow is a whole number of seconds from ${MIN_ONLINE_WINDOW_S} to ${MAX_ONLINE_WINDOW_S}`,
+          `onlineWindow is a whole number of seconds from ${MIN_ONLINE_WINDOW_S} to ${MAX_ONLINE_WINDOW_S}: an agent's announcement is renewed once ${PRESENCE_REFRESH_S} s old, by its next run (${FASTEST_POLL_S} s later when cron polls every minute), so a shorter window drops agents that are online`,
           'e.g. `node p2p.js config set onlineWindow 600`',
         )
       }

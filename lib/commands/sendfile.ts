@@ -68,7 +68,7 @@ export async function sendfile(ctx: Context, name: string, content: string, call
       const { call, file, entry, state } = await ctx.store.update((s) => {
         const call = requireActive(s, now, callId)
         const dm = call.legacy ? legacyFileDm(ctx, call, { fileId, name, data, sha256 }, now, sign) : undefined
-        const file = { name, size: data.length, sha256, path: saveFile(ctx.paths.files, call.id, fileId, name, data) }
+        const file = { name, size: data.length, sha256, path: saveFile(ctx.paths, call.id, fileId, name, data) }
         addEntry(s, call, { id: fileId, from: ctx.identity.pubkey, at: now, ms, text: name, file }, now)
         const queued = { path: file.path, fileId, name, sha256, at: now, ms }
         const entry = enqueue(s, { peer: call.peer, callId: call.id, file: queued, ...(dm ? { dm } : {}) })

@@ -2,7 +2,7 @@
 // received chunks are kept under `p2p-files/.partial` (partial.ts) until the whole file is there
 // and its SHA-256 matches; then it is saved under its call's folder, beside, never over, the
 // files already there.
-import { constants, copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { constants, copyFileSync, linkSync, lstatSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Incoming } from '../calls/machine.ts'
 import { takesTalk } from '../calls/queries.ts'
@@ -10,8 +10,9 @@ import { randomHex, sha256Hex } from '../encoding.ts'
 import { CHUNK_BYTES, MAX_SAME_NAME } from '../limits.ts'
 import type { Opened } from '../nostr/nip17.ts'
 import { chunkCount, type P2PMessage, type Rumor, rumorMs } from '../nostr/p2p.ts'
+import { type HomePaths, ownDir } from '../store/home.ts'
 import type { State } from '../store/schema.ts'
-import { unixNow } from '../timing.ts'
+import { PARTIAL_CLAIM_STALE_MS, unixNow } from '../timing.ts'
 import type { Output } from '../ui/output.ts'
 import type { Context } from './context.ts'
 import { rumorFor } from './deliver.ts'
@@ -50,13 +51,16 @@ export function wholeFile(callId: string, file: { fileId: string; name: string; 
   return { type: 'file-chunk', callId, chunk }
 }
 
+/** Where files go: `p2p-files` in the home, never through a link out of it. */
+type FilePaths = Pick<HomePaths, 'dir' | 'files'>
+
 /** Turns opened rumors into what the state machine sees: file chunks of live calls (or sent
  *  before the call's end) are stored, and each file whose chunks are all there becomes one
  *  `file` item; other rumors pass as they are. A file that cannot be stored or saved is reported
  *  (`warn`) and skipped: it never stops the sync. */
-export function receiveFiles(filesDir: string, opened: Opened[], state: State, out: Pick<Output, 'log' | 'warn'>): Incoming[] {
-  const partials = join(filesDir, '.partial')
-  if (opened.some((o) => o.msg.type === 'file-chunk')) dropStalePartials(partials, out.log)
+export function receiveFiles(paths: FilePaths, opened: Opened[], state: State, out: Pick<Output, 'log' | 'warn'>): Incoming[] {
+  const partials = join(paths.files, '.partial')
+  if (opened.some((o) => o.msg.type === 'file-chunk')) dropStalePartials(paths.dir, partials, out.log)
   const items: Incoming[] = []
   const over = new Set<string>() // files saved or failed in this run: their other chunks are not needed
   for (const { rumor, msg, wrapId, legacy } of opened) {
@@ -72,9 +76,9 @@ export function receiveFiles(filesDir: string, opened: Opened[], state: State, o
       continue
     }
     if (over.has(chunk.fileId) || state.rumorIds.has(chunk.fileId)) continue
-    const save = (data: Buffer) => saveFile(filesDir, callId, chunk.fileId, chunk.name, data)
+    const save = (data: Buffer) => saveFile(paths, callId, chunk.fileId, chunk.name, data)
     try {
-      const file = storeChunk(partials, callId, chunk, save, out.log)
+      const file = storeChunk(paths.dir, partials, callId, chunk, save, out.log)
       if (!file) continue
       over.add(chunk.fileId)
       items.push({ ...base, id: chunk.fileId, msg: { type: 'file', callId, fileId: chunk.fileId, file } })
@@ -88,12 +92,14 @@ export function receiveFiles(filesDir: string, opened: Opened[], state: State, o
 
 /** Saves a call's file as `<callId>/<name>`, never replacing a file already there (ours or
  *  another received one): then as `<fileId>-<name>`, then with a counter too. */
-export function saveFile(filesDir: string, callId: string, fileId: string, name: string, data: Buffer): string {
-  const dir = join(filesDir, callId)
-  mkdirSync(dir, { recursive: true })
+export function saveFile(paths: FilePaths, callId: string, fileId: string, name: string, data: Buffer): string {
+  const dir = ownDir(paths.dir, join(paths.files, callId))
+  dropStaleTemps(dir)
   const tmp = join(dir, `.${fileId}.${process.pid}.${randomHex(4)}.tmp`)
-  writeFileSync(tmp, data)
   try {
+    // created, never opened through a link; removed below whatever happens (a full disk fails
+    // this write part way)
+    writeFileSync(tmp, data, { flag: 'wx' })
     for (let n = 0; n < MAX_SAME_NAME; n++) {
       const path = join(dir, n === 0 ? name : n === 1 ? `${fileId}-${name}` : `${fileId}-${n}-${name}`)
       try {
@@ -108,6 +114,18 @@ export function saveFile(filesDir: string, callId: string, fileId: string, name:
     rmSync(tmp, { force: true })
   }
 }
+
+/** Removes the temp files a run killed while saving left in `dir` (a run still writing one
+ *  touched it within PARTIAL_CLAIM_STALE_MS). */
+function dropStaleTemps(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!TEMP_NAME.test(name)) continue
+    const path = join(dir, name)
+    const stat = lstatSync(path, { throwIfNoEntry: false }) // another run may have removed it
+    if (stat && Date.now() - stat.mtimeMs > PARTIAL_CLAIM_STALE_MS) rmSync(path, { force: true })
+  }
+}
+const TEMP_NAME = /^\..+\.tmp$/
 
 /** Puts the temp file at `path` unless `path` exists (EEXIST): a hard link, so the file appears
  *  whole; a copy on file systems without hard links. */

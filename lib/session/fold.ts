@@ -29,11 +29,9 @@ import {
   NEG_RECHECK_S,
   NEG_RECHECK_SILENT_S,
   PRESENCE_OVERLAP_S,
-  RESYNC_AFTER_S,
-  SILENT_RETRY_MAX_S,
-  SILENT_RETRY_S,
 } from '../timing.ts'
 import type { RelayWarning } from '../ui/output.ts'
+import { noteSilence } from './silence.ts'
 
 /** What one sync read, per REQ. */
 export interface SyncReads {
@@ -44,8 +42,11 @@ export interface SyncReads {
 
 /** One relay's gift-wrap read (reconcile.ts). */
 export interface WrapResult extends QueryResult {
-  /** when complete: everything published before this time is read (the relay's new cursor) */
+  /** when complete: everything published before this time is read (the relay's new cursor,
+   *  unless the read was served nothing as new: see `served`) */
   top: number
+  /** the date of the newest gift wrap the relay served in this read, if any */
+  served?: number
   /** a page-by-page read that stopped short: everything dated after this was read */
   pagedTo?: number
   /** whether the relay reconciled by NIP-77, or showed that it does not speak it (by a refusal,
@@ -131,7 +132,10 @@ export function wrapPlan(state: State, me: string, url: string, now: number): Wr
 }
 
 /** A relay's gift-wrap read moves its cursor once complete (to what it stands for), or keeps how
- *  far back an unfinished page-by-page read got, for the next run to go on from there. */
+ *  far back an unfinished page-by-page read got, for the next run to go on from there. It stands
+ *  for when it began, by our clock, but never past the newest wrap the relay served (over all the
+ *  runs of a read page by page): a clock ahead must not move it past wraps not yet published. A
+ *  read served nothing moves nothing; a relay's first read has only the clock. */
 function foldWraps(state: State, read: WrapResult, now: number): void {
   const health = healthOf(state, read.url)
   if (read.negentropy) {
@@ -139,13 +143,18 @@ function foldWraps(state: State, read: WrapResult, now: number): void {
     if (read.negentropy === 'silent') health.negentropySilent = true
     else delete health.negentropySilent
   }
-  if (read.complete) state.giftWrapCursors[read.url] = Math.max(state.giftWrapCursors[read.url] ?? 0, read.top)
-  const cursor = state.giftWrapCursors[read.url] ?? Number.NEGATIVE_INFINITY
   const walk = health.wrapPaging
+  const sameWalk = walk?.top === read.top
+  const served = Math.max(read.served ?? Number.NEGATIVE_INFINITY, (sameWalk && walk.served) || Number.NEGATIVE_INFINITY)
+  const old = state.giftWrapCursors[read.url]
+  const none = Number.isFinite(served) ? Number.NEGATIVE_INFINITY : read.top
+  if (read.complete) state.giftWrapCursors[read.url] = Math.max(old ?? none, Math.min(read.top, served))
+  const cursor = state.giftWrapCursors[read.url] ?? Number.NEGATIVE_INFINITY
   if (!read.complete && read.pagedTo !== undefined && read.top > cursor) {
     // overlapping runs reading on from the same place: the one that got further back counts
-    health.wrapPaging = { top: read.top, until: walk?.top === read.top ? Math.min(walk.until, read.pagedTo) : read.pagedTo }
-  } else if (walk && walk.top <= cursor) delete health.wrapPaging
+    const until = sameWalk ? Math.min(walk.until, read.pagedTo) : read.pagedTo
+    health.wrapPaging = { top: read.top, until, ...(Number.isFinite(served) ? { served } : {}) }
+  } else if (walk && (walk.top <= cursor || (read.complete && read.top >= walk.top))) delete health.wrapPaging
 }
 
 /** What each read is, as a warning names it: DMs first, what a silent poll must not hide.
@@ -219,38 +228,4 @@ export function foldSync(
   if (legacy?.some((r) => r.complete) && legacy.every((r) => r.complete || !connected.has(r.url)))
     state.cursor = { ...state.cursor, legacy: now }
   return { newAgents }
-}
-
-/** A relay that answered no REQ (no connection, no EOSE) is marked silent. One that was given
- *  a full chance and missed it again is given the next one after a back-off, doubling up to a
- *  cap; one held back (waited for only while the others were) keeps its mark as it was. An
- *  answer, held back or not, clears the mark. */
-function noteSilence(health: ReturnType<typeof healthOf>, answered: boolean, heldBack: boolean, now: number): void {
-  if (answered) {
-    delete health.silentSince
-    delete health.retryAt
-    delete health.retryAfterS
-    return
-  }
-  if (heldBack) return
-  const after = health.retryAfterS ? Math.min(2 * health.retryAfterS, SILENT_RETRY_MAX_S) : SILENT_RETRY_S
-  health.silentSince ??= now
-  health.retryAfterS = after
-  health.retryAt = now + after
-}
-
-/** Relays that answered nothing last time and are not due for a full chance yet: waited for
- *  only while the others are (they are still tried, in the background). */
-export function silentRelays(state: State, urls: string[], now: number): string[] {
-  return urls.filter((url) => (state.relayHealth[url]?.retryAt ?? 0) > now)
-}
-
-/** Relays that connect but have not been read in full lately: worth waiting for (unless held
- *  back as silent: a relay that never sends EOSE would otherwise cost the deadline every run). */
-export function patientRelays(state: State, urls: string[], now: number): string[] {
-  const silent = new Set(silentRelays(state, urls, now))
-  return urls.filter((url) => {
-    const h = state.relayHealth[url]
-    return h?.lastOk !== undefined && (h.lastSynced ?? 0) < now - RESYNC_AFTER_S && !silent.has(url)
-  })
 }

@@ -3,11 +3,11 @@
 // `.partial/<fileId>.done` first (exclusively) assembles the file, checks it, saves it, writes
 // what it saved into that record and removes the chunks. Other runs read the record instead of
 // assembling again; a chunk written after the record was finished is removed by its writer.
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, linkSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { sha256Hex } from '../encoding.ts'
 import type { FileChunk } from '../nostr/p2p.ts'
-import { writeAtomic } from '../store/home.ts'
+import { ownDir, writeAtomic } from '../store/home.ts'
 import type { FileInfo } from '../store/schema.ts'
 import { PARTIAL_CLAIM_STALE_MS, PARTIAL_FILE_TTL_S } from '../timing.ts'
 
@@ -17,14 +17,15 @@ type Save = (data: Buffer) => string
 
 const code = (err: unknown) => (err as NodeJS.ErrnoException).code
 
-/** Stores one chunk; returns the file once it is whole and saved (by this run or another). */
-export function storeChunk(partials: string, callId: string, chunk: FileChunk, save: Save, log: Log): FileInfo | null {
+/** Stores one chunk under `partials` in the home `home`; returns the file once it is whole and
+ *  saved (by this run or another). */
+export function storeChunk(home: string, partials: string, callId: string, chunk: FileChunk, save: Save, log: Log): FileInfo | null {
   const dir = join(partials, chunk.fileId)
   const record = `${dir}.done`
   if (existsSync(record) && !dropStaleClaim(record, log)) return finished(record, callId, chunk, log)
   let have: number
   try {
-    have = writeChunk(dir, callId, chunk, log)
+    have = writeChunk(home, dir, callId, chunk, log)
   } catch (err) {
     // a run that assembled the file removed the folder under our feet
     if (code(err) === 'ENOENT') return finished(record, callId, chunk, log)
@@ -41,10 +42,10 @@ export function storeChunk(partials: string, callId: string, chunk: FileChunk, s
 
 /** Writes the chunk (and, once, what the file is); the number of chunks there, or -1 when the
  *  chunk disagrees with the file's other chunks. */
-function writeChunk(dir: string, callId: string, chunk: FileChunk, log: Log): number {
+function writeChunk(home: string, dir: string, callId: string, chunk: FileChunk, log: Log): number {
   const meta = JSON.stringify({ callId, name: chunk.name, size: chunk.size, sha256: chunk.sha256, total: chunk.total })
   const metaPath = join(dir, 'meta.json')
-  mkdirSync(dir, { recursive: true })
+  ownDir(home, dir)
   if (!existsSync(metaPath)) writeAtomic(metaPath, meta)
   else if (readFileSync(metaPath, 'utf8') !== meta) {
     log(`dropped chunk of file ${chunk.fileId}: it disagrees with the file's other chunks`)
@@ -59,8 +60,8 @@ function assemble(dir: string, record: string, callId: string, chunk: FileChunk,
   // the claim names its run, and appears whole (a hard link is created exclusively): a run killed
   // while assembling leaves a claim that the next run recognises as stale
   const tmp = `${record}.${process.pid}.${Date.now()}.tmp`
-  writeFileSync(tmp, JSON.stringify({ claim: { pid: process.pid, at: Date.now() } }))
   try {
+    writeFileSync(tmp, JSON.stringify({ claim: { pid: process.pid, at: Date.now() } }), { flag: 'wx' })
     linkSync(tmp, record)
   } catch (err) {
     if (code(err) === 'EEXIST') return finished(record, callId, chunk, log)
@@ -133,11 +134,12 @@ function removeDir(dir: string, log: Log): void {
   }
 }
 
-/** Removes chunks and records untouched for PARTIAL_FILE_TTL_S (a file that never became whole). */
-export function dropStalePartials(dir: string, log: Log): void {
+/** Removes chunks and records untouched for PARTIAL_FILE_TTL_S (a file that never became whole):
+ *  only when `dir` lies in the home `home`, not through a link out of it. */
+export function dropStalePartials(home: string, dir: string, log: Log): void {
   let entries: string[]
   try {
-    entries = existsSync(dir) ? readdirSync(dir) : []
+    entries = existsSync(dir) ? readdirSync(ownDir(home, dir)) : []
   } catch (err) {
     log(`unfinished files: ${(err as Error).message}`) // reported when a chunk cannot be stored
     return

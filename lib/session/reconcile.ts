@@ -38,10 +38,15 @@ export async function readWraps(
   // returns (slower than the others): a page-by-page read that stopped short still moved on
   const found = new Map<string, Partial<WrapResult>>()
   const note = (url: string, more: Partial<WrapResult>) => found.set(url, { ...found.get(url), ...more })
+  // the newest wrap each relay served, known or not: how far its cursor may move
+  const served = new Map<string, number>()
 
   const read = async (socket: RelaySocket, deadline: number, collect: (event: Event) => void): Promise<QueryResult> => {
     const plan = planOf(socket.url)
-    const onEvent = (event: Event, isKnown: boolean) => isKnown || collect(event)
+    const onEvent = (event: Event, isKnown: boolean) => {
+      served.set(socket.url, Math.max(served.get(socket.url) ?? event.created_at, event.created_at))
+      return isKnown || collect(event)
+    }
     if (plan.negentropy) {
       // the newest few wraps by REQ, in the same flight: a NIP-77 answer must account for each
       const newest = newestWraps(socket, plan.window, deadline, known, onEvent)
@@ -90,7 +95,9 @@ export async function readWraps(
     trusted: () => true,
     read: (socket, _filters, deadline, collect) => read(socket, deadline, collect),
   })
-  const results = outcome.results.map((r) => ({ top: planOf(r.url).top, ...r, ...found.get(r.url) }) as WrapResult)
+  const results = outcome.results.map(
+    (r) => ({ top: planOf(r.url).top, ...r, ...found.get(r.url), served: served.get(r.url) }) as WrapResult,
+  )
   return { events: outcome.events, results }
 }
 

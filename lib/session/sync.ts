@@ -14,10 +14,11 @@ import type { State } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
 import { receiveFiles } from './files.ts'
-import { foldSync, legacyFilter, listFilters, patientRelays, presenceFilter, type SyncReads, silentRelays, unreadRelays } from './fold.ts'
+import { foldSync, legacyFilter, listFilters, presenceFilter, type SyncReads, unreadRelays } from './fold.ts'
 import type { Online } from './online.ts'
 import { replyBestEffort } from './outbox.ts'
 import { readWraps } from './reconcile.ts'
+import { patientRelays, silentRelays } from './silence.ts'
 import { saveTranscript } from './transcripts.ts'
 
 export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
@@ -80,7 +81,7 @@ export async function receive(
     ctx.out.log,
   ).finally(done)
   const legacy = openLegacyDms(wraps.filter(isLegacy), me, ctx.identity.secretKey, ctx.out.log)
-  const items = receiveFiles(ctx.paths.files, [...opened, ...legacy], before, ctx.out)
+  const items = receiveFiles(ctx.paths, [...opened, ...legacy], before, ctx.out)
   const now = unixNow()
   const { state, summary, applied } = await ctx.store.update((s) => {
     // another run may have processed some of these wraps since we read the state

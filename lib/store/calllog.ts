@@ -5,30 +5,36 @@
 // log it commits (`logBytes`). A run killed between the two leaves lines the state does not
 // count: they are not read, and the next append cuts them off, so a message whose `send` was
 // killed before it was queued never shows as sent. A line torn by a kill is skipped too.
-import { appendFileSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs'
+// A log is never opened through a link, nor its folder through one that leads out of the home.
+import { appendFileSync, closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { type HomePaths, linkRefused, ownDir } from './home.ts'
 import type { State, TranscriptEntry } from './schema.ts'
 
 export class CallLog {
-  constructor(private readonly dir: string) {}
+  constructor(private readonly paths: Pick<HomePaths, 'dir' | 'calls'>) {}
 
   /** Appends the entries the change queued, and forgets them from the state. */
   flush(state: State): void {
     const queued = Object.entries(state.newEntries ?? {})
     delete state.newEntries
     if (queued.length === 0) return
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
+    ownDir(this.paths.dir, this.paths.calls)
     for (const [callId, entries] of queued) {
       if (!entries.length) continue
-      const file = this.file(callId)
       const call = state.calls[callId]
-      const size = sizeOf(file)
-      // what the state counts: all of it for a call logged before the count was kept
-      const committed = Math.min(size, call?.logBytes ?? (call && call.messageCount > entries.length ? size : 0))
-      if (size > committed) truncateSync(file, committed)
-      const lines = entries.map((e) => `\n${JSON.stringify(e)}`).join('')
-      appendFileSync(file, lines)
-      if (call) call.logBytes = committed + Buffer.byteLength(lines)
+      const fd = this.open(callId, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT)
+      try {
+        const { size } = fstatSync(fd)
+        // what the state counts: all of it for a call logged before the count was kept
+        const committed = Math.min(size, call?.logBytes ?? (call && call.messageCount > entries.length ? size : 0))
+        if (size > committed) ftruncateSync(fd, committed)
+        const lines = entries.map((e) => `\n${JSON.stringify(e)}`).join('')
+        appendFileSync(fd, lines)
+        if (call) call.logBytes = committed + Buffer.byteLength(lines)
+      } finally {
+        closeSync(fd)
+      }
     }
   }
 
@@ -53,19 +59,24 @@ export class CallLog {
 
   /** Forgets a call's entries (its transcript holds them). */
   remove(callId: string): void {
-    rmSync(this.file(callId), { force: true })
+    rmSync(join(ownDir(this.paths.dir, this.paths.calls), `${callId}.jsonl`), { force: true })
   }
 
   /** The entries in the first `bytes` of the log (all of it when the state keeps no count). */
   private read(callId: string, bytes?: number): TranscriptEntry[] {
-    let text: string
+    let data: Buffer
     try {
-      const data = readFileSync(this.file(callId))
-      text = data.subarray(0, bytes ?? data.length).toString('utf8')
+      const fd = this.open(callId, constants.O_RDONLY)
+      try {
+        data = readFileSync(fd)
+      } finally {
+        closeSync(fd)
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw err
     }
+    const text = data.subarray(0, bytes ?? data.length).toString('utf8')
     const entries: TranscriptEntry[] = []
     for (const line of text.split('\n')) {
       if (!line) continue
@@ -79,9 +90,16 @@ export class CallLog {
     return entries
   }
 
-  /** Call ids are hex (checked on the wire and by `history`): never a path. */
-  private file(callId: string): string {
-    return join(this.dir, `${callId}.jsonl`)
+  /** Call ids are hex (checked on the wire and by `history`): never a path. The file itself is
+   *  never a link (one put there would have us read, cut and write another file). */
+  private open(callId: string, flags: number): number {
+    const file = join(this.paths.calls, `${callId}.jsonl`)
+    try {
+      return openSync(file, flags | constants.O_NOFOLLOW, 0o600)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOOP') throw err
+      throw linkRefused(file, 'stands for a call log', `rm ${file}`)
+    }
   }
 }
 
@@ -92,11 +110,3 @@ const isEntry = (e: unknown): e is TranscriptEntry =>
   typeof (e as TranscriptEntry).from === 'string' &&
   typeof (e as TranscriptEntry).at === 'number' &&
   typeof (e as TranscriptEntry).text === 'string'
-
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size
-  } catch {
-    return 0
-  }
-}

@@ -9,7 +9,7 @@ import { stateError } from '../errors.ts'
 import { MAX_CALLS } from '../limits.ts'
 import { parsePubkey } from '../nostr/keys.ts'
 import { parseRelayList } from '../nostr/relay-url.ts'
-import { MAX_IDLE_TIMEOUT_S, MIN_IDLE_TIMEOUT_S } from '../timing.ts'
+import { MAX_IDLE_TIMEOUT_S, MAX_ONLINE_WINDOW_S, MIN_IDLE_TIMEOUT_S, MIN_ONLINE_WINDOW_S } from '../timing.ts'
 import type { HomePaths } from './home.ts'
 import { withLock } from './lock.ts'
 
@@ -73,7 +73,7 @@ const VALID: Record<ConfigKey, (v: unknown) => boolean> = {
   about: (v) => typeof v === 'string',
   owner: (v) => typeof v === 'string' && parsePubkey(v) !== null,
   relays: (v) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
-  onlineWindow: (v) => Number.isInteger(v),
+  onlineWindow: (v) => isOnlineWindow(v),
   indexers: (v) => Array.isArray(v) && v.every((u) => typeof u === 'string'),
   capabilities: (v) => Array.isArray(v) && v.every((c) => typeof c === 'string'),
   accept: (v) => v === 'anyone' || v === 'known' || v === 'allowlist',
@@ -81,6 +81,11 @@ const VALID: Record<ConfigKey, (v: unknown) => boolean> = {
   idleTimeout: (v) => Number.isInteger(v) && (v as number) >= MIN_IDLE_TIMEOUT_S && (v as number) <= MAX_IDLE_TIMEOUT_S,
   legacy: (v) => v === 'on' || v === 'off',
 }
+
+/** A window in which an online agent's announcement is always found (also checked on reading:
+ *  a shorter one an older version took is ignored, with a warning). */
+export const isOnlineWindow = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= MIN_ONLINE_WINDOW_S && (v as number) <= MAX_ONLINE_WINDOW_S
 
 /** Reads the settings. A file that is not JSON is an error (or, with `repair`, moved aside so
  *  that `config set` can start afresh); a setting of the wrong type is left out with a warning. */

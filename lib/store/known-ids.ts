@@ -5,10 +5,10 @@
 // the front off, and makes no object per id. The file is written whole, under a new number,
 // before the state that names it (store/state.ts): a kill between the two leaves the state
 // with the file it was written with.
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { isHex64, sha256Hex } from '../encoding.ts'
-import { SCANS_BEFORE_INDEX } from '../limits.ts'
+import { MAX_SEEN, SCANS_BEFORE_INDEX } from '../limits.ts'
 import { dateAt, ITEM_BYTES, idAt, includesId, itemCount, lowerBound, packItems } from '../nostr/neg-items.ts'
 import { FORGET_SLACK_S } from '../timing.ts'
 import { writeAtomic } from './home.ts'
@@ -118,6 +118,9 @@ export class KnownIds {
 const MAGIC = 0x4b503250
 const FORMAT = 1
 const HEADER_BYTES = 16
+/** The largest file of known ids there is: anything larger is not read (a 2 GiB one could not
+ *  even be; a smaller one would still cost the run its memory). */
+const MAX_KNOWN_BYTES = HEADER_BYTES + 2 * MAX_SEEN * ITEM_BYTES
 
 interface Known {
   seen: KnownIds
@@ -126,7 +129,8 @@ interface Known {
 
 const fileOf = (dir: string, generation: number) => join(dir, `${generation}.bin`)
 
-/** Writes the ids as generation `generation` (a temp file and a rename). */
+/** Writes the ids as generation `generation` (a temp file and a rename) into `dir`, which the
+ *  caller made (store/home.ts: ownDir). */
 export function writeKnown(dir: string, generation: number, known: Known): void {
   const seen = known.seen.packed()
   const rumors = known.rumorIds.packed()
@@ -135,7 +139,6 @@ export function writeKnown(dir: string, generation: number, known: Known): void 
   header.writeUInt32LE(FORMAT, 4)
   header.writeUInt32LE(itemCount(seen), 8)
   header.writeUInt32LE(itemCount(rumors), 12)
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
   writeAtomic(fileOf(dir, generation), Buffer.concat([header, seen, rumors]))
 }
 
@@ -145,11 +148,18 @@ export class UnreadableIds extends Error {}
 
 /** Reads generation `generation`. */
 export function readKnown(dir: string, generation: number): Known {
+  const path = fileOf(dir, generation)
   let file: Buffer
   try {
-    file = readFileSync(fileOf(dir, generation))
+    const { size } = statSync(path)
+    if (size > MAX_KNOWN_BYTES) {
+      throw new UnreadableIds(
+        `${path} is ${size} bytes, more than any file of known ids (${MAX_KNOWN_BYTES}): not read; the next write replaces it`,
+      )
+    }
+    file = readFileSync(path)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UnreadableIds(`${fileOf(dir, generation)} is missing`)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UnreadableIds(`${path} is missing`)
     throw err
   }
   const seenCount = file.length >= HEADER_BYTES ? file.readUInt32LE(8) : 0

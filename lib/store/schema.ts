@@ -12,7 +12,7 @@ export const STATE_VERSION = 3
 /** An agent as last announced; `eventId` is not fetched and checked again. */
 export type AgentRecord = Announcement
 
-interface RelayHealth {
+export interface RelayHealth {
   lastOk?: number
   /** when a sync last read everything it asked this relay for (EOSE) */
   lastSynced?: number
@@ -33,8 +33,8 @@ interface RelayHealth {
   negentropySilent?: boolean
   /** a page-by-page read of its gift wraps that a run left unfinished: it stands for everything
    *  published before `top`, and has read everything dated after `until`; the next run goes on
-   *  from `until` (inclusive) */
-  wrapPaging?: { top: number; until: number }
+   *  from `until` (inclusive); `served`: the newest wrap's date the read was served so far */
+  wrapPaging?: { top: number; until: number; served?: number }
 }
 
 /** A relay's health record, created on first use. */

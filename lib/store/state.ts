@@ -19,7 +19,7 @@ import {
 } from '../limits.ts'
 import { AGENT_TTL_S, DM_ID_TTL_S, EARLY_END_TTL_S, GIFT_WRAP_LOOKBACK_S, INBOX_TTL_S, MAX_CLOCK_SKEW_S, unixNow } from '../timing.ts'
 import { CallLog } from './calllog.ts'
-import type { HomePaths } from './home.ts'
+import { type HomePaths, ownDir } from './home.ts'
 import { readKnown, removeOtherKnown, UnreadableIds, writeKnown } from './known-ids.ts'
 import { withLock } from './lock.ts'
 import { CorruptState, parseState } from './parse.ts'
@@ -34,12 +34,12 @@ export class StateStore {
   private cache?: { state: State; text: string; stamp: string }
 
   constructor(
-    private readonly paths: Pick<HomePaths, 'state' | 'lock' | 'calls' | 'known'>,
+    private readonly paths: Pick<HomePaths, 'dir' | 'state' | 'lock' | 'calls' | 'known'>,
     private readonly warn: (message: string) => void,
     /** unprinted events the journal could not keep: told, never dropped silently */
     private readonly onDropped: (dropped: Dropped) => void = () => {},
   ) {
-    this.calls = new CallLog(paths.calls)
+    this.calls = new CallLog(paths)
     this.file = new TextFileSync(paths.state)
   }
 
@@ -61,7 +61,7 @@ export class StateStore {
         const newIds = state.seen.changed || state.rumorIds.changed
         const generation = (state.knownIds ?? 0) + (newIds ? 1 : 0)
         if (newIds) {
-          writeKnown(this.paths.known, generation, state)
+          writeKnown(ownDir(this.paths.dir, this.paths.known), generation, state)
           state.knownIds = generation
         }
         const text = JSON.stringify(state)

@@ -18,9 +18,17 @@ export function tempHome(prefix = 'p2p-home-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
+export interface RunOptions {
+  env?: Record<string, string>
+  stdin?: string
+  /** the largest file the run may write (RLIMIT_FSIZE, in whole 512-byte blocks): a write past
+   *  it fails part way, with EFBIG, as a write to a full disk does with ENOSPC */
+  maxFileBytes?: number
+}
+
 export interface Agent {
   home: string
-  run(args: string[], opts?: { env?: Record<string, string>; stdin?: string }): Promise<RunResult>
+  run(args: string[], opts?: RunOptions): Promise<RunResult>
 }
 
 /** An agent with its own P2P_HOME, using `relays` unless a call names others; `cli`: the
@@ -28,14 +36,26 @@ export interface Agent {
 export function agent(relays: string[], home = tempHome(), cli = CLI): Agent {
   return {
     home,
-    run: (args, opts = {}) => runCli(args, { P2P_HOME: home, P2P_RELAYS: relays.join(','), ...opts.env }, opts.stdin, undefined, cli),
+    run: (args, opts = {}) =>
+      runCli(args, { P2P_HOME: home, P2P_RELAYS: relays.join(','), ...opts.env }, opts.stdin, undefined, cli, opts.maxFileBytes),
   }
 }
 
-export function runCli(args: string[], env: Record<string, string>, stdin?: string, killAfterMs = 20_000, cli = CLI): Promise<RunResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  stdin?: string,
+  killAfterMs = 20_000,
+  cli = CLI,
+  maxFileBytes?: number,
+): Promise<RunResult> {
   const started = Date.now()
+  const argv = [process.execPath, cli, ...args]
+  // Node ignores SIGXFSZ, so the write over the limit fails (EFBIG) instead of killing the run
+  const limited =
+    maxFileBytes === undefined ? argv : ['/bin/sh', '-c', `ulimit -f ${Math.floor(maxFileBytes / 512)} && exec "$@"`, 'sh', ...argv]
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
+    const child = spawn(limited[0], limited.slice(1), {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     })

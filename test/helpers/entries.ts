@@ -18,4 +18,4 @@ export const activeCall = (id: string, peer: string, at: number): CallRecord => 
 })
 
 export const entriesOf = (state: State, callId: string, home = '/nonexistent'): TranscriptEntry[] =>
-  new CallLog(join(home, 'p2p-calls')).entries(state, callId)
+  new CallLog({ dir: home, calls: join(home, 'p2p-calls') }).entries(state, callId)
