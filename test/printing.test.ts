@@ -56,6 +56,20 @@ describe('printing', () => {
     expect(await texts(a)).toEqual([])
   })
 
+  it('poll --max n prints n events and leaves the rest new (issue 23, point 14)', async () => {
+    // a pipe takes what is written whatever its reader keeps (`poll | head -n 4`): a reader that
+    // wants n events asks for n
+    const a = agent([relay.url])
+    expect((await a.run(['status'])).code).toBe(0)
+    await sendDms(relay.url, (await a.run(['whoami', '--json'])).json().pubkey, 5, undefined, (i) => `step ${i + 1}`)
+    const first = await texts(a, '--max', '2')
+    expect(first).toHaveLength(2)
+    const rest = await texts(a)
+    expect(rest).toHaveLength(3)
+    expect([...first, ...rest].sort()).toEqual(['step 1', 'step 2', 'step 3', 'step 4', 'step 5'])
+    expect((await a.run(['poll', '--max', '0'])).code).toBe(2)
+  })
+
   it('history into a closed pipe ends quietly', async () => {
     const a = agent([relay.url])
     const r = piped(a, 'history --json', 'head -c 0; sleep 0.2')

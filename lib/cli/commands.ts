@@ -148,6 +148,11 @@ export const COMMANDS: CommandSpec[] = [
         type: 'number',
         describe: `with --wait: once something arrives, take what follows within this many seconds too (default ${DEFAULT_SETTLE_S}, 0 to return at once)`,
       },
+      max: {
+        type: 'number',
+        describe:
+          'print at most this many events, the oldest first; the rest stay new for the next poll (a reader that takes n events, like `head`, asks for n: a pipe takes what is written whether or not its reader keeps it)',
+      },
     },
     examples: [
       ['node p2p.js poll --wait 60', 'wait up to a minute for an answer'],
@@ -161,6 +166,7 @@ export const COMMANDS: CommandSpec[] = [
         exec: optional(a.exec),
         wait: a.wait as number | undefined,
         settle: a.settle as number | undefined,
+        max: a.max as number | undefined,
       }),
   },
   {

@@ -25,9 +25,10 @@ import {
 } from '../timing.ts'
 import { renderEvent } from '../ui/render.ts'
 
-type Lease = { token: string; pid: number }
+/** A poll's claim on what it prints: its token and process, and how many events it takes. */
+type Lease = { token: string; pid: number; max: number }
 
-export async function poll(ctx: Context, opts: { exec?: string; wait?: number; settle?: number }): CommandResult {
+export async function poll(ctx: Context, opts: { exec?: string; wait?: number; settle?: number; max?: number }): CommandResult {
   const waitS = opts.wait ?? 0
   if (!Number.isFinite(waitS) || waitS < 0 || waitS > MAX_WAIT_S) {
     throw usageError('bad-wait', `--wait is a number of seconds from 0 to ${MAX_WAIT_S}`, 'e.g. `node p2p.js poll --wait 60`')
@@ -40,10 +41,14 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number; s
       'e.g. `node p2p.js poll --wait 60 --settle 3`',
     )
   }
+  const max = opts.max ?? Infinity
+  if (!(Number.isInteger(max) && max > 0) && max !== Infinity) {
+    throw usageError('bad-max', '--max is a whole number of events, 1 or more', 'e.g. `node p2p.js poll --max 1`')
+  }
   return whileOnline(
     ctx,
     async (online) => {
-      const lease = { token: randomHex(8), pid: process.pid }
+      const lease = { token: randomHex(8), pid: process.pid, max }
       let entries = await claim(ctx, lease)
       const until = Date.now() + waitS * 1000
       if (entries.length === 0 && waitS > 0) {
@@ -85,7 +90,7 @@ const nextExpiry = (state: State) =>
  *  returns the unprinted events leased to this poll. */
 async function waitFor(ctx: Context, online: Online, lease: Lease, until: number, settling = false): Promise<JournalEntry[]> {
   let entries: JournalEntry[] = settling ? await claim(ctx, lease) : []
-  while ((settling || entries.length === 0) && Date.now() < until) {
+  while ((settling ? entries.length < lease.max : entries.length === 0) && Date.now() < until) {
     // wake up when a ringing call expires too: that is news for a caller waiting on an answer
     const wakeAt = Math.min(until, nextExpiry(online.state))
     const outcome = online.live ? await online.live.wait(wakeAt, (id) => online.state.seen.has(id)) : 'closed'
@@ -115,7 +120,8 @@ function nothingYet(state: State, waitS: number): string {
  *  (when there are none, there is nothing to lease: the state is not written). */
 async function claim(ctx: Context, lease: Lease): Promise<JournalEntry[]> {
   if (unpolled(await ctx.store.read()).length === 0) return []
-  return ctx.store.update((s) => leaseUnprinted(s, { ...lease, at: unixNow() }, (l) => l.token !== lease.token && leaseIsLive(l)))
+  const { max, ...held } = lease
+  return ctx.store.update((s) => leaseUnprinted(s, { ...held, at: unixNow() }, (l) => l.token !== lease.token && leaseIsLive(l), max))
 }
 
 /** Another poll's lease counts while its process runs, within the longest a poll can take. */
