@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { npubEncode } from 'nostr-tools/nip19'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { processStart } from '../lib/store/process.ts'
 import { RING_TIMEOUT_S } from '../lib/timing.ts'
 import { type Agent, agent, CLI } from './helpers/cli.ts'
 import { startFaultyRelay } from './helpers/faulty-relay.ts'
@@ -68,6 +69,24 @@ describe('printing', () => {
     expect(rest).toHaveLength(3)
     expect([...first, ...rest].sort()).toEqual(['step 1', 'step 2', 'step 3', 'step 4', 'step 5'])
     expect((await a.run(['poll', '--max', '0'])).code).toBe(2)
+  })
+
+  it('a lease held under a reused pid does not withhold its events, a live holder does (issue 23, point 9)', async () => {
+    const a = await newAgentWithDm('leased')
+    expect((await a.run(['status'])).code).toBe(0) // journals the DM, prints nothing
+    const statePath = join(a.home, 'p2p-state.json')
+    const lease = (start: string) => {
+      const state = JSON.parse(readFileSync(statePath, 'utf8'))
+      const seqs = state.journal.map((j: { seq: number }) => j.seq)
+      expect(seqs).toHaveLength(1)
+      // this test's process runs: its pid is live, and only the start time tells it from a poll's
+      state.printLeases = [{ token: 'other-poll', pid: process.pid, start, at: Math.floor(Date.now() / 1000), seqs }]
+      writeFileSync(statePath, JSON.stringify(state))
+    }
+    lease(String(processStart(process.pid)))
+    expect(await texts(a)).toEqual([])
+    lease('the start of a poll long gone')
+    expect(await texts(a)).toEqual(['leased'])
   })
 
   it('history into a closed pipe ends quietly', async () => {

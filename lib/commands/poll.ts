@@ -11,6 +11,7 @@ import { GIFT_WRAP_KIND, LEGACY_DM_KIND } from '../nostr/kinds.ts'
 import type { Context } from '../session/context.ts'
 import { type Online, receiveLive, resync, whileOnline } from '../session/online.ts'
 import { eventsOf } from '../session/transcripts.ts'
+import { processStart, stillRuns } from '../store/process.ts'
 import type { JournalEntry, P2PEvent, PrintLease, State } from '../store/schema.ts'
 import {
   DEFAULT_SETTLE_S,
@@ -26,7 +27,7 @@ import {
 import { renderEvent } from '../ui/render.ts'
 
 /** A poll's claim on what it prints: its token and process, and how many events it takes. */
-type Lease = { token: string; pid: number; max: number }
+type Lease = { token: string; pid: number; start?: string; max: number }
 
 export async function poll(ctx: Context, opts: { exec?: string; wait?: number; settle?: number; max?: number }): CommandResult {
   const waitS = opts.wait ?? 0
@@ -48,7 +49,8 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number; s
   return whileOnline(
     ctx,
     async (online) => {
-      const lease = { token: randomHex(8), pid: process.pid, max }
+      const start = processStart(process.pid)
+      const lease = { token: randomHex(8), pid: process.pid, ...(start ? { start } : {}), max }
       let entries = await claim(ctx, lease)
       const until = Date.now() + waitS * 1000
       if (entries.length === 0 && waitS > 0) {
@@ -124,16 +126,9 @@ async function claim(ctx: Context, lease: Lease): Promise<JournalEntry[]> {
   return ctx.store.update((s) => leaseUnprinted(s, { ...held, at: unixNow() }, (l) => l.token !== lease.token && leaseIsLive(l), max))
 }
 
-/** Another poll's lease counts while its process runs, within the longest a poll can take. */
-function leaseIsLive(lease: PrintLease): boolean {
-  if (lease.at < unixNow() - PRINT_LEASE_S) return false
-  try {
-    process.kill(lease.pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+/** Another poll's lease counts while its process runs (the same process: a pid is reused),
+ *  within the longest a poll can take. */
+const leaseIsLive = (lease: PrintLease): boolean => lease.at >= unixNow() - PRINT_LEASE_S && stillRuns(lease.pid, lease.start)
 
 /** Runs the hook once per event; one result per event (status null: killed, or it timed out). */
 function runHooks(ctx: Context, command: string, events: P2PEvent[]): Array<{ event: P2PEvent; status: number | null; error?: string }> {

@@ -47,6 +47,8 @@ export function healthOf(state: State, url: string): RelayHealth {
 export interface PrintLease {
   token: string
   pid: number
+  /** when that process started (process.ts): tells it from a later one given the same pid */
+  start?: string
   at: number
   seqs: number[]
 }
