@@ -148,11 +148,7 @@ export const COMMANDS: CommandSpec[] = [
         type: 'number',
         describe: `with --wait: once something arrives, take what follows within this many seconds too (default ${DEFAULT_SETTLE_S}, 0 to return at once)`,
       },
-      max: {
-        type: 'number',
-        describe:
-          'print at most this many events, the oldest first; the rest stay new for the next poll (a reader that takes n events, like `head`, asks for n: a pipe takes what is written whether or not its reader keeps it)',
-      },
+      max: { type: 'number', describe: 'print at most n events, oldest first; the rest stay new (a reader that keeps n asks for n)' },
     },
     examples: [
       ['node p2p.js poll --wait 60', 'wait up to a minute for an answer'],
