@@ -78,6 +78,9 @@ export const MAX_UNPRINTED = 10_000
  *  make every run parse megabytes. Printed events go first, then strangers' messages. */
 export const MAX_JOURNAL_BYTES = 4 * 1024 * 1024
 export const MAX_ESCALATIONS = 100
+/** A hook killed or timed out is run again for its event by the next poll, this many times in
+ *  all: one that never ends must not cost every later poll its timeout. */
+export const MAX_HOOK_ATTEMPTS = 3
 /** Calls one agent may hold at once (`config set maxCalls`; 1 by default): each active call is
  *  synced, journalled and written on every run. */
 export const MAX_CALLS = 20
@@ -156,7 +159,7 @@ export const MAX_LOG_LINE = 400
 export const MAX_RELAY_REASON = 400
 
 /** A positive whole number from the environment (tests only), else `value`. */
-function testOverride(name: string, value: number): number {
+export function testOverride(name: string, value: number): number {
   const n = Number(process.env[name])
   return Number.isInteger(n) && n > 0 ? n : value
 }

@@ -1,4 +1,5 @@
 // Every duration the tool waits, keeps or looks back, named once, and the one clock.
+import { testOverride } from './limits.ts'
 
 export const unixNow = (): number => Math.floor(Date.now() / 1000)
 
@@ -41,8 +42,8 @@ export const AUTO_REPLY_MS = 1_000
 /** After a `rate-limited:` refusal, publishing pauses this long (doubling on each one in a run). */
 export const RATE_LIMIT_PAUSE_MS = 500
 export const RATE_LIMIT_PAUSE_MAX_MS = 4_000
-/** An `--exec` hook is killed after this long. */
-export const HOOK_TIMEOUT_MS = 60_000
+/** An `--exec` hook is killed after this long (with all it started: its process group). */
+export const HOOK_TIMEOUT_MS = testOverride('P2P_TEST_HOOK_TIMEOUT_MS', 60_000)
 /** A poll's lease on the events it prints lapses after this long, even if its process lives on
  *  (longer than a poll can take: the longest wait, a deadline, and hooks). */
 export const PRINT_LEASE_S = 2 * 3_600

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { npubEncode } from 'nostr-tools/nip19'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAX_HOOK_ATTEMPTS } from '../lib/limits.ts'
 import { processStart } from '../lib/store/process.ts'
 import { RING_TIMEOUT_S } from '../lib/timing.ts'
 import { type Agent, agent, CLI } from './helpers/cli.ts'
@@ -34,6 +35,19 @@ const newAgentWithDm = async (text: string) => {
   await sendDms(relay.url, (await a.run(['whoami', '--json'])).json().pubkey, 1, undefined, () => text)
   return a
 }
+/** Whether process `pid` is still there once its killer is done (a zombie waiting for init to reap it is not). */
+async function stillThere(pid: number): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    try {
+      process.kill(pid, 0)
+    } catch {
+      return false
+    }
+    if (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) return false
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return true
+}
 const texts = async (a: Agent, ...extra: string[]) => {
   const r = await a.run(['poll', '--json', ...extra])
   expect(r.code, r.stderr).toBe(0)
@@ -55,6 +69,32 @@ describe('printing', () => {
     expect(killed.code).toBe(0)
     expect(await texts(a, '--exec', 'cat > /dev/null')).toEqual(['hook me'])
     expect(await texts(a)).toEqual([])
+  })
+
+  it('a hook that times out is killed with what it started (issue 23, point 8)', async () => {
+    // the shell alone was killed: what it ran lived on, holding poll's stderr if it kept it
+    const a = await newAgentWithDm('slow hook')
+    const pidFile = join(a.home, 'hook-child.pid')
+    const hook = `sleep 600 >/dev/null 2>&1 & echo $! > ${pidFile}; wait`
+    const r = await a.run(['poll', '--json', '--exec', hook], { env: { P2P_TEST_HOOK_TIMEOUT_MS: '1000' } })
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/hook failed .*killed after 1 s/)
+    const child = Number(readFileSync(pidFile, 'utf8'))
+    const left = await stillThere(child)
+    if (left) process.kill(child, 'SIGKILL')
+    expect(left).toBe(false)
+  })
+
+  it('a hook killed on every run is given up on after a few, and said so (issue 23, point 8)', async () => {
+    const a = await newAgentWithDm('hook never ends')
+    for (let attempt = 1; attempt <= MAX_HOOK_ATTEMPTS; attempt++) {
+      const r = await a.run(['poll', '--json', '--exec', 'kill -9 $$'])
+      expect(r.json().events.map((e: { text: string }) => e.text)).toEqual(['hook never ends'])
+      const [failure] = r.json().hookFailures
+      expect(failure.attempts).toBe(attempt)
+      expect(Boolean(failure.gaveUp)).toBe(attempt === MAX_HOOK_ATTEMPTS)
+    }
+    expect(await texts(a, '--exec', 'cat > /dev/null')).toEqual([])
   })
 
   it('poll --max n prints n events and leaves the rest new (issue 23, point 14)', async () => {

@@ -42,6 +42,11 @@ export function settleLease(state: State, token: string, done: number[]): void {
   markPrinted(state, done)
 }
 
+/** Counts a killed or timed-out hook against each of these events. */
+export function countHookKills(state: State, seqs: number[]): void {
+  for (const j of state.journal) if (seqs.includes(j.seq)) j.hookKills = (j.hookKills ?? 0) + 1
+}
+
 /** A call's events that its transcript showed (`end` prints it whole): printed, as by a poll. */
 export function markCallShown(state: State, callId: string): void {
   markPrinted(
