@@ -107,6 +107,12 @@ export const MAX_PRESENCE_PAGES = 4
 export const MAX_KNOWN_PEERS = 100
 /** Relays taken from a peer's relay list. */
 export const MAX_PEER_RELAYS = 8
+/** Of those, an automatic reply to a key we never called goes to this many at most: a stranger's
+ *  list must not make every refusal open many connections. */
+export const MAX_STRANGER_RELAYS = 3
+/** Automatic replies in flight at once, within their budget (timing.ts AUTO_REPLY_MS): a few
+ *  callers are answered together, a flood of them does not start hundreds of lookups. */
+export const AUTO_REPLY_WINDOW = 8
 /** Events asked for per page when paginating, and pages at most per relay and run (a run that
  *  stops short, here or at its deadline, goes on from there next time). Tests shrink both
  *  through P2P_TEST_PAGE_LIMIT and P2P_TEST_MAX_PAGES, so that a few dozen gift wraps stand in

@@ -37,8 +37,9 @@ export const ANNOUNCE_MS = 1_000
 export const MS_PER_CHUNK = 60
 /** Retrying the outbox runs beside the command and is over by then, whatever the relays do. */
 export const OUTBOX_RETRY_MS = 1_500
-/** Automatic replies (busy, too late) are best effort: this long at most, never queued. */
-export const AUTO_REPLY_MS = 1_000
+/** Automatic replies (busy, too late) are best effort: this long at most (none starts later),
+ *  never queued. */
+export const AUTO_REPLY_MS = testOverride('P2P_TEST_AUTO_REPLY_MS', 1_000)
 /** After a `rate-limited:` refusal, publishing pauses this long (doubling on each one in a run). */
 export const RATE_LIMIT_PAUSE_MS = 500
 export const RATE_LIMIT_PAUSE_MAX_MS = 4_000
