@@ -84,6 +84,9 @@ export const MAX_UNPRINTED = 10_000
  *  make every run parse megabytes. Printed events go first, then strangers' messages. */
 export const MAX_JOURNAL_BYTES = 4 * 1024 * 1024
 export const MAX_ESCALATIONS = 100
+/** A hook killed or timed out is run again for its event by the next poll, this many times in
+ *  all: one that never ends must not cost every later poll its timeout. */
+export const MAX_HOOK_ATTEMPTS = 3
 /** Calls one agent may hold at once (`config set maxCalls`; 1 by default): each active call is
  *  synced, journalled and written on every run. */
 export const MAX_CALLS = 20
@@ -110,6 +113,12 @@ export const MAX_PRESENCE_PAGES = 4
 export const MAX_KNOWN_PEERS = 100
 /** Relays taken from a peer's relay list. */
 export const MAX_PEER_RELAYS = 8
+/** Of those, an automatic reply to a key we never called goes to this many at most: a stranger's
+ *  list must not make every refusal open many connections. */
+export const MAX_STRANGER_RELAYS = 3
+/** Automatic replies in flight at once, within their budget (timing.ts AUTO_REPLY_MS): a few
+ *  callers are answered together, a flood of them does not start hundreds of lookups. */
+export const AUTO_REPLY_WINDOW = 8
 /** A relay URL from a peer's list, in characters at most: real ones are well under 100; a
  *  longer one would make every cached list a store of the peer's junk. */
 export const MAX_RELAY_URL_CHARS = 256
@@ -168,7 +177,7 @@ export const MAX_LOG_LINE = 400
 export const MAX_RELAY_REASON = 400
 
 /** A positive whole number from the environment (tests only), else `value`. */
-function testOverride(name: string, value: number): number {
+export function testOverride(name: string, value: number): number {
   const n = Number(process.env[name])
   return Number.isInteger(n) && n > 0 ? n : value
 }

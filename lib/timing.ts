@@ -1,4 +1,5 @@
 // Every duration the tool waits, keeps or looks back, named once, and the one clock.
+import { testOverride } from './limits.ts'
 
 /** Tests run the tool with its clock off by this many seconds (P2P_TEST_CLOCK_OFFSET_S, may be
  *  negative): a run whose clock is wrong must move nothing that later runs rely on. */
@@ -40,13 +41,14 @@ export const ANNOUNCE_MS = 1_000
 export const MS_PER_CHUNK = 60
 /** Retrying the outbox runs beside the command and is over by then, whatever the relays do. */
 export const OUTBOX_RETRY_MS = 1_500
-/** Automatic replies (busy, too late) are best effort: this long at most, never queued. */
-export const AUTO_REPLY_MS = 1_000
+/** Automatic replies (busy, too late) are best effort: this long at most (none starts later),
+ *  never queued. */
+export const AUTO_REPLY_MS = testOverride('P2P_TEST_AUTO_REPLY_MS', 1_000)
 /** After a `rate-limited:` refusal, publishing pauses this long (doubling on each one in a run). */
 export const RATE_LIMIT_PAUSE_MS = 500
 export const RATE_LIMIT_PAUSE_MAX_MS = 4_000
-/** An `--exec` hook is killed after this long. */
-export const HOOK_TIMEOUT_MS = 60_000
+/** An `--exec` hook is killed after this long (with all it started: its process group). */
+export const HOOK_TIMEOUT_MS = testOverride('P2P_TEST_HOOK_TIMEOUT_MS', 60_000)
 /** A poll's lease on the events it prints lapses after this long, even if its process lives on
  *  (longer than a poll can take: the longest wait, a deadline, and hooks). */
 export const PRINT_LEASE_S = 2 * 3_600

@@ -21,12 +21,17 @@ export function unpolled(state: State): JournalEntry[] {
   return state.journal.filter((j) => !isPrinted(state, j.seq))
 }
 
-/** Leases the unprinted events no live lease holds; `live` tells whether another poll's lease
- *  still counts (its process runs, and it is recent). */
-export function leaseUnprinted(state: State, lease: Omit<PrintLease, 'seqs'>, live: (l: PrintLease) => boolean): JournalEntry[] {
+/** Leases the oldest unprinted events no live lease holds, at most `max`; `live` tells whether
+ *  another poll's lease still counts (its process runs, and it is recent). */
+export function leaseUnprinted(
+  state: State,
+  lease: Omit<PrintLease, 'seqs'>,
+  live: (l: PrintLease) => boolean,
+  max = Infinity,
+): JournalEntry[] {
   state.printLeases = state.printLeases.filter(live)
   const held = new Set(state.printLeases.flatMap((l) => l.seqs))
-  const entries = state.journal.filter((j) => !isPrinted(state, j.seq) && !held.has(j.seq))
+  const entries = state.journal.filter((j) => !isPrinted(state, j.seq) && !held.has(j.seq)).slice(0, max)
   if (entries.length) state.printLeases.push({ ...lease, seqs: entries.map((j) => j.seq) })
   return entries
 }
@@ -35,6 +40,11 @@ export function leaseUnprinted(state: State, lease: Omit<PrintLease, 'seqs'>, li
 export function settleLease(state: State, token: string, done: number[]): void {
   state.printLeases = state.printLeases.filter((l) => l.token !== token)
   markPrinted(state, done)
+}
+
+/** Counts a killed or timed-out hook against each of these events. */
+export function countHookKills(state: State, seqs: number[]): void {
+  for (const j of state.journal) if (seqs.includes(j.seq)) j.hookKills = (j.hookKills ?? 0) + 1
 }
 
 /** A call's events that its transcript showed (`end` prints it whole): printed, as by a poll. */

@@ -2,7 +2,7 @@
 // (loaded only when that command runs). lib/cli/main.ts registers them all the same way.
 import type { Options, PositionalOptions } from 'yargs'
 import type { CommandResult } from '../errors.ts'
-import { MAX_CALLS, MAX_LEGACY_FILE_BYTES } from '../limits.ts'
+import { MAX_CALLS, MAX_HOOK_ATTEMPTS, MAX_LEGACY_FILE_BYTES } from '../limits.ts'
 import type { Context } from '../session/context.ts'
 import { DEFAULT_SETTLE_S, HOOK_TIMEOUT_MS, MAX_WAIT_S } from '../timing.ts'
 
@@ -138,7 +138,7 @@ export const COMMANDS: CommandSpec[] = [
     options: {
       exec: {
         type: 'string',
-        describe: `run this command (through the shell) once per new event: the event as one JSON document on stdin, P2P_EVENT_TYPE and P2P_CALL_ID in the environment, killed after ${HOOK_TIMEOUT_MS / 1000} s; a hook exiting non-zero is reported on stderr and not run again for that event (one killed or timed out is, at the next poll)`,
+        describe: `run this command (through the shell) once per new event: the event as one JSON document on stdin, P2P_EVENT_TYPE and P2P_CALL_ID in the environment, killed with all it started after ${HOOK_TIMEOUT_MS / 1000} s; a hook exiting non-zero is reported on stderr and not run again for that event (one killed or timed out is, at the next poll, ${MAX_HOOK_ATTEMPTS} times in all)`,
       },
       wait: {
         type: 'number',
@@ -148,6 +148,7 @@ export const COMMANDS: CommandSpec[] = [
         type: 'number',
         describe: `with --wait: once something arrives, take what follows within this many seconds too (default ${DEFAULT_SETTLE_S}, 0 to return at once)`,
       },
+      max: { type: 'number', describe: 'print at most n events, oldest first; the rest stay new (a reader that keeps n asks for n)' },
     },
     examples: [
       ['node p2p.js poll --wait 60', 'wait up to a minute for an answer'],
@@ -161,6 +162,7 @@ export const COMMANDS: CommandSpec[] = [
         exec: optional(a.exec),
         wait: a.wait as number | undefined,
         settle: a.settle as number | undefined,
+        max: a.max as number | undefined,
       }),
   },
   {

@@ -1,8 +1,7 @@
 // `poll`: for cron and for agents waiting on an answer. Syncs, keeps presence fresh, prints
 // only the events no poll has printed yet (nothing at all when there are none), optionally
 // runs a hook per event, and with --wait stays connected until something arrives.
-import { spawnSync } from 'node:child_process'
-import { leaseUnprinted, settleLease, unpolled } from '../calls/journal.ts'
+import { countHookKills, leaseUnprinted, settleLease, unpolled } from '../calls/journal.ts'
 import { liveCall } from '../calls/queries.ts'
 import { agentNames } from '../calls/views.ts'
 import { randomHex } from '../encoding.ts'
@@ -11,23 +10,16 @@ import { GIFT_WRAP_KIND, LEGACY_DM_KIND } from '../nostr/kinds.ts'
 import type { Context } from '../session/context.ts'
 import { type Online, receiveLive, resync, whileOnline } from '../session/online.ts'
 import { eventsOf } from '../session/transcripts.ts'
+import { processStart, stillRuns } from '../store/process.ts'
 import type { JournalEntry, P2PEvent, PrintLease, State } from '../store/schema.ts'
-import {
-  DEFAULT_SETTLE_S,
-  HOOK_TIMEOUT_MS,
-  MAX_SETTLE_S,
-  MAX_WAIT_S,
-  PRINT_LEASE_S,
-  RING_TIMEOUT_S,
-  sleep,
-  unixNow,
-  WAIT_RESYNC_MS,
-} from '../timing.ts'
+import { DEFAULT_SETTLE_S, MAX_SETTLE_S, MAX_WAIT_S, PRINT_LEASE_S, RING_TIMEOUT_S, sleep, unixNow, WAIT_RESYNC_MS } from '../timing.ts'
 import { renderEvent } from '../ui/render.ts'
+import { runHooks } from './hooks.ts'
 
-type Lease = { token: string; pid: number }
+/** A poll's claim on what it prints: its token and process, and how many events it takes. */
+type Lease = { token: string; pid: number; start?: string; max: number }
 
-export async function poll(ctx: Context, opts: { exec?: string; wait?: number; settle?: number }): CommandResult {
+export async function poll(ctx: Context, opts: { exec?: string; wait?: number; settle?: number; max?: number }): CommandResult {
   const waitS = opts.wait ?? 0
   if (!Number.isFinite(waitS) || waitS < 0 || waitS > MAX_WAIT_S) {
     throw usageError('bad-wait', `--wait is a number of seconds from 0 to ${MAX_WAIT_S}`, 'e.g. `node p2p.js poll --wait 60`')
@@ -40,10 +32,15 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number; s
       'e.g. `node p2p.js poll --wait 60 --settle 3`',
     )
   }
+  const max = opts.max ?? Infinity
+  if (!(Number.isInteger(max) && max > 0) && max !== Infinity) {
+    throw usageError('bad-max', '--max is a whole number of events, 1 or more', 'e.g. `node p2p.js poll --max 1`')
+  }
   return whileOnline(
     ctx,
     async (online) => {
-      const lease = { token: randomHex(8), pid: process.pid }
+      const start = processStart(process.pid)
+      const lease = { token: randomHex(8), pid: process.pid, ...(start ? { start } : {}), max }
       let entries = await claim(ctx, lease)
       const until = Date.now() + waitS * 1000
       if (entries.length === 0 && waitS > 0) {
@@ -53,16 +50,23 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number; s
         if (entries.length === 0) ctx.out.warn(nothingYet(online.state, waitS))
       }
       const events = eventsOf(ctx, online.state, entries)
-      const hooks = opts.exec ? runHooks(ctx, opts.exec, events) : []
+      const hooks = opts.exec ? await runHooks(ctx, opts.exec, entries, events) : []
       const printed = await print(
         ctx,
         events,
         online.state,
         hooks.filter((h) => h.status !== 0),
       )
-      // printed (and each hook ran to its end): done; a closed pipe or a killed hook: for the next poll
-      const done = printed ? entries.filter((_j, i) => !opts.exec || hooks[i].status !== null).map((j) => j.seq) : []
-      if (entries.length) await ctx.store.update((s) => settleLease(s, lease.token, done))
+      // printed (and each hook ran to its end, or was given up on): done; a closed pipe or a
+      // killed hook: for the next poll
+      const handled = (i: number) => !opts.exec || hooks[i].status !== null || hooks[i].gaveUp
+      const done = printed ? entries.filter((_j, i) => handled(i)).map((j) => j.seq) : []
+      const killed = entries.filter((_j, i) => opts.exec && hooks[i].status === null).map((j) => j.seq)
+      if (entries.length)
+        await ctx.store.update((s) => {
+          countHookKills(s, killed)
+          settleLease(s, lease.token, done)
+        })
     },
     {
       extraMs: waitS * 1000,
@@ -85,7 +89,7 @@ const nextExpiry = (state: State) =>
  *  returns the unprinted events leased to this poll. */
 async function waitFor(ctx: Context, online: Online, lease: Lease, until: number, settling = false): Promise<JournalEntry[]> {
   let entries: JournalEntry[] = settling ? await claim(ctx, lease) : []
-  while ((settling || entries.length === 0) && Date.now() < until) {
+  while ((settling ? entries.length < lease.max : entries.length === 0) && Date.now() < until) {
     // wake up when a ringing call expires too: that is news for a caller waiting on an answer
     const wakeAt = Math.min(until, nextExpiry(online.state))
     const outcome = online.live ? await online.live.wait(wakeAt, (id) => online.state.seen.has(id)) : 'closed'
@@ -115,43 +119,13 @@ function nothingYet(state: State, waitS: number): string {
  *  (when there are none, there is nothing to lease: the state is not written). */
 async function claim(ctx: Context, lease: Lease): Promise<JournalEntry[]> {
   if (unpolled(await ctx.store.read()).length === 0) return []
-  return ctx.store.update((s) => leaseUnprinted(s, { ...lease, at: unixNow() }, (l) => l.token !== lease.token && leaseIsLive(l)))
+  const { max, ...held } = lease
+  return ctx.store.update((s) => leaseUnprinted(s, { ...held, at: unixNow() }, (l) => l.token !== lease.token && leaseIsLive(l), max))
 }
 
-/** Another poll's lease counts while its process runs, within the longest a poll can take. */
-function leaseIsLive(lease: PrintLease): boolean {
-  if (lease.at < unixNow() - PRINT_LEASE_S) return false
-  try {
-    process.kill(lease.pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/** Runs the hook once per event; one result per event (status null: killed, or it timed out). */
-function runHooks(ctx: Context, command: string, events: P2PEvent[]): Array<{ event: P2PEvent; status: number | null; error?: string }> {
-  const results = []
-  for (const event of events) {
-    const run = spawnSync(command, {
-      shell: true,
-      input: JSON.stringify(event),
-      env: { ...process.env, P2P_EVENT_TYPE: event.type, P2P_CALL_ID: event.callId ?? '' },
-      stdio: ['pipe', 2, 2], // the hook's output goes to stderr: stdout stays ours
-      timeout: HOOK_TIMEOUT_MS,
-    })
-    if (run.status === 0) {
-      results.push({ event, status: 0 })
-      continue
-    }
-    const error = run.error?.message ?? `exit ${run.status ?? run.signal}`
-    results.push({ event, status: run.status, error })
-    ctx.out.warn(
-      `warning: hook failed for ${event.type} event of call ${event.callId ?? '-'} (${error}); the event stays in \`node p2p.js history\``,
-    )
-  }
-  return results
-}
+/** Another poll's lease counts while its process runs (the same process: a pid is reused),
+ *  within the longest a poll can take. */
+const leaseIsLive = (lease: PrintLease): boolean => lease.at >= unixNow() - PRINT_LEASE_S && stillRuns(lease.pid, lease.start)
 
 function print(ctx: Context, events: P2PEvent[], state: State, hookFailures: unknown[]): Promise<boolean> {
   const names = agentNames(state)

@@ -13,6 +13,7 @@ import { type Sign, wrapRumor } from '../nostr/nip59.ts'
 import { type InboxSource, inboxFromLists } from '../nostr/nip65.ts'
 import { buildRumor, type P2PMessage, parseRumor, type Rumor } from '../nostr/p2p.ts'
 import type { RelayPool } from '../nostr/relay/pool.ts'
+import { peerRelaysToUse } from '../nostr/relay-url.ts'
 import type { State } from '../store/schema.ts'
 import { INBOX_LOOKUP_MS, INBOX_TTL_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
@@ -37,13 +38,23 @@ export interface Delivery {
 export const rumorFor = (ctx: Context, peer: string, msg: P2PMessage, at = unixNow(), ms = Date.now()): Rumor =>
   buildRumor(msg, ctx.identity.pubkey, peer, at, ctx.name, ms)
 
+/** Where the peer reads, of the relays we may connect to (relay-url.ts: none that its list puts
+ *  on our machine or network; to a `stranger`, a few public ones), else ours. */
 async function peerInbox(
   ctx: Context,
   pool: RelayPool,
   state: State,
   peer: string,
   by: number,
+  stranger: boolean,
 ): Promise<{ relays: string[]; source: Delivery['inboxSource'] }> {
+  const found = await peerLists(ctx, pool, state, peer, by)
+  const relays = found ? peerRelaysToUse(found.relays, ctx.relays, stranger) : []
+  return found && relays.length ? { relays, source: found.source } : { relays: ctx.relays, source: 'ours' }
+}
+
+/** The relays the peer's lists name, cached for INBOX_TTL_S; null when it publishes none. */
+async function peerLists(ctx: Context, pool: RelayPool, state: State, peer: string, by: number) {
   const cached = state.inboxes[peer]
   if (cached && cached.at > unixNow() - INBOX_TTL_S) return cached
   const deadline = Math.min(by, Date.now() + INBOX_LOOKUP_MS)
@@ -51,7 +62,7 @@ async function peerInbox(
   // 10050's relays, so a 10050 that only an indexer has must beat a 10002 on our relays
   const filters = [{ kinds: [INBOX_RELAYS_KIND, RELAY_LIST_KIND], authors: [peer] }]
   const found = inboxFromLists(await askWithIndexers(ctx, pool, filters, deadline), peer)
-  if (!found) return { relays: ctx.relays, source: 'ours' }
+  if (!found) return null
   await ctx.store.update((s) => {
     s.inboxes[peer] = { ...found, at: unixNow() }
   })
@@ -65,6 +76,8 @@ interface DeliverOptions {
   deadline?: number
   /** as NIP-04 DMs of the original skill (default: when the rumors' call is held that way) */
   legacy?: boolean
+  /** to a key we never called (an automatic reply): a few of its public relays only (peerInbox) */
+  stranger?: boolean
 }
 
 /** Whether a rumor belongs to a call held with an agent of the original skill. */
@@ -80,13 +93,13 @@ export async function deliver(
   state: State,
   peer: string,
   rumors: Rumor[],
-  { selfCopy = true, deadline = pool.deadline, legacy = rumors.some((r) => legacyCall(state, r)) }: DeliverOptions = {},
+  { selfCopy = true, deadline = pool.deadline, legacy = rumors.some((r) => legacyCall(state, r)), stranger = false }: DeliverOptions = {},
 ): Promise<Delivery> {
   const sign = await signer(ctx)
-  if (legacy) return deliverEvents(ctx, pool, state, peer, legacyDms(ctx, rumors, peer, sign), undefined, deadline)
+  if (legacy) return deliverEvents(ctx, pool, state, peer, legacyDms(ctx, rumors, peer, sign), undefined, deadline, stranger)
   await prepareBulk(rumors.length * (selfCopy ? 2 : 1))
   const wrapAll = (recipient: string) => rumors.map((rumor) => wrapRumor(rumor, ctx.identity.secretKey, recipient, sign))
-  return deliverEvents(ctx, pool, state, peer, wrapAll(peer), selfCopy ? wrapAll(ctx.identity.pubkey) : undefined, deadline)
+  return deliverEvents(ctx, pool, state, peer, wrapAll(peer), selfCopy ? wrapAll(ctx.identity.pubkey) : undefined, deadline, stranger)
 }
 
 /** Publishes signed events to the peer's inbox relays (and `copies` to ours, alongside). */
@@ -98,8 +111,9 @@ export async function deliverEvents(
   events: Event[],
   copies: Event[] | undefined,
   deadline = pool.deadline,
+  stranger = false,
 ): Promise<Delivery> {
-  const inbox = await peerInbox(ctx, pool, state, peer, deadline)
+  const inbox = await peerInbox(ctx, pool, state, peer, deadline, stranger)
   const [toPeer] = await Promise.all([
     publishAll(pool, events, inbox.relays, deadline),
     copies ? publishAll(pool, copies, ctx.relays, deadline) : undefined,

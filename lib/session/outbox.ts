@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs'
 import type { Event } from 'nostr-tools/pure'
 import type { Reply } from '../calls/machine.ts'
+import { isKnown } from '../calls/policy.ts'
 import { outboxView } from '../calls/views.ts'
-import { MAX_OUTBOX_ATTEMPTS } from '../limits.ts'
+import { AUTO_REPLY_WINDOW, MAX_OUTBOX_ATTEMPTS } from '../limits.ts'
 import { findTag, TAG } from '../nostr/kinds.ts'
 import type { Rumor } from '../nostr/p2p.ts'
 import type { RelayPool } from '../nostr/relay/pool.ts'
@@ -180,14 +181,21 @@ export async function retryOutbox(ctx: Context, pool: RelayPool, state: State): 
   return true
 }
 
-/** The machine's automatic answers (busy, too late): best effort, within AUTO_REPLY_MS, never
- *  queued, so that strangers cannot fill the outbox. */
+/** The machine's automatic answers (busy, too late, declined by policy): best effort, never
+ *  queued, so that strangers cannot fill the outbox; AUTO_REPLY_WINDOW at a time, and none
+ *  started after AUTO_REPLY_MS, so that a flood of callers cannot hold up the command (each
+ *  costs a lookup, encryption and signatures); no copy to ourselves. */
 export async function replyBestEffort(ctx: Context, pool: RelayPool, state: State, replies: Reply[]): Promise<void> {
   const deadline = Math.min(pool.deadline, Date.now() + AUTO_REPLY_MS)
-  await Promise.all(
-    replies.map(async ({ peer, msg, legacy }) => {
-      const d = await deliver(ctx, pool, state, peer, [rumorFor(ctx, peer, msg)], { deadline, ...(legacy ? { legacy } : {}) })
+  const line = [...replies]
+  const worker = async () => {
+    while (line.length && Date.now() < deadline) {
+      const { peer, msg, legacy } = line.shift() as Reply
+      const options = { deadline, selfCopy: false, stranger: !isKnown(state, peer), ...(legacy ? { legacy } : {}) }
+      const d = await deliver(ctx, pool, state, peer, [rumorFor(ctx, peer, msg)], options)
       ctx.out.log(`automatic ${msg.type} to ${peer.slice(0, 12)}: ${d.delivered ? 'delivered' : 'not delivered (best effort: not queued)'}`)
-    }),
-  )
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(AUTO_REPLY_WINDOW, replies.length) }, worker))
+  if (line.length) ctx.out.log(`${line.length} automatic replies not sent: over their ${AUTO_REPLY_MS} ms budget (best effort)`)
 }

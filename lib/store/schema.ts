@@ -43,10 +43,11 @@ export function healthOf(state: State, url: string): RelayHealth {
   return state.relayHealth[url]
 }
 
-/** Journal entries a poll is printing: theirs until it settles, or its process is gone. */
+/** Journal entries a poll is printing: theirs until it settles, or its process (pid and start time) is gone. */
 export interface PrintLease {
   token: string
   pid: number
+  start?: string
   at: number
   seqs: number[]
 }
@@ -140,6 +141,8 @@ export interface JournalEntry {
   event: P2PEvent
   /** the call log entry of a message event */
   entryId?: string
+  /** `poll --exec` hooks for it that were killed or timed out (hooks.ts) */
+  hookKills?: number
 }
 
 type Unsigned = { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string }
