@@ -122,6 +122,10 @@ export const FETCH_IDS_PER_REQ = 200
 export const FETCH_REQS_IN_FLIGHT = 4
 /** Frames larger than this are refused: no gift wrap we use comes near it. */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024
+/** Frames nesting arrays and objects deeper than this are refused before they are parsed (JSON
+ *  of a few MB of brackets takes seconds and hundreds of MB to parse): the deepest message a
+ *  relay sends us, an event's tag, is 4 levels down. */
+export const MAX_FRAME_DEPTH = 8
 /** Below this many key agreements or signatures in one run, loading WASM costs more than it saves. */
 export const BULK_CRYPTO_FROM = 24
 /** From this many gift wraps in one sync, a worker thread opens half of them (starting one costs

@@ -188,8 +188,9 @@ export class RelaySocket {
   }
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
-    if (!isBinary) this.opts.log(this.url, `< ${data.toString()}`)
-    const message = parseFrame(data, isBinary)
+    const text = isBinary ? '' : data.toString()
+    if (!isBinary) this.opts.log(this.url, `< ${text}`)
+    const message = parseFrame(text, isBinary)
     if (typeof message === 'string') this.drop(message)
     if (!Array.isArray(message)) return
     const [type, a, b, c] = message
