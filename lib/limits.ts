@@ -138,6 +138,11 @@ export const SCANS_BEFORE_INDEX = 16
 export const UNLIMITED_FILTER_EVENTS = 100
 /** Events beyond what the filters justify that a relay may send before it counts as flooding. */
 export const FLOOD_SLACK = 100
+/** Events one live subscription (`poll --wait`) may bring before it is ended as a flood: the
+ *  largest file's chunks and the messages around it. Peers fill it, not the relay: the
+ *  connection stays, and the wait reads that relay by syncing. Tests shrink it through
+ *  P2P_TEST_MAX_LIVE_EVENTS. */
+export const MAX_LIVE_EVENTS = testOverride('P2P_TEST_MAX_LIVE_EVENTS', MAX_FILE_CHUNKS + FLOOD_SLACK)
 
 /** Events of one delivery in flight at once: fast on loopback, gentle on rate-limited relays. */
 export const PUBLISH_WINDOW = 8

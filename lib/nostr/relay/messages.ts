@@ -44,10 +44,10 @@ export interface PendingPublish {
 }
 
 /** A REQ's bookkeeping before anything came back. */
-export const freshReq = (filters: Filter[]) => ({
+export const freshReq = (filters: Filter[], live = false) => ({
   filters,
   received: 0,
-  maxEvents: eventBudget(filters),
+  maxEvents: eventBudget(filters, live),
   authRetried: false,
   restricted: isRestrictedRead(filters),
 })
