@@ -35,6 +35,8 @@ interface RelayHealth {
    *  published before `top`, and has read everything dated after `until`; the next run goes on
    *  from `until` (inclusive) */
   wrapPaging?: { top: number; until: number }
+  /** NIP-04 DMs (config legacy on): this relay's cursor and unfinished read, as for gift wraps */
+  legacy?: { cursor?: number; paging?: RelayHealth['wrapPaging'] }
 }
 
 /** A relay's health record, created on first use. */
@@ -187,7 +189,7 @@ export interface State {
     giftWrap: number
     /** the last journal seq that `poll` printed */
     polled: number
-    /** Unix seconds up to which NIP-04 DMs have been read (config legacy on) */
+    /** NIP-04 DMs read up to then, before each relay had a cursor: where one without starts */
     legacy?: number
   }
   agents: Record<string, AgentRecord>
