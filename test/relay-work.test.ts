@@ -47,6 +47,13 @@ describe('relay work', () => {
     expect(parseFrame(JSON.stringify(['NOTICE', nested(1_000)]), false)).toEqual(['NOTICE', nested(1_000)])
     const event = { id: 'x', tags: [['p', 'y']], content: '"[[[[[[[[[[\\"' }
     expect(parseFrame(JSON.stringify(['EVENT', 'sub', event]), false)).toEqual(['EVENT', 'sub', event])
+    // a string that ends in an escaped backslash ends there: what follows counts
+    expect(parseFrame(`["NOTICE","x\\\\",${nested(MAX_FRAME_DEPTH)}]`, false)).toMatch(/nested/)
+    expect(parseFrame(`["NOTICE","x\\\\",${nested(MAX_FRAME_DEPTH - 1)}]`, false)).toEqual([
+      'NOTICE',
+      'x\\',
+      JSON.parse(nested(MAX_FRAME_DEPTH - 1)),
+    ])
   })
 
   it('one AUTH per relay and run however often it challenges; 20 frames of nested JSON dropped; the good relay read', async () => {

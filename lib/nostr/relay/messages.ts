@@ -71,19 +71,26 @@ const BACKSLASH = 0x5c
 const [OPEN_ARRAY, OPEN_OBJECT, CLOSE_ARRAY, CLOSE_OBJECT] = [0x5b, 0x7b, 0x5d, 0x7d]
 
 /** Whether JSON text nests arrays and objects deeper than `max` (brackets in strings are text):
- *  one pass, which stops at the first level too deep. */
+ *  one pass that skips strings natively (an event's content is most of a frame), and stops at
+ *  the first level too deep. */
 function nestedDeeper(text: string, max: number): boolean {
   let depth = 0
-  let inString = false
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === BACKSLASH) i++
-      else if (c === QUOTE) inString = false
-    } else if (c === QUOTE) inString = true
+    if (c === QUOTE) i = closingQuote(text, i)
     else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (++depth > max) return true
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) depth--
   }
   return false
+}
+
+/** Where the string opened at `start` ends (the text's length when it does not). */
+function closingQuote(text: string, start: number): number {
+  for (let at = text.indexOf('"', start + 1); at !== -1; at = text.indexOf('"', at + 1)) {
+    let slashes = 0
+    while (text.charCodeAt(at - 1 - slashes) === BACKSLASH) slashes++
+    if (slashes % 2 === 0) return at
+  }
+  return text.length
 }
