@@ -143,6 +143,10 @@ export const FETCH_IDS_PER_REQ = 200
 export const FETCH_REQS_IN_FLIGHT = 4
 /** Frames larger than this are refused: no gift wrap we use comes near it. */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024
+/** Frames nesting arrays and objects deeper than this are refused before they are parsed (JSON
+ *  of a few MB of brackets takes seconds and hundreds of MB to parse): the deepest message a
+ *  relay sends us, an event's tag, is 4 levels down. */
+export const MAX_FRAME_DEPTH = 8
 /** Below this many key agreements or signatures in one run, loading WASM costs more than it saves. */
 export const BULK_CRYPTO_FROM = 24
 /** From this many gift wraps in one sync, a worker thread opens half of them (starting one costs
@@ -155,6 +159,11 @@ export const SCANS_BEFORE_INDEX = 16
 export const UNLIMITED_FILTER_EVENTS = 100
 /** Events beyond what the filters justify that a relay may send before it counts as flooding. */
 export const FLOOD_SLACK = 100
+/** Events one live subscription (`poll --wait`) may bring before it is ended as a flood: the
+ *  largest file's chunks and the messages around it. Peers fill it, not the relay: the
+ *  connection stays, and the wait reads that relay by syncing. Tests shrink it through
+ *  P2P_TEST_MAX_LIVE_EVENTS. */
+export const MAX_LIVE_EVENTS = testOverride('P2P_TEST_MAX_LIVE_EVENTS', MAX_FILE_CHUNKS + FLOOD_SLACK)
 
 /** Events of one delivery in flight at once: fast on loopback, gentle on rate-limited relays. */
 export const PUBLISH_WINDOW = 8

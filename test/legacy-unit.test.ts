@@ -19,8 +19,9 @@ import {
 import { callIdOfRoom, legacyDm, legacyPayload, newLegacyCallId, openLegacyDm, parseLegacy, roomOfCall } from '../lib/nostr/legacy.ts'
 import { decrypt, encrypt } from '../lib/nostr/nip04.ts'
 import type { P2PMessage } from '../lib/nostr/p2p.ts'
-import { foldSync, legacyFilter } from '../lib/session/fold.ts'
-import { emptyState } from '../lib/store/schema.ts'
+import { foldSync, legacyPlan } from '../lib/session/fold.ts'
+import type { PagedRead } from '../lib/session/paging.ts'
+import { emptyState, type State } from '../lib/store/schema.ts'
 import { GIFT_WRAP_LOOKBACK_S, LEGACY_OVERLAP_S, RING_TIMEOUT_S } from '../lib/timing.ts'
 
 const alice = generateSecretKey()
@@ -230,58 +231,47 @@ describe('a legacy call in the machine', () => {
 
 describe('reading NIP-04 DMs', () => {
   const NOW = 1_800_000_000
-  const reads = (legacy: Array<{ url: string; complete: boolean }>) => ({
+  const reads = (legacy: PagedRead[]) => ({
     events: [],
     results: { presence: [], lists: [], wraps: [], legacy },
   })
   const report = (url: string, connected: boolean) => ({ url, connected, dropped: 0 })
+  const since = (state: State, url = 'a') => legacyPlan(state, bobPk, url, NOW).pages.since
 
   it('looks back one ring timeout at first, then from its cursor, never past the gift-wrap window', () => {
     const state = emptyState()
-    expect(legacyFilter(state, bobPk, NOW)).toMatchObject({ kinds: [4], '#p': [bobPk], since: NOW - RING_TIMEOUT_S })
-    state.cursor.legacy = NOW - 600
-    expect(legacyFilter(state, bobPk, NOW).since).toBe(NOW - 600 - LEGACY_OVERLAP_S)
-    state.cursor.legacy = NOW - 30 * 86_400 // legacy was off for a month
-    expect(legacyFilter(state, bobPk, NOW).since).toBe(NOW - GIFT_WRAP_LOOKBACK_S)
+    expect(legacyPlan(state, bobPk, 'a', NOW).pages).toMatchObject({ kinds: [4], '#p': [bobPk], since: NOW - RING_TIMEOUT_S })
+    state.cursor.legacy = NOW - 600 // the single cursor of versions before: where a relay without its own starts
+    expect(since(state)).toBe(NOW - 600 - LEGACY_OVERLAP_S)
+    state.relayHealth.a = { legacy: { cursor: NOW - 60 } }
+    expect(since(state)).toBe(NOW - 60 - LEGACY_OVERLAP_S)
+    state.relayHealth.a = { legacy: { cursor: NOW - 30 * 86_400 } } // legacy was off for a month
+    expect(since(state)).toBe(NOW - GIFT_WRAP_LOOKBACK_S)
   })
 
-  it('moves its cursor only when every relay that answered read in full', () => {
+  it('moves each relay’s cursor once it read that relay in full; a read cut short goes on from where it stopped', () => {
     const state = emptyState()
-    foldSync(
-      state,
-      reads([
-        { url: 'a', complete: true },
-        { url: 'b', complete: false },
-      ]),
-      [report('a', true), report('b', true)],
-      alicePk,
-      NOW,
-      300,
-    )
-    expect(state.cursor.legacy).toBeUndefined() // b was cut off: it may hold an older DM
-    foldSync(
-      state,
-      reads([
-        { url: 'a', complete: false },
-        { url: 'b', complete: false },
-      ]),
-      [report('a', false), report('b', false)],
-      alicePk,
-      NOW,
-      300,
-    )
-    expect(state.cursor.legacy).toBeUndefined() // nobody answered
-    foldSync(
-      state,
-      reads([
-        { url: 'a', complete: true },
-        { url: 'b', complete: false },
-      ]),
-      [report('a', true), report('b', false)],
-      alicePk,
-      NOW,
-      300,
-    )
-    expect(state.cursor.legacy).toBe(NOW) // b is down: not waited for (README: a DM only it holds may be missed)
+    const fold = (legacy: PagedRead[], connected = ['a', 'b']) =>
+      foldSync(
+        state,
+        reads(legacy),
+        ['a', 'b'].map((url) => report(url, connected.includes(url))),
+        alicePk,
+        NOW,
+        300,
+      )
+    fold([
+      { url: 'a', complete: true, top: NOW - 5 },
+      { url: 'b', complete: false, top: NOW - 5, pagedTo: NOW - 100 },
+    ])
+    expect(state.relayHealth.a.legacy).toEqual({ cursor: NOW - 5 })
+    // b stopped short (a flood of newer DMs): its cursor stays, and the next run reads on from there
+    expect(state.relayHealth.b.legacy).toEqual({ paging: { top: NOW - 5, until: NOW - 100 } })
+    // over the window it began with
+    expect(legacyPlan(state, bobPk, 'b', NOW)).toMatchObject({ pages: { since: NOW - 5 - RING_TIMEOUT_S, until: NOW - 100 }, top: NOW - 5 })
+    fold([{ url: 'b', complete: true, top: NOW - 5 }])
+    expect(state.relayHealth.b.legacy).toEqual({ cursor: NOW - 5 })
+    expect(legacyPlan(state, bobPk, 'b', NOW)).toMatchObject({ pages: { since: NOW - 5 - LEGACY_OVERLAP_S }, top: NOW })
+    expect(state.cursor.legacy).toBeUndefined() // no longer moved
   })
 })

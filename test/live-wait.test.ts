@@ -1,13 +1,17 @@
 // `poll --wait` opens what woke it (issue 13, point 3): the gift wraps its live feed delivers
 // are opened and applied by the sync's own path, with no second sync (no REQ after the first),
-// and nothing is missed or spun on (issue 12, point 10).
+// and nothing is missed or spun on (issue 12, point 10); a burst never trips the flood rule, and
+// a live feed ended as a flood leaves the wait reading by syncs, not blind (issue 23, point 1).
 import { spawn } from 'node:child_process'
-import { generateSecretKey } from 'nostr-tools/pure'
+import { randomBytes } from 'node:crypto'
+import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHUNK_BYTES } from '../lib/limits.ts'
+import { connected, whoami } from './helpers/agents.ts'
 import { agent, CLI, type RunResult } from './helpers/cli.ts'
 import { startFaultyRelay } from './helpers/faulty-relay.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
-import { datedDm, sendDms } from './helpers/stranger.ts'
+import { datedDm, publishAll, sendDms } from './helpers/stranger.ts'
 
 let relay: TestRelay
 beforeAll(async () => {
@@ -107,6 +111,46 @@ describe('live-wait', () => {
       expect(r.stdout).toBe('')
       expect(r.stderr).toMatch(/nothing new within 1 s; wait again \(`node p2p.js poll --wait 1`\) rather than sending again/)
     })
+
+    it('a 2 MB file (140 chunks) arriving during the wait is read live: a burst never trips the flood rule', async () => {
+      const alice = agent([relay.url])
+      const bob = agent([relay.url])
+      await connected(alice, bob)
+      const data = randomBytes(2 * 1024 * 1024)
+      expect(Math.ceil(data.length / CHUNK_BYTES)).toBe(140)
+      const r = await waitingPoll({ P2P_HOME: bob.home, P2P_RELAYS: relay.url }, ['--wait', '25'], async () => {
+        const sent = await alice.run(['sendfile', 'big.bin', '-', '--timeout', '20000'], { stdin: data.toString('base64') })
+        expect(sent.code, sent.stderr).toBe(0)
+      })
+      expect(r.code, r.stderr).toBe(0)
+      // the code before dropped the relay at its 101st live event, and waited out the 25 s blind
+      expect(r.stderr).not.toMatch(/flood/)
+      expect(afterFirstSync(r.stderr)).not.toContain('> ["REQ"')
+      expect(r.json().events.map((e: { type: string; file?: { size: number } }) => [e.type, e.file?.size])).toEqual([['file', data.length]])
+    }, 60_000)
+
+    it('a live feed ended as a flood (junk gift wraps past its budget) is read by syncs: the message behind it comes', async () => {
+      const a = agent([relay.url])
+      const me = (await whoami(a)).pubkey
+      expect((await a.run(['status'])).code).toBe(0)
+      const stranger = generateSecretKey()
+      const junk = Array.from({ length: 120 }, (_, i) =>
+        finalizeEvent({ kind: 1059, created_at: Math.floor(Date.now() / 1000), tags: [['p', me]], content: `junk ${i}` }, stranger),
+      )
+      const r = await waitingPoll(
+        { P2P_HOME: a.home, P2P_RELAYS: relay.url, P2P_TEST_MAX_LIVE_EVENTS: '20' },
+        ['--wait', '20', '--settle', '0'],
+        async () => {
+          await publishAll(relay.url, junk)
+          await sendDms(relay.url, me, 1, undefined, () => 'behind the flood')
+        },
+      )
+      expect(r.code, r.stderr).toBe(0)
+      // the code before dropped the connection at 101 live events, synced on the dead socket, and printed nothing
+      expect(r.json().events.map((e: { text?: string }) => e.text)).toEqual(['behind the flood'])
+      expect(lines(r.stderr, /! flood: more than 20 events for one REQ; ending the live subscription/)).toHaveLength(1)
+      expect(lines(r.stderr, /\] sync: /).length).toBeGreaterThan(1)
+    }, 40_000)
 
     it('drops a live event with a bad signature once, and does not spin on it', async () => {
       const a = agent([])

@@ -89,19 +89,23 @@ const nextExpiry = (state: State) =>
  *  returns the unprinted events leased to this poll. */
 async function waitFor(ctx: Context, online: Online, lease: Lease, until: number, settling = false): Promise<JournalEntry[]> {
   let entries: JournalEntry[] = settling ? await claim(ctx, lease) : []
+  // while a relay's live subscription is cut, a sync reads it this often
+  let resyncAt = Number.POSITIVE_INFINITY
   while ((settling ? entries.length < lease.max : entries.length === 0) && Date.now() < until) {
     // wake up when a ringing call expires too: that is news for a caller waiting on an answer
-    const wakeAt = Math.min(until, nextExpiry(online.state))
+    const wakeAt = Math.min(until, nextExpiry(online.state), resyncAt)
     const outcome = online.live ? await online.live.wait(wakeAt, (id) => online.state.seen.has(id)) : 'closed'
     if (outcome === 'timeout' && wakeAt === until) break
-    if (outcome === 'closed') {
-      if (settling) break
-      // no relay keeps a live subscription (dead, or it refused one): look again now and then, never in a loop
-      await sleep(Math.min(WAIT_RESYNC_MS, wakeAt - Date.now()))
-      await resync(ctx, online)
-    } else {
+    if (outcome === 'closed' && settling) break
+    if (outcome === 'arrived' || (outcome === 'timeout' && wakeAt < resyncAt)) {
       // what the feed brought (or, at an expiry, nothing) is opened and applied as a sync would: no REQ
       await receiveLive(ctx, online)
+    } else {
+      // no relay keeps a live subscription (dead, or it refused one): look again now and then, never in a loop;
+      // one was cut (a flood): read it by a sync at once, then now and then
+      if (outcome === 'closed') await sleep(Math.min(WAIT_RESYNC_MS, wakeAt - Date.now()))
+      await resync(ctx, online)
+      if (online.live?.partial) resyncAt = Date.now() + WAIT_RESYNC_MS
     }
     entries = await claim(ctx, lease)
   }

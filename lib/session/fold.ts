@@ -18,7 +18,8 @@ import {
 import { parsePresence } from '../nostr/presence.ts'
 import type { QueryResult, RelayReport } from '../nostr/relay/pool.ts'
 import { makesKnown } from '../store/peers.ts'
-import { healthOf, type State } from '../store/schema.ts'
+import { healthOf } from '../store/relay-health.ts'
+import type { State } from '../store/schema.ts'
 import {
   GIFT_WRAP_LOOKBACK_S,
   LEGACY_FIRST_LOOKBACK_S,
@@ -31,24 +32,18 @@ import {
   PRESENCE_OVERLAP_S,
 } from '../timing.ts'
 import type { RelayWarning } from '../ui/output.ts'
+import { foldPaging, type PagedRead, type PagePlan, pagePlan } from './paging.ts'
 import { noteSilence } from './silence.ts'
 
 /** What one sync read, per REQ. */
 export interface SyncReads {
   /** announcements and our own lists (gift wraps are opened apart) */
   events: Event[]
-  results: { presence: QueryResult[]; lists: QueryResult[]; wraps: WrapResult[]; legacy?: QueryResult[] }
+  results: { presence: QueryResult[]; lists: QueryResult[]; wraps: WrapResult[]; legacy?: PagedRead[] }
 }
 
 /** One relay's gift-wrap read (reconcile.ts). */
-export interface WrapResult extends QueryResult {
-  /** when complete: everything published before this time is read (the relay's new cursor,
-   *  unless the read was served nothing as new: see `served`) */
-  top: number
-  /** the date of the newest gift wrap the relay served in this read, if any */
-  served?: number
-  /** a page-by-page read that stopped short: everything dated after this was read */
-  pagedTo?: number
+export interface WrapResult extends PagedRead {
   /** whether the relay reconciled by NIP-77, or showed that it does not speak it (by a refusal,
    *  or by no answer in time: `silent`), or that its answer cannot be trusted (reads need AUTH
    *  there, or it left out a wrap a REQ showed: `untrusted`) */
@@ -91,22 +86,31 @@ export function wrapFilter(state: State, me: string, url: string, now: number): 
   return { kinds: [GIFT_WRAP_KIND], '#p': [me], since: cursor - GIFT_WRAP_LOOKBACK_S, until: now + MAX_CLOCK_SKEW_S }
 }
 
-/** NIP-04 DMs to us (config legacy on): they carry their real date, so a cursor with a little
- *  overlap is enough; after legacy was off for a while, no further back than gift wraps. */
-export function legacyFilter(state: State, me: string, now: number): Filter {
-  const since = state.cursor.legacy
-    ? Math.max(state.cursor.legacy - LEGACY_OVERLAP_S, now - GIFT_WRAP_LOOKBACK_S)
-    : now - LEGACY_FIRST_LOOKBACK_S
-  return { kinds: [LEGACY_DM_KIND], '#p': [me], since, until: now + MAX_CLOCK_SKEW_S }
+/** A relay's NIP-04 cursor: its own, else the single one of versions before (no longer moved). */
+const legacyCursor = (state: State, url: string) => state.relayHealth[url]?.legacy?.cursor ?? state.cursor.legacy
+
+/** NIP-04 DMs to us on one relay (config legacy on), read page by page as gift wraps are: they
+ *  carry their real date, so a cursor with a little overlap is enough; after legacy was off for
+ *  a while, no further back than gift wraps. */
+export function legacyPlan(state: State, me: string, url: string, now: number): PagePlan {
+  const cursor = legacyCursor(state, url)
+  const walk = state.relayHealth[url]?.legacy?.paging
+  // a first read that stopped short goes on over the window it began with
+  const since = cursor ? Math.max(cursor - LEGACY_OVERLAP_S, now - GIFT_WRAP_LOOKBACK_S) : (walk?.top ?? now) - LEGACY_FIRST_LOOKBACK_S
+  return pagePlan({ kinds: [LEGACY_DM_KIND], '#p': [me], since, until: now + MAX_CLOCK_SKEW_S }, cursor, walk, now)
 }
 
-export interface WrapPlan {
+/** A relay's NIP-04 read moves its cursor, or keeps how far back it got (paging.ts). */
+function foldLegacy(state: State, read: PagedRead): void {
+  const health = healthOf(state, read.url)
+  const { cursor, walk } = foldPaging(legacyCursor(state, read.url), health.legacy?.paging, read)
+  if (cursor === undefined && !walk) delete health.legacy
+  else health.legacy = { ...(cursor === undefined ? {} : { cursor }), ...(walk ? { paging: walk } : {}) }
+}
+
+export interface WrapPlan extends PagePlan {
   /** the whole window (for NIP-77) */
   window: Filter
-  /** where reading page by page starts: the newest page, or where an unfinished read stopped */
-  pages: Filter
-  /** what a complete read page by page stands for (its cursor then): when that read began */
-  top: number
   /** ask for NIP-77: not known to be unsupported, or last asked long ago */
   negentropy: boolean
   /** how long to wait for its first answer before taking silence for "no NIP-77" */
@@ -117,13 +121,9 @@ export interface WrapPlan {
 export function wrapPlan(state: State, me: string, url: string, now: number): WrapPlan {
   const window = wrapFilter(state, me, url, now)
   const health = state.relayHealth[url]
-  const walk = health?.wrapPaging
-  // a read that began before the relay's cursor moved is over: a later one completed
-  const resumes = walk !== undefined && walk.top > (state.giftWrapCursors[url] ?? Number.NEGATIVE_INFINITY)
   return {
     window,
-    pages: resumes ? { ...window, until: Math.min(walk.until, window.until ?? walk.until) } : window,
-    top: resumes ? walk.top : now,
+    ...pagePlan(window, state.giftWrapCursors[url], health?.wrapPaging, now),
     negentropy:
       health?.negentropy !== false ||
       now - (health.negentropyCheckedAt ?? 0) >= (health.negentropySilent ? NEG_RECHECK_SILENT_S : NEG_RECHECK_S),
@@ -131,11 +131,8 @@ export function wrapPlan(state: State, me: string, url: string, now: number): Wr
   }
 }
 
-/** A relay's gift-wrap read moves its cursor once complete (to what it stands for), or keeps how
- *  far back an unfinished page-by-page read got, for the next run to go on from there. It stands
- *  for when it began, by our clock, but never past the newest wrap the relay served (over all the
- *  runs of a read page by page): a clock ahead must not move it past wraps not yet published. A
- *  read served nothing moves nothing; a relay's first read has only the clock. */
+/** A relay's gift-wrap read moves its cursor, or keeps how far back it got (paging.ts); it says
+ *  whether the relay speaks NIP-77. */
 function foldWraps(state: State, read: WrapResult, now: number): void {
   const health = healthOf(state, read.url)
   if (read.negentropy) {
@@ -143,18 +140,10 @@ function foldWraps(state: State, read: WrapResult, now: number): void {
     if (read.negentropy === 'silent') health.negentropySilent = true
     else delete health.negentropySilent
   }
-  const walk = health.wrapPaging
-  const sameWalk = walk?.top === read.top
-  const served = Math.max(read.served ?? Number.NEGATIVE_INFINITY, (sameWalk && walk.served) || Number.NEGATIVE_INFINITY)
-  const old = state.giftWrapCursors[read.url]
-  const none = Number.isFinite(served) ? Number.NEGATIVE_INFINITY : read.top
-  if (read.complete) state.giftWrapCursors[read.url] = Math.max(old ?? none, Math.min(read.top, served))
-  const cursor = state.giftWrapCursors[read.url] ?? Number.NEGATIVE_INFINITY
-  if (!read.complete && read.pagedTo !== undefined && read.top > cursor) {
-    // overlapping runs reading on from the same place: the one that got further back counts
-    const until = sameWalk ? Math.min(walk.until, read.pagedTo) : read.pagedTo
-    health.wrapPaging = { top: read.top, until, ...(Number.isFinite(served) ? { served } : {}) }
-  } else if (walk && (walk.top <= cursor || (read.complete && read.top >= walk.top))) delete health.wrapPaging
+  const { cursor, walk } = foldPaging(state.giftWrapCursors[read.url], health.wrapPaging, read)
+  if (cursor !== undefined) state.giftWrapCursors[read.url] = cursor
+  if (walk) health.wrapPaging = walk
+  else delete health.wrapPaging
 }
 
 /** What each read is, as a warning names it: DMs first, what a silent poll must not hide.
@@ -222,10 +211,6 @@ export function foldSync(
   // Only a relay that said EOSE has told us everything: without one, keep the old cursor.
   if (reads.results.presence.some((r) => r.complete)) state.cursor = { ...state.cursor, presence: now, presenceWindow: onlineWindow }
   for (const r of reads.results.wraps) foldWraps(state, r, now)
-  // every relay that connected read in full: none can still hold an older DM we lack
-  const legacy = reads.results.legacy
-  const connected = new Set(reports.filter((r) => r.connected).map((r) => r.url))
-  if (legacy?.some((r) => r.complete) && legacy.every((r) => r.complete || !connected.has(r.url)))
-    state.cursor = { ...state.cursor, legacy: now }
+  for (const r of reads.results.legacy ?? []) foldLegacy(state, r)
   return { newAgents }
 }

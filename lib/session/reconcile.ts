@@ -5,13 +5,13 @@
 // read folds back into the state there too (foldSync).
 import type { Filter } from 'nostr-tools/filter'
 import type { Event } from 'nostr-tools/pure'
-import { CROSS_CHECK_WRAPS, MAX_PAGES } from '../limits.ts'
+import { CROSS_CHECK_WRAPS } from '../limits.ts'
 import { fetchIds, reconcile } from '../nostr/nip77.ts'
-import { readPages } from '../nostr/relay/pages.ts'
 import type { RelayPool } from '../nostr/relay/pool.ts'
 import type { QueryResult, RelaySocket } from '../nostr/relay/socket.ts'
 import type { State } from '../store/schema.ts'
 import { type WrapPlan, type WrapResult, wrapPlan } from './fold.ts'
+import { readOn, servedTo } from './paging.ts'
 
 export interface WrapReads {
   /** new gift wraps (not in `seen`), signatures checked */
@@ -43,10 +43,7 @@ export async function readWraps(
 
   const read = async (socket: RelaySocket, deadline: number, collect: (event: Event) => void): Promise<QueryResult> => {
     const plan = planOf(socket.url)
-    const onEvent = (event: Event, isKnown: boolean) => {
-      served.set(socket.url, Math.max(served.get(socket.url) ?? event.created_at, event.created_at))
-      return isKnown || collect(event)
-    }
+    const onEvent = servedTo(served, socket.url, (event, isKnown) => isKnown || collect(event))
     if (plan.negentropy) {
       // the newest few wraps by REQ, in the same flight: a NIP-77 answer must account for each
       const newest = newestWraps(socket, plan.window, deadline, known, onEvent)
@@ -75,14 +72,7 @@ export async function readWraps(
         else if (reconciled.unsupported) note(socket.url, { negentropy: reconciled.silent ? 'silent' : 'unsupported' })
       }
     }
-    note(socket.url, { pagedTo: plan.pages.until })
-    const result = await readPages(socket, plan.pages, deadline, onEvent, MAX_PAGES, {
-      known,
-      log: opts.log,
-      onPage: (until) => note(socket.url, { pagedTo: until }),
-    })
-    if (result.complete) note(socket.url, { pagedTo: undefined })
-    return result
+    return readOn(socket, plan.pages, deadline, onEvent, { known, log: opts.log, note: (pagedTo) => note(socket.url, { pagedTo }) })
   }
 
   const outcome = await pool.query((url) => [planOf(url).window], {

@@ -1,7 +1,8 @@
 // Which relays to wait for: one that answered nothing is marked silent and, until a back-off
 // gives it a full chance again, waited for only while the others are; one that connects but was
 // not read in full lately is waited for until the deadline. Pure functions of the state.
-import type { RelayHealth, State } from '../store/schema.ts'
+import type { RelayHealth } from '../store/relay-health.ts'
+import type { State } from '../store/schema.ts'
 import { RESYNC_AFTER_S, SILENT_RETRY_MAX_S, SILENT_RETRY_S } from '../timing.ts'
 
 /** A relay that answered no REQ (no connection, no EOSE) is marked silent. One that was given

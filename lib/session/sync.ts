@@ -14,9 +14,10 @@ import type { State } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
 import { receiveFiles } from './files.ts'
-import { foldSync, legacyFilter, listFilters, presenceFilter, type SyncReads, unreadRelays } from './fold.ts'
+import { foldSync, legacyPlan, listFilters, presenceFilter, type SyncReads, unreadRelays } from './fold.ts'
 import type { Online } from './online.ts'
 import { replyBestEffort } from './outbox.ts'
+import { readPaged } from './paging.ts'
 import { readWraps } from './reconcile.ts'
 import { patientRelays, silentRelays } from './silence.ts'
 import { saveTranscript } from './transcripts.ts'
@@ -43,7 +44,9 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
     // by NIP-77 where the relay speaks it, else page by page from where the last run stopped
     readWraps(pool, before, me, started, { patient, log: ctx.out.log }),
     // the original skill's DMs, only when asked for (they show relays who talks to whom)
-    ctx.legacy ? pool.query([legacyFilter(before, me, started)], { patient, known: (id) => before.seen.has(id) }) : undefined,
+    ctx.legacy
+      ? readPaged(pool, (url) => legacyPlan(before, me, url, started), { patient, known: (id) => before.seen.has(id), log: ctx.out.log })
+      : undefined,
   ])
   const reports = pool.reports()
   const outcome = mergeOutcomes(lists, presence)

@@ -4,6 +4,7 @@ import type { RemoteFile } from '../nostr/dm.ts'
 import type { InboxSource } from '../nostr/nip65.ts'
 import type { Announcement } from '../nostr/presence.ts'
 import { KnownIds } from './known-ids.ts'
+import type { RelayHealth } from './relay-health.ts'
 
 /** 2: a call's messages moved out of the state into its call log (store/calllog.ts).
  *  3: the ids of wraps and rumors taken moved out into a file of their own (store/known-ids.ts). */
@@ -11,37 +12,6 @@ export const STATE_VERSION = 3
 
 /** An agent as last announced; `eventId` is not fetched and checked again. */
 export type AgentRecord = Announcement
-
-export interface RelayHealth {
-  lastOk?: number
-  /** when a sync last read everything it asked this relay for (EOSE) */
-  lastSynced?: number
-  lastError?: string
-  /** when the relay last failed to take our announcement: skipped until presence is due again */
-  announceFailedAt?: number
-  /** since when the relay has answered no REQ of a sync (no connection, no EOSE) */
-  silentSince?: number
-  /** until then it is waited for only while the other relays are (fold.ts) */
-  retryAt?: number
-  /** the back-off that set `retryAt`, doubled after each full chance it misses */
-  retryAfterS?: number
-  /** NIP-77: whether it reconciled our gift wraps when last asked, and when that was (one that
-   *  did not is read page by page, and asked again after a while) */
-  negentropy?: boolean
-  negentropyCheckedAt?: number
-  /** it did not answer NEG-OPEN at all (maybe only slow): asked again sooner than one that refused */
-  negentropySilent?: boolean
-  /** a page-by-page read of its gift wraps that a run left unfinished: it stands for everything
-   *  published before `top`, and has read everything dated after `until`; the next run goes on
-   *  from `until` (inclusive); `served`: the newest wrap's date the read was served so far */
-  wrapPaging?: { top: number; until: number; served?: number }
-}
-
-/** A relay's health record, created on first use. */
-export function healthOf(state: State, url: string): RelayHealth {
-  state.relayHealth[url] ??= {}
-  return state.relayHealth[url]
-}
 
 /** Journal entries a poll is printing: theirs until it settles, or its process (pid and start time) is gone. */
 export interface PrintLease {
@@ -191,7 +161,7 @@ export interface State {
     giftWrap: number
     /** the last journal seq that `poll` printed */
     polled: number
-    /** Unix seconds up to which NIP-04 DMs have been read (config legacy on) */
+    /** NIP-04 DMs read up to then, before each relay had a cursor: where one without starts */
     legacy?: number
   }
   agents: Record<string, AgentRecord>

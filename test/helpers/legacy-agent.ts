@@ -34,18 +34,19 @@ export class LegacyAgent {
     await publishTo(this.url, finalizeEvent({ kind: 30078, created_at: now(), tags, content }, this.sk))
   }
 
-  /** Sends one protocol message as a kind 4 DM, with `origin` (its agentId) as v0.3 adds to each. */
-  async send(to: string, payload: LegacyPayload): Promise<Event> {
+  /** Sends one protocol message as a kind 4 DM, with `origin` (its agentId) as v0.3 adds to each;
+   *  dated `at` (a test may date it back). */
+  async send(to: string, payload: LegacyPayload, at = now()): Promise<Event> {
     const content = encrypt(this.sk, to, JSON.stringify({ ...payload, origin: this.agentId }))
-    const event = finalizeEvent({ kind: 4, created_at: now(), tags: [['p', to]], content }, this.sk)
+    const event = finalizeEvent({ kind: 4, created_at: at, tags: [['p', to]], content }, this.sk)
     await publishTo(this.url, event)
     return event
   }
 
   /** call_request, as its `call` command sends it; the new roomId. */
-  async call(to: string, topic: string): Promise<string> {
+  async call(to: string, topic: string, at = now()): Promise<string> {
     const roomId = randomUUID()
-    await this.send(to, { type: 'call_request', roomId, agentId: this.agentId, agentName: this.name, topic })
+    await this.send(to, { type: 'call_request', roomId, agentId: this.agentId, agentName: this.name, topic }, at)
     return roomId
   }
 

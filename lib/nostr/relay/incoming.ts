@@ -2,12 +2,13 @@
 // sees it (its signature is checked later, in bulk, by the pool), and how much a REQ may bring.
 import { type Filter, matchFilters } from 'nostr-tools/filter'
 import { type Event, getEventHash, validateEvent } from 'nostr-tools/pure'
-import { FLOOD_SLACK, UNLIMITED_FILTER_EVENTS } from '../../limits.ts'
+import { FLOOD_SLACK, MAX_LIVE_EVENTS, UNLIMITED_FILTER_EVENTS } from '../../limits.ts'
 import { MAX_CLOCK_SKEW_S } from '../../timing.ts'
 
 /** How many events a REQ may bring before the relay counts as flooding: twice what its
- *  filters ask for, plus slack. */
-export function eventBudget(filters: Filter[]): number {
+ *  filters ask for, plus slack; a live one, what peers may send in a burst. */
+export function eventBudget(filters: Filter[], live = false): number {
+  if (live) return MAX_LIVE_EVENTS
   return 2 * filters.reduce((sum, f) => sum + (f.limit === 0 ? 0 : (f.limit ?? UNLIMITED_FILTER_EVENTS)), 0) + FLOOD_SLACK
 }
 

@@ -2,7 +2,7 @@
 // bookkeeping, and incoming frames parsed (or refused) before anything acts on them.
 import type { Filter } from 'nostr-tools/filter'
 import type { Event } from 'nostr-tools/pure'
-import type WebSocket from 'ws'
+import { MAX_FRAME_DEPTH } from '../../limits.ts'
 import { isRestrictedRead } from './auth.ts'
 import { eventBudget } from './incoming.ts'
 
@@ -44,23 +44,53 @@ export interface PendingPublish {
 }
 
 /** A REQ's bookkeeping before anything came back. */
-export const freshReq = (filters: Filter[]) => ({
+export const freshReq = (filters: Filter[], live = false) => ({
   filters,
   received: 0,
-  maxEvents: eventBudget(filters),
+  maxEvents: eventBudget(filters, live),
   authRetried: false,
   restricted: isRestrictedRead(filters),
 })
 
 /** A relay message as an array whose first element names it; a string says why a frame is
- *  dropped (counted); null is a frame we simply do not use. */
-export function parseFrame(data: WebSocket.RawData, isBinary: boolean): unknown[] | string | null {
+ *  dropped (counted); null is a frame we simply do not use. Its depth is checked first. */
+export function parseFrame(text: string, isBinary: boolean): unknown[] | string | null {
   if (isBinary) return '< (binary frame ignored)'
+  if (nestedDeeper(text, MAX_FRAME_DEPTH)) return `! frame nested deeper than ${MAX_FRAME_DEPTH} levels ignored`
   let message: unknown
   try {
-    message = JSON.parse(data.toString())
+    message = JSON.parse(text)
   } catch {
     return '! malformed JSON ignored'
   }
   return Array.isArray(message) && typeof message[0] === 'string' ? message : null
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const [OPEN_ARRAY, OPEN_OBJECT, CLOSE_ARRAY, CLOSE_OBJECT] = [0x5b, 0x7b, 0x5d, 0x7d]
+
+/** Whether JSON text nests arrays and objects deeper than `max` (brackets in strings are text):
+ *  one pass that skips strings natively (an event's content is most of a frame), and stops at
+ *  the first level too deep. */
+function nestedDeeper(text: string, max: number): boolean {
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === QUOTE) i = closingQuote(text, i)
+    else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+      if (++depth > max) return true
+    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) depth--
+  }
+  return false
+}
+
+/** Where the string opened at `start` ends (the text's length when it does not). */
+function closingQuote(text: string, start: number): number {
+  for (let at = text.indexOf('"', start + 1); at !== -1; at = text.indexOf('"', at + 1)) {
+    let slashes = 0
+    while (text.charCodeAt(at - 1 - slashes) === BACKSLASH) slashes++
+    if (slashes % 2 === 0) return at
+  }
+  return text.length
 }

@@ -101,7 +101,7 @@ export class RelaySocket {
         eose = true
         if (!opts.live) finish(true)
       }
-      const query: PendingQuery = { ...opts, ...freshReq(filters), onEvent, finish, onEose }
+      const query: PendingQuery = { ...opts, ...freshReq(filters, opts.live), onEvent, finish, onEose }
       this.queries.set(id, query)
       // a relay that asked for AUTH may withhold DMs from a REQ sent before it succeeded
       if (query.restricted && this.auth.challenged) void this.auth.outcome().then(() => this.queries.has(id) && this.sendReq(id, query))
@@ -188,8 +188,9 @@ export class RelaySocket {
   }
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
-    if (!isBinary) this.opts.log(this.url, `< ${data.toString()}`)
-    const message = parseFrame(data, isBinary)
+    const text = isBinary ? '' : data.toString()
+    if (!isBinary) this.opts.log(this.url, `< ${text}`)
+    const message = parseFrame(text, isBinary)
     if (typeof message === 'string') this.drop(message)
     if (!Array.isArray(message)) return
     const [type, a, b, c] = message
@@ -205,16 +206,17 @@ export class RelaySocket {
     const query = this.queries.get(subId as string)
     if (!query) return
     if (++query.received > query.maxEvents) {
-      // a relay that floods one REQ would flood the others too: reading on costs the whole run
-      this.opts.log(this.url, `! flood: more than ${query.maxEvents} events for one REQ; dropping the connection`)
-      this.close(`flood: more than ${query.maxEvents} events for one REQ`)
+      const flood = `flood: more than ${query.maxEvents} events for one REQ`
+      // what peers publish fills a live feed: it ends alone, the connection stays for syncs; a
+      // relay that floods another REQ would flood the others too: reading on costs the whole run
+      this.opts.log(this.url, `! ${flood}; ${query.live ? 'ending the live subscription' : 'dropping the connection'}`)
+      if (query.live) query.finish(false, flood)
+      else this.close(flood)
       return
     }
-    if (query.known && typeof (event as Event)?.id === 'string' && query.known((event as Event).id)) {
-      query.onEvent(event as Event, true)
-      return
-    }
-    if (isAcceptable(event, query.filters)) query.onEvent(event, false)
+    const id = (event as Event)?.id
+    if (query.known && typeof id === 'string' && query.known(id)) query.onEvent(event as Event, true)
+    else if (isAcceptable(event, query.filters)) query.onEvent(event, false)
     else this.drop('! invalid event dropped')
   }
 
