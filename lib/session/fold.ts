@@ -103,7 +103,10 @@ export function legacyPlan(state: State, me: string, url: string, now: number): 
 /** A relay's NIP-04 read moves its cursor, or keeps how far back it got (paging.ts). */
 function foldLegacy(state: State, read: PagedRead): void {
   const health = healthOf(state, read.url)
-  const { cursor, walk } = foldPaging(legacyCursor(state, read.url), health.legacy?.paging, read)
+  // the next read goes back LEGACY_OVERLAP_S from the cursor: one that far past the newest DM
+  // served still reads it again, and a flood dated just before it is not read again on every run
+  const served = read.served === undefined ? undefined : read.served + LEGACY_OVERLAP_S
+  const { cursor, walk } = foldPaging(legacyCursor(state, read.url), health.legacy?.paging, { ...read, served })
   if (cursor === undefined && !walk) delete health.legacy
   else health.legacy = { ...(cursor === undefined ? {} : { cursor }), ...(walk ? { paging: walk } : {}) }
 }
