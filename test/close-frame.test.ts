@@ -39,6 +39,24 @@ describe('closing relay connections', () => {
     expect(codes.every((c) => c === NORMAL_CLOSURE)).toBe(true)
   })
 
+  it('a relay that floods is cut at once, with no close handshake to wait through more of its flood', async () => {
+    const junk = JSON.stringify({ id: 'x'.repeat(64), kind: 1 })
+    const flooding = await startFaultyRelay({
+      onReq: async (sub, ws) => {
+        for (let i = 0; i < 5_000 && ws.readyState === ws.OPEN; i++) ws.send(`["EVENT","${sub}",${junk}]`)
+      },
+    })
+    try {
+      const socket = new RelaySocket(flooding.url, { log: () => {} })
+      await socket.connect(2_000)
+      const result = await socket.query([{ kinds: [1], limit: 1 }], Date.now() + 5_000, () => {})
+      expect(result).toMatchObject({ complete: false, reason: expect.stringMatching(/^flood/) })
+      expect(await closesSeen(flooding, 1)).toEqual([1006])
+    } finally {
+      await flooding.stop()
+    }
+  })
+
   it('a relay that never answers the close frame does not hold the process (CLOSE_HANDSHAKE_MS)', async () => {
     // ws answers a close frame through the connection's close(): this relay's does nothing
     const mute = await startFaultyRelay({

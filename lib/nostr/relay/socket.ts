@@ -163,8 +163,9 @@ export class RelaySocket {
 
   /** Ends every pending operation with `reason` and closes the connection: with a close frame
    *  when it is open (relays log a dropped TCP connection as abnormal, 1006), whose answer ws
-   *  awaits for CLOSE_HANDSHAKE_MS at most; at once while it is still connecting. */
-  close(reason = 'closed by us'): void {
+   *  awaits for CLOSE_HANDSHAKE_MS at most; at once while connecting, or when `abrupt` (a flood:
+   *  waiting for its answer would read more of the flood). */
+  close(reason = 'closed by us', abrupt = false): void {
     this.closedBecause = reason
     clearTimeout(this.connectTimer)
     for (const q of [...this.queries.values()]) q.finish(false, reason)
@@ -174,7 +175,7 @@ export class RelaySocket {
     if (this.ws) {
       this.ws.removeAllListeners()
       this.ws.on('error', () => {}) // a late error from a socket we no longer want
-      if (this.open) this.ws.close(NORMAL_CLOSURE)
+      if (this.open && !abrupt) this.ws.close(NORMAL_CLOSURE)
       else this.ws.terminate()
       this.ws = undefined
     }
@@ -211,7 +212,7 @@ export class RelaySocket {
       // relay that floods another REQ would flood the others too: reading on costs the whole run
       this.opts.log(this.url, `! ${flood}; ${query.live ? 'ending the live subscription' : 'dropping the connection'}`)
       if (query.live) query.finish(false, flood)
-      else this.close(flood)
+      else this.close(flood, true)
       return
     }
     const id = (event as Event)?.id
