@@ -19,6 +19,9 @@ export async function runCommand(opts: GlobalOptions, command: (ctx: Context) =>
   } catch (err) {
     // the run's own output: what it could not read (warnings) goes into the error's document too
     report(opts, err, out)
+  } finally {
+    // with --verbose: how long the run took, from its start (Node's own start-up not counted)
+    out.log(`done: exit ${process.exitCode ?? 0}`)
   }
 }
 
