@@ -143,7 +143,12 @@ function foldWraps(state: State, read: WrapResult, now: number): void {
     if (read.negentropy === 'silent') health.negentropySilent = true
     else delete health.negentropySilent
   }
-  const { cursor, walk } = foldPaging(state.giftWrapCursors[read.url], health.wrapPaging, read)
+  // NIP-59 dates wraps up to 2 days back, so the newest served may be long before the read: held
+  // there, the cursor would widen every later window (a quiet agent reading the same old wraps
+  // page by page for days). No further back than the lookback, which is still safe for a clock
+  // that far ahead: the next window reaches back that far from the cursor.
+  const served = Math.max(read.served ?? Number.NEGATIVE_INFINITY, read.top - GIFT_WRAP_LOOKBACK_S)
+  const { cursor, walk } = foldPaging(state.giftWrapCursors[read.url], health.wrapPaging, { ...read, served })
   if (cursor !== undefined) state.giftWrapCursors[read.url] = cursor
   if (walk) health.wrapPaging = walk
   else delete health.wrapPaging
