@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 
 const LIB = resolve(import.meta.dirname, '../lib')
 /** Leaf modules any layer may use. */
-const LEAVES = ['errors.ts', 'limits.ts', 'timing.ts', 'encoding.ts', 'version.ts', 'invocation.ts', 'ui/sanitize.ts']
+const LEAVES = ['errors.ts', 'limits.ts', 'timing.ts', 'encoding.ts', 'version.ts', 'invocation.ts', 'sanitize.ts']
 /** What each folder may import from, besides itself and the leaves. */
 const ALLOWED: Record<string, string[]> = {
   nostr: [],
@@ -43,6 +43,21 @@ describe('the layers of lib/', () => {
       }
     }
     expect(wrong).toEqual([])
+  })
+
+  it('has no import cycle, types included: what several modules share lives in one below them', () => {
+    const graph = new Map(files.map((f) => [f, importsOf(join(LIB, f)).filter((t) => files.includes(t))]))
+    const cycles: string[] = []
+    const seen = new Map<string, 'open' | 'done'>()
+    const visit = (file: string, path: string[]): void => {
+      if (seen.get(file) === 'done') return
+      if (seen.get(file) === 'open') return void cycles.push([...path.slice(path.indexOf(file)), file].join(' -> '))
+      seen.set(file, 'open')
+      for (const target of graph.get(file) ?? []) visit(target, [...path, file])
+      seen.set(file, 'done')
+    }
+    for (const file of files) visit(file, [])
+    expect(cycles).toEqual([])
   })
 
   it('keeps every module under about 250 lines', () => {

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import * as toolsNip04 from 'nostr-tools/nip04'
 import { finalizeEvent, generateSecretKey, getPublicKey, verifyEvent } from 'nostr-tools/pure'
 import { describe, expect, it } from 'vitest'
-import { applyIncoming, type Incoming } from '../lib/calls/machine.ts'
+import type { Incoming } from '../lib/calls/inputs.ts'
+import { applyIncoming } from '../lib/calls/machine.ts'
 import { sha256Hex } from '../lib/encoding.ts'
 import {
   MAX_EVENT_BYTES,

@@ -1,7 +1,8 @@
 // The accept policy in the call machine (issue 16, part 2), without a network.
 
 import { describe, expect, it } from 'vitest'
-import { applyIncoming, type Incoming } from '../lib/calls/machine.ts'
+import type { Incoming } from '../lib/calls/inputs.ts'
+import { applyIncoming } from '../lib/calls/machine.ts'
 import { POLICY_REJECT_REASON } from '../lib/calls/policy.ts'
 import { MAX_POLICY_REPLIES } from '../lib/limits.ts'
 import { emptyState } from '../lib/store/schema.ts'

@@ -4,13 +4,14 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { acceptCall, endCall, rejectCall, requireActive, startCall } from '../lib/calls/actions.ts'
-import { applyIncoming, type Incoming } from '../lib/calls/machine.ts'
+import type { Incoming } from '../lib/calls/inputs.ts'
+import { applyIncoming } from '../lib/calls/machine.ts'
 import { buildRumor, type P2PMessage, parseRumor, type Rumor } from '../lib/nostr/p2p.ts'
 import { parsePresence } from '../lib/nostr/presence.ts'
 import { parseState } from '../lib/store/parse.ts'
 import { emptyState, type State } from '../lib/store/schema.ts'
 import { bound } from '../lib/store/state.ts'
-import { sanitize } from '../lib/ui/sanitize.ts'
+import { sanitize } from '../lib/sanitize.ts'
 import { entriesOf } from './helpers/entries.ts'
 
 const ME = 'a'.repeat(64)

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { onlineAgents, resolveAgent } from '../lib/calls/agents.ts'
 import { isSafeFileName } from '../lib/nostr/p2p.ts'
 import { emptyState } from '../lib/store/schema.ts'
-import { sanitize, shownLine } from '../lib/ui/sanitize.ts'
+import { sanitize, shownLine } from '../lib/sanitize.ts'
 import { agent, CLI } from './helpers/cli.ts'
 import { type PolicyRelay, startPolicyRelay } from './helpers/policy-relay.ts'
 

@@ -3,7 +3,7 @@
 import type { PersonalDm } from '../nostr/dm.ts'
 import { npub } from '../nostr/keys.ts'
 import type { State } from '../store/schema.ts'
-import type { Applied, Incoming } from './machine.ts'
+import type { Applied, Incoming } from './inputs.ts'
 import { activeCalls } from './queries.ts'
 import { appendEntry } from './transcript.ts'
 

@@ -7,7 +7,7 @@ import { MAX_POLICY_REPLIES } from '../limits.ts'
 import { makesKnown } from '../store/peers.ts'
 import type { State } from '../store/schema.ts'
 import { POLICY_REPLY_EVERY_S } from '../timing.ts'
-import type { Reply } from './machine.ts'
+import type { Reply } from './inputs.ts'
 
 export const ACCEPT_POLICIES = ['anyone', 'known', 'allowlist'] as const
 export type AcceptPolicy = (typeof ACCEPT_POLICIES)[number]

@@ -4,7 +4,7 @@
 import { npub } from '../nostr/keys.ts'
 import type { State } from '../store/schema.ts'
 import { RING_TIMEOUT_S } from '../timing.ts'
-import type { Applied } from './machine.ts'
+import type { Applied } from './inputs.ts'
 import { activeCalls, ringOver } from './queries.ts'
 
 export function expireCalls(state: State, now: number, out?: Applied): void {

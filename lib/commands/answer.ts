@@ -1,6 +1,6 @@
 // `answer accept` / `answer reject [reason]`: take or refuse the waiting incoming call.
 import { acceptCall, rejectCall } from '../calls/actions.ts'
-import type { Reply } from '../calls/machine.ts'
+import type { Reply } from '../calls/inputs.ts'
 import { callView } from '../calls/views.ts'
 import { type CommandResult, usageError } from '../errors.ts'
 import { MAX_REASON } from '../limits.ts'

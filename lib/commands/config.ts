@@ -14,7 +14,7 @@ import {
   PRESENCE_REFRESH_S,
 } from '../timing.ts'
 import { table } from '../ui/format.ts'
-import { hasControlChars } from '../ui/sanitize.ts'
+import { hasControlChars } from '../sanitize.ts'
 
 export async function configGet(ctx: Context, key?: string): CommandResult {
   if (key === undefined) {

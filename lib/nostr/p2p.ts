@@ -14,7 +14,7 @@ import {
   MAX_REASON,
   MAX_TOPIC,
 } from '../limits.ts'
-import { hasControlChars } from '../ui/sanitize.ts'
+import { hasControlChars } from '../sanitize.ts'
 import { type PersonalDm, parseDm } from './dm.ts'
 import { DM_KIND, findTag, TAG } from './kinds.ts'
 

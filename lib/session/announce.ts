@@ -14,8 +14,8 @@ import { ANNOUNCE_MS, PRESENCE_REFRESH_S, unixNow } from '../timing.ts'
 import { VERSION } from '../version.ts'
 import type { Context } from './context.ts'
 import { announceToIndexers } from './indexers.ts'
-import type { Online } from './online.ts'
 import { signer } from './sign.ts'
+import type { Online } from './synced.ts'
 
 function desiredPresence(ctx: Context): Presence {
   return {

@@ -4,7 +4,7 @@
 // files already there.
 import { constants, copyFileSync, linkSync, lstatSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Incoming } from '../calls/machine.ts'
+import type { Incoming } from '../calls/inputs.ts'
 import { takesTalk } from '../calls/queries.ts'
 import { randomHex, sha256Hex } from '../encoding.ts'
 import { CHUNK_BYTES, MAX_SAME_NAME } from '../limits.ts'

@@ -11,8 +11,8 @@ import { type Presence, profileEvent } from '../nostr/presence.ts'
 import type { RelayPool } from '../nostr/relay/pool.ts'
 import { INDEXER_REFRESH_S, INDEXER_RETRY_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
-import type { Online } from './online.ts'
 import { signer } from './sign.ts'
+import type { Online } from './synced.ts'
 
 /** Publishes our lists and profile to the indexers when due; records how it went. */
 export async function announceToIndexers(ctx: Context, online: Online, presence: Presence, deadline: number): Promise<void> {

@@ -4,34 +4,14 @@
 
 import type { Filter } from 'nostr-tools/filter'
 import { finalizeEvent } from 'nostr-tools/pure'
-import type { Applied } from '../calls/machine.ts'
 import { networkError } from '../errors.ts'
-import type { LiveFeed } from '../nostr/relay/live.ts'
-import { type QueryOutcome, type QueryResult, RelayPool, type RelayReport } from '../nostr/relay/pool.ts'
-import type { State } from '../store/schema.ts'
-import type { RelayWarning } from '../ui/output.ts'
+import { RelayPool } from '../nostr/relay/pool.ts'
 import { announce } from './announce.ts'
 import type { Context } from './context.ts'
-import type { SyncReads, SyncSummary } from './fold.ts'
+import type { SyncReads } from './fold.ts'
 import { retryOutbox } from './outbox.ts'
 import { receive, sync } from './sync.ts'
-
-/** What one sync left: the pool (still open), what relays returned, and the state after it. */
-export interface Online {
-  pool: RelayPool
-  /** announcements and our own lists, with the relays that served each */
-  outcome: QueryOutcome
-  /** per relay: whether it served our gift wraps in full */
-  wrapResults: QueryResult[]
-  reports: RelayReport[]
-  /** our relays this sync did not read in full: said by every command (Output.unread) */
-  unread: RelayWarning[]
-  state: State
-  summary: SyncSummary
-  applied: Applied
-  /** the live feed, when asked for */
-  live?: LiveFeed
-}
+import type { Online } from './synced.ts'
 
 interface OnlineOptions {
   /** more time beyond --timeout, for commands that do more than one round (sendfile, poll --wait) */

@@ -5,7 +5,7 @@
 // and gives up (and says so) after a permanent refusal, MAX_OUTBOX_ATTEMPTS or OUTBOX_TTL_S.
 import { readFileSync } from 'node:fs'
 import type { Event } from 'nostr-tools/pure'
-import type { Reply } from '../calls/machine.ts'
+import type { Reply } from '../calls/inputs.ts'
 import { isKnown } from '../calls/policy.ts'
 import { outboxView } from '../calls/views.ts'
 import { AUTO_REPLY_WINDOW, MAX_OUTBOX_ATTEMPTS } from '../limits.ts'

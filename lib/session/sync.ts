@@ -3,8 +3,9 @@
 // the transcripts that changed, then send the machine's automatic answers (best effort).
 
 import type { Event } from 'nostr-tools/pure'
+import type { Incoming } from '../calls/inputs.ts'
 import { journal } from '../calls/journal.ts'
-import { applyIncoming, type Incoming } from '../calls/machine.ts'
+import { applyIncoming } from '../calls/machine.ts'
 import { MAX_PRESENCE_PAGES, PROGRESS_FROM_WRAPS } from '../limits.ts'
 import { LEGACY_DM_KIND } from '../nostr/kinds.ts'
 import { openLegacyDms } from '../nostr/legacy.ts'
@@ -15,11 +16,11 @@ import { unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
 import { receiveFiles } from './files.ts'
 import { foldSync, legacyPlan, listFilters, presenceFilter, type SyncReads, unreadRelays } from './fold.ts'
-import type { Online } from './online.ts'
 import { replyBestEffort } from './outbox.ts'
 import { readPaged } from './paging.ts'
 import { readWraps } from './reconcile.ts'
 import { patientRelays, silentRelays } from './silence.ts'
+import type { Online } from './synced.ts'
 import { saveTranscript } from './transcripts.ts'
 
 export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {

@@ -5,7 +5,7 @@ import type { CallView } from '../calls/views.ts'
 import type { P2PEvent } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import { ago } from './format.ts'
-import { sanitize } from './sanitize.ts'
+import { sanitize } from '../sanitize.ts'
 
 /** A peer's words, fenced: every line behind "│ ". */
 const fence = (text: string): string[] =>
