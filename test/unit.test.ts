@@ -21,7 +21,7 @@ import { DEFAULT_RELAYS, loadConfig, resolveRelays } from '../lib/store/config.t
 import { homePaths } from '../lib/store/home.ts'
 import { parseState } from '../lib/store/parse.ts'
 import { emptyState, STATE_VERSION } from '../lib/store/schema.ts'
-import { MIN_ONLINE_WINDOW_S, PRESENCE_REFRESH_S } from '../lib/timing.ts'
+import { MIN_ONLINE_WINDOW_S, PRESENCE_OVERLAP_S, PRESENCE_REFRESH_S } from '../lib/timing.ts'
 import { ago, table } from '../lib/ui/format.ts'
 import { VERSION } from '../lib/version.ts'
 
@@ -182,6 +182,22 @@ describe('sync', () => {
     expect(state.relayHealth['wss://dead.example']).toMatchObject({ lastError: 'ECONNREFUSED', silentSince: NOW })
     // the same announcement again is not new
     expect(foldSync(state, readsOf([newer]), [], me.pk, NOW + 5, 300).newAgents).toEqual([])
+  })
+
+  it('moves the presence cursor no further than the newest announcement of another agent served (a clock ahead)', () => {
+    const me = key()
+    const other = key()
+    const state = emptyState()
+    const seen = finalizeEvent(presenceEvent(presence, NOW - 10), other.sk)
+    const ours = finalizeEvent(presenceEvent(presence, NOW + 86_400), me.sk) // our own, dated by the clock ahead
+    foldSync(state, readsOf([seen, ours]), [], me.pk, NOW + 86_400, 300)
+    expect(state.cursor.presence).toBe(NOW - 10 + PRESENCE_OVERLAP_S)
+    // served nothing: it stays, but never ahead of the clock
+    foldSync(state, readsOf([]), [], me.pk, NOW + 600, 300)
+    expect(state.cursor.presence).toBe(NOW - 10 + PRESENCE_OVERLAP_S)
+    foldSync(state, readsOf([]), [], me.pk, NOW + 60, 300)
+    expect(state.cursor.presence).toBe(NOW + 60)
+    expect(presenceFilter(state, NOW + 60, 300).since).toBe(NOW + 60 - PRESENCE_OVERLAP_S)
   })
 
   it('keeps the cursor when no relay answered in full, and clamps future timestamps', () => {

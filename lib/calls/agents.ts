@@ -2,9 +2,9 @@
 // newest first, never ourselves.
 import { stateError, usageError } from '../errors.ts'
 import { npub, parsePubkey } from '../nostr/keys.ts'
+import { nameLook } from '../sanitize.ts'
 import { knownKeys } from '../store/peers.ts'
 import type { AgentRecord, State } from '../store/schema.ts'
-import { nameLook } from '../sanitize.ts'
 
 interface OnlineAgent extends AgentRecord {
   /** another key announces the same name, or one that looks the same (online, or a key we know

@@ -3,6 +3,7 @@ import { type CommandResult, usageError } from '../errors.ts'
 import { MAX_ABOUT, MAX_CALLS, MAX_CAPABILITIES, MAX_CAPABILITY, MAX_NAME } from '../limits.ts'
 import { npub, parsePubkey } from '../nostr/keys.ts'
 import { parseRelayList } from '../nostr/relay-url.ts'
+import { hasControlChars } from '../sanitize.ts'
 import type { Context } from '../session/context.ts'
 import { CONFIG_KEYS, type Config, type ConfigKey, isConfigKey, isOnlineWindow, setConfigValue } from '../store/config.ts'
 import {
@@ -14,7 +15,6 @@ import {
   PRESENCE_REFRESH_S,
 } from '../timing.ts'
 import { table } from '../ui/format.ts'
-import { hasControlChars } from '../sanitize.ts'
 
 export async function configGet(ctx: Context, key?: string): CommandResult {
   if (key === undefined) {

@@ -3,8 +3,8 @@
 // other, with our fields added; a NIP-40 expiration so relays drop it when the agent goes quiet.
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 import { MAX_ABOUT, MAX_CAPABILITIES, MAX_CAPABILITY, MAX_NAME, MAX_VERSION } from '../limits.ts'
-import { PRESENCE_EXPIRY_S, PRESENCE_REFRESH_S } from '../timing.ts'
 import { singleLine } from '../sanitize.ts'
+import { PRESENCE_EXPIRY_S, PRESENCE_REFRESH_S } from '../timing.ts'
 import { CLIENT, DELETION_KIND, expirationOf, PRESENCE_KIND, PRESENCE_TOPIC, PROFILE_KIND, tagValue } from './kinds.ts'
 import { sameSet } from './nip65.ts'
 

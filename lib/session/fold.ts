@@ -216,8 +216,12 @@ export function foldSync(
     const answered = [presence, lists, wraps].some((results) => complete(results, report.url))
     noteSilence(health, answered, report.heldBack === true, now)
   }
-  // Only a relay that said EOSE has told us everything: without one, keep the old cursor.
-  if (reads.results.presence.some((r) => r.complete)) state.cursor = { ...state.cursor, presence: now, presenceWindow: onlineWindow }
+  // Only a relay that said EOSE has told us everything: without one, keep the old cursor. Never
+  // past the newest announcement of another agent served (and the overlap the next read goes
+  // back): a run whose clock was ahead would otherwise have later runs read none for that long.
+  const served = Math.max(...reads.events.filter((e) => e.kind === PRESENCE_KIND && e.pubkey !== me).map((e) => e.created_at))
+  const upTo = Math.min(now, Number.isFinite(served) ? served + PRESENCE_OVERLAP_S : state.cursor.presence)
+  if (reads.results.presence.some((r) => r.complete)) state.cursor = { ...state.cursor, presence: upTo, presenceWindow: onlineWindow }
   for (const r of reads.results.wraps) foldWraps(state, r, now)
   for (const r of reads.results.legacy ?? []) foldLegacy(state, r)
   return { newAgents }

@@ -1,7 +1,7 @@
 // How a delivery reads: its JSON keys, one line per relay, and what to do when it is queued.
 import type { FailureKind } from '../errors.ts'
-import type { Output } from './output.ts'
 import { shownLine } from '../sanitize.ts'
+import type { Output } from './output.ts'
 
 /** What a delivery result must say to be printed (session/deliver.ts makes them). */
 interface Delivery {

@@ -1,6 +1,7 @@
 // Small formatting for plain output: relative times, aligned columns, relay errors.
-import { unixNow } from '../timing.ts'
+
 import { shownLine } from '../sanitize.ts'
+import { unixNow } from '../timing.ts'
 
 /** "12 s ago", "3 min ago", "2 h ago", "4 d ago" */
 export function ago(unixSeconds: number, now = unixNow()): string {

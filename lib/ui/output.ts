@@ -3,10 +3,10 @@
 import type { P2PError } from '../errors.ts'
 import { asInvoked } from '../invocation.ts'
 import { MAX_LOG_LINE, MAX_RELAY_REASON } from '../limits.ts'
+import { shownLine } from '../sanitize.ts'
 import type { Dropped } from '../store/state.ts'
 import { PROGRESS_FRAME_MS } from '../timing.ts'
 import { relayError } from './format.ts'
-import { shownLine } from '../sanitize.ts'
 
 /** A relay whose read this run was not complete, and why (the relay's own words, or ours). */
 export interface RelayWarning {

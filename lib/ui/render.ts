@@ -2,10 +2,10 @@
 // control sequences and fenced, so that an agent reading stdout cannot mistake them for ours.
 import type { Transcript } from '../calls/transcript.ts'
 import type { CallView } from '../calls/views.ts'
+import { sanitize } from '../sanitize.ts'
 import type { P2PEvent } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import { ago } from './format.ts'
-import { sanitize } from '../sanitize.ts'
 
 /** A peer's words, fenced: every line behind "│ ". */
 const fence = (text: string): string[] =>
