@@ -17,10 +17,10 @@ import { conversationKey, encrypt as nip44Encrypt } from '../lib/nostr/nip44.ts'
 import { openWrap, wrapRumor } from '../lib/nostr/nip59.ts'
 import { inboxFromLists } from '../lib/nostr/nip65.ts'
 import { buildRumor, isSafeFileName, type P2PMessage, parseRumor, rumorMs } from '../lib/nostr/p2p.ts'
+import { sanitize } from '../lib/sanitize.ts'
 import { emptyState, type State } from '../lib/store/schema.ts'
 import { bound } from '../lib/store/state.ts'
 import { CALLER_CLOCK_SKEW_S, GIFT_WRAP_LOOKBACK_S, RING_TIMEOUT_S } from '../lib/timing.ts'
-import { sanitize } from '../lib/sanitize.ts'
 import { entriesOf } from './helpers/entries.ts'
 
 const NOW = 1_800_000_000

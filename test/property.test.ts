@@ -8,10 +8,10 @@ import type { Incoming } from '../lib/calls/inputs.ts'
 import { applyIncoming } from '../lib/calls/machine.ts'
 import { buildRumor, type P2PMessage, parseRumor, type Rumor } from '../lib/nostr/p2p.ts'
 import { parsePresence } from '../lib/nostr/presence.ts'
+import { sanitize } from '../lib/sanitize.ts'
 import { parseState } from '../lib/store/parse.ts'
 import { emptyState, type State } from '../lib/store/schema.ts'
 import { bound } from '../lib/store/state.ts'
-import { sanitize } from '../lib/sanitize.ts'
 import { entriesOf } from './helpers/entries.ts'
 
 const ME = 'a'.repeat(64)
