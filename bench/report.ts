@@ -1,4 +1,4 @@
-// The benchmark's output: Markdown tables (one per group, ready for the README) or, with
+// The benchmark's output: Markdown tables (one per group, ready for docs/performance.md) or, with
 // --json, one document with every row.
 import { cpus, loadavg } from 'node:os'
 import { type Row, RUNS } from './measure.ts'

@@ -110,7 +110,7 @@ export const LEGACY_OVERLAP_S = PRESENCE_OVERLAP_S
 export const LEGACY_FIRST_LOOKBACK_S = RING_TIMEOUT_S
 /** The default window of `list`: announced within it means online. */
 export const DEFAULT_ONLINE_WINDOW_S = 300
-/** How often cron runs `poll` at most (the README's crontab line): the announcement's renewal
+/** How often cron runs `poll` at most (the crontab line in docs/usage.md): the announcement's renewal
  *  waits for an agent's next run. */
 export const FASTEST_POLL_S = 60
 /** An online agent's announcement is up to PRESENCE_REFRESH_S old, plus the wait for its next

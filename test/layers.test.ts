@@ -1,4 +1,4 @@
-// The layering of lib/ (README: architecture), checked on the source: each folder imports only
+// The layering of lib/ (docs/architecture.md), checked on the source: each folder imports only
 // the layers below it, so that protocol and transport never see the command line.
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'

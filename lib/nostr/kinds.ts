@@ -1,4 +1,4 @@
-// Every event kind and tag name this tool reads or writes, in one place (README: protocol).
+// Every event kind and tag name this tool reads or writes, in one place (docs/protocol.md).
 import {
   Application,
   DirectMessageRelaysList,

@@ -53,7 +53,7 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number]
 
 export const DEFAULT_RELAYS = ['wss://relay.damus.io', 'wss://nos.lol', 'wss://relay.primal.net']
 /** Relays that collect relay lists and profiles for clients to look people up (NIP-65), chosen
- *  from what other clients ask (README, "Where a DM goes"): two that serve profiles and 10002 well
+ *  from what other clients ask (docs/protocol.md, "Where a DM goes"): two that serve profiles and 10002 well
  *  (Amethyst's indexer list, NDK, Coracle), then Amethyst's DM-inbox lookup set, picked for kind
  *  10050, which purplepag.es carries poorly. Our own lists and profile go to all of them. */
 export const DEFAULT_INDEXERS = [
