@@ -120,12 +120,14 @@ export const MAX_ONLINE_WINDOW_S = 86_400
 /** A peer's relay list is looked up again after this long. */
 export const INBOX_TTL_S = 3_600
 /** NIP-77: a relay that has not answered a NEG-OPEN within this long does not speak it (it is
- *  read page by page instead, and asked again after NEG_RECHECK_S). */
-export const NEG_PROBE_MS = 1_000
+ *  read page by page instead, and asked again after NEG_RECHECK_S). P2P_TEST_NEG_PROBE_MS sets
+ *  this and the next: a test that needs a relay's NIP-77 recognised gives it long, so that on a
+ *  busy machine it does not race the probe. */
+export const NEG_PROBE_MS = testOverride('P2P_TEST_NEG_PROBE_MS', 1_000)
 /** The probe for a relay that reconciled when last asked: its silence is more likely slowness (a
  *  large window, a busy relay) than a relay that stopped speaking NIP-77, and reading page by
  *  page instead costs far more than waiting a little longer. */
-export const NEG_PROBE_KNOWN_MS = 3_000
+export const NEG_PROBE_KNOWN_MS = testOverride('P2P_TEST_NEG_PROBE_MS', 3_000)
 export const NEG_RECHECK_S = 24 * 3600
 /** One that did not answer at all may only have been slow (a large window, a busy relay): it is
  *  asked again after an hour, not a day. */

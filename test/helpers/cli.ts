@@ -41,6 +41,12 @@ export function agent(relays: string[], home = tempHome(), cli = CLI): Agent {
   }
 }
 
+/** The same agent, with `env` added to every run (a test-only timing, say). */
+export const withEnv = (a: Agent, env: Record<string, string>): Agent => ({
+  home: a.home,
+  run: (args, opts = {}) => a.run(args, { ...opts, env: { ...env, ...opts.env } }),
+})
+
 export function runCli(
   args: string[],
   env: Record<string, string>,
