@@ -27,6 +27,9 @@ async function contend(name: string, processes: number, rounds: number, dying = 
   const children = dieAt.map((at) =>
     spawn(process.execPath, ['--import', 'tsx', CONTENDER, lock, marker, counter, `${rounds}`, `${at}`], {
       stdio: ['pipe', 'pipe', 'inherit'],
+      // what is tested is that no two are inside at once and no update is lost, not how long
+      // the last of 24 waits on a busy machine (seen: over LOCK_WAIT_MS with both cores loaded)
+      env: { ...process.env, P2P_TEST_LOCK_WAIT_MS: '600000' },
     }),
   )
   const runs = children.map((child) => {
@@ -66,7 +69,7 @@ describe('the state lock', () => {
   it('24 processes x 150 acquisitions: never two inside at once, no update lost', async () => {
     const { overlaps, counted, expected } = await contend('busy', 24, 150)
     expect({ overlaps, counted }).toEqual({ overlaps: 0, counted: expected })
-  }, 120_000)
+  }, 240_000) // ~25 s alone; 85-97 s seen with both cores kept busy beside the suite
 
   it('12 processes x 50 acquisitions, 4 killed inside: the others get past each at once', async () => {
     const { overlaps, counted, expected, ms } = await contend('dying', 12, 50, 4)
