@@ -8,7 +8,7 @@ import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WebSocket } from 'ws'
 import { parseState } from '../lib/store/parse.ts'
-import { type Agent, agent, type RunResult } from './helpers/cli.ts'
+import { type Agent, agent, type RunResult, workedMs } from './helpers/cli.ts'
 import { entriesOf } from './helpers/entries.ts'
 import { type FaultyRelay, type Misbehaviour, startFaultyRelay } from './helpers/faulty-relay.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
@@ -101,13 +101,6 @@ beforeAll(async () => {
   good = await startRelay()
 })
 afterAll(() => good.stop())
-
-/** How long a run run with --verbose took by its own clock. */
-function workedMs(r: RunResult): number {
-  const done = /\[\s*(\d+) ms\] done: exit/.exec(r.stderr)
-  expect(done, r.stderr).not.toBeNull()
-  return Number(done?.[1])
-}
 
 function expectTimely(r: RunResult, code = 0): void {
   expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(code)

@@ -1,4 +1,5 @@
 // Runs the built CLI (p2p.js) as a child process, as an agent's bash tool would.
+
 import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -39,6 +40,14 @@ export function agent(relays: string[], home = tempHome(), cli = CLI): Agent {
     run: (args, opts = {}) =>
       runCli(args, { P2P_HOME: home, P2P_RELAYS: relays.join(','), ...opts.env }, opts.stdin, undefined, cli, opts.maxFileBytes),
   }
+}
+
+/** How long a run given --verbose took by its own clock (its "done" line): Node's start-up on a
+ *  loaded machine is no part of a command's deadline. */
+export function workedMs(r: RunResult): number {
+  const done = /\[\s*(\d+) ms\] done: exit/.exec(r.stderr)
+  if (!done) throw new Error(`no "done" line: was the run given --verbose?\n${r.stderr}`)
+  return Number(done[1])
 }
 
 /** The same agent, with `env` added to every run (a test-only timing, say). */
