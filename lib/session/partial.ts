@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { sha256Hex } from '../encoding.ts'
 import type { FileChunk } from '../nostr/p2p.ts'
 import { ownDir, writeAtomic } from '../store/home.ts'
+import { stillRuns } from '../store/process.ts'
 import type { FileInfo } from '../store/schema.ts'
 import { PARTIAL_CLAIM_STALE_MS, PARTIAL_FILE_TTL_S } from '../timing.ts'
 
@@ -95,20 +96,10 @@ function dropStaleClaim(record: string, log: Log): boolean {
     if (code(err) === 'ENOENT') return false
     claim = { pid: 0, at: 0 } // an empty claim, as older versions left: its run is long gone
   }
-  if (!claim || (isAlive(claim.pid) && claim.at > Date.now() - PARTIAL_CLAIM_STALE_MS)) return false
+  if (!claim || (stillRuns(claim.pid) && claim.at > Date.now() - PARTIAL_CLAIM_STALE_MS)) return false
   rmSync(record, { force: true })
   log(`${record}: the run that was saving this file is gone; saving it again`)
   return true
-}
-
-function isAlive(pid: number): boolean {
-  if (pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return code(err) === 'EPERM'
-  }
 }
 
 /** What another run saved of this file; null while it is still at work, or if it gave up. */

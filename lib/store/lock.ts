@@ -17,6 +17,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, un
 import { join } from 'node:path'
 import { stateError } from '../errors.ts'
 import { LOCK_RETRY_MAX_MS, LOCK_STALE_MS, LOCK_WAIT_MS, sleep } from '../timing.ts'
+import { stillRuns } from './process.ts'
 
 interface Holder {
   pid: number
@@ -97,13 +98,7 @@ function readHolder(file: string): Holder | 'gone' | null {
 
 function isStale(holder: Holder): boolean {
   if (Date.now() - holder.at > LOCK_STALE_MS) return true
-  if (holder.pid === process.pid) return false
-  try {
-    process.kill(holder.pid, 0)
-    return false
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH'
-  }
+  return holder.pid !== process.pid && !stillRuns(holder.pid)
 }
 
 /** Removes our own file only: if ours was broken as stale, the name is gone and nothing is. */
