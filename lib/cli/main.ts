@@ -52,7 +52,7 @@ for (const spec of COMMANDS) register(cli, spec)
 cli
   .command(
     'config',
-    'read or change settings: name, about, owner, relays, onlineWindow, indexers, capabilities, accept, maxCalls, legacy',
+    'read or change settings: name, about, owner, relays, onlineWindow, indexers, capabilities, accept, maxCalls, idleTimeout, legacy',
     (y: Argv) => {
       for (const spec of CONFIG_COMMANDS) register(y, spec)
       return y.demandCommand(1, 'config needs get or set: e.g. `node p2p.js config get`')
