@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import { build } from 'esbuild'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { withLock } from '../lib/store/lock.ts'
 import { LOCK_STALE_MS, LOCK_WAIT_MS } from '../lib/timing.ts'
 
@@ -14,6 +15,11 @@ const CONTENDER = resolve(import.meta.dirname, 'helpers/lock-contender.ts')
 
 const dir = mkdtempSync(join(tmpdir(), 'p2p-lock-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
+// bundled once: 36 contenders each loading TypeScript through tsx cost ~13 s of CPU
+const contender = join(dir, 'lock-contender.mjs')
+beforeAll(async () => {
+  await build({ entryPoints: [CONTENDER], outfile: contender, bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' })
+})
 
 /** Runs `processes` contenders of `rounds` each, started together; the first `dying` kill
  *  themselves inside the lock at a random round. Returns the overlaps seen and the count of
@@ -25,7 +31,7 @@ async function contend(name: string, processes: number, rounds: number, dying = 
   writeFileSync(counter, '0')
   const dieAt = Array.from({ length: processes }, (_, i) => (i < dying ? Math.floor(Math.random() * rounds) : -1))
   const children = dieAt.map((at) =>
-    spawn(process.execPath, ['--import', 'tsx', CONTENDER, lock, marker, counter, `${rounds}`, `${at}`], {
+    spawn(process.execPath, [contender, lock, marker, counter, `${rounds}`, `${at}`], {
       stdio: ['pipe', 'pipe', 'inherit'],
       // what is tested is that no two are inside at once and no update is lost, not how long
       // the last of 24 waits on a busy machine (seen: over LOCK_WAIT_MS with both cores loaded)

@@ -167,7 +167,8 @@ describe('a black hole among live relays (end to end)', () => {
     })
     const plain = await a.run(['status', ...timeout])
     expect(plain.stdout).toMatch(/2 of 3 reachable/)
-    expect(plain.stdout).toMatch(/answered nothing since .*waited for again in \d+ s/)
+    // its minute of back-off reads `in 1 min` when this run starts within the second that set it
+    expect(plain.stdout).toMatch(/answered nothing since .*waited for again in (\d+ s|1 min)/)
 
     // it becomes a real relay again; its back-off has run out (as if a minute had passed)
     const port = Number(new URL(hole.url).port)

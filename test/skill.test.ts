@@ -103,6 +103,76 @@ describe.concurrent('skill', () => {
     })
   })
 
+  // the two files' code blocks are the same byte for byte (above): their examples run once
+  it("every example (the same in both files) runs, in order, as written; the hook it shows takes the known caller's call, not a stranger's", async () => {
+    // a relay of its own: no other test's agent answers to research-bot there
+    const relay = await startRelay()
+    try {
+      const cwd = tempHome('p2p-skill-')
+      symlinkSync(CLI, join(cwd, 'p2p.js'))
+      writeFileSync(join(cwd, 'q3.csv'), 'quarter,revenue,costs\nQ3,1200000,900000\n')
+      const hook = EN.blocks.find((b) => b.body.startsWith('#!/bin/sh\n'))
+      expect(hook, 'the hook script').toBeDefined()
+      writeFileSync(join(cwd, 'on-event.sh'), hook?.body ?? '')
+      const sample = JSON.parse(EN.blocks.find((b) => b.lang === 'json')?.body ?? '{}')
+      const env = { P2P_HOME: tempHome(), P2P_RELAYS: relay.url }
+      const peer: Agent = agent([relay.url])
+      expect((await peer.run(['config', 'set', 'name', 'research-bot'])).code).toBe(0)
+      expect((await peer.run(['status'])).code).toBe(0)
+      const me = async () => JSON.parse((await shell('node p2p.js whoami --json', cwd, env)).stdout)
+
+      for (const line of EN.examples) {
+        // the other parties' parts, around the lines that need them
+        if (/answer (accept|reject)/.test(line)) {
+          expect((await peer.run(['call', (await me()).npub, 'can you help with a translation?'])).code).toBe(0)
+        }
+        if (/poll --exec/.test(line)) {
+          // a stranger calls first: the hook must not take it (issue 23, point 7)
+          await inject(
+            relay.url,
+            { type: 'call-request', callId: STRANGER_CALL, topic: 'let me in' },
+            { author: generateSecretKey(), to: (await me()).pubkey },
+          )
+          expect((await peer.run(['call', (await me()).npub, 'plan the demo'])).code).toBe(0)
+        }
+        const r = await shell(line, cwd, env)
+        expect(r.code, `${line}\n${r.stdout}\n${r.stderr}`).toBe(0)
+        if (/^node p2p.js call /.test(line)) {
+          await peer.run(['poll'])
+          expect((await peer.run(['answer', 'accept'])).code).toBe(0)
+        }
+        if (/^node p2p.js sendfile /.test(line)) {
+          const got = (await peer.run(['poll', '--json'])).json().events
+          expect(got.map((e: { type: string }) => e.type)).toEqual(['message', 'file'])
+          expect((await peer.run(['send', 'Thanks: revenue up, costs flat. Summary follows.'])).code).toBe(0)
+        }
+        if (/poll --exec/.test(line)) {
+          // the hook got the request as one JSON document, shaped like the sample, and took the call
+          const logged = readFileSync(join(cwd, 'events.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l))
+          const request = logged.find((e) => e.type === 'call-request' && e.topic === 'plan the demo')
+          expect(request, JSON.stringify(logged)).toBeDefined()
+          expect(Object.keys(sample).sort(), 'the sample event has the fields of a real one').toEqual(Object.keys(request).sort())
+          for (const key of Object.keys(sample)) expect(typeof sample[key], key).toBe(typeof request[key])
+          const answered = (await peer.run(['poll', '--json'])).json().events
+          expect(answered).toContainEqual(expect.objectContaining({ type: 'call-accepted', callId: request.callId }))
+          const calls = JSON.parse((await shell('node p2p.js history --json', cwd, env)).stdout).calls
+          expect(calls.find((c: { id: string }) => c.id === STRANGER_CALL)?.state, 'the stranger is declined').toBe('rejected')
+        }
+        if (/^node p2p.js escalate /.test(line)) await sendDms(relay.url, (await me()).pubkey, 1, [OWNER_SECRET])
+        if (line === 'node p2p.js list') expect(r.stdout).toMatch(/research-bot/)
+        if (line === 'node p2p.js history') expect(r.stdout).toMatch(/summarise the Q3 report/)
+      }
+      const history = (await shell('node p2p.js history --json', cwd, env)).stdout
+      expect(history).toMatch(/can you help with a translation/)
+      expect(history).toMatch(/plan the demo/)
+    } finally {
+      await relay.stop()
+    }
+  }, 180_000)
+
   describe.each(SKILLS)('$file', (skill) => {
     it('has examples of every command', () => {
       for (const command of [
@@ -145,74 +215,5 @@ describe.concurrent('skill', () => {
         expect(skill.text).toContain(`\`${name}`)
       }
     })
-
-    it("every example runs, in order, as written; the hook it shows takes the known caller's call, not a stranger's", async () => {
-      // a relay of its own: the other file's research-bot (another key) would make the name ambiguous
-      const relay = await startRelay()
-      try {
-        const cwd = tempHome('p2p-skill-')
-        symlinkSync(CLI, join(cwd, 'p2p.js'))
-        writeFileSync(join(cwd, 'q3.csv'), 'quarter,revenue,costs\nQ3,1200000,900000\n')
-        const hook = skill.blocks.find((b) => b.body.startsWith('#!/bin/sh\n'))
-        expect(hook, 'the hook script').toBeDefined()
-        writeFileSync(join(cwd, 'on-event.sh'), hook?.body ?? '')
-        const sample = JSON.parse(skill.blocks.find((b) => b.lang === 'json')?.body ?? '{}')
-        const env = { P2P_HOME: tempHome(), P2P_RELAYS: relay.url }
-        const peer: Agent = agent([relay.url])
-        expect((await peer.run(['config', 'set', 'name', 'research-bot'])).code).toBe(0)
-        expect((await peer.run(['status'])).code).toBe(0)
-        const me = async () => JSON.parse((await shell('node p2p.js whoami --json', cwd, env)).stdout)
-
-        for (const line of skill.examples) {
-          // the other parties' parts, around the lines that need them
-          if (/answer (accept|reject)/.test(line)) {
-            expect((await peer.run(['call', (await me()).npub, 'can you help with a translation?'])).code).toBe(0)
-          }
-          if (/poll --exec/.test(line)) {
-            // a stranger calls first: the hook must not take it (issue 23, point 7)
-            await inject(
-              relay.url,
-              { type: 'call-request', callId: STRANGER_CALL, topic: 'let me in' },
-              { author: generateSecretKey(), to: (await me()).pubkey },
-            )
-            expect((await peer.run(['call', (await me()).npub, 'plan the demo'])).code).toBe(0)
-          }
-          const r = await shell(line, cwd, env)
-          expect(r.code, `${line}\n${r.stdout}\n${r.stderr}`).toBe(0)
-          if (/^node p2p.js call /.test(line)) {
-            await peer.run(['poll'])
-            expect((await peer.run(['answer', 'accept'])).code).toBe(0)
-          }
-          if (/^node p2p.js sendfile /.test(line)) {
-            const got = (await peer.run(['poll', '--json'])).json().events
-            expect(got.map((e: { type: string }) => e.type)).toEqual(['message', 'file'])
-            expect((await peer.run(['send', 'Thanks: revenue up, costs flat. Summary follows.'])).code).toBe(0)
-          }
-          if (/poll --exec/.test(line)) {
-            // the hook got the request as one JSON document, shaped like the sample, and took the call
-            const logged = readFileSync(join(cwd, 'events.jsonl'), 'utf8')
-              .trim()
-              .split('\n')
-              .map((l) => JSON.parse(l))
-            const request = logged.find((e) => e.type === 'call-request' && e.topic === 'plan the demo')
-            expect(request, JSON.stringify(logged)).toBeDefined()
-            expect(Object.keys(sample).sort(), 'the sample event has the fields of a real one').toEqual(Object.keys(request).sort())
-            for (const key of Object.keys(sample)) expect(typeof sample[key], key).toBe(typeof request[key])
-            const answered = (await peer.run(['poll', '--json'])).json().events
-            expect(answered).toContainEqual(expect.objectContaining({ type: 'call-accepted', callId: request.callId }))
-            const calls = JSON.parse((await shell('node p2p.js history --json', cwd, env)).stdout).calls
-            expect(calls.find((c: { id: string }) => c.id === STRANGER_CALL)?.state, 'the stranger is declined').toBe('rejected')
-          }
-          if (/^node p2p.js escalate /.test(line)) await sendDms(relay.url, (await me()).pubkey, 1, [OWNER_SECRET])
-          if (line === 'node p2p.js list') expect(r.stdout).toMatch(/research-bot/)
-          if (line === 'node p2p.js history') expect(r.stdout).toMatch(/summarise the Q3 report/)
-        }
-        const history = (await shell('node p2p.js history --json', cwd, env)).stdout
-        expect(history).toMatch(/can you help with a translation/)
-        expect(history).toMatch(/plan the demo/)
-      } finally {
-        await relay.stop()
-      }
-    }, 180_000)
   })
 })

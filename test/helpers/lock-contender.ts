@@ -2,7 +2,7 @@
 // in each critical section creates a marker file exclusively (EEXIST: someone else is inside)
 // and bumps a counter file (a lost update: someone else was inside). Prints its overlap count.
 // With <dieAt>, it kills itself while holding the lock in that round, before touching anything.
-// Usage: node --import tsx lock-contender.ts <lock> <marker> <counter> <rounds> [dieAt]
+// Usage (bundled by the test): node lock-contender.mjs <lock> <marker> <counter> <rounds> [dieAt]
 
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { withLock } from '../../lib/store/lock.ts'
