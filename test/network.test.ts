@@ -5,7 +5,7 @@ import * as nip19 from 'nostr-tools/nip19'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { presenceEvent } from '../lib/nostr/presence.ts'
-import { type Agent, agent } from './helpers/cli.ts'
+import { type Agent, agent, workedMs } from './helpers/cli.ts'
 import { type FaultyRelay, startFaultyRelay } from './helpers/faulty-relay.ts'
 import { secretOf } from './helpers/inject.ts'
 import { publishTo, signed } from './helpers/publish.ts'
@@ -13,7 +13,7 @@ import { connect } from './helpers/raw-client.ts'
 import { deadRelayUrl, startBlackHole, startRelay, type TestRelay } from './helpers/relay.ts'
 
 const DEFAULT_DEADLINE_MS = 4_000
-/** process start-up and a loaded CI machine */
+/** closing and saving on a loaded machine, by the CLI's own clock (workedMs: start-up is not counted) */
 const SLACK_MS = 1_500
 const now = () => Math.floor(Date.now() / 1000)
 
@@ -262,7 +262,7 @@ describe('dead, silent and lying relays', () => {
   ])('%s answers within the deadline when relays are a black hole or dead', async (command, rest) => {
     const a = agent([blackHole.url, dead])
     const r = await a.run([command, ...rest, '--json', '--verbose'])
-    expect(r.ms).toBeLessThan(DEFAULT_DEADLINE_MS + SLACK_MS)
+    expect(workedMs(r)).toBeLessThan(DEFAULT_DEADLINE_MS + SLACK_MS)
     expect(r.stderr).not.toMatch(/handle was still open/)
     expect(() => r.json()).not.toThrow()
     if (command === 'status' || command === 'list') {
@@ -276,9 +276,9 @@ describe('dead, silent and lying relays', () => {
 
   it('a black hole beside a live relay costs no more than the connect timeout', async () => {
     const a = agent([r1.url, blackHole.url])
-    const r = await a.run(['status', '--json', '--timeout', '1500'])
+    const r = await a.run(['status', '--json', '--timeout', '1500', '--verbose'])
     expect(r.code).toBe(0)
-    expect(r.ms).toBeLessThan(1_500 + SLACK_MS)
+    expect(workedMs(r)).toBeLessThan(1_500 + SLACK_MS)
     expect(r.json().relays[1]).toMatchObject({ connected: false, error: expect.stringMatching(/connect timed out|still connecting/) })
   })
 

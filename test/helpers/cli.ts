@@ -32,13 +32,19 @@ export interface Agent {
   run(args: string[], opts?: RunOptions): Promise<RunResult>
 }
 
+/** What every agent runs with unless a test sets its own: automatic replies (busy, declined by
+ *  policy) get the run's whole deadline, not their 1 s budget. That budget guards against a
+ *  flood of callers and is tested on its own (replies.test.ts, sending.test.ts); on a loaded
+ *  machine a busy decline that missed its second failed tests about something else. */
+const TEST_TIMINGS = { P2P_TEST_AUTO_REPLY_MS: '600000' }
+
 /** An agent with its own P2P_HOME, using `relays` unless a call names others; `cli`: the
  *  script it runs (the built p2p.js of this tree by default). */
 export function agent(relays: string[], home = tempHome(), cli = CLI): Agent {
+  const env = { ...TEST_TIMINGS, P2P_HOME: home, P2P_RELAYS: relays.join(',') }
   return {
     home,
-    run: (args, opts = {}) =>
-      runCli(args, { P2P_HOME: home, P2P_RELAYS: relays.join(','), ...opts.env }, opts.stdin, undefined, cli, opts.maxFileBytes),
+    run: (args, opts = {}) => runCli(args, { ...env, ...opts.env }, opts.stdin, undefined, cli, opts.maxFileBytes),
   }
 }
 
