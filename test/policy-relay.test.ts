@@ -4,7 +4,7 @@ import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type PolicyRelay, startPolicyRelay } from './helpers/policy-relay.ts'
 import { authEvent, challengeOf, connect, now, plain, signed } from './helpers/raw-client.ts'
-import { freePort } from './helpers/relay.ts'
+import { freePort, startRelay } from './helpers/relay.ts'
 
 const AUTH_REQUIRED = 'ERROR: auth-required: requested filter requires authentication'
 const alice = generateSecretKey()
@@ -176,10 +176,21 @@ describe('strfry: the write policy', () => {
       [signed({ tags: [['p', 'npub1notahexkey']] }), 'invalid: unexpected size for fixed-size tag: p'],
       [signed({ tags: [['e', bobPk.slice(2)]] }), 'invalid: unexpected size for fixed-size tag: e'],
       [signed({ tags: [['p', `${bobPk.slice(1)}g`]] }), 'invalid: unexpected character in from_hex: 103'],
+      [{ ...signed({ content: 'forged' }), sig: note.sig }, 'invalid: bad signature'],
     ]
     for (const [event, reason] of cases) expect(await c.publish(event)).toEqual(['OK', event.id, false, reason])
     expect(closedRelay.stored.has(big.id)).toBe(false)
     c.close()
+  })
+
+  it('the plain test relay (@nostr-relay/core) refuses a forged signature too', async () => {
+    const relay = await startRelay()
+    const c = await connect(relay.url)
+    const forged = { ...signed({ content: 'forged' }), sig: note.sig }
+    expect(await c.publish(forged)).toEqual(['OK', forged.id, false, 'invalid: signature is wrong'])
+    expect(await c.publish(note)).toEqual(['OK', note.id, true, ''])
+    c.close()
+    await relay.stop()
   })
 
   it('drops the connection on a websocket frame over 131072 bytes', async () => {

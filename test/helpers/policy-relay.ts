@@ -18,6 +18,7 @@ import { type NegOptions, negentropyConnection } from './negentropy.ts'
 import type { Conn, Filter, Policy, RateLimit } from './policy-conn.ts'
 import { countOut, freePort, IndexedRepository, noTraffic, type TestRelay } from './relay.ts'
 import { khatru, nostrRsRelay, plain, strfry } from './relay-policies.ts'
+import './verify.ts' // the relay's signature checks, by libsecp256k1
 
 export type PolicyMode = 'strfry' | 'khatru' | 'nostr-rs-relay' | 'plain'
 

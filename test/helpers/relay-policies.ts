@@ -3,8 +3,9 @@
 // (handlers.go, policies/), nostr-rs-relay 64cfcaf (server.rs, conn.rs). The store behind is
 // @nostr-relay/core: a policy only decides what reaches it and what comes back out.
 import { randomBytes } from 'node:crypto'
-import { type Event, getEventHash, verifyEvent } from 'nostr-tools/pure'
+import { type Event, getEventHash } from 'nostr-tools/pure'
 import { type Conn, type Filter, type Policy, type RateLimit, rateLimiter, reply } from './policy-conn.ts'
+import { validEvent } from './verify.ts'
 
 const now = () => Math.floor(Date.now() / 1000)
 const DM_KINDS = [4, 1059]
@@ -92,7 +93,7 @@ function strfryEventCheck(event: Event): string | undefined {
     return ephemeral ? 'invalid: ephemeral event expired' : 'invalid: created_at too early'
   if (event.created_at > now() + 900) return 'invalid: created_at too late'
   if (getEventHash(event) !== event.id) return 'invalid: bad event id'
-  if (!verifyEvent(event)) return 'invalid: bad signature'
+  if (!validEvent(event)) return 'invalid: bad signature'
   const { content, created_at, id, kind, pubkey, sig, tags } = event
   const size = Buffer.byteLength(JSON.stringify({ content, created_at, id, kind, pubkey, sig, tags }))
   if (size > 65_536) return `invalid: event too large: ${size}`
@@ -134,7 +135,7 @@ export function khatru(relayUrl: () => string, events = KHATRU_EVENT_LIMIT, filt
         !!relay &&
         same(relay, relayUrl()) &&
         Math.abs(event.created_at - now()) <= 600 &&
-        verifyEvent(event)
+        validEvent(event)
       if (!ok) return [false, 'error: failed to authenticate']
       conn.authed = event.pubkey
       return [true, '']
@@ -165,7 +166,7 @@ export function nostrRsRelay(relayUrl: () => string): Policy {
       if (conn.authed) return [true, ''] // conn.rs: already authenticated is Ok
       const relay = event.tags.find((t) => t[0] === 'relay')?.[1]
       const ok =
-        verifyEvent(event) &&
+        validEvent(event) &&
         event.kind === 22242 &&
         Math.abs(event.created_at - now()) <= 600 &&
         event.tags.some((t) => t[0] === 'challenge' && t[1] === conn.challenge) &&

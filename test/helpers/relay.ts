@@ -16,6 +16,7 @@ import type { Event } from 'nostr-tools/pure'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { ITEM_BYTES, itemCount, lowerBound, packItems } from '../../lib/nostr/neg-items.ts'
 import { type NegOptions, negentropyConnection } from './negentropy.ts'
+import './verify.ts' // the relay's signature checks, by libsecp256k1
 
 export interface TestRelay {
   url: string
