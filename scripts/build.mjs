@@ -9,8 +9,27 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { build } from 'esbuild'
 
+/** string-width (yargs' and cliui's copies) builds an Intl.Segmenter and Unicode property
+ *  regexes when it loads, on every run (~10 ms, the RGI_Emoji one ~6 ms), for widths that are
+ *  only measured to lay out help: each importer gets a stand-in that loads its own copy on the
+ *  first call (a require() of a bundled module runs it then). */
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, (args) =>
+      args.kind === 'require-call' ? undefined : { path: args.resolveDir, namespace: 'lazy-string-width' },
+    )
+    b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
+      resolveDir: args.path,
+      contents:
+        "let real; export default function stringWidth(text, options) { real ??= require('string-width').default; return real(text, options) }",
+    }))
+  },
+}
+
 rmSync('dist', { recursive: true, force: true })
 await build({
+  plugins: [lazyStringWidth],
   // the worker thread that opens half of a large batch of gift wraps (lib/nostr/nip17.ts) finds
   // its file beside the chunk that starts it
   entryPoints: ['p2p.ts', { in: 'lib/nostr/open-worker.ts', out: 'dist/open-worker' }],

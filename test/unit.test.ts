@@ -22,7 +22,7 @@ import { homePaths } from '../lib/store/home.ts'
 import { parseState } from '../lib/store/parse.ts'
 import { emptyState, STATE_VERSION } from '../lib/store/schema.ts'
 import { MIN_ONLINE_WINDOW_S, PRESENCE_OVERLAP_S, PRESENCE_REFRESH_S } from '../lib/timing.ts'
-import { ago, table } from '../lib/ui/format.ts'
+import { ago, table, thousands } from '../lib/ui/format.ts'
 import { VERSION } from '../lib/version.ts'
 
 const NOW = 1_800_000_000
@@ -344,6 +344,9 @@ describe('output helpers', () => {
   it('suggests the nearest command for a typo', () => {
     expect(unknownCommand('Unknown argument: statsu', ['status', 'list']).hint).toMatch(/node p2p.js status/)
     expect(unknownCommand('Unknown argument: zzzzzz', ['status', 'list']).hint).toMatch(/--help/)
+  })
+  it('groups thousands as en-US does', () => {
+    for (const n of [0, 7, 999, 1_000, 36_054, 123_456, 1_000_000, 12_345_678_901]) expect(thousands(n)).toBe(n.toLocaleString('en-US'))
   })
   it('formats relative times and aligned tables', () => {
     expect(ago(NOW - 2, NOW)).toBe('just now')

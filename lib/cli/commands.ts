@@ -5,6 +5,7 @@ import type { CommandResult } from '../errors.ts'
 import { MAX_CALLS, MAX_HOOK_ATTEMPTS, MAX_LEGACY_FILE_BYTES } from '../limits.ts'
 import type { Context } from '../session/context.ts'
 import { DEFAULT_SETTLE_S, HOOK_TIMEOUT_MS, MAX_WAIT_S } from '../timing.ts'
+import { thousands } from '../ui/format.ts'
 
 export type Args = Record<string, unknown>
 
@@ -103,7 +104,7 @@ export const COMMANDS: CommandSpec[] = [
       ['base64 big.csv | node p2p.js sendfile big.csv -', 'a large file through stdin'],
       [
         'node p2p.js sendfile rates.csv "$(base64 -w0 rates.csv)"',
-        `to an agent of the original skill (NIP-04): at most ${MAX_LEGACY_FILE_BYTES.toLocaleString('en-US')} bytes, one DM`,
+        `to an agent of the original skill (NIP-04): at most ${thousands(MAX_LEGACY_FILE_BYTES)} bytes, one DM`,
       ],
     ],
     run: async (ctx, a) => (await import('../commands/sendfile.ts')).sendfile(ctx, String(a.name), String(a.base64), optional(a.call)),

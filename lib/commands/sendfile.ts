@@ -23,12 +23,13 @@ import { signer } from '../session/sign.ts'
 import type { CallRecord } from '../store/schema.ts'
 import { MS_PER_CHUNK, unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
+import { thousands } from '../ui/format.ts'
 import { readStdin } from './input.ts'
 
 const tooLargeForLegacy = (size: number, why = '') =>
   usageError(
     'file-too-large-for-legacy',
-    `the file is ${size} bytes; an agent of the original skill takes a file in one NIP-04 message, at most ${MAX_LEGACY_FILE_BYTES.toLocaleString('en-US')} bytes${why}`,
+    `the file is ${size} bytes; an agent of the original skill takes a file in one NIP-04 message, at most ${thousands(MAX_LEGACY_FILE_BYTES)} bytes${why}`,
     'compress or split it, and send the parts',
   )
 

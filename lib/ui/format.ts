@@ -13,6 +13,10 @@ export function ago(unixSeconds: number, now = unixNow()): string {
   return `${Math.floor(s / 86_400)} d ago`
 }
 
+/** 1234567 as "1,234,567", as toLocaleString('en-US') writes it, without starting ICU's number
+ *  formatting (~1.5 ms of every run's start-up: the command table says a size this way) */
+export const thousands = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+
 /** "in 40 s", "in 3 min", "in 2 h" (or "now") */
 export function fromNow(unixSeconds: number, now = unixNow()): string {
   const s = Math.max(0, unixSeconds - now)
