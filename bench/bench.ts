@@ -2,7 +2,8 @@
 // machine so that the ratios compare. Not a test: nothing here passes or fails.
 //   --json               one JSON document instead of Markdown tables
 //   BENCH_SIZES=small    1,000 / 5,000 wraps and messages instead of 10,000 / 50,000 (full)
-//   BENCH_ONLY=a,b       only these groups (startup, calls, window, latency, history, blackhole)
+//   BENCH_ONLY=a,b       only these groups (startup, calls, window, latency, history, blackhole, turns)
+//   BENCH_DELAY_MS=n     the turns group's delay each way (default 100)
 //   BENCH_RUNS=n         timed runs a row (default 15)
 // The 10,000 / 50,000 gift wraps are made once a day into the OS tmp dir (bench/wraps.ts).
 import { startRelay } from '../test/helpers/relay.ts'
@@ -11,10 +12,11 @@ import { historyRows } from './history.ts'
 import { type Row, removeTempDirs } from './measure.ts'
 import { type Group, load, report } from './report.ts'
 import { callRows, startupRows } from './startup.ts'
+import { DELAY_MS, turnRows } from './turns.ts'
 import { latencyRows, type WindowAgent, windowAgent, windowRows } from './window.ts'
 
 const SIZES: Record<string, number[]> = { small: [1_000, 5_000], full: [10_000, 50_000] }
-const GROUPS = ['startup', 'calls', 'window', 'latency', 'history', 'blackhole']
+const GROUPS = ['startup', 'calls', 'window', 'latency', 'history', 'blackhole', 'turns']
 
 const sizes = SIZES[process.env.BENCH_SIZES ?? 'full']
 if (!sizes) throw new Error(`BENCH_SIZES is one of ${Object.keys(SIZES).join(', ')}`)
@@ -61,6 +63,7 @@ try {
   }
   await group('history', 'Messages of history', () => historyRows(sizes))
   await group('blackhole', 'A black hole among live relays', () => blackHoleRows())
+  await group('turns', `Round trips per command: ${DELAY_MS} ms each way against 0 ms, per relay mode`, () => turnRows())
 } finally {
   removeTempDirs()
 }

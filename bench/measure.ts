@@ -59,6 +59,8 @@ export interface Row {
   /** the baseline's median */
   floorMs?: number
   ratio?: number
+  /** round trips: the extra time over the baseline, in round trips of the delay it was run at */
+  turns?: number
 }
 
 export const row = (name: string, times: number[]): Row => ({ name, meanMs: mean(times), medianMs: median(times), runs: times.length })

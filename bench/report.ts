@@ -35,7 +35,8 @@ export function report(groups: Group[], setting: Setting, json: boolean): string
     else lines.push('| what | runs | mean ms | median ms | median vs baseline |', '|---|--:|--:|--:|---|')
     for (const r of group.rows) {
       const vs = r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x ${signed(r.medianMs - (r.floorMs ?? 0))} (${r.floor})`
-      lines.push(`| ${r.name} | ${r.runs} | ${r.meanMs.toFixed(0)} | ${r.medianMs.toFixed(0)} | ${vs} |`)
+      const turns = r.turns === undefined ? '' : `: **${r.turns.toFixed(1)} round trips**`
+      lines.push(`| ${r.name} | ${r.runs} | ${r.meanMs.toFixed(0)} | ${r.medianMs.toFixed(0)} | ${vs}${turns} |`)
     }
   }
   return lines.join('\n')

@@ -32,7 +32,9 @@ export interface Refusal {
 export interface PolicyRelayOptions {
   mode: PolicyMode
   port?: number
-  /** strfry's relay.auth.serviceUrl; unset (strfry's default), AUTH never succeeds */
+  /** the URL clients reach it by, which AUTH events must name: strfry's relay.auth.serviceUrl
+   *  (unset, strfry's default, AUTH never succeeds); khatru and nostr-rs-relay take the address
+   *  the client connected to (the Host header), where it listens unless a proxy stands between */
   serviceUrl?: string
   /** strfry's relay.auth.restrictedReadKinds (default STRFRY_RESTRICTED_READ_KINDS; [] for open reads) */
   restrictedReadKinds?: number[]
@@ -188,8 +190,8 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
 
 function makePolicy(opts: PolicyRelayOptions, url: string): Policy {
   if (opts.mode === 'strfry') return strfry(opts.serviceUrl, opts.restrictedReadKinds)
-  if (opts.mode === 'khatru') return khatru(() => url, opts.eventRateLimit, opts.filterRateLimit)
-  if (opts.mode === 'nostr-rs-relay') return nostrRsRelay(() => url)
+  if (opts.mode === 'khatru') return khatru(() => opts.serviceUrl ?? url, opts.eventRateLimit, opts.filterRateLimit)
+  if (opts.mode === 'nostr-rs-relay') return nostrRsRelay(() => opts.serviceUrl ?? url)
   return plain()
 }
 
