@@ -56,10 +56,11 @@ export const PRINT_LEASE_S = 2 * 3_600
 export const PROGRESS_FRAME_MS = 100
 /** Every socket is closed at the end; a handle still open after this long is cut. */
 export const EXIT_FALLBACK_MS = 500
-/** A relay gets this long to answer our WebSocket close frame before the connection is cut:
- *  one round trip is enough, and the process waits for it on its way out (so, well under
- *  EXIT_FALLBACK_MS). */
-export const CLOSE_HANDSHAKE_MS = 250
+/** A relay gets this long to answer our WebSocket close frame before ws cuts the connection.
+ *  No run waits for the answer on its way out (nostr/relay/close.ts); a process that lives on
+ *  (`poll --wait`) frees the socket then. P2P_TEST_CLOSE_HANDSHAKE_MS: the test that no run
+ *  waits for it. */
+export const CLOSE_HANDSHAKE_MS = testOverride('P2P_TEST_CLOSE_HANDSHAKE_MS', 250)
 
 // ---- the state lock ---------------------------------------------------------------------
 /** A lock older than this was left by a killed process. */

@@ -9,6 +9,7 @@ import WebSocket from 'ws'
 import { MAX_FRAME_BYTES } from '../../limits.ts'
 import { CLOSE_HANDSHAKE_MS } from '../../timing.ts'
 import { RelayAuth } from './auth.ts'
+import { closeWithoutWaiting } from './close.ts'
 import { isAcceptable } from './incoming.ts'
 import {
   freshReq,
@@ -162,9 +163,8 @@ export class RelaySocket {
   }
 
   /** Ends every pending operation with `reason` and closes the connection: with a close frame
-   *  when it is open (relays log a dropped TCP connection as abnormal, 1006), whose answer ws
-   *  awaits for CLOSE_HANDSHAKE_MS at most; at once while connecting, or when `abrupt` (a flood:
-   *  waiting for its answer would read more of the flood). */
+   *  when it is open (relays log a dropped TCP connection as abnormal, 1006), without waiting
+   *  for the relay's answer (close.ts); at once while connecting, or when `abrupt` (a flood). */
   close(reason = 'closed by us', abrupt = false): void {
     this.closedBecause = reason
     clearTimeout(this.connectTimer)
@@ -175,7 +175,7 @@ export class RelaySocket {
     if (this.ws) {
       this.ws.removeAllListeners()
       this.ws.on('error', () => {}) // a late error from a socket we no longer want
-      if (this.open && !abrupt) this.ws.close(NORMAL_CLOSURE)
+      if (this.open && !abrupt) closeWithoutWaiting(this.ws, NORMAL_CLOSURE)
       else this.ws.terminate()
       this.ws = undefined
     }
