@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { type PolicyMode, startPolicyRelay } from '../test/helpers/policy-relay.ts'
 import { freePort, startRelay } from '../test/helpers/relay.ts'
+import { PERMISSIVE_LIMIT } from '../test/helpers/relay-policies.ts'
 import { type BenchAgent, benchAgent, cli, type Row, RUNS, row, run, versus } from './measure.ts'
 import { type LatencyProxy, startProxy } from './proxy.ts'
 
@@ -13,8 +14,6 @@ export const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 100)
 /** 'plain' is the default test relay (NIP-01 and NIP-77 as strfry speaks it); the others, its
  *  policy doubles (test/helpers/relay-policies.ts) */
 const MODES: PolicyMode[] = ['plain', 'strfry', 'khatru', 'nostr-rs-relay']
-/** khatru's default write limit (2 per 3 min) would time a sendfile's pauses, not its round trips */
-const PERMISSIVE = { tokensPerInterval: 1_000, intervalMs: 1_000, maxTokens: 1_000 }
 const FILE = randomBytes(1024 * 1024).toString('base64')
 
 /** A relay of `mode` behind a proxy; the relay knows itself by the proxy's URL (AUTH checks it). */
@@ -24,7 +23,7 @@ async function relayBehindProxy(mode: PolicyMode) {
   const relay =
     mode === 'plain'
       ? await startRelay({ port })
-      : await startPolicyRelay({ mode, port, serviceUrl: proxy.url, eventRateLimit: PERMISSIVE, filterRateLimit: PERMISSIVE })
+      : await startPolicyRelay({ mode, port, serviceUrl: proxy.url, eventRateLimit: PERMISSIVE_LIMIT, filterRateLimit: PERMISSIVE_LIMIT })
   const stop = async () => {
     await proxy.stop()
     await relay.stop()

@@ -4,6 +4,7 @@ import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type PolicyRelay, type Refusal, startPolicyRelay } from './helpers/policy-relay.ts'
 import { authEvent, challengeOf, connect, now, plain, signed } from './helpers/raw-client.ts'
+import { PERMISSIVE_LIMIT } from './helpers/relay-policies.ts'
 
 const alice = generateSecretKey()
 const bob = generateSecretKey()
@@ -12,7 +13,6 @@ const wrapFor = (pk: string, text: string) => plain(nip17.wrapEvent(alice, { pub
 const toBob = wrapFor(bobPk, 'for bob')
 const toCarol = wrapFor(carolPk, 'for carol')
 const note = signed({ content: 'a public note', tags: [['p', bobPk]] }, alice)
-const PERMISSIVE = { tokensPerInterval: 1_000, intervalMs: 1_000, maxTokens: 1_000 }
 
 let khatru: PolicyRelay // sane defaults
 let khatruDm: PolicyRelay // rate limits out of the way
@@ -20,7 +20,7 @@ let rs: PolicyRelay
 beforeAll(async () => {
   ;[khatru, khatruDm, rs] = await Promise.all([
     startPolicyRelay({ mode: 'khatru' }),
-    startPolicyRelay({ mode: 'khatru', eventRateLimit: PERMISSIVE, filterRateLimit: PERMISSIVE }),
+    startPolicyRelay({ mode: 'khatru', eventRateLimit: PERMISSIVE_LIMIT, filterRateLimit: PERMISSIVE_LIMIT }),
     startPolicyRelay({ mode: 'nostr-rs-relay' }),
   ])
   for (const relay of [khatruDm, rs]) {

@@ -10,10 +10,10 @@ import { type Agent, agent, type RunResult, withEnv, workedMs } from './helpers/
 import { type PolicyRelay, type PolicyRelayOptions, startPolicyRelay } from './helpers/policy-relay.ts'
 import { wrapsFor } from './helpers/raw-client.ts'
 import { freePort, startRelay, type TestRelay } from './helpers/relay.ts'
+import { PERMISSIVE_LIMIT } from './helpers/relay-policies.ts'
 
 const DEADLINE_MS = 9_000 // the CLI's default 4 s timeout, plus closing and saving on a loaded 2-core machine, by the CLI's own clock
 const FILE_DEADLINE_MS = 15_000
-const PERMISSIVE = { tokensPerInterval: 1_000, intervalMs: 1_000, maxTokens: 1_000 }
 
 const started: TestRelay[] = []
 afterAll(async () => {
@@ -136,7 +136,7 @@ describe('the whole call flow over relays as deployed', () => {
   })
 
   it('khatru with a permissive rate limit', async () => {
-    const relay = await policyRelay({ mode: 'khatru', eventRateLimit: PERMISSIVE, filterRateLimit: PERMISSIVE })
+    const relay = await policyRelay({ mode: 'khatru', eventRateLimit: PERMISSIVE_LIMIT, filterRateLimit: PERMISSIVE_LIMIT })
     const { alice, bob } = await callFlow('khatru', [relay.url])
     expect(relay.stats.authsAccepted).toBeGreaterThan(0)
     for (const a of [alice, bob]) expect(health(a, relay.url)).toMatchObject({ negentropy: false }) // page by page

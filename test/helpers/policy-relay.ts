@@ -33,8 +33,9 @@ export interface PolicyRelayOptions {
   mode: PolicyMode
   port?: number
   /** the URL clients reach it by, which AUTH events must name: strfry's relay.auth.serviceUrl
-   *  (unset, strfry's default, AUTH never succeeds); khatru and nostr-rs-relay take the address
-   *  the client connected to (the Host header), where it listens unless a proxy stands between */
+   *  (unset, strfry's default, AUTH never succeeds), nostr-rs-relay's info.relay_url, khatru's
+   *  ServiceURL (unset: the request's Host, khatru relay.go getBaseURL); unset here, where it
+   *  listens, which is what a client reaches unless a proxy stands between */
   serviceUrl?: string
   /** strfry's relay.auth.restrictedReadKinds (default STRFRY_RESTRICTED_READ_KINDS; [] for open reads) */
   restrictedReadKinds?: number[]

@@ -101,6 +101,8 @@ function strfryEventCheck(event: Event): string | undefined {
 
 export const KHATRU_EVENT_LIMIT: RateLimit = { tokensPerInterval: 2, intervalMs: 180_000, maxTokens: 10 }
 export const KHATRU_FILTER_LIMIT: RateLimit = { tokensPerInterval: 20, intervalMs: 60_000, maxTokens: 100 }
+/** a khatru whose operator raised both limits: what is measured is the flow, not the limiter */
+export const PERMISSIVE_LIMIT: RateLimit = { tokensPerInterval: 1_000, intervalMs: 1_000, maxTokens: 1_000 }
 
 /** khatru with policies.ApplySaneDefaults and the usual DM rule: kinds 4/1059 need AUTH. */
 export function khatru(relayUrl: () => string, events = KHATRU_EVENT_LIMIT, filters = KHATRU_FILTER_LIMIT): Policy {
