@@ -141,6 +141,8 @@ export const NEG_FRAME_BYTES = 50_000
  *  ids) and frame size (131,072 bytes) allow more. 200 stays well inside all three. */
 export const FETCH_IDS_PER_REQ = 200
 export const FETCH_REQS_IN_FLIGHT = 4
+/** A NIP-11 document larger than this is not read (strfry's is under 1 KB). */
+export const MAX_RELAY_INFO_BYTES = 64 * 1024
 /** Frames larger than this are refused: no gift wrap we use comes near it. */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024
 /** Frames nesting arrays and objects deeper than this are refused before they are parsed (JSON

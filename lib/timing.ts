@@ -134,6 +134,8 @@ export const NEG_RECHECK_S = 24 * 3600
 /** One that did not answer at all may only have been slow (a large window, a busy relay): it is
  *  asked again after an hour, not a day. */
 export const NEG_RECHECK_SILENT_S = 3600
+/** NIP-11: a relay's `max_limit` is read again after this long (it changes with its config). */
+export const RELAY_INFO_RECHECK_S = 7 * 24 * 3600
 /** A relay not read in full for this long is waited for until the deadline, even when the
  *  others answered first. */
 export const RESYNC_AFTER_S = 600

@@ -18,7 +18,7 @@ import {
 import { parsePresence } from '../nostr/presence.ts'
 import type { QueryResult, RelayReport } from '../nostr/relay/pool.ts'
 import { makesKnown } from '../store/peers.ts'
-import { healthOf } from '../store/relay-health.ts'
+import { healthOf, type RelayHealth } from '../store/relay-health.ts'
 import type { State } from '../store/schema.ts'
 import {
   GIFT_WRAP_LOOKBACK_S,
@@ -178,6 +178,15 @@ export function unreadRelays(urls: string[], reads: SyncReads, reports: RelayRep
   })
 }
 
+/** What a run learnt of a relay's cap on one answer (pages.ts). */
+function foldCaps(health: RelayHealth, report: RelayReport, now: number): void {
+  if (report.largestPage) health.largestPage = Math.max(health.largestPage ?? 0, report.largestPage)
+  if (!report.info) return
+  health.infoCheckedAt = now
+  if (report.info.maxLimit) health.maxLimit = report.info.maxLimit
+  else delete health.maxLimit
+}
+
 export interface SyncSummary {
   /** agents heard from that were not online before this sync */
   newAgents: string[]
@@ -206,7 +215,10 @@ export function foldSync(
   const { presence, lists, wraps } = reads.results
   for (const report of reports) {
     const health = healthOf(state, report.url)
+    foldCaps(health, report, now)
     if (report.connected) {
+      if (report.asksAuth) health.asksAuth = true
+      else delete health.asksAuth
       health.lastOk = now
       if ([presence, lists, wraps].every((results) => complete(results, report.url))) health.lastSynced = now
       delete health.lastError

@@ -3,9 +3,9 @@
 // close every socket, whatever happened.
 
 import type { Filter } from 'nostr-tools/filter'
-import { finalizeEvent } from 'nostr-tools/pure'
 import { networkError } from '../errors.ts'
 import { RelayPool } from '../nostr/relay/pool.ts'
+import { signerFor } from '../nostr/schnorr.ts'
 import { announce } from './announce.ts'
 import type { Context } from './context.ts'
 import type { SyncReads } from './fold.ts'
@@ -29,7 +29,7 @@ export async function whileOnline<T>(ctx: Context, act: (online: Online) => Prom
   const pool = new RelayPool(ctx.relays, {
     timeoutMs: ctx.timeoutMs + (opts.extraMs ?? 0),
     log: ctx.out.log,
-    signAuth: (template) => finalizeEvent(template, ctx.identity.secretKey),
+    signAuth: async (template) => (await signerFor())(template, ctx.identity.secretKey),
   })
   const live = opts.live && pool.live(opts.live)
   let online: Online | undefined

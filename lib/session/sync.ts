@@ -11,8 +11,9 @@ import { LEGACY_DM_KIND } from '../nostr/kinds.ts'
 import { openLegacyDms } from '../nostr/legacy.ts'
 import { openWraps } from '../nostr/nip17.ts'
 import type { QueryOutcome, RelayPool, RelayReport } from '../nostr/relay/pool.ts'
+import { signerFor } from '../nostr/schnorr.ts'
 import type { State } from '../store/schema.ts'
-import { unixNow } from '../timing.ts'
+import { RELAY_INFO_RECHECK_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
 import { receiveFiles } from './files.ts'
 import { foldSync, legacyPlan, listFilters, presenceFilter, type SyncReads, unreadRelays } from './fold.ts'
@@ -30,6 +31,10 @@ export async function sync(ctx: Context, pool: RelayPool): Promise<Online> {
   const knownPresence = new Set(Object.values(before.agents).map((a) => a.eventId))
   const patient = patientRelays(before, ctx.relays, started)
   pool.holdBack(silentRelays(before, ctx.relays, started))
+  pool.knowPageCaps(before.relayHealth)
+  // the WASM signer loads while the relays connect, not after one asks for AUTH
+  if (ctx.relays.some((url) => before.relayHealth[url]?.asksAuth)) void signerFor()
+  pool.askMaxLimits(ctx.relays.filter((url) => started - (before.relayHealth[url]?.infoCheckedAt ?? 0) >= RELAY_INFO_RECHECK_S))
   const [lists, presence, wrapped, legacy] = await Promise.all([
     // our own announcements and lists only tell what a relay holds, for republishing
     pool.query(listFilters(before, me, started, ctx.onlineWindow), {

@@ -25,6 +25,13 @@ export interface RelayHealth {
    *  published before `top`, and has read everything dated after `until`; the next run goes on
    *  from `until` (inclusive); `served`: the newest wrap's date the read was served so far */
   wrapPaging?: { top: number; until: number; served?: number }
+  /** it asked for NIP-42 AUTH when last connected: the signer is made ready beside connecting */
+  asksAuth?: boolean
+  /** its cap on one answer (pages.ts): the most events it has served for one filter, and the
+   *  `max_limit` its NIP-11 document gave when last read (at `infoCheckedAt`) */
+  largestPage?: number
+  maxLimit?: number
+  infoCheckedAt?: number
   /** NIP-04 DMs (config legacy on): this relay's cursor and unfinished read, as for gift wraps */
   legacy?: { cursor?: number; paging?: RelayHealth['wrapPaging'] }
 }

@@ -21,6 +21,8 @@ export interface Reply {
 export const reply = (...frames: unknown[][]): Reply => ({ reply: frames })
 
 export interface Policy {
+  /** its NIP-11 document */
+  info: Record<string, unknown>
   /** largest websocket frame; a larger one drops the connection */
   maxPayload?: number
   /** the store's limit for a filter without one (its own default is 100) */
@@ -30,6 +32,8 @@ export interface Policy {
   onReq(conn: Conn, subId: string, filters: Filter[]): Filter[] | Reply
   /** a refusal reason for OK false, or undefined to store it */
   onEvent?(conn: Conn, event: Event): string | undefined
+  /** an AUTH takes effect only after the messages that came with it (in the same read) */
+  authLags?: boolean
   /** the OK for an AUTH event: accepted, and the reason */
   onAuth(conn: Conn, event: Event): readonly [boolean, string]
   /** whether a stored event may go out to this connection */

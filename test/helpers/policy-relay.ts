@@ -12,9 +12,9 @@ import { NostrRelay } from '@nostr-relay/core'
 import { EventRepositorySqlite } from '@nostr-relay/event-repository-sqlite'
 import { Validator } from '@nostr-relay/validator'
 import type { Event } from 'nostr-tools/pure'
-import { WebSocketServer } from 'ws'
 import { packItems } from '../../lib/nostr/neg-items.ts'
 import { type NegOptions, negentropyConnection } from './negentropy.ts'
+import { listenRelay } from './nip11.ts'
 import type { Conn, Filter, Policy, RateLimit } from './policy-conn.ts'
 import { countOut, freePort, IndexedRepository, noTraffic, type TestRelay } from './relay.ts'
 import { khatru, nostrRsRelay, plain, strfry } from './relay-policies.ts'
@@ -97,7 +97,7 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
     await negRepo.init()
     const relay = new NostrRelay(repo, { filterResultCacheTtl: 0, logLevel: LogLevel.ERROR, maxSubscriptionsPerClient: 1000 })
     const validator = new Validator()
-    const wss = new WebSocketServer({ host: '127.0.0.1', port, maxPayload: policy.maxPayload })
+    const { wss, close } = await listenRelay(port, policy.info, policy.maxPayload)
     wss.on('connection', (ws, req) => {
       const pending = new Map<string, Event>()
       const raw = (frame: unknown[]) => {
@@ -159,13 +159,8 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
       ws.on('close', () => relay.handleDisconnect(client))
       ws.on('error', () => {})
     })
-    await new Promise<void>((resolve, reject) => {
-      wss.once('listening', resolve)
-      wss.once('error', reject)
-    })
     stopServing = async () => {
-      for (const c of wss.clients) c.terminate()
-      await new Promise<void>((resolve) => wss.close(() => resolve()))
+      await close()
       await relay.destroy()
       await repo.destroy()
       await negRepo.destroy()
@@ -210,9 +205,13 @@ function handle(
   if (type === 'AUTH') {
     stats.auths++
     const event = arg as Event
-    const [ok, reason] = policy.onAuth(conn, event)
-    if (ok) stats.authsAccepted++
-    raw(['OK', event?.id ?? '?', ok, reason])
+    const authenticate = () => {
+      const [ok, reason] = policy.onAuth(conn, event)
+      if (ok) stats.authsAccepted++
+      raw(['OK', event?.id ?? '?', ok, reason])
+    }
+    if (policy.authLags) setImmediate(authenticate)
+    else authenticate()
     return
   }
   if (type === 'REQ') {

@@ -39,6 +39,12 @@ export function strfry(serviceUrl: string | undefined, restrictedReadKinds = STR
   // ReadRestrictor.h shouldSendToSubscriber (restrictReadToInvolvedPubkey = true)
   const mayRead = (authed: string | undefined, event: Event) => !isRestricted(event.kind) || involves(event, authed)
   return {
+    // RelayWebsocket.cpp (the NIP-11 answer): max_limit is relay.maxFilterLimit
+    info: {
+      supported_nips: [1, 2, 4, 9, 11, 22, 28, 40, 42, 70, 77],
+      software: 'git+https://github.com/hoytech/strfry.git',
+      limitation: { max_message_length: 131_072, max_subscriptions: 200, max_limit: 500 },
+    },
     maxPayload: 131_072,
     defaultLimit: 500,
     canSee: (conn, event) => mayRead(conn.authed, event),
@@ -109,6 +115,11 @@ export function khatru(relayUrl: () => string, events = KHATRU_EVENT_LIMIT, filt
   const eventLimited = rateLimiter(events)
   const filterLimited = rateLimiter(filters)
   return {
+    // relay.go NewRelay: no limitation unless the operator sets one
+    info: { supported_nips: [1, 11, 40, 42, 70, 86], software: 'https://github.com/fiatjaf/khatru' },
+    // handlers.go runs each message on a goroutine of its own: a REQ that came with our AUTH is
+    // checked before the AUTH is (the worst of the race)
+    authLags: true,
     onConnect(conn) {
       conn.challenge = randomBytes(8).toString('hex') // made on connect, sent only when asked for
     },
@@ -155,6 +166,8 @@ export function nostrRsRelay(relayUrl: () => string): Policy {
     }
   }
   return {
+    // info.rs RelayInfo: no limitation
+    info: { supported_nips: [1, 2, 9, 11, 12, 15, 16, 20, 22, 33, 40, 42], software: 'https://git.sr.ht/~gheartsfield/nostr-rs-relay' },
     onConnect(conn) {
       conn.challenge = randomBytes(16).toString('hex')
       conn.send(['AUTH', conn.challenge])
@@ -183,4 +196,9 @@ export function nostrRsRelay(relayUrl: () => string): Policy {
 }
 
 /** No policy: what startRelay() serves (a base for `refuse`). */
-export const plain = (): Policy => ({ canSee: () => true, onReq: (_c, _s, f) => f, onAuth: () => [true, ''] })
+export const plain = (): Policy => ({
+  info: { supported_nips: [1, 11], limitation: { max_limit: 1_000 } }, // as startRelay()'s store caps
+  canSee: () => true,
+  onReq: (_c, _s, f) => f,
+  onAuth: () => [true, ''],
+})

@@ -13,9 +13,10 @@ import { EventRepositorySqlite } from '@nostr-relay/event-repository-sqlite'
 import { Validator } from '@nostr-relay/validator'
 import { type Filter, matchFilter } from 'nostr-tools/filter'
 import type { Event } from 'nostr-tools/pure'
-import { type WebSocket, WebSocketServer } from 'ws'
+import type { WebSocket } from 'ws'
 import { ITEM_BYTES, itemCount, lowerBound, packItems } from '../../lib/nostr/neg-items.ts'
 import { type NegOptions, negentropyConnection } from './negentropy.ts'
+import { listenRelay } from './nip11.ts'
 import './verify.ts' // the relay's signature checks, by libsecp256k1
 
 export interface TestRelay {
@@ -179,7 +180,9 @@ export async function startRelay(opts: RelayOptions = {}): Promise<TestRelay> {
       ...(opts.auth ? { hostname: '127.0.0.1' } : {}),
     })
     const validator = new Validator()
-    const wss = new WebSocketServer({ host: '127.0.0.1', port })
+    // @nostr-relay/core's own NIP-11 has no limitation; this store caps a filter at 1,000
+    // (event-repository-sqlite: defaultLimit 100 x MAX_LIMIT_MULTIPLIER 10)
+    const { wss, close } = await listenRelay(port, { supported_nips: [1, 11, 42, 77], limitation: { max_limit: 1_000 } })
     wss.on('connection', (ws, req) => {
       countFrames(ws, traffic)
       relay.handleConnection(ws, req.socket.remoteAddress)
@@ -206,13 +209,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<TestRelay> {
       ws.on('close', () => relay.handleDisconnect(ws))
       ws.on('error', () => {})
     })
-    await new Promise<void>((resolve, reject) => {
-      wss.once('listening', resolve)
-      wss.once('error', reject)
-    })
     stopServing = async () => {
-      for (const client of wss.clients) client.terminate()
-      await new Promise<void>((resolve) => wss.close(() => resolve()))
+      await close()
       await relay.destroy()
       await repo.destroy()
       await negRepo.destroy()

@@ -1,17 +1,35 @@
 // NIP-42 on one connection: a challenge is answered at once, and the outcome is kept, so that
-// reads of DMs (which deployed relays serve only to the authenticated recipient) can wait for
-// it, be sent again once it succeeded, and say why when it failed.
+// reads of DMs (which deployed relays serve only to the authenticated recipient) can go out
+// right behind our AUTH, be sent again when the relay answered them before it, and say why when
+// it failed.
 import { makeAuthEvent } from 'nostr-tools/nip42'
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 import { RESTRICTED_READ_KINDS } from '../kinds.ts'
 
+/** Signs NIP-42 AUTH events (the WASM signer loads on first use: hence a promise). */
+export type SignAuth = (template: EventTemplate) => Event | Promise<Event>
+
+/** How a REQ for DMs went out, as to our AUTH: before the relay asked for it; right behind it,
+ *  before its OK (relays that take a connection's messages in order, strfry and nostr-rs-relay,
+ *  read it as authenticated; khatru, which runs each message on its own goroutine, may not);
+ *  or after the OK. */
+export type SentAs = 'before' | 'behind' | 'after'
+
 interface Attempt {
-  eventId: string
+  /** settles once our AUTH is out (or could not be signed) */
+  sent: Promise<void>
+  eventId?: string
   outcome: Promise<boolean>
   settle: (ok: boolean) => void
   /** the relay's reason, when it refused */
   refusal?: string
   ok?: boolean
+}
+
+function conclude(attempt: Attempt, ok: boolean, reason: string): void {
+  attempt.ok = ok
+  if (!ok) attempt.refusal = reason
+  attempt.settle(ok)
 }
 
 /** Does a REQ of these filters ask only for kinds that relays keep for authenticated readers? */
@@ -24,7 +42,7 @@ export class RelayAuth {
   constructor(
     private readonly url: string,
     private readonly send: (message: unknown[]) => void,
-    private readonly sign?: (template: EventTemplate) => Event,
+    private readonly sign?: SignAuth,
   ) {}
 
   /** Whether the relay has asked us to authenticate on this connection. */
@@ -43,31 +61,49 @@ export class RelayAuth {
     return `it refused our AUTH (${this.attempt?.refusal || 'no reason given'})`
   }
 
+  /** How a REQ sent now goes out (see SentAs). */
+  get sentAs(): SentAs {
+    return this.succeeded ? 'after' : this.challenged ? 'behind' : 'before'
+  }
+
   /** Answers the first challenge at once, and no other: one AUTH per relay and run (a relay
    *  that challenged 2,000 times had each signed, 13 s past a 4 s deadline). */
   answer(challenge: string): void {
     if (this.attempt) return
-    if (!this.sign) {
-      this.attempt = { eventId: '', outcome: Promise.resolve(false), settle: () => {}, ok: false }
-      return
-    }
-    const event = this.sign(makeAuthEvent(this.url, challenge))
     let settle: (ok: boolean) => void = () => {}
     const outcome = new Promise<boolean>((resolve) => {
       settle = resolve
     })
-    this.attempt = { eventId: event.id, outcome, settle }
-    this.send(['AUTH', event])
+    const attempt: Attempt = { sent: Promise.resolve(), outcome, settle }
+    this.attempt = attempt
+    const sign = this.sign
+    if (!sign) {
+      conclude(attempt, false, '')
+      return
+    }
+    attempt.sent = (async () => {
+      try {
+        const event = await sign(makeAuthEvent(this.url, challenge))
+        attempt.eventId = event.id
+        this.send(['AUTH', event])
+      } catch (err) {
+        conclude(attempt, false, `could not sign: ${(err as Error).message}`)
+      }
+    })()
   }
 
   /** Takes the OK that answers our AUTH event; false when the OK is for something else. */
   onOk(eventId: unknown, ok: boolean, reason: string): boolean {
     const attempt = this.attempt
-    if (!attempt || attempt.eventId !== eventId) return false
-    attempt.ok = ok
-    if (!ok) attempt.refusal = reason
-    attempt.settle(ok)
+    if (attempt?.eventId === undefined || attempt.eventId !== eventId) return false
+    conclude(attempt, ok, reason)
     return true
+  }
+
+  /** Whether a DM read that ended on EOSE had our AUTH behind it: the relay never asked, or it
+   *  went out after the AUTH succeeded, or behind it and the AUTH's OK came before this EOSE. */
+  answeredAuthenticated(sentAs: SentAs): boolean {
+    return !this.challenged || sentAs === 'after' || (sentAs === 'behind' && this.succeeded)
   }
 
   /** The outcome of our AUTH: true when authenticated, false when refused (or
@@ -76,11 +112,21 @@ export class RelayAuth {
     return this.attempt?.outcome
   }
 
-  /** For a read the relay may have withheld for want of AUTH: true when authenticated now (send
-   *  it again), else why it cannot be read here. */
-  async retryRead(): Promise<true | string> {
-    if (await this.outcome()) return true
-    return this.challenged ? this.failure : 'it never asked for AUTH'
+  /** Settles once a REQ sent now would go out behind our AUTH (at once when not challenged). */
+  async sent(): Promise<void> {
+    await this.attempt?.sent
+  }
+
+  /** For a DM read the relay answered as an unauthenticated one (CLOSED auth-required, or an
+   *  EOSE that may have left DMs out): true to send it again now, else why it cannot be read.
+   *  One sent before the challenge goes again behind our AUTH; one sent behind it, once the AUTH
+   *  succeeded; one sent after, never. */
+  async retry(sentAs: SentAs): Promise<true | string> {
+    if (!this.attempt) return 'it never asked for AUTH'
+    if (sentAs === 'after') return 'refused though authenticated'
+    if (sentAs === 'before') await this.attempt.sent
+    const ok = sentAs === 'before' ? this.attempt.ok !== false : await this.attempt.outcome
+    return ok || this.failure
   }
 
   /** Ends a pending attempt (the connection is closing). */

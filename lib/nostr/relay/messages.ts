@@ -3,7 +3,7 @@
 import type { Filter } from 'nostr-tools/filter'
 import type { Event } from 'nostr-tools/pure'
 import { MAX_FRAME_DEPTH } from '../../limits.ts'
-import { isRestrictedRead } from './auth.ts'
+import { isRestrictedRead, type SentAs } from './auth.ts'
 import { eventBudget } from './incoming.ts'
 
 export type PublishStatus = { url: string; ok: true } | { url: string; ok: false; reason: string }
@@ -31,8 +31,8 @@ export interface PendingQuery extends ReqOptions {
   /** `relayClosed`: the relay ended the subscription itself, so no CLOSE is sent */
   finish: (complete: boolean, reason?: string, relayClosed?: boolean) => void
   onEose: () => void
-  /** sent again after AUTH (or refused for want of it): never twice */
-  authRetried: boolean
+  /** how it last went out, as to our AUTH (auth.ts) */
+  sentAs: SentAs
   /** the REQ asks only for kinds relays keep for authenticated readers (DMs) */
   restricted: boolean
 }
@@ -48,7 +48,7 @@ export const freshReq = (filters: Filter[], live = false) => ({
   filters,
   received: 0,
   maxEvents: eventBudget(filters, live),
-  authRetried: false,
+  sentAs: 'before' as SentAs,
   restricted: isRestrictedRead(filters),
 })
 

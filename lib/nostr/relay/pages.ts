@@ -12,6 +12,17 @@ export interface PagedResult extends QueryResult {
   pagedTo?: number
 }
 
+/** What is known of a relay's cap on one answer, from earlier runs. */
+export interface PageCaps {
+  largestPage?: number
+  maxLimit?: number
+}
+
+export function applyCaps(socket: RelaySocket, caps: PageCaps | undefined): void {
+  socket.largestPage = Math.max(socket.largestPage, caps?.largestPage ?? 0)
+  socket.maxLimit = Math.max(socket.maxLimit, caps?.maxLimit ?? 0)
+}
+
 interface PageOptions {
   /** ids already processed: not checked again */
   known?: (id: string) => boolean
@@ -27,7 +38,9 @@ interface PageOptions {
  *  the next page), or just before it when a whole page fell in one second, so that a pile of
  *  events dated to the same second cannot stall the paging (a REQ cannot read past more events
  *  of one second than the relay serves at once; NIP-77 can). Complete when a page brings nothing
- *  new. */
+ *  new, or fewer events than asked for and than the relay's cap (its NIP-11 `max_limit`, else the
+ *  most it has served for one filter before): it was not cut, so nothing is left (finding that
+ *  out with one more page costs a round trip). */
 export async function readPages(
   socket: RelaySocket,
   filter: Filter,
@@ -37,8 +50,10 @@ export async function readPages(
   opts: PageOptions = {},
 ): Promise<PagedResult> {
   const fromThisRelay = new Set<string>()
-  let page = { fresh: 0, oldest: Number.POSITIVE_INFINITY, newest: Number.NEGATIVE_INFINITY }
+  const fresh = () => ({ served: 0, fresh: 0, oldest: Number.POSITIVE_INFINITY, newest: Number.NEGATIVE_INFINITY })
+  let page = fresh()
   const onPageEvent = (event: Event, known: boolean) => {
+    page.served++
     page.oldest = Math.min(page.oldest, event.created_at)
     page.newest = Math.max(page.newest, event.created_at)
     if (!fromThisRelay.has(event.id)) page.fresh++
@@ -48,12 +63,16 @@ export async function readPages(
   let until = filter.until
   const stopped = (result: QueryResult): PagedResult => (until === undefined ? result : { ...result, pagedTo: until })
   for (let n = 0; n < maxPages; n++) {
-    page = { fresh: 0, oldest: Number.POSITIVE_INFINITY, newest: Number.NEGATIVE_INFINITY }
-    const paged = { ...filter, limit: opts.limit ?? PAGE_LIMIT, ...(until === undefined ? {} : { until }) }
-    const result = await socket.query([paged], deadline, onPageEvent, { known: opts.known })
+    page = fresh()
+    const limit = opts.limit ?? PAGE_LIMIT
+    const result = await socket.query([{ ...filter, limit, ...(until === undefined ? {} : { until }) }], deadline, onPageEvent, {
+      known: opts.known,
+    })
     if (!result.complete) return stopped(result)
+    const uncut = page.served < limit && page.served < Math.max(socket.largestPage, socket.maxLimit)
+    socket.largestPage = Math.max(socket.largestPage, page.served)
     const oneSecond = page.oldest === page.newest
-    if (page.oldest === Number.POSITIVE_INFINITY || (page.fresh === 0 && !oneSecond)) return result
+    if (page.served === 0 || uncut || (page.fresh === 0 && !oneSecond)) return result
     if (oneSecond) opts.log?.(`${socket.url} a whole page dated ${page.oldest}: reading on from the second before`)
     until = oneSecond ? page.oldest - 1 : page.oldest
     opts.onPage?.(until)

@@ -4,12 +4,14 @@
 // per-relay result.
 
 import type { Filter } from 'nostr-tools/filter'
-import type { Event, EventTemplate } from 'nostr-tools/pure'
+import type { Event } from 'nostr-tools/pure'
 import { CONNECT_SHARE, CONNECT_TIMEOUT_MS, QUERY_RESERVE_MAX_MS, QUERY_RESERVE_SHARE } from '../../timing.ts'
 import { verifyAll } from '../schnorr.ts'
+import type { SignAuth } from './auth.ts'
 import { graced } from './grace.ts'
+import { fetchMaxLimit } from './info.ts'
 import { type LiveFeed, openLiveFeed } from './live.ts'
-import { readPages } from './pages.ts'
+import { applyCaps, type PageCaps, readPages } from './pages.ts'
 import { type PublishStatus, type QueryResult, RelaySocket } from './socket.ts'
 
 export type { PublishStatus, QueryResult }
@@ -23,6 +25,12 @@ export interface RelayReport {
   dropped: number
   /** waited for only while the other relays were (it answered nothing in an earlier run) */
   heldBack?: boolean
+  /** the most events it has served for one filter, as far as we know */
+  largestPage?: number
+  /** it asked us for NIP-42 AUTH */
+  asksAuth?: boolean
+  /** its NIP-11 document, when read in this run: `maxLimit` when it gives one */
+  info?: { maxLimit?: number }
 }
 
 export interface QueryOutcome {
@@ -57,7 +65,7 @@ interface Connection {
 interface PoolOptions {
   timeoutMs: number
   log: (line: string) => void
-  signAuth?: (template: EventTemplate) => Event
+  signAuth?: SignAuth
 }
 
 export class RelayPool {
@@ -66,6 +74,9 @@ export class RelayPool {
   private readonly connections = new Map<string, Connection>()
   private readonly badSignatures = new Map<string, number>()
   private heldBack = new Set<string>()
+  private caps: Record<string, PageCaps | undefined> = {}
+  /** ends the NIP-11 requests still out when the pool closes */
+  private readonly infoRequests = new AbortController()
 
   constructor(
     urls: string[],
@@ -85,6 +96,7 @@ export class RelayPool {
     for (const url of urls) {
       if (this.connections.has(url)) continue
       const socket = new RelaySocket(url, { log: (u, line) => this.opts.log(`${u} ${line}`), signAuth: this.opts.signAuth })
+      applyCaps(socket, this.caps[url])
       const report: RelayReport = { url, connected: false, dropped: 0 }
       const ready = socket.connect(connectTimeout).then(
         () => {
@@ -107,6 +119,8 @@ export class RelayPool {
     const allHeldBack = [...this.connections.keys()].every((url) => this.heldBack.has(url))
     return this.pick(urls).map((c) => ({
       ...c.report,
+      ...(c.socket.largestPage ? { largestPage: c.socket.largestPage } : {}),
+      ...(c.socket.auth.challenged ? { asksAuth: true } : {}),
       dropped: c.socket.dropped + (this.badSignatures.get(c.socket.url) ?? 0),
       ...(this.heldBack.has(c.socket.url) && !allHeldBack ? { heldBack: true } : {}),
     }))
@@ -116,6 +130,23 @@ export class RelayPool {
    *  only while the others are (unless an operation goes to none but them). */
   holdBack(urls: string[]): void {
     this.heldBack = new Set(urls)
+  }
+
+  /** What earlier runs saw of each relay's cap on one answer (pages.ts). */
+  knowPageCaps(caps: Record<string, PageCaps | undefined>): void {
+    this.caps = caps
+    for (const c of this.connections.values()) applyCaps(c.socket, caps[c.socket.url])
+  }
+
+  /** Asks these relays for their NIP-11 `max_limit` (info.ts), beside their connections. */
+  askMaxLimits(urls: string[]): void {
+    for (const { socket, report } of this.pick(urls)) {
+      void fetchMaxLimit(socket.url, Math.max(0, this.deadline - Date.now()), this.infoRequests.signal).then((info) => {
+        if (!info) return
+        report.info = info
+        if (info.maxLimit) socket.maxLimit = info.maxLimit
+      })
+    }
   }
 
   get anyConnected(): boolean {
@@ -199,6 +230,7 @@ export class RelayPool {
   }
 
   close(): void {
+    this.infoRequests.abort()
     for (const { socket } of this.connections.values()) socket.close()
   }
 

@@ -1,14 +1,13 @@
-// One relay connection, NIP-01 and NIP-42 over `ws`. Every operation has a deadline and
-// resolves (never rejects, never hangs) with what the relay actually said: a query says
-// whether it ended on EOSE, a publish counts only the relay's `OK true` as accepted.
+// One relay connection, NIP-01 and NIP-42 over `ws`. Every operation has a deadline and resolves
+// (never rejects, never hangs) with what the relay said: a query, whether it ended on EOSE.
 // Events are checked here for shape, id, filter and date (incoming.ts); their signatures are
 // checked in bulk by the pool (pool.ts), which is much faster for many events.
 import type { Filter } from 'nostr-tools/filter'
-import type { Event, EventTemplate } from 'nostr-tools/pure'
+import type { Event } from 'nostr-tools/pure'
 import WebSocket from 'ws'
 import { MAX_FRAME_BYTES } from '../../limits.ts'
 import { CLOSE_HANDSHAKE_MS } from '../../timing.ts'
-import { RelayAuth } from './auth.ts'
+import { RelayAuth, type SignAuth } from './auth.ts'
 import { closeWithoutWaiting } from './close.ts'
 import { isAcceptable } from './incoming.ts'
 import {
@@ -31,7 +30,7 @@ const NORMAL_CLOSURE = 1000
 interface SocketOptions {
   log: (url: string, line: string) => void
   /** signs NIP-42 AUTH events; without it, relays that require AUTH are reported as refusing */
-  signAuth?: (template: EventTemplate) => Event
+  signAuth?: SignAuth
 }
 
 export class RelaySocket {
@@ -39,12 +38,16 @@ export class RelaySocket {
   private serial = 0
   private readonly queries = new Map<string, PendingQuery>()
   private readonly publishes = new Map<string, PendingPublish>()
-  private readonly auth: RelayAuth
+  readonly auth: RelayAuth
   /** NIP-77 sessions on this connection (neg.ts) */
   readonly neg: NegChannel
   /** messages dropped: malformed or binary frames; events malformed, not matching their id
    *  or the REQ, or dated ahead of our clock */
   dropped = 0
+  /** what it serves for one filter (pages.ts): the most events it served in one page, in this
+   *  run or an earlier one; the `max_limit` of its NIP-11 document (info.ts) */
+  largestPage = 0
+  maxLimit = 0
   private closedBecause = 'not connected'
   private connectTimer?: ReturnType<typeof setTimeout>
 
@@ -104,21 +107,20 @@ export class RelaySocket {
       }
       const query: PendingQuery = { ...opts, ...freshReq(filters, opts.live), onEvent, finish, onEose }
       this.queries.set(id, query)
-      // a relay that asked for AUTH may withhold DMs from a REQ sent before it succeeded
-      if (query.restricted && this.auth.challenged) void this.auth.outcome().then(() => this.queries.has(id) && this.sendReq(id, query))
+      // a relay that asked for AUTH may withhold DMs from a REQ that goes out before our AUTH
+      if (query.restricted && this.auth.challenged) void this.auth.sent().then(() => this.queries.has(id) && this.sendReq(id, query))
       else this.sendReq(id, query)
     })
   }
 
   private sendReq(id: string, query: PendingQuery): void {
-    if (query.restricted && this.auth.succeeded) query.authRetried = true
+    query.sentAs = this.auth.sentAs
     this.send(['REQ', id, ...query.filters])
   }
 
-  /** Sends a REQ again once AUTH succeeded, or ends it saying why it could not be read. */
+  /** Sends a DM read again as AUTH allows (auth.ts retry), or ends it saying why it could not be read. */
   private async retryAfterAuth(id: string, query: PendingQuery, why: string, relayClosed = false): Promise<void> {
-    query.authRetried = true
-    const verdict = await this.auth.retryRead()
+    const verdict = await this.auth.retry(query.sentAs)
     if (!this.queries.has(id)) return
     if (verdict === true) this.sendReq(id, query)
     else query.finish(false, `${why}; ${verdict}`, relayClosed)
@@ -154,9 +156,7 @@ export class RelaySocket {
   }
 
   /** Gives up waiting for this event's OK (other relays were faster), keeping the connection. */
-  abandonPublish(eventId: string, reason: string): void {
-    this.publishes.get(eventId)?.finish({ url: this.url, ok: false, reason })
-  }
+  abandonPublish = (eventId: string, reason: string) => this.publishes.get(eventId)?.finish({ url: this.url, ok: false, reason })
 
   private get open(): boolean {
     return this.ws?.readyState === WebSocket.OPEN
@@ -232,7 +232,7 @@ export class RelaySocket {
   private onEose(subId: unknown): void {
     const query = this.queries.get(subId as string)
     if (!query) return
-    if (query.restricted && this.auth.challenged && !query.authRetried) {
+    if (query.restricted && !this.auth.answeredAuthenticated(query.sentAs)) {
       void this.retryAfterAuth(subId as string, query, 'DMs withheld: the relay keeps them for authenticated readers')
     } else query.onEose()
   }
@@ -241,7 +241,7 @@ export class RelaySocket {
     const query = this.queries.get(subId as string)
     if (!query) return
     const closed = `closed by relay: ${reason || 'no reason given'}`
-    if (classifyRefusal(reason) !== 'auth-required' || query.authRetried) query.finish(false, closed, true)
+    if (classifyRefusal(reason) !== 'auth-required' || query.sentAs === 'after') query.finish(false, closed, true)
     else await this.retryAfterAuth(subId as string, query, closed, true)
   }
 
