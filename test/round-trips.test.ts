@@ -90,6 +90,24 @@ describe('a quiet run on a relay it has read before', () => {
     expect(r.code, r.stderr).toBe(0)
     expect(sent(r.stderr, /"REQ","[^"]+",\{"kinds":\[30078\],"#t":\["openclaw-p2p"\],"since"/)).toBe(1)
   })
+
+  it("call and answer ask for the peer's relay lists in the sync's flight, not after it", async () => {
+    const [alice, bob] = [agent([relay.url]), agent([relay.url])]
+    const [a, b] = [await whoami(alice), await whoami(bob)]
+    /** whether the lists of `peer` were asked for before the relay's first answer came */
+    const askedFirst = (stderr: string, peer: string) => {
+      const [asked] = lines(stderr, '>', new RegExp(`"kinds":\\[10050,10002\\],"authors":\\["${peer}"`))
+      const [answered] = lines(stderr, '<', /\["EOSE",/)
+      return asked !== undefined && asked < answered
+    }
+    const calling = await alice.run(['call', b.npub, 'lists ahead', '--verbose'])
+    expect(calling.code, calling.stderr).toBe(0)
+    expect(askedFirst(calling.stderr, b.pubkey)).toBe(true)
+    expect((await bob.run(['poll'])).code).toBe(0)
+    const answering = await bob.run(['answer', 'accept', '--verbose'])
+    expect(answering.code, answering.stderr).toBe(0)
+    expect(askedFirst(answering.stderr, a.pubkey)).toBe(true)
+  })
 })
 
 describe('reading DMs from a relay that wants AUTH first (NIP-42)', () => {

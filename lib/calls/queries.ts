@@ -27,3 +27,9 @@ export const waitingCalls = (state: State, now: number): CallRecord[] => incomin
 /** The call `key` holds with us (live, or waiting for our answer), if any: one at a time. */
 export const openCallWith = (state: State, key: string, now: number): CallRecord | undefined =>
   Object.values(state.calls).find((c) => c.peer === key && (isLive(c) || (c.state === 'incoming' && !ringOver(c, now))))
+/** The peers a command about call `callId` (or, unnamed, about any open call) may write to:
+ *  their relay lists are looked up in the sync's flight (session/deliver.ts lookAhead). */
+export const peersOfCalls = (state: State, callId?: string): string[] =>
+  Object.values(state.calls)
+    .filter((c) => (callId ? c.id === callId : isLive(c) || c.state === 'incoming'))
+    .map((c) => c.peer)

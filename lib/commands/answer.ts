@@ -1,6 +1,7 @@
 // `answer accept` / `answer reject [reason]`: take or refuse the waiting incoming call.
 import { acceptCall, rejectCall } from '../calls/actions.ts'
 import type { Reply } from '../calls/inputs.ts'
+import { peersOfCalls } from '../calls/queries.ts'
 import { callView } from '../calls/views.ts'
 import { type CommandResult, usageError } from '../errors.ts'
 import { MAX_REASON } from '../limits.ts'
@@ -15,7 +16,7 @@ import { describeCall } from '../ui/render.ts'
 
 export async function answer(ctx: Context, decision: 'accept' | 'reject', reason: string, callId?: string): CommandResult {
   if (reason.length > MAX_REASON) throw usageError('bad-reason', `a reason is at most ${MAX_REASON} characters`, 'shorten it')
-  return whileOnline(ctx, async (online) => {
+  return whileOnline(ctx, { writesTo: (s) => peersOfCalls(s, callId) }, async (online) => {
     const now = unixNow()
     const { call, others, entry, state } = await ctx.store.update((s) => {
       const { call, replies }: { call: CallRecord; replies: Reply[] } =

@@ -10,6 +10,7 @@ import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
 import { whileOnline } from '../session/online.ts'
 import { enqueue, sendQueued } from '../session/outbox.ts'
+import type { State } from '../store/schema.ts'
 import { RING_TIMEOUT_S, unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 import { describeCall } from '../ui/render.ts'
@@ -17,9 +18,18 @@ import { requiredText } from './input.ts'
 
 export async function call(ctx: Context, agent: string, topic: string): CommandResult {
   topic = requiredText(topic, MAX_TOPIC, 'bad-topic', 'a call needs a topic', 'node p2p.js call research-bot "summarise the Q3 report"')
-  return whileOnline(ctx, async (online) => {
+  const resolve = (state: State) => resolveAgent(state, agent, ctx.identity.pubkey, unixNow(), ctx.onlineWindow)
+  // known before the sync (a key, or a name seen before): its relay lists come in the sync's flight
+  const target = (state: State) => {
+    try {
+      return [resolve(state)]
+    } catch {
+      return []
+    }
+  }
+  return whileOnline(ctx, { writesTo: target }, async (online) => {
     const now = unixNow()
-    const peer = resolveAgent(online.state, agent, ctx.identity.pubkey, now, ctx.onlineWindow)
+    const peer = resolve(online.state)
     // an agent of the original skill reads only NIP-04: spoken only when the user turned it on
     const legacy = speaksOnlyNip04(online.state.agents[peer])
     if (legacy && !ctx.legacy) {

@@ -1,6 +1,7 @@
 // `end [--call <id>]`: end the active call (or cancel the ringing one; the one named); both sides keep a transcript.
 import { endCall } from '../calls/actions.ts'
 import { markCallShown } from '../calls/journal.ts'
+import { peersOfCalls } from '../calls/queries.ts'
 import type { CommandResult } from '../errors.ts'
 import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
@@ -12,7 +13,7 @@ import { printDelivery } from '../ui/delivery.ts'
 import { renderTranscript } from '../ui/render.ts'
 
 export async function end(ctx: Context, callId?: string): CommandResult {
-  return whileOnline(ctx, async (online) => {
+  return whileOnline(ctx, { writesTo: (s) => peersOfCalls(s, callId) }, async (online) => {
     const now = unixNow()
     const { call, path, entry, state } = await ctx.store.update((s) => {
       const call = endCall(s, ctx.identity.pubkey, now, callId)

@@ -4,6 +4,7 @@
 // pending. The owner's reply comes back as an `owner-message` event.
 import { escalatedCall } from '../calls/actions.ts'
 import { escalationEntry, escalationText } from '../calls/escalation.ts'
+import { peersOfCalls } from '../calls/queries.ts'
 import { addEntry } from '../calls/transcript.ts'
 import { type CommandResult, stateError } from '../errors.ts'
 import { MAX_REASON } from '../limits.ts'
@@ -24,7 +25,7 @@ export async function escalate(ctx: Context, reason: string, callId?: string): C
   const owner = ctx.ownerPubkey
   if (!owner)
     throw stateError('no-owner', 'no owner is set to escalate to', "set the owner's npub first: `node p2p.js config set owner npub1…`")
-  return whileOnline(ctx, async (online) => {
+  return whileOnline(ctx, { writesTo: (s) => [owner, ...peersOfCalls(s, callId)] }, async (online) => {
     const now = unixNow()
     const call = escalatedCall(online.state, callId)
     const text = escalationText({ name: ctx.name, npub: ctx.identity.npub }, call, online.state, reason)

@@ -11,7 +11,7 @@ import { ago, table } from '../ui/format.ts'
 /** `find`: only agents whose name, about or capabilities hold every one of its words. */
 export async function list(ctx: Context, find?: string): CommandResult {
   // printed once announcing is over: a failure there is reported alone, not after the list
-  print(ctx, await whileOnline(ctx, async (online) => online), find?.trim() || undefined)
+  print(ctx, await whileOnline(ctx, {}, async (online) => online), find?.trim() || undefined)
 }
 
 function print(ctx: Context, online: Online, find: string | undefined): void {

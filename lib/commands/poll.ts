@@ -39,6 +39,11 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number; s
   }
   return whileOnline(
     ctx,
+    {
+      extraMs: waitS * 1000,
+      live:
+        waitS > 0 ? [{ kinds: ctx.legacy ? [GIFT_WRAP_KIND, LEGACY_DM_KIND] : [GIFT_WRAP_KIND], '#p': [ctx.identity.pubkey] }] : undefined,
+    },
     async (online) => {
       const start = processStart(process.pid)
       const lease = { token: randomHex(8), pid: process.pid, ...(start ? { start } : {}), max }
@@ -68,11 +73,6 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number; s
           countHookKills(s, killed)
           settleLease(s, lease.token, done)
         })
-    },
-    {
-      extraMs: waitS * 1000,
-      live:
-        waitS > 0 ? [{ kinds: ctx.legacy ? [GIFT_WRAP_KIND, LEGACY_DM_KIND] : [GIFT_WRAP_KIND], '#p': [ctx.identity.pubkey] }] : undefined,
     },
   )
 }

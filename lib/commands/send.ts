@@ -1,5 +1,6 @@
 // `send <message> [--call <id>]`: a message in the active call (the one named, when several are).
 import { requireActive } from '../calls/actions.ts'
+import { peersOfCalls } from '../calls/queries.ts'
 import { addEntry } from '../calls/transcript.ts'
 import { type CommandResult, usageError } from '../errors.ts'
 import { CALL_ID_BYTES, MAX_EVENT_BYTES, MAX_MESSAGE_BYTES } from '../limits.ts'
@@ -25,7 +26,7 @@ export async function send(ctx: Context, text: string, callId?: string): Command
       'send long text as a file: `node p2p.js sendfile notes.md "$(base64 -w0 notes.md)"`',
     )
   }
-  return whileOnline(ctx, async (online) => {
+  return whileOnline(ctx, { writesTo: (s) => peersOfCalls(s, callId) }, async (online) => {
     const now = unixNow()
     const { call, entry, state } = await ctx.store.update((s) => {
       const call = requireActive(s, now, callId)

@@ -1,6 +1,7 @@
 // `sendfile <name> <base64|-> [--call <id>]`: a file in the active call (the one named), in chunks that each fit a gift wrap.
 import type { Event } from 'nostr-tools/pure'
 import { requireActive } from '../calls/actions.ts'
+import { peersOfCalls } from '../calls/queries.ts'
 import { addEntry } from '../calls/transcript.ts'
 import { decodeBase64, randomHex, sha256Hex } from '../encoding.ts'
 import { type CommandResult, usageError } from '../errors.ts'
@@ -58,30 +59,26 @@ export async function sendfile(ctx: Context, name: string, content: string, call
   }
   if (data.length > MAX_FILE_BYTES) throw tooLarge(`${data.length} bytes`)
   const chunks = chunkCount(data.length)
-  return whileOnline(
-    ctx,
-    async (online) => {
-      const now = unixNow()
-      const ms = Date.now()
-      const fileId = randomHex(FILE_ID_BYTES)
-      const sha256 = sha256Hex(data)
-      const sign = await signer(ctx) // wanted later anyway; here, a legacy call's DM is signed in the update
-      const { call, file, entry, state } = await ctx.store.update((s) => {
-        const call = requireActive(s, now, callId)
-        const dm = call.legacy ? legacyFileDm(ctx, call, { fileId, name, data, sha256 }, now, sign) : undefined
-        const file = { name, size: data.length, sha256, path: saveFile(ctx.paths, call.id, fileId, name, data) }
-        addEntry(s, call, { id: fileId, from: ctx.identity.pubkey, at: now, ms, text: name, file }, now)
-        const queued = { path: file.path, fileId, name, sha256, at: now, ms }
-        const entry = enqueue(s, { peer: call.peer, callId: call.id, file: queued, ...(dm ? { dm } : {}) })
-        return { call, file, entry, state: s }
-      })
-      const done = chunks > PROGRESS_FROM_CHUNKS ? ctx.out.progress(`sending ${name}: ${data.length} bytes in ${chunks} chunks`) : () => {}
-      const delivery = await sendQueued(ctx, online.pool, state, entry).finally(done)
-      const headline = `sent ${name} (${data.length} bytes, ${chunks} chunk${chunks > 1 ? 's' : ''}, sha256 ${sha256.slice(0, 16)}…) in call ${call.id}`
-      return printDelivery(ctx.out, { callId: call.id, file: { ...file, chunks } }, delivery, 'file', [headline])
-    },
-    { extraMs: chunks * MS_PER_CHUNK },
-  )
+  return whileOnline(ctx, { extraMs: chunks * MS_PER_CHUNK, writesTo: (s) => peersOfCalls(s, callId) }, async (online) => {
+    const now = unixNow()
+    const ms = Date.now()
+    const fileId = randomHex(FILE_ID_BYTES)
+    const sha256 = sha256Hex(data)
+    const sign = await signer(ctx) // wanted later anyway; here, a legacy call's DM is signed in the update
+    const { call, file, entry, state } = await ctx.store.update((s) => {
+      const call = requireActive(s, now, callId)
+      const dm = call.legacy ? legacyFileDm(ctx, call, { fileId, name, data, sha256 }, now, sign) : undefined
+      const file = { name, size: data.length, sha256, path: saveFile(ctx.paths, call.id, fileId, name, data) }
+      addEntry(s, call, { id: fileId, from: ctx.identity.pubkey, at: now, ms, text: name, file }, now)
+      const queued = { path: file.path, fileId, name, sha256, at: now, ms }
+      const entry = enqueue(s, { peer: call.peer, callId: call.id, file: queued, ...(dm ? { dm } : {}) })
+      return { call, file, entry, state: s }
+    })
+    const done = chunks > PROGRESS_FROM_CHUNKS ? ctx.out.progress(`sending ${name}: ${data.length} bytes in ${chunks} chunks`) : () => {}
+    const delivery = await sendQueued(ctx, online.pool, state, entry).finally(done)
+    const headline = `sent ${name} (${data.length} bytes, ${chunks} chunk${chunks > 1 ? 's' : ''}, sha256 ${sha256.slice(0, 16)}…) in call ${call.id}`
+    return printDelivery(ctx.out, { callId: call.id, file: { ...file, chunks } }, delivery, 'file', [headline])
+  })
 }
 
 /** In a call with an agent of the original skill, the file's one NIP-04 DM, signed now and

@@ -57,16 +57,33 @@ async function peerInbox(
 async function peerLists(ctx: Context, pool: RelayPool, state: State, peer: string, by: number) {
   const cached = state.inboxes[peer]
   if (cached && cached.at > unixNow() - INBOX_TTL_S) return cached
-  const deadline = Math.min(by, Date.now() + INBOX_LOOKUP_MS)
-  // both lists from our relays and the indexers in one round: NIP-17 says a DM goes only to the
-  // 10050's relays, so a 10050 that only an indexer has must beat a 10002 on our relays
-  const filters = [{ kinds: [INBOX_RELAYS_KIND, RELAY_LIST_KIND], authors: [peer] }]
-  const found = inboxFromLists(await askWithIndexers(ctx, pool, filters, deadline), peer)
+  const lists = ahead.get(pool)?.get(peer) ?? askForLists(ctx, pool, peer, by)
+  const found = inboxFromLists(await lists, peer)
   if (!found) return null
   await ctx.store.update((s) => {
     s.inboxes[peer] = { ...found, at: unixNow() }
   })
   return found
+}
+
+/** Both lists from our relays and the indexers in one round: NIP-17 says a DM goes only to the
+ *  10050's relays, so a 10050 that only an indexer has must beat a 10002 on our relays. */
+const askForLists = (ctx: Context, pool: RelayPool, peer: string, by: number) =>
+  askWithIndexers(ctx, pool, [{ kinds: [INBOX_RELAYS_KIND, RELAY_LIST_KIND], authors: [peer] }], Math.min(by, Date.now() + INBOX_LOOKUP_MS))
+
+/** Lookups started ahead (lookAhead), per run's pool. */
+const ahead = new WeakMap<RelayPool, Map<string, Promise<Event[]>>>()
+
+/** Starts looking up the lists of the peers a command will write to, where not cached, in the
+ *  sync's flight: the command does not wait one more round for them after the sync. */
+export function lookAhead(ctx: Context, pool: RelayPool, state: State, peers: string[]): void {
+  const started = ahead.get(pool) ?? new Map<string, Promise<Event[]>>()
+  ahead.set(pool, started)
+  for (const peer of peers) {
+    const cached = state.inboxes[peer]
+    if (started.has(peer) || (cached && cached.at > unixNow() - INBOX_TTL_S)) continue
+    started.set(peer, askForLists(ctx, pool, peer, pool.deadline))
+  }
 }
 
 interface DeliverOptions {

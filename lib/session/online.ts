@@ -6,6 +6,7 @@ import type { Filter } from 'nostr-tools/filter'
 import { networkError } from '../errors.ts'
 import { RelayPool } from '../nostr/relay/pool.ts'
 import { signerFor } from '../nostr/schnorr.ts'
+import type { State } from '../store/schema.ts'
 import { announce } from './announce.ts'
 import type { Context } from './context.ts'
 import type { SyncReads } from './fold.ts'
@@ -22,10 +23,13 @@ interface OnlineOptions {
   /** open a live feed of these before the first sync (poll --wait): nothing that arrives
    *  during the sync is missed */
   live?: Filter[]
+  /** the peers the command will write to, as the state before the sync says (their relay lists
+   *  are looked up beside the sync) */
+  writesTo?: (state: State) => string[]
 }
 
 /** Runs `act` online: connect and sync first; announce and close after, whatever happened. */
-export async function whileOnline<T>(ctx: Context, act: (online: Online) => Promise<T>, opts: OnlineOptions = {}): Promise<T> {
+export async function whileOnline<T>(ctx: Context, opts: OnlineOptions, act: (online: Online) => Promise<T>): Promise<T> {
   const pool = new RelayPool(ctx.relays, {
     timeoutMs: ctx.timeoutMs + (opts.extraMs ?? 0),
     log: ctx.out.log,
@@ -34,7 +38,7 @@ export async function whileOnline<T>(ctx: Context, act: (online: Online) => Prom
   const live = opts.live && pool.live(opts.live)
   let online: Online | undefined
   try {
-    online = { ...(await sync(ctx, pool)), ...(live ? { live } : {}) }
+    online = { ...(await sync(ctx, pool, opts.writesTo)), ...(live ? { live } : {}) }
     // said before acting, and before failing for want of a relay: whatever the command does next
     ctx.out.unread(online.unread)
     if (opts.requireRelay !== false) requireRelay(online)
