@@ -4,6 +4,7 @@
 //   BENCH_SIZES=small    1,000 / 5,000 wraps and messages instead of 10,000 / 50,000 (full)
 //   BENCH_ONLY=a,b       only these groups (startup, calls, window, latency, history, blackhole, turns)
 //   BENCH_DELAY_MS=n     the turns group's delay each way (default 100)
+//   BENCH_MODES=a,b      the turns group's relay modes (plain, strfry, khatru, nostr-rs-relay)
 //   BENCH_RUNS=n         timed runs a row (default 15)
 // The 10,000 / 50,000 gift wraps are made once a day into the OS tmp dir (bench/wraps.ts).
 import { startRelay } from '../test/helpers/relay.ts'

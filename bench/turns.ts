@@ -13,7 +13,9 @@ import { type LatencyProxy, startProxy } from './proxy.ts'
 export const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 100)
 /** 'plain' is the default test relay (NIP-01 and NIP-77 as strfry speaks it); the others, its
  *  policy doubles (test/helpers/relay-policies.ts) */
-const MODES: PolicyMode[] = ['plain', 'strfry', 'khatru', 'nostr-rs-relay']
+const ALL_MODES: PolicyMode[] = ['plain', 'strfry', 'khatru', 'nostr-rs-relay']
+/** BENCH_MODES=strfry,khatru: only these */
+const MODES = process.env.BENCH_MODES ? (process.env.BENCH_MODES.split(',') as PolicyMode[]) : ALL_MODES
 const FILE = randomBytes(1024 * 1024).toString('base64')
 
 /** A relay of `mode` behind a proxy; the relay knows itself by the proxy's URL (AUTH checks it). */

@@ -9,7 +9,7 @@ import { agent } from './helpers/cli.ts'
 import { type FaultyRelay, startFaultyRelay } from './helpers/faulty-relay.ts'
 import { inject, whoami } from './helpers/inject.ts'
 import { type PolicyMode, startPolicyRelay } from './helpers/policy-relay.ts'
-import { freePort, startRelay, type TestRelay } from './helpers/relay.ts'
+import { freePort, startBlackHole, startRelay, type TestRelay } from './helpers/relay.ts'
 
 const sent = (stderr: string, frame: RegExp) => stderr.split('\n').filter((line) => / > \[/.test(line) && frame.test(line)).length
 /** The --verbose lines of frames sent (`>`) or received (`<`) that match `frame`, by position. */
@@ -89,6 +89,19 @@ describe('a quiet run on a relay it has read before', () => {
     const r = await alice.run(['status', '--verbose'])
     expect(r.code, r.stderr).toBe(0)
     expect(sent(r.stderr, /"REQ","[^"]+",\{"kinds":\[30078\],"#t":\["openclaw-p2p"\],"since"/)).toBe(1)
+  })
+
+  it('publishes a presence that is due once, and none that is not', async () => {
+    const carol = agent([relay.url])
+    const presences = (stderr: string) => lines(stderr, '>', /\["EVENT",\{"kind":30078,/).length
+    const first = await carol.run(['status', '--verbose']) // a new agent: nothing announced yet
+    expect(first.code, first.stderr).toBe(0)
+    expect(presences(first.stderr)).toBe(1)
+    expect(presences((await carol.run(['status', '--verbose'])).stderr)).toBe(0)
+    // three minutes on, the copy the relay holds is older than PRESENCE_REFRESH_S
+    const later = await carol.run(['status', '--verbose'], { env: { P2P_TEST_CLOCK_OFFSET_S: '180' } })
+    expect(later.code, later.stderr).toBe(0)
+    expect(presences(later.stderr)).toBe(1)
   })
 
   it("call and answer ask for the peer's relay lists in the sync's flight, not after it", async () => {
@@ -179,5 +192,56 @@ describe('our AUTH on one connection (relay/auth.ts)', () => {
     expect(auth.sentAs).toBe('behind')
     expect(auth.onOk(event.id, true, '')).toBe(true)
     expect(auth.sentAs).toBe('after')
+  })
+})
+
+describe('a presence that is due', () => {
+  it('goes out beside the sync: a relay that answers no REQ before it has it still answers them all', async () => {
+    // answers each connection's REQs only once our presence came (NIP-77: refused, as many do)
+    const held = new WeakMap<object, string[]>()
+    const gate = await startFaultyRelay({
+      onConnection: (ws) => {
+        held.set(ws, [])
+        ws.on('message', (data) => {
+          const [type, id] = JSON.parse(data.toString())
+          if (type === 'NEG-OPEN') ws.send(JSON.stringify(['NEG-ERR', id, 'blocked: negentropy disabled']))
+        })
+      },
+      onReq: (subId, ws) => {
+        const waiting = held.get(ws)
+        if (waiting) waiting.push(subId)
+        else ws.send(JSON.stringify(['EOSE', subId]))
+      },
+      onEvent: (event, ws) => {
+        ws.send(JSON.stringify(['OK', event.id, true, '']))
+        if ((event as { kind?: number }).kind !== 30078) return
+        for (const subId of held.get(ws) ?? []) ws.send(JSON.stringify(['EOSE', subId]))
+        held.delete(ws)
+      },
+    })
+    try {
+      const r = await agent([gate.url]).run(['status', '--verbose'])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).not.toMatch(/no EOSE before the deadline/)
+      expect(lines(r.stderr, '<', /\["EOSE",/).length).toBeGreaterThan(2)
+    } finally {
+      await gate.stop()
+    }
+  })
+
+  it('is not sent to a relay held back as silent, and no run waits for one that never connected', async () => {
+    const live = await startRelay()
+    const hole = await startBlackHole()
+    try {
+      const a = agent([live.url, hole.url])
+      expect((await a.run(['poll'])).code).toBe(0) // the hole answers nothing: held back from now on
+      // minutes later, presence is due everywhere
+      const later = await a.run(['poll', '--verbose'], { env: { P2P_TEST_CLOCK_OFFSET_S: '180' } })
+      expect(later.code, later.stderr).toBe(0)
+      expect(lines(later.stderr, '>', /\["EVENT",\{"kind":30078,/).length).toBe(1) // to the live relay
+      expect(later.stderr).not.toContain(`${hole.url} publish kind 30078`)
+    } finally {
+      await Promise.all([live.stop(), hole.stop()])
+    }
   })
 })

@@ -1,5 +1,6 @@
 // Keeping this agent findable: its presence, relay lists and profile, republished at the end of a run
-// to each connected relay that lacks a current copy; an announcement under an earlier name is
+// to each connected relay that lacks a current copy (presence that the state already shows due
+// goes out beside the sync instead: announceEarly); an announcement under an earlier name is
 // withdrawn (NIP-09), so that a rename leaves no ghost. Best effort: a relay gets ANNOUNCE_MS to
 // answer, and one that did not is left alone until presence is due again, so that it cannot
 // slow every run down.
@@ -7,14 +8,15 @@ import type { Event, EventTemplate } from 'nostr-tools/pure'
 import { expirationOf, INBOX_RELAYS_KIND, newest, PRESENCE_KIND, PROFILE_KIND, RELAY_LIST_KIND, tagValue } from '../nostr/kinds.ts'
 import { inboxRelaysEvent, relayListEvent, relayListIsCurrent } from '../nostr/nip65.ts'
 import { type Presence, presenceEvent, presenceIsCurrent, profileEvent, profileIsCurrent, withdrawal } from '../nostr/presence.ts'
-import type { PublishStatus, QueryOutcome } from '../nostr/relay/pool.ts'
+import type { PublishStatus, QueryOutcome, RelayPool } from '../nostr/relay/pool.ts'
 import { healthOf } from '../store/relay-health.ts'
 import type { OwnPresence, State } from '../store/schema.ts'
-import { ANNOUNCE_MS, PRESENCE_REFRESH_S, unixNow } from '../timing.ts'
+import { ANNOUNCE_MS, CONNECT_TIMEOUT_MS, PRESENCE_EXPIRY_S, PRESENCE_REFRESH_S, unixNow } from '../timing.ts'
 import { VERSION } from '../version.ts'
 import type { Context } from './context.ts'
 import { announceToIndexers } from './indexers.ts'
 import { signer } from './sign.ts'
+import { silentRelays } from './silence.ts'
 import type { Online } from './synced.ts'
 
 function desiredPresence(ctx: Context): Presence {
@@ -28,13 +30,40 @@ function desiredPresence(ctx: Context): Presence {
   }
 }
 
-/** Publishes our announcement and relay lists to each connected relay that lacks a current copy. */
+const failedLately = (state: State, url: string, now: number) => (state.relayHealth[url]?.announceFailedAt ?? 0) > now - PRESENCE_REFRESH_S
+
+export type EarlyAnnouncement = NonNullable<Awaited<Online['early']>>
+
+/** Our presence where the state says it is due (no copy seen under this name, or one older than
+ *  PRESENCE_REFRESH_S), published beside the sync's reads: a run that re-announces (every other
+ *  cron poll) waits no round for it after the command. Not to relays held back as silent, and
+ *  to each apart: announce() waits only for those that connected, and leaves them alone. */
+export async function announceEarly(ctx: Context, pool: RelayPool, state: State): Promise<EarlyAnnouncement> {
+  const now = unixNow()
+  const presence = desiredPresence(ctx)
+  const held = state.ownPresence?.name === presence.name ? state.ownPresence.relays : {}
+  const madeAt = (url: string) => (held[url] ?? 0) - PRESENCE_EXPIRY_S
+  const silent = new Set(silentRelays(state, ctx.relays, now))
+  const due = ctx.relays.filter((url) => !silent.has(url) && !failedLately(state, url, now) && madeAt(url) <= now - PRESENCE_REFRESH_S)
+  if (!due.length) return { published: {} }
+  const sign = await signer(ctx)
+  // later than any copy the relays may hold (of two dated the same second, relays keep the lower id)
+  const event = sign(presenceEvent(presence, Math.max(now, ...ctx.relays.map((url) => madeAt(url) + 1))), ctx.identity.secretKey)
+  const deadline = Math.min(pool.deadline, Date.now() + CONNECT_TIMEOUT_MS + ANNOUNCE_MS)
+  const published = due.map((url) => [url, pool.publish(event, [url], deadline).then(([status]) => status)] as const)
+  return { event, published: Object.fromEntries(published) }
+}
+
+/** Publishes our announcement and relay lists to each connected relay that lacks a current copy
+ *  (but for those that took our presence beside the sync). */
 export async function announce(ctx: Context, online: Online): Promise<PublishStatus[]> {
   const me = ctx.identity.pubkey
   const now = unixNow()
   const presence = desiredPresence(ctx)
-  const failedLately = (url: string) => (online.state.relayHealth[url]?.announceFailedAt ?? 0) > now - PRESENCE_REFRESH_S
-  const connected = online.reports.filter((r) => r.connected && !failedLately(r.url)).map((r) => r.url)
+  const connected = online.reports.filter((r) => r.connected && !failedLately(online.state, r.url, now)).map((r) => r.url)
+  const early = (await online.early) ?? { published: {} }
+  const tookEarly = await Promise.all(connected.map(async (url) => (await early.published[url])?.ok === true && url))
+  const announcedEarly = new Set(tookEarly.filter((url) => url !== false))
   const lacking = (current: (url: string) => boolean) => connected.filter((url) => !current(url))
   const held = (url: string, kind: number) => heldBy(online.outcome, url, me, kind, kind === PRESENCE_KIND ? presence.agentId : undefined)
   // a replacement dated the same second as what it replaces may lose: of two, relays keep the lower id (NIP-01)
@@ -45,7 +74,7 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
   const plans: Array<{ template: EventTemplate; urls: string[] }> = [
     {
       template: presenceEvent(presence, after(PRESENCE_KIND, presence.agentId)),
-      urls: lacking((u) => presenceIsCurrent(held(u, PRESENCE_KIND), presence, now)),
+      urls: lacking((u) => announcedEarly.has(u) || presenceIsCurrent(held(u, PRESENCE_KIND), presence, now)),
     },
     {
       template: relayListEvent(ctx.relays, after(RELAY_LIST_KIND)),
@@ -69,7 +98,9 @@ export async function announce(ctx: Context, online: Online): Promise<PublishSta
   const due = plans.filter((p) => p.urls.length > 0)
   // where our current announcement already is, and until when
   const visible: Record<string, number> = {}
+  for (const url of announcedEarly) visible[url] = expirationOf(early.event as Event) ?? 0
   for (const url of connected) {
+    if (visible[url]) continue
     const copy = held(url, PRESENCE_KIND)
     if (copy && presenceIsCurrent(copy, presence, now)) visible[url] = expirationOf(copy) ?? 0
   }

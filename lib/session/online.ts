@@ -7,8 +7,9 @@ import { networkError } from '../errors.ts'
 import { RelayPool } from '../nostr/relay/pool.ts'
 import { signerFor } from '../nostr/schnorr.ts'
 import type { State } from '../store/schema.ts'
-import { announce } from './announce.ts'
+import { announce, announceEarly, type EarlyAnnouncement } from './announce.ts'
 import type { Context } from './context.ts'
+import { lookAhead } from './deliver.ts'
 import type { SyncReads } from './fold.ts'
 import { retryOutbox } from './outbox.ts'
 import { receive, sync } from './sync.ts'
@@ -38,7 +39,14 @@ export async function whileOnline<T>(ctx: Context, opts: OnlineOptions, act: (on
   const live = opts.live && pool.live(opts.live)
   let online: Online | undefined
   try {
-    online = { ...(await sync(ctx, pool, opts.writesTo)), ...(live ? { live } : {}) }
+    // the peers' relay lists and a presence that is due go out with the sync's reads
+    let early: Promise<EarlyAnnouncement> = Promise.resolve({ published: {} })
+    const alongside = (before: State) => {
+      if (opts.writesTo) lookAhead(ctx, pool, before, opts.writesTo(before))
+      early = announceEarly(ctx, pool, before)
+    }
+    online = { ...(await sync(ctx, pool, alongside)), ...(live ? { live } : {}) }
+    online.early = early
     // said before acting, and before failing for want of a relay: whatever the command does next
     ctx.out.unread(online.unread)
     if (opts.requireRelay !== false) requireRelay(online)

@@ -15,7 +15,6 @@ import { signerFor } from '../nostr/schnorr.ts'
 import type { State } from '../store/schema.ts'
 import { RELAY_INFO_RECHECK_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
-import { lookAhead } from './deliver.ts'
 import { receiveFiles } from './files.ts'
 import { foldSync, legacyPlan, listFilters, presenceFilter, type SyncReads, unreadRelays } from './fold.ts'
 import { replyBestEffort } from './outbox.ts'
@@ -25,7 +24,8 @@ import { patientRelays, silentRelays } from './silence.ts'
 import type { Online } from './synced.ts'
 import { saveTranscript } from './transcripts.ts'
 
-export async function sync(ctx: Context, pool: RelayPool, writesTo?: (state: State) => string[]): Promise<Online> {
+/** `alongside`: what goes out in the same flight as the sync's reads, given the state they start from. */
+export async function sync(ctx: Context, pool: RelayPool, alongside?: (before: State) => void): Promise<Online> {
   const me = ctx.identity.pubkey
   const before = await ctx.store.read()
   const started = unixNow()
@@ -33,7 +33,7 @@ export async function sync(ctx: Context, pool: RelayPool, writesTo?: (state: Sta
   const patient = patientRelays(before, ctx.relays, started)
   pool.holdBack(silentRelays(before, ctx.relays, started))
   pool.knowPageCaps(before.relayHealth)
-  if (writesTo) lookAhead(ctx, pool, before, writesTo(before))
+  alongside?.(before)
   // the WASM signer loads while the relays connect, not after one asks for AUTH
   if (ctx.relays.some((url) => before.relayHealth[url]?.asksAuth)) void signerFor()
   pool.askMaxLimits(ctx.relays.filter((url) => started - (before.relayHealth[url]?.infoCheckedAt ?? 0) >= RELAY_INFO_RECHECK_S))

@@ -2,9 +2,11 @@
 // which were not read in full, and the state after it. Its own module so that the modules a run
 // goes through (sync, announce, indexers) and the one that runs them (online.ts) all depend on it,
 // and not on each other.
+
+import type { Event } from 'nostr-tools/pure'
 import type { Applied } from '../calls/inputs.ts'
 import type { LiveFeed } from '../nostr/relay/live.ts'
-import type { QueryOutcome, QueryResult, RelayPool, RelayReport } from '../nostr/relay/pool.ts'
+import type { PublishStatus, QueryOutcome, QueryResult, RelayPool, RelayReport } from '../nostr/relay/pool.ts'
 import type { State } from '../store/schema.ts'
 import type { RelayWarning } from '../ui/output.ts'
 import type { SyncSummary } from './fold.ts'
@@ -24,4 +26,7 @@ export interface Online {
   applied: Applied
   /** the live feed, when asked for */
   live?: LiveFeed
+  /** our presence, published beside the sync where the state said it was due (announce.ts):
+   *  each relay's publish apart, so that one that never connected holds nothing up */
+  early?: Promise<{ event?: Event; published: Record<string, Promise<PublishStatus>> }>
 }
