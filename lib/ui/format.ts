@@ -39,12 +39,25 @@ export function table(rows: string[][], indent = ''): string[] {
   )
 }
 
+/** TLS: the relay's certificate is not one this machine trusts (Node's codes for it). */
+const UNTRUSTED = [
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+]
+
 const REASONS: Record<string, string> = {
   ENOTFOUND: 'host not found (no network, or a typo?)',
   ECONNREFUSED: 'connection refused (nothing listens there)',
   ECONNRESET: 'connection reset',
   EAI_AGAIN: 'DNS lookup failed (no network?)',
   ENETUNREACH: 'network unreachable',
+  ...Object.fromEntries(
+    UNTRUSTED.map((code) => [code, 'TLS certificate not trusted (a private CA? point NODE_EXTRA_CA_CERTS at its certificate)']),
+  ),
+  CERT_HAS_EXPIRED: 'TLS certificate expired',
+  ERR_TLS_CERT_ALTNAME_INVALID: "TLS certificate names another host than the relay's URL",
 }
 
 /** A relay's error as a person reads it (a relay's own words sanitized onto one line); the raw

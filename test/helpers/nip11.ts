@@ -1,7 +1,8 @@
 // A test relay's HTTP side: its NIP-11 document for `Accept: application/nostr+json`, as the
 // relay it stands for serves one (426 otherwise, as `ws` answers a request that is not an
-// upgrade), and the WebSocket server on the same port.
-import { createServer } from 'node:http'
+// upgrade), and the WebSocket server on the same port; over TLS when given a key and certificate.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import { WebSocketServer } from 'ws'
 
 export interface Listening {
@@ -9,11 +10,18 @@ export interface Listening {
   close(): Promise<void>
 }
 
-export async function listenRelay(port: number, info: Record<string, unknown>, maxPayload?: number): Promise<Listening> {
-  const server = createServer((req, res) => {
+/** PEM key and certificate (chain) a relay serves TLS with */
+export interface TlsIdentity {
+  key: string
+  cert: string
+}
+
+export async function listenRelay(port: number, info: Record<string, unknown>, maxPayload?: number, tls?: TlsIdentity): Promise<Listening> {
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
     if (req.headers.accept !== 'application/nostr+json') return void res.writeHead(426).end()
     res.writeHead(200, { 'Content-Type': 'application/nostr+json', 'Access-Control-Allow-Origin': '*' }).end(JSON.stringify(info))
-  })
+  }
+  const server = tls ? createTlsServer(tls, answer) : createServer(answer)
   const wss = new WebSocketServer({ server, ...(maxPayload ? { maxPayload } : {}) })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -16,7 +16,7 @@ import type { Event } from 'nostr-tools/pure'
 import type { WebSocket } from 'ws'
 import { ITEM_BYTES, itemCount, lowerBound, packItems } from '../../lib/nostr/neg-items.ts'
 import { type NegOptions, negentropyConnection } from './negentropy.ts'
-import { listenRelay } from './nip11.ts'
+import { listenRelay, type TlsIdentity } from './nip11.ts'
 import './verify.ts' // the relay's signature checks, by libsecp256k1
 
 export interface TestRelay {
@@ -60,6 +60,8 @@ export interface RelayOptions {
   neg?: NegOptions
   /** serve the events of this SQLite database (the benchmark seeds one with thousands) */
   dbFile?: string
+  /** serve wss:// with this key and certificate */
+  tls?: TlsIdentity
 }
 
 /** The ids and dates of the events `filter` matches. A filter on one tag (gift wraps for a key)
@@ -182,7 +184,12 @@ export async function startRelay(opts: RelayOptions = {}): Promise<TestRelay> {
     const validator = new Validator()
     // @nostr-relay/core's own NIP-11 has no limitation; this store caps a filter at 1,000
     // (event-repository-sqlite: defaultLimit 100 x MAX_LIMIT_MULTIPLIER 10)
-    const { wss, close } = await listenRelay(port, { supported_nips: [1, 11, 42, 77], limitation: { max_limit: 1_000 } })
+    const { wss, close } = await listenRelay(
+      port,
+      { supported_nips: [1, 11, 42, 77], limitation: { max_limit: 1_000 } },
+      undefined,
+      opts.tls,
+    )
     wss.on('connection', (ws, req) => {
       countFrames(ws, traffic)
       relay.handleConnection(ws, req.socket.remoteAddress)
@@ -218,7 +225,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<TestRelay> {
   }
   await start()
   return {
-    url: `ws://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'wss' : 'ws'}://127.0.0.1:${port}`,
     port,
     traffic,
     start,
