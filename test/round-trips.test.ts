@@ -7,7 +7,7 @@ import { readPages } from '../lib/nostr/relay/pages.ts'
 import { RelaySocket } from '../lib/nostr/relay/socket.ts'
 import { agent } from './helpers/cli.ts'
 import { type FaultyRelay, startFaultyRelay } from './helpers/faulty-relay.ts'
-import { inject, whoami } from './helpers/inject.ts'
+import { callBetween, inject, whoami } from './helpers/inject.ts'
 import { type PolicyMode, startPolicyRelay } from './helpers/policy-relay.ts'
 import { freePort, startBlackHole, startRelay, type TestRelay } from './helpers/relay.ts'
 
@@ -102,6 +102,15 @@ describe('a quiet run on a relay it has read before', () => {
     const later = await carol.run(['status', '--verbose'], { env: { P2P_TEST_CLOCK_OFFSET_S: '180' } })
     expect(later.code, later.stderr).toBe(0)
     expect(presences(later.stderr)).toBe(1)
+  })
+
+  it('does not fetch back its own copies of what it sent: the next run has nothing to fetch', async () => {
+    const { alice } = await callBetween([relay.url])
+    expect((await alice.run(['send', 'a copy of this goes to me too'])).code).toBe(0)
+    const next = await alice.run(['status', '--verbose'])
+    expect(next.code, next.stderr).toBe(0)
+    expect(next.stderr).toMatch(/NIP-77: 0 gift wraps to fetch/)
+    expect(lines(next.stderr, '>', /"REQ","[^"]+",\{"kinds":\[1059\],"#p":\[[^\]]+\],"ids"/)).toEqual([])
   })
 
   it("call and answer ask for the peer's relay lists in the sync's flight, not after it", async () => {

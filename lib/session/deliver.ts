@@ -33,6 +33,9 @@ export interface Delivery {
   permanent: boolean
   rateLimited: boolean
   inboxSource: InboxSource | 'ours'
+  /** our copies (wrapped to ourselves): kept in `seen` by who records the delivery, so that the
+   *  next sync does not fetch back what we wrote (NIP-77 would list them as missing) */
+  ownCopies: Array<{ id: string; at: number }>
 }
 
 export const rumorFor = (ctx: Context, peer: string, msg: P2PMessage, at = unixNow(), ms = Date.now()): Rumor =>
@@ -147,6 +150,7 @@ export async function deliverEvents(
     permanent: relays.length > 0 && relays.every((r) => r.permanent),
     rateLimited: toPeer.rateLimited,
     inboxSource: inbox.source,
+    ownCopies: (copies ?? []).map((e) => ({ id: e.id, at: e.created_at })),
   }
 }
 

@@ -102,6 +102,7 @@ export async function sendQueued(ctx: Context, pool: RelayPool, state: State, en
       permanent: false,
       rateLimited: false,
       inboxSource: 'ours',
+      ownCopies: [],
       queued: false,
       failed: true,
     }
@@ -110,7 +111,10 @@ export async function sendQueued(ctx: Context, pool: RelayPool, state: State, en
     ? await deliverEvents(ctx, pool, state, entry.peer, todo.events, undefined, deadline)
     : await deliver(ctx, pool, state, entry.peer, todo.rumors, { selfCopy: !entry.file, deadline })
   const landed = todo.indexes.filter((_i, k) => result.landed[k])
-  const gaveUp = await ctx.store.update((s) => record(s, entry.id, result, landed, todo.total, unixNow()))
+  const gaveUp = await ctx.store.update((s) => {
+    for (const copy of result.ownCopies) s.seen.add(copy.id, copy.at)
+    return record(s, entry.id, result, landed, todo.total, unixNow())
+  })
   if (gaveUp) warnGaveUp(ctx, entry, gaveUp)
   return { ...result, queued: !allLanded(result) && !gaveUp, failed: Boolean(gaveUp) }
 }
