@@ -12,6 +12,8 @@ export interface Conn {
   /** open subscriptions */
   subs: Set<string>
   send(frame: unknown[]): void
+  /** an AUTH that takes effect once the message after it was handled (Policy.authLags) */
+  lagging?: () => void
 }
 
 /** Frames to answer a REQ with instead of passing it to the store. */
@@ -32,7 +34,8 @@ export interface Policy {
   onReq(conn: Conn, subId: string, filters: Filter[]): Filter[] | Reply
   /** a refusal reason for OK false, or undefined to store it */
   onEvent?(conn: Conn, event: Event): string | undefined
-  /** an AUTH takes effect only after the messages that came with it (in the same read) */
+  /** an AUTH takes effect only after the message that follows it was handled (or 50 ms on, when
+   *  none follows) */
   authLags?: boolean
   /** the OK for an AUTH event: accepted, and the reason */
   onAuth(conn: Conn, event: Event): readonly [boolean, string]

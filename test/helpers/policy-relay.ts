@@ -71,6 +71,9 @@ export interface PolicyRelay extends TestRelay {
   seed(events: Event[]): Promise<void>
 }
 
+/** Policy.authLags: when to take an AUTH that no message followed */
+const AUTH_LAG_FALLBACK_MS = 50
+
 const REFUSALS = {
   blocked: 'blocked: you are not allowed to write here',
   invalid: 'invalid: event refused by relay policy',
@@ -150,7 +153,9 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
             return
           }
           // a malformed message makes a policy throw: answered as strfry does, with a NOTICE
+          const lagging = conn.lagging // an AUTH before this message takes effect after it
           const forward = handle(policy, opts.refuse, conn, message, stats, pending, raw)
+          lagging?.()
           if (forward) await relay.handleMessage(client, await validator.validateIncomingMessage(forward))
         } catch (err) {
           raw(['NOTICE', `ERROR: bad msg: ${(err as Error).message}`])
@@ -210,8 +215,17 @@ function handle(
       if (ok) stats.authsAccepted++
       raw(['OK', event?.id ?? '?', ok, reason])
     }
-    if (policy.authLags) setImmediate(authenticate)
-    else authenticate()
+    if (!policy.authLags) {
+      authenticate()
+      return
+    }
+    const lagging = () => {
+      if (conn.lagging !== lagging) return
+      conn.lagging = undefined
+      authenticate()
+    }
+    conn.lagging = lagging
+    setTimeout(lagging, AUTH_LAG_FALLBACK_MS)
     return
   }
   if (type === 'REQ') {

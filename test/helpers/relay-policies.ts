@@ -117,8 +117,8 @@ export function khatru(relayUrl: () => string, events = KHATRU_EVENT_LIMIT, filt
   return {
     // relay.go NewRelay: no limitation unless the operator sets one
     info: { supported_nips: [1, 11, 40, 42, 70, 86], software: 'https://github.com/fiatjaf/khatru' },
-    // handlers.go runs each message on a goroutine of its own: a REQ that came with our AUTH is
-    // checked before the AUTH is (the worst of the race)
+    // handlers.go runs each message on a goroutine of its own: the REQ right behind our AUTH is
+    // checked before the AUTH is (the worst of the race, every time)
     authLags: true,
     onConnect(conn) {
       conn.challenge = randomBytes(8).toString('hex') // made on connect, sent only when asked for

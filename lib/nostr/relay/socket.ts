@@ -1,5 +1,5 @@
 // One relay connection, NIP-01 and NIP-42 over `ws`. Every operation has a deadline and resolves
-// (never rejects, never hangs) with what the relay said: a query, whether it ended on EOSE.
+// (never rejects, never hangs) with what the relay said: EOSE or not; accepted only on `OK true`.
 // Events are checked here for shape, id, filter and date (incoming.ts); their signatures are
 // checked in bulk by the pool (pool.ts), which is much faster for many events.
 import type { Filter } from 'nostr-tools/filter'
