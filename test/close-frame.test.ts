@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RelaySocket } from '../lib/nostr/relay/socket.ts'
 import { agent } from './helpers/cli.ts'
 import { type FaultyRelay, startFaultyRelay } from './helpers/faulty-relay.ts'
+import { startBlackHole } from './helpers/relay.ts'
 
 const NORMAL_CLOSURE = 1000
 
@@ -74,6 +75,23 @@ describe('closing relay connections', () => {
       expect(await closesSeen(mute, 1)).toContain(NORMAL_CLOSURE)
     } finally {
       await mute.stop()
+    }
+  })
+
+  it('a socket closed while it connects ends its connect at once: no wait is left holding the process', async () => {
+    const hole = await startBlackHole()
+    try {
+      const socket = new RelaySocket(hole.url, { log: () => {} })
+      const connecting = socket.connect(60_000).then(
+        () => 'connected',
+        (err: Error) => `refused: ${err.message}`,
+      )
+      socket.close('the run is over')
+      // on the old code the connect never settled (only a timer of the caller's ended the wait)
+      const never = new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), 5_000).unref())
+      expect(await Promise.race([connecting, never])).toBe('refused: the run is over')
+    } finally {
+      await hole.stop()
     }
   })
 })

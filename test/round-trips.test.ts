@@ -113,6 +113,21 @@ describe('a quiet run on a relay it has read before', () => {
     expect(lines(next.stderr, '>', /"REQ","[^"]+",\{"kinds":\[1059\],"#p":\[[^\]]+\],"ids"/)).toEqual([])
   })
 
+  it('sends the sync to our relays only, not to the indexers a lookup beside it opened', async () => {
+    const indexer = await startRelay()
+    try {
+      const [alice, bob] = [agent([relay.url]), agent([relay.url])]
+      expect((await alice.run(['config', 'set', 'indexers', indexer.url])).code).toBe(0)
+      const calling = await alice.run(['call', (await whoami(bob)).npub, 'indexers ahead', '--verbose'])
+      expect(calling.code, calling.stderr).toBe(0)
+      const toIndexer = calling.stderr.split('\n').filter((line) => line.includes(`${indexer.url} > [`))
+      expect(toIndexer.some((line) => line.includes('"kinds":[10050,10002]'))).toBe(true)
+      expect(toIndexer.filter((line) => /"kinds":\[(1059|30078)\]|NEG-OPEN/.test(line))).toEqual([])
+    } finally {
+      await indexer.stop()
+    }
+  })
+
   it("call and answer ask for the peer's relay lists in the sync's flight, not after it", async () => {
     const [alice, bob] = [agent([relay.url]), agent([relay.url])]
     const [a, b] = [await whoami(alice), await whoami(bob)]

@@ -85,7 +85,9 @@ export function lookAhead(ctx: Context, pool: RelayPool, state: State, peers: st
   for (const peer of peers) {
     const cached = state.inboxes[peer]
     if (started.has(peer) || (cached && cached.at > unixNow() - INBOX_TTL_S)) continue
-    started.set(peer, askForLists(ctx, pool, peer, pool.deadline))
+    const lists = askForLists(ctx, pool, peer, pool.deadline)
+    lists.catch(() => {}) // awaited (and its failure seen) only by a delivery that needs it
+    started.set(peer, lists)
   }
 }
 

@@ -93,25 +93,29 @@ export async function readOn(
 export async function readPaged(
   pool: RelayPool,
   planOf: (url: string) => PagePlan,
-  opts: ReadOpts & { patient: string[] },
+  opts: ReadOpts & { patient: string[]; relays: string[] },
 ): Promise<{ events: Event[]; results: PagedRead[] }> {
   const found = new Map<string, number | undefined>()
   const served = new Map<string, number>()
-  const outcome = await pool.query((url) => [planOf(url).pages], {
-    patient: opts.patient,
-    known: opts.known,
-    read: (socket, [pages], deadline, collect) =>
-      readOn(
-        socket,
-        pages,
-        deadline,
-        servedTo(served, socket.url, (event, known) => known || collect(event)),
-        {
-          ...opts,
-          note: (to) => found.set(socket.url, to),
-        },
-      ),
-  })
+  const outcome = await pool.query(
+    (url) => [planOf(url).pages],
+    {
+      patient: opts.patient,
+      known: opts.known,
+      read: (socket, [pages], deadline, collect) =>
+        readOn(
+          socket,
+          pages,
+          deadline,
+          servedTo(served, socket.url, (event, known) => known || collect(event)),
+          {
+            ...opts,
+            note: (to) => found.set(socket.url, to),
+          },
+        ),
+    },
+    opts.relays,
+  )
   const results = outcome.results.map((r) => ({
     top: planOf(r.url).top,
     ...r,

@@ -25,7 +25,7 @@ export async function readWraps(
   state: State,
   me: string,
   now: number,
-  opts: { patient: string[]; log: (line: string) => void },
+  opts: { patient: string[]; log: (line: string) => void; relays: string[] },
 ): Promise<WrapReads> {
   const plans = new Map<string, WrapPlan>()
   const planOf = (url: string) => {
@@ -75,16 +75,20 @@ export async function readWraps(
     return readOn(socket, plan.pages, deadline, onEvent, { known, log: opts.log, note: (pagedTo) => note(socket.url, { pagedTo }) })
   }
 
-  const outcome = await pool.query((url) => [planOf(url).window], {
-    patient: opts.patient,
-    known,
-    // The wrap's signature is not checked (issue 13, point 6: ~30% of opening many): it is made
-    // with a throw-away key and vouches for nothing; the seal's signature and the NIP-44 MACs
-    // authenticate the content, and the id is still checked against the hash, so a forged wrap
-    // can neither pass for another one nor carry anything a genuine seal did not.
-    trusted: () => true,
-    read: (socket, _filters, deadline, collect) => read(socket, deadline, collect),
-  })
+  const outcome = await pool.query(
+    (url) => [planOf(url).window],
+    {
+      patient: opts.patient,
+      known,
+      // The wrap's signature is not checked (issue 13, point 6: ~30% of opening many): it is made
+      // with a throw-away key and vouches for nothing; the seal's signature and the NIP-44 MACs
+      // authenticate the content, and the id is still checked against the hash, so a forged wrap
+      // can neither pass for another one nor carry anything a genuine seal did not.
+      trusted: () => true,
+      read: (socket, _filters, deadline, collect) => read(socket, deadline, collect),
+    },
+    opts.relays,
+  )
   const results = outcome.results.map(
     (r) => ({ top: planOf(r.url).top, ...r, ...found.get(r.url), served: served.get(r.url) }) as WrapResult,
   )

@@ -37,26 +37,34 @@ export async function sync(ctx: Context, pool: RelayPool, alongside?: (before: S
   // the WASM signer loads while the relays connect, not after one asks for AUTH
   if (ctx.relays.some((url) => before.relayHealth[url]?.asksAuth)) void signerFor()
   pool.askMaxLimits(ctx.relays.filter((url) => started - (before.relayHealth[url]?.infoCheckedAt ?? 0) >= RELAY_INFO_RECHECK_S))
+  // our relays only: the pool may hold others too (the indexers a lookup alongside opened, a
+  // peer's inbox relays in a later sync of poll --wait)
+  const relays = ctx.relays
   const [lists, presence, wrapped, legacy] = await Promise.all([
     // our own announcements and lists only tell what a relay holds, for republishing
-    pool.query(listFilters(before, me, started, ctx.onlineWindow), {
-      patient,
-      known: (id) => knownPresence.has(id),
-      trusted: (e) => e.pubkey === me,
-    }),
-    pool.query([presenceFilter(before, started, ctx.onlineWindow)], {
-      patient,
-      known: (id) => knownPresence.has(id),
-      paginate: MAX_PRESENCE_PAGES,
-    }),
+    pool.query(
+      listFilters(before, me, started, ctx.onlineWindow),
+      { patient, known: (id) => knownPresence.has(id), trusted: (e) => e.pubkey === me },
+      relays,
+    ),
+    pool.query(
+      [presenceFilter(before, started, ctx.onlineWindow)],
+      { patient, known: (id) => knownPresence.has(id), paginate: MAX_PRESENCE_PAGES },
+      relays,
+    ),
     // by NIP-77 where the relay speaks it, else page by page from where the last run stopped
-    readWraps(pool, before, me, started, { patient, log: ctx.out.log }),
+    readWraps(pool, before, me, started, { patient, log: ctx.out.log, relays }),
     // the original skill's DMs, only when asked for (they show relays who talks to whom)
     ctx.legacy
-      ? readPaged(pool, (url) => legacyPlan(before, me, url, started), { patient, known: (id) => before.seen.has(id), log: ctx.out.log })
+      ? readPaged(pool, (url) => legacyPlan(before, me, url, started), {
+          patient,
+          known: (id) => before.seen.has(id),
+          log: ctx.out.log,
+          relays,
+        })
       : undefined,
   ])
-  const reports = pool.reports()
+  const reports = pool.reports(relays)
   const outcome = mergeOutcomes(lists, presence)
   const results = { lists: lists.results, presence: presence.results, wraps: wrapped.results, legacy: legacy?.results }
   const reads: SyncReads = { events: outcome.events, results }

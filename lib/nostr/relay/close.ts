@@ -13,7 +13,10 @@ interface WsInternals {
   _closeTimer?: NodeJS.Timeout | null
 }
 
-export function closeWithoutWaiting(ws: WebSocket, code: number): void {
+/** RFC 6455 close code: the connection did what it was for. */
+const NORMAL_CLOSURE = 1000
+
+export function closeWithoutWaiting(ws: WebSocket, code = NORMAL_CLOSURE): void {
   ws.close(code)
   const inner = ws as unknown as WsInternals
   inner._socket?.end()

@@ -75,8 +75,8 @@ export class RelayPool {
   private readonly badSignatures = new Map<string, number>()
   private heldBack = new Set<string>()
   private caps: Record<string, PageCaps | undefined> = {}
-  /** ends the NIP-11 requests still out when the pool closes */
-  private readonly infoRequests = new AbortController()
+  /** aborted when the pool closes: NIP-11 requests still out end, connects cut short go unreported */
+  private readonly closing = new AbortController()
 
   constructor(
     urls: string[],
@@ -106,6 +106,7 @@ export class RelayPool {
           return true
         },
         (err: Error) => {
+          if (this.closing.signal.aborted) return false // the run is over: nothing to report
           report.error = err.message
           this.opts.log(`${url} unreachable after ${Date.now() - this.started} ms: ${err.message}`)
           return false
@@ -141,7 +142,7 @@ export class RelayPool {
   /** Asks these relays for their NIP-11 `max_limit` (info.ts), beside their connections. */
   askMaxLimits(urls: string[]): void {
     for (const { socket, report } of this.pick(urls)) {
-      void fetchMaxLimit(socket.url, Math.max(0, this.deadline - Date.now()), this.infoRequests.signal).then((info) => {
+      void fetchMaxLimit(socket.url, Math.max(0, this.deadline - Date.now()), this.closing.signal).then((info) => {
         if (!info) return
         report.info = info
         if (info.maxLimit) socket.maxLimit = info.maxLimit
@@ -230,7 +231,7 @@ export class RelayPool {
   }
 
   close(): void {
-    this.infoRequests.abort()
+    this.closing.abort()
     for (const { socket } of this.connections.values()) socket.close()
   }
 

@@ -24,9 +24,6 @@ import { classifyRefusal } from './refusal.ts'
 
 export type { PublishStatus, QueryResult }
 
-/** RFC 6455 close code: the connection did what it was for. */
-const NORMAL_CLOSURE = 1000
-
 interface SocketOptions {
   log: (url: string, line: string) => void
   /** signs NIP-42 AUTH events; without it, relays that require AUTH are reported as refusing */
@@ -49,7 +46,8 @@ export class RelaySocket {
   largestPage = 0
   maxLimit = 0
   private closedBecause = 'not connected'
-  private connectTimer?: ReturnType<typeof setTimeout>
+  /** a connect still waiting: its timeout, and how close() ends the wait */
+  private connecting?: { timer: ReturnType<typeof setTimeout>; reject: (err: Error) => void }
 
   constructor(
     readonly url: string,
@@ -71,14 +69,11 @@ export class RelaySocket {
       }
       const ws = new WebSocket(this.url, options)
       this.ws = ws
-      this.connectTimer = setTimeout(() => fail('connect timed out'), timeoutMs)
-      const fail = (reason: string) => {
-        clearTimeout(this.connectTimer)
-        this.close(reason)
-        reject(new Error(reason))
-      }
+      const fail = (reason: string) => this.close(reason) // which rejects the connect
+      this.connecting = { timer: setTimeout(() => fail('connect timed out'), timeoutMs), reject }
       ws.once('open', () => {
-        clearTimeout(this.connectTimer)
+        clearTimeout(this.connecting?.timer)
+        this.connecting = undefined
         resolve()
       })
       ws.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message))
@@ -167,7 +162,9 @@ export class RelaySocket {
    *  for the relay's answer (close.ts); at once while connecting, or when `abrupt` (a flood). */
   close(reason = 'closed by us', abrupt = false): void {
     this.closedBecause = reason
-    clearTimeout(this.connectTimer)
+    clearTimeout(this.connecting?.timer)
+    this.connecting?.reject(new Error(reason)) // closed while connecting (the run ended): no wait is left hanging
+    this.connecting = undefined
     for (const q of [...this.queries.values()]) q.finish(false, reason)
     for (const p of [...this.publishes.values()]) p.finish({ url: this.url, ok: false, reason })
     this.neg.fail(reason)
@@ -175,7 +172,7 @@ export class RelaySocket {
     if (this.ws) {
       this.ws.removeAllListeners()
       this.ws.on('error', () => {}) // a late error from a socket we no longer want
-      if (this.open && !abrupt) closeWithoutWaiting(this.ws, NORMAL_CLOSURE)
+      if (this.open && !abrupt) closeWithoutWaiting(this.ws)
       else this.ws.terminate()
       this.ws = undefined
     }
