@@ -58,8 +58,8 @@ async function peerInbox(
 
 /** The relays the peer's lists name, cached for INBOX_TTL_S; null when it publishes none. */
 async function peerLists(ctx: Context, pool: RelayPool, state: State, peer: string, by: number) {
-  const cached = state.inboxes[peer]
-  if (cached && cached.at > unixNow() - INBOX_TTL_S) return cached
+  const cached = cachedInbox(state, peer)
+  if (cached) return cached
   const lists = ahead.get(pool)?.get(peer) ?? askForLists(ctx, pool, peer, by)
   const found = inboxFromLists(await lists, peer)
   if (!found) return null
@@ -67,6 +67,12 @@ async function peerLists(ctx: Context, pool: RelayPool, state: State, peer: stri
     s.inboxes[peer] = { ...found, at: unixNow() }
   })
   return found
+}
+
+/** The peer's lists as kept, unless older than INBOX_TTL_S. */
+function cachedInbox(state: State, peer: string) {
+  const cached = state.inboxes[peer]
+  return cached && cached.at > unixNow() - INBOX_TTL_S ? cached : undefined
 }
 
 /** Both lists from our relays and the indexers in one round: NIP-17 says a DM goes only to the
@@ -83,8 +89,7 @@ export function lookAhead(ctx: Context, pool: RelayPool, state: State, peers: st
   const started = ahead.get(pool) ?? new Map<string, Promise<Event[]>>()
   ahead.set(pool, started)
   for (const peer of peers) {
-    const cached = state.inboxes[peer]
-    if (started.has(peer) || (cached && cached.at > unixNow() - INBOX_TTL_S)) continue
+    if (started.has(peer) || cachedInbox(state, peer)) continue
     const lists = askForLists(ctx, pool, peer, pool.deadline)
     lists.catch(() => {}) // awaited (and its failure seen) only by a delivery that needs it
     started.set(peer, lists)

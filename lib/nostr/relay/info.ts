@@ -17,7 +17,7 @@ export function fetchMaxLimit(url: string, timeoutMs: number, signal: AbortSigna
       return resolve(undefined)
     }
     const request = address.protocol === 'https:' ? httpsRequest : httpRequest
-    const req = request(address, { headers: { Accept: 'application/nostr+json' }, agent: false, signal, timeout: timeoutMs })
+    const req = request(address, { headers: { Accept: 'application/nostr+json' }, agent: false, signal })
     const done = (answer?: { maxLimit?: number }) => {
       clearTimeout(timer)
       req.destroy()

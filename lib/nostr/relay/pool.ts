@@ -75,6 +75,7 @@ export class RelayPool {
   private readonly badSignatures = new Map<string, number>()
   private heldBack = new Set<string>()
   private caps: Record<string, PageCaps | undefined> = {}
+  private readonly askedInfo = new Set<string>()
   /** aborted when the pool closes: NIP-11 requests still out end, connects cut short go unreported */
   private readonly closing = new AbortController()
 
@@ -139,9 +140,11 @@ export class RelayPool {
     for (const c of this.connections.values()) applyCaps(c.socket, caps[c.socket.url])
   }
 
-  /** Asks these relays for their NIP-11 `max_limit` (info.ts), beside their connections. */
+  /** Asks these relays for their NIP-11 `max_limit` (info.ts), beside their connections; each
+   *  once in the pool's life (the syncs of poll --wait ask again while the first is out). */
   askMaxLimits(urls: string[]): void {
-    for (const { socket, report } of this.pick(urls)) {
+    for (const { socket, report } of this.pick(urls.filter((url) => !this.askedInfo.has(url)))) {
+      this.askedInfo.add(socket.url)
       void fetchMaxLimit(socket.url, Math.max(0, this.deadline - Date.now()), this.closing.signal).then((info) => {
         if (!info) return
         report.info = info
