@@ -140,8 +140,7 @@ export class RelayPool {
     for (const c of this.connections.values()) applyCaps(c.socket, caps[c.socket.url])
   }
 
-  /** Asks these relays for their NIP-11 `max_limit` (info.ts), beside their connections; each
-   *  once in the pool's life (the syncs of poll --wait ask again while the first is out). */
+  /** Asks these relays for their NIP-11 `max_limit` (info.ts) beside their connections, once a pool. */
   askMaxLimits(urls: string[]): void {
     for (const { socket, report } of this.pick(urls.filter((url) => !this.askedInfo.has(url)))) {
       this.askedInfo.add(socket.url)
