@@ -52,9 +52,10 @@ const ok = (r: Run, codes = [0]) => expect(codes, `${r.args[0]} exit ${r.code}\n
 async function send(a: KillAgent, plan: CallPlan, text: string): Promise<void> {
   for (const again = tries('send'); again(); ) {
     const r = await a.run(['send', text], { killable: true })
-    if (!r.killed) ok(r, [0, 4]) // 4: queued, no relay took it in time (later runs send it)
-    // killed: the agent looks in its transcript; what is not there was never queued, and is sent again
-    if (r.killed && !own(await a.local(['history', plan.id]), a).some((m: any) => m.text === text)) continue
+    if (!r.killed) ok(r, [0, 4]) // 4: queued, no relay took it in time (later runs send it), or no relay reached
+    // killed, or no relay reached before it acted: the agent looks in its transcript; what is not
+    // there was never queued, and is sent again
+    if (r.code !== 0 && !own(await a.local(['history', plan.id]), a).some((m: any) => m.text === text)) continue
     plan.texts.get(a.name)?.push(text)
     return
   }
@@ -64,7 +65,7 @@ async function sendfile(a: KillAgent, plan: CallPlan, name: string, data: Buffer
   for (const again = tries('sendfile'); again(); ) {
     const r = await a.run(['sendfile', name, data.toString('base64')], { killable: true })
     if (!r.killed) ok(r, [0, 4])
-    if (r.killed && !own(await a.local(['history', plan.id]), a).some((m: any) => m.file?.name === name)) continue
+    if (r.code !== 0 && !own(await a.local(['history', plan.id]), a).some((m: any) => m.file?.name === name)) continue
     plan.files.get(a.name)?.push({ name, sha256: createHash('sha256').update(data).digest('hex') })
     return
   }
@@ -88,7 +89,7 @@ async function playCall(alice: KillAgent, bob: KillAgent, round: number, data: (
   for (const again = tries('call'); !id && again(); ) {
     const r = await alice.run(['call', npubOf.get(bob) as string, topic], { killable: true })
     if (!r.killed) ok(r, [0, 4])
-    id = r.killed ? ((await alice.local(['history'])).calls.find((c: any) => c.topic === topic)?.id ?? '') : r.json().call.id
+    id = r.code === 0 ? r.json().call.id : ((await alice.local(['history'])).calls.find((c: any) => c.topic === topic)?.id ?? '')
   }
   const plan: CallPlan = {
     id,
@@ -100,7 +101,7 @@ async function playCall(alice: KillAgent, bob: KillAgent, round: number, data: (
   for (const again = tries('answer'); again(); ) {
     const r = await bob.run(['answer', 'accept', '--call', id], { killable: true })
     if (!r.killed) ok(r, [0, 4])
-    if (!r.killed || (await bob.local(['history', id])).call.state === 'active') break
+    if (r.code === 0 || (await bob.local(['history', id])).call.state === 'active') break
   }
   await pollUntil([alice, bob], () => printedHas(alice, 'call-accepted', id), 'the accept')
   for (let turn = 0; turn < TURNS; turn++) {
@@ -117,7 +118,7 @@ async function playCall(alice: KillAgent, bob: KillAgent, round: number, data: (
   for (const again = tries('end'); again(); ) {
     const r = await ender.run(['end'], { killable: true })
     if (!r.killed) ok(r, [0, 4])
-    if (!r.killed || (await ender.local(['history', id])).call.state === 'ended') break
+    if (r.code === 0 || (await ender.local(['history', id])).call.state === 'ended') break
   }
   // `end` prints the whole transcript: the call's events count as shown to the ender from then on
   ended.set(ender, new Set([...(ended.get(ender) ?? []), id]))

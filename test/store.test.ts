@@ -1,7 +1,7 @@
 // The state store and the call logs beside it, on a real folder: messages leave the state file,
 // a run parses the file once and writes it only when something changed, a torn log line or a
 // repeated append loses and duplicates nothing, and version 1 files move their messages out.
-import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
@@ -39,6 +39,20 @@ describe('call logs', () => {
     await reader.update((st) => addEntry(st, st.calls.ca11ca11, say('m3', 'three'), NOW))
     expect(reader.calls.entries(await reader.read(), 'ca11ca11').map((e) => e.id)).toEqual(['m1', 'm3'])
     expect(readFileSync(log, 'utf8')).not.toContain('never queued')
+  })
+
+  it("a call's first line, appended by a run killed before saving the state, is not read either", async () => {
+    const { paths, store: s } = store()
+    await s.update((st) => {
+      st.calls.ca11ca11 = call('ca11ca11')
+    })
+    // the call has no count yet: a killed `send` wrote its first line, never its state
+    mkdirSync(paths.calls, { recursive: true })
+    appendFileSync(join(paths.calls, 'ca11ca11.jsonl'), `\n${JSON.stringify(say('m1', 'never queued'))}`)
+    const reader = new StateStore(paths, () => {})
+    expect(reader.calls.entries(await reader.read(), 'ca11ca11')).toEqual([])
+    await reader.update((st) => addEntry(st, st.calls.ca11ca11, say('m2', 'two'), NOW))
+    expect(reader.calls.entries(await reader.read(), 'ca11ca11').map((e) => e.id)).toEqual(['m2'])
   })
 
   it('hold the messages; the state file holds the call and a count', async () => {

@@ -9,7 +9,7 @@
 import { appendFileSync, closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { type HomePaths, linkRefused, ownDir } from './home.ts'
-import type { State, TranscriptEntry } from './schema.ts'
+import type { CallRecord, State, TranscriptEntry } from './schema.ts'
 
 export class CallLog {
   constructor(private readonly paths: Pick<HomePaths, 'dir' | 'calls'>) {}
@@ -26,8 +26,7 @@ export class CallLog {
       const fd = this.open(callId, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT)
       try {
         const { size } = fstatSync(fd)
-        // what the state counts: all of it for a call logged before the count was kept
-        const committed = Math.min(size, call?.logBytes ?? (call && call.messageCount > entries.length ? size : 0))
+        const committed = committedBytes(call, size, entries.length)
         if (size > committed) ftruncateSync(fd, committed)
         const lines = entries.map((e) => `\n${JSON.stringify(e)}`).join('')
         appendFileSync(fd, lines)
@@ -43,7 +42,8 @@ export class CallLog {
    *  each sender's own entries keep the order they were sent in (a late delivery takes the
    *  place of the sender's next entry), so both sides agree on what each of them said. */
   entries(state: State, callId: string): TranscriptEntry[] {
-    const all = [...this.read(callId, state.calls[callId]?.logBytes), ...(state.newEntries?.[callId] ?? [])]
+    const pending = state.newEntries?.[callId] ?? []
+    const all = [...this.read(callId, (size) => committedBytes(state.calls[callId], size, pending.length)), ...pending]
     const ids = new Set<string>()
     const taken = all.filter((e) => !ids.has(e.id) && ids.add(e.id))
     const bySender = new Map<string, TranscriptEntry[]>()
@@ -62,8 +62,8 @@ export class CallLog {
     rmSync(join(ownDir(this.paths.dir, this.paths.calls), `${callId}.jsonl`), { force: true })
   }
 
-  /** The entries in the first `bytes` of the log (all of it when the state keeps no count). */
-  private read(callId: string, bytes?: number): TranscriptEntry[] {
+  /** The entries in the part of the log the state counts (`counted` of the file's size). */
+  private read(callId: string, counted: (size: number) => number): TranscriptEntry[] {
     let data: Buffer
     try {
       const fd = this.open(callId, constants.O_RDONLY)
@@ -76,7 +76,7 @@ export class CallLog {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw err
     }
-    const text = data.subarray(0, bytes ?? data.length).toString('utf8')
+    const text = data.subarray(0, counted(data.length)).toString('utf8')
     const entries: TranscriptEntry[] = []
     for (const line of text.split('\n')) {
       if (!line) continue
@@ -101,6 +101,14 @@ export class CallLog {
       throw linkRefused(file, 'stands for a call log', `rm ${file}`)
     }
   }
+}
+
+/** The bytes of a call's log its state counts (`pending`: entries the state has not logged
+ *  yet, already in its message count). A call with no count yet counts none: the first line of a
+ *  run killed before it saved the state is not the call's; a call logged before the count was
+ *  kept counts all of it. */
+function committedBytes(call: CallRecord | undefined, size: number, pending: number): number {
+  return Math.min(size, call?.logBytes ?? (call && call.messageCount > pending ? size : 0))
 }
 
 const isEntry = (e: unknown): e is TranscriptEntry =>
