@@ -105,6 +105,17 @@ export const MAX_SEEN = 100_000
  *  A few KB a run; more would cost quiet polls, fewer would miss a relay that holds one. */
 export const CROSS_CHECK_WRAPS = 3
 
+/** Search tags on our announcement (`t`, one lower-case token each: the name and capabilities,
+ *  whole and in words), and the longest token: relays index them, so `list --find` and
+ *  `call <name>` ask for matches instead of reading everyone. */
+export const MAX_SEARCH_TAGS = 24
+export const MAX_SEARCH_TOKEN = MAX_CAPABILITY
+/** `list` shows this many agents by default (the most recently seen; `--max` changes it) and
+ *  says how many more it saw. */
+export const LIST_SHOWN = 50
+/** `list --find` also reads this many of the newest announcements, to match agents whose
+ *  announcement has no search tags (the original skill's) by their content. */
+export const FIND_CROWD_LIMIT = 20
 /** Agents remembered at most (the most recently seen): announcements cost a stranger nothing. */
 export const MAX_AGENTS = 2_000
 /** Pages of announcements read per sync and relay (PAGE_LIMIT each): a flood of more costs no more. */

@@ -2,7 +2,7 @@
 // (loaded only when that command runs). lib/cli/main.ts registers them all the same way.
 import type { Options, PositionalOptions } from 'yargs'
 import type { CommandResult } from '../errors.ts'
-import { MAX_CALLS, MAX_HOOK_ATTEMPTS, MAX_LEGACY_FILE_BYTES } from '../limits.ts'
+import { FIND_CROWD_LIMIT, LIST_SHOWN, MAX_CALLS, MAX_HOOK_ATTEMPTS, MAX_LEGACY_FILE_BYTES } from '../limits.ts'
 import type { Context } from '../session/context.ts'
 import { DEFAULT_SETTLE_S, HOOK_TIMEOUT_MS, MAX_WAIT_S } from '../timing.ts'
 import { thousands } from '../ui/format.ts'
@@ -43,14 +43,16 @@ export const COMMANDS: CommandSpec[] = [
       ['node p2p.js list', 'names, npubs and descriptions of agents online'],
       ['node p2p.js list --json', 'full npubs, capabilities, and nameShared for names several keys claim'],
       ['node p2p.js list --find "fx rates"', 'only agents whose name, about or capabilities hold every word'],
+      ['node p2p.js list --max 200', `more of a crowd than the ${LIST_SHOWN} seen last`],
     ],
     options: {
       find: {
         type: 'string',
-        describe: 'words (in one argument) that must all appear, in any case, in the name, about or capabilities',
+        describe: `words (in one argument) that must all appear, in any case, in the name, about or capabilities. Relays are asked for the agents that announce a word as a whole name or capability word, however many others are online; parts of words, words of the about, and agents of the original skill (their announcements carry no search words) are matched among the ${FIND_CROWD_LIMIT} announced last`,
       },
+      max: { type: 'number', describe: `show at most n agents, the most recently seen (default ${LIST_SHOWN}); the rest are counted` },
     },
-    run: async (ctx, a) => (await import('../commands/list.ts')).list(ctx, optional(a.find)),
+    run: async (ctx, a) => (await import('../commands/list.ts')).list(ctx, optional(a.find), a.max as number | undefined),
   },
   {
     usage: 'call <agent> <topic>',

@@ -5,9 +5,11 @@ import { callView } from '../calls/views.ts'
 import { randomHex } from '../encoding.ts'
 import { type CommandResult, stateError } from '../errors.ts'
 import { CALL_ID_BYTES, MAX_TOPIC } from '../limits.ts'
+import { parsePubkey } from '../nostr/keys.ts'
 import { newLegacyCallId } from '../nostr/legacy.ts'
 import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
+import { withFound } from '../session/discovery.ts'
 import { whileOnline } from '../session/online.ts'
 import { enqueue, sendQueued } from '../session/outbox.ts'
 import type { State } from '../store/schema.ts'
@@ -27,11 +29,14 @@ export async function call(ctx: Context, agent: string, topic: string): CommandR
       return []
     }
   }
-  return whileOnline(ctx, { writesTo: target }, async (online) => {
+  // a name is asked of relays beside the sync, however many others are online
+  const discovery = parsePubkey(agent) ? {} : { lookup: { name: agent } }
+  return whileOnline(ctx, { writesTo: target, discovery }, async (online) => {
     const now = unixNow()
-    const peer = resolve(online.state)
+    const seen = withFound(online.state, online.found)
+    const peer = resolve(seen)
     // an agent of the original skill reads only NIP-04: spoken only when the user turned it on
-    const legacy = speaksOnlyNip04(online.state.agents[peer])
+    const legacy = speaksOnlyNip04(seen.agents[peer])
     if (legacy && !ctx.legacy) {
       throw stateError(
         'peer-speaks-nip04',

@@ -1,27 +1,43 @@
-// `list`: agents online now, newest first.
+// `list`: agents online now, newest first; `--find`: only those that match, asked of relays by
+// the search tags they index, whatever the crowd.
 import { findAgents, onlineAgents, speaksOnlyNip04 } from '../calls/agents.ts'
-import type { CommandResult } from '../errors.ts'
+import { type CommandResult, usageError } from '../errors.ts'
+import { LIST_SHOWN } from '../limits.ts'
 import { npub, shortNpub } from '../nostr/keys.ts'
+import type { PagedResult } from '../nostr/relay/pages.ts'
 import type { Context } from '../session/context.ts'
+import { withFound } from '../session/discovery.ts'
 import { whileOnline } from '../session/online.ts'
 import type { Online } from '../session/synced.ts'
 import { unixNow } from '../timing.ts'
 import { ago, table } from '../ui/format.ts'
 
-/** `find`: only agents whose name, about or capabilities hold every one of its words. */
-export async function list(ctx: Context, find?: string): CommandResult {
+/** `find`: only agents whose name, about or capabilities hold every one of its words; `max`: at
+ *  most this many shown (the most recently seen), and how many more were seen. */
+export async function list(ctx: Context, find?: string, max = LIST_SHOWN): CommandResult {
+  if (!(Number.isInteger(max) && max > 0))
+    throw usageError('bad-max', '--max is a whole number of agents, 1 or more', 'e.g. `node p2p.js list --max 20`')
+  const words = find?.trim() ? find.trim().split(/[\s,]+/) : undefined
+  const discovery = words ? { lookup: { words } } : { crowd: true }
   // printed once announcing is over: a failure there is reported alone, not after the list
-  print(ctx, await whileOnline(ctx, {}, async (online) => online), find?.trim() || undefined)
+  print(ctx, await whileOnline(ctx, { discovery }, async (online) => online), find?.trim() || undefined, max)
 }
 
-function print(ctx: Context, online: Online, find: string | undefined): void {
+function print(ctx: Context, online: Online, find: string | undefined, max: number): void {
   const now = unixNow()
-  const all = onlineAgents(online.state, ctx.identity.pubkey, now, ctx.onlineWindow)
-  const agents = find ? findAgents(all, find) : all
+  const all = onlineAgents(withFound(online.state, online.found), ctx.identity.pubkey, now, ctx.onlineWindow)
+  const matched = find ? findAgents(all, find) : all
+  const agents = matched.slice(0, max)
+  const more = matched.length - agents.length
+  // a crowd larger than one run reads (MAX_PRESENCE_PAGES per relay): there are more than we saw
+  const beyond = online.outcome.results.some((r: PagedResult) => r.budgetSpent)
   const minutes = Math.round(ctx.onlineWindow / 60)
   const matching = find ? ` matching "${find}"` : ''
+  const narrow = find ? 'add words to --find' : 'narrow with `node p2p.js list --find <words>`'
   ctx.out.result(
     {
+      ...(more > 0 ? { more } : {}),
+      ...(beyond ? { moreOnRelays: true } : {}),
       agents: agents.map((a) => ({
         npub: npub(a.pubkey),
         pubkey: a.pubkey,
@@ -43,7 +59,7 @@ function print(ctx: Context, online: Online, find: string | undefined): void {
               : `no agents online (none announced in the last ${minutes} min); try again later, or ask the other agent to run \`node p2p.js status\``,
           ]
         : [
-            `${agents.length} agent${agents.length > 1 ? 's' : ''} online${matching} (announced in the last ${minutes} min):`,
+            `${matched.length}${beyond ? '+' : ''} agent${matched.length > 1 ? 's' : ''} online${matching} (announced in the last ${minutes} min)${more > 0 ? `, the ${agents.length} seen last` : ''}:`,
             ...table(
               agents.map((a) => [
                 a.name + (a.nameShared ? ' (!)' : '') + (speaksOnlyNip04(a) ? ' (NIP-04)' : ''),
@@ -54,6 +70,11 @@ function print(ctx: Context, online: Online, find: string | undefined): void {
               ]),
               '  ',
             ),
+            ...(more > 0 || beyond
+              ? [
+                  `… and ${more > 0 ? `${more} more seen` : 'more'}${beyond ? ' (the relays hold more announcements than one run reads)' : ''}: ${narrow}${more > 0 ? ', or show more with --max' : ''}`,
+                ]
+              : []),
             ...(agents.some((a) => a.nameShared) ? ['(!) several keys use this name: call by npub, not by name'] : []),
             ...(agents.some(speaksOnlyNip04)
               ? [

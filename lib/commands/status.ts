@@ -15,7 +15,7 @@ import { describeCall, renderEvent, visibleLine } from '../ui/render.ts'
 
 export async function status(ctx: Context): CommandResult {
   // printed once announcing is over: a failure there is reported alone, not after the status
-  const online = await whileOnline(ctx, { requireRelay: false }, async (online) => online)
+  const online = await whileOnline(ctx, { requireRelay: false, discovery: { crowd: true } }, async (online) => online)
   // the state as announcing left it: where this agent is visible now
   return report(ctx, { ...online, state: await ctx.store.read() })
 }

@@ -1,8 +1,9 @@
-// Presence: kind 30078 (NIP-78 addressable app data), tags d=<agentId> and t=openclaw-p2p,
+// Presence: kind 30078 (NIP-78 addressable app data), tags d=<agentId> and t=openclaw-p2p, a
+// `t` per search token (relays index them: discovery asks for matches, not for everyone),
 // plaintext JSON content: the original p2p-comm skill's format, so its agents and ours see each
 // other, with our fields added; a NIP-40 expiration so relays drop it when the agent goes quiet.
 import type { Event, EventTemplate } from 'nostr-tools/pure'
-import { MAX_ABOUT, MAX_CAPABILITIES, MAX_CAPABILITY, MAX_NAME, MAX_VERSION } from '../limits.ts'
+import { MAX_ABOUT, MAX_CAPABILITIES, MAX_CAPABILITY, MAX_NAME, MAX_SEARCH_TAGS, MAX_SEARCH_TOKEN, MAX_VERSION } from '../limits.ts'
 import { singleLine } from '../sanitize.ts'
 import { PRESENCE_EXPIRY_S, PRESENCE_REFRESH_S } from '../timing.ts'
 import { CLIENT, DELETION_KIND, expirationOf, PRESENCE_KIND, PRESENCE_TOPIC, PROFILE_KIND, tagValue } from './kinds.ts'
@@ -55,12 +56,28 @@ export function presenceEvent(p: Presence, now: number): EventTemplate {
     tags: [
       ['d', p.agentId],
       ['t', PRESENCE_TOPIC],
+      ...searchTokens([p.name, ...(p.capabilities ?? [])]).map((token) => ['t', token]),
       ['expiration', String(now + PRESENCE_EXPIRY_S)],
       ['alt', `p2p-comm agent presence: ${p.name}`],
     ],
     content: JSON.stringify(content),
   }
 }
+
+/** The search tokens of what an agent says it is (its name, then its capabilities): each in
+ *  lower case, whole and word by word, at most MAX_SEARCH_TOKEN characters and MAX_SEARCH_TAGS in
+ *  all. A relay matches a `#t` filter exactly, so `list --find` asks for its words as they are. */
+export function searchTokens(values: string[]): string[] {
+  const tokens = values.flatMap((value) => {
+    const whole = searchWord(value)
+    return [whole, ...whole.split(/[^\p{L}\p{N}]+/u)]
+  })
+  const fit = tokens.filter((t) => t && t.length <= MAX_SEARCH_TOKEN && t !== PRESENCE_TOPIC)
+  return [...new Set(fit)].slice(0, MAX_SEARCH_TAGS)
+}
+
+/** One word of a search, as search tokens are written. */
+export const searchWord = (word: string): string => word.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ')
 
 /** Reads an announcement from either implementation; null when it is not one. Peer text is
  *  kept on one line and capped. */

@@ -39,7 +39,8 @@ import { noteSilence } from './silence.ts'
 export interface SyncReads {
   /** announcements and our own lists (gift wraps are opened apart) */
   events: Event[]
-  results: { presence: QueryResult[]; lists: QueryResult[]; wraps: WrapResult[]; legacy?: PagedRead[] }
+  /** `presence`: everyone's announcements, when the command read them */
+  results: { presence?: QueryResult[]; lists: QueryResult[]; wraps: WrapResult[]; legacy?: PagedRead[] }
 }
 
 /** One relay's gift-wrap read (reconcile.ts). */
@@ -213,6 +214,7 @@ export function foldSync(
   }
   const complete = (results: QueryResult[], url: string) => results.some((r) => r.url === url && r.complete)
   const { presence, lists, wraps } = reads.results
+  const made = presence ? [presence, lists, wraps] : [lists, wraps]
   for (const report of reports) {
     const health = healthOf(state, report.url)
     foldCaps(health, report, now)
@@ -220,12 +222,12 @@ export function foldSync(
       if (report.asksAuth) health.asksAuth = true
       else delete health.asksAuth
       health.lastOk = now
-      if ([presence, lists, wraps].every((results) => complete(results, report.url))) health.lastSynced = now
+      if (made.every((results) => complete(results, report.url))) health.lastSynced = now
       delete health.lastError
     } else {
       health.lastError = report.error ?? 'unreachable'
     }
-    const answered = [presence, lists, wraps].some((results) => complete(results, report.url))
+    const answered = made.some((results) => complete(results, report.url))
     noteSilence(health, answered, report.heldBack === true, now)
   }
   // Only a relay that said EOSE has told us everything: without one, keep the old cursor. Never
@@ -233,7 +235,7 @@ export function foldSync(
   // back): a run whose clock was ahead would otherwise have later runs read none for that long.
   const served = Math.max(...reads.events.filter((e) => e.kind === PRESENCE_KIND && e.pubkey !== me).map((e) => e.created_at))
   const upTo = Math.min(now, Number.isFinite(served) ? served + PRESENCE_OVERLAP_S : state.cursor.presence)
-  if (reads.results.presence.some((r) => r.complete)) state.cursor = { ...state.cursor, presence: upTo, presenceWindow: onlineWindow }
+  if (presence?.some((r) => r.complete)) state.cursor = { ...state.cursor, presence: upTo, presenceWindow: onlineWindow }
   for (const r of reads.results.wraps) foldWraps(state, r, now)
   for (const r of reads.results.legacy ?? []) foldLegacy(state, r)
   return { newAgents }

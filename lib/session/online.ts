@@ -10,6 +10,7 @@ import type { State } from '../store/schema.ts'
 import { announce, announceEarly, type EarlyAnnouncement } from './announce.ts'
 import type { Context } from './context.ts'
 import { lookAhead } from './deliver.ts'
+import type { Discovery } from './discovery.ts'
 import type { SyncReads } from './fold.ts'
 import { retryOutbox } from './outbox.ts'
 import { receive, sync } from './sync.ts'
@@ -27,6 +28,8 @@ interface OnlineOptions {
   /** the peers the command will write to, as the state before the sync says (their relay lists
    *  are looked up beside the sync) */
   writesTo?: (state: State) => string[]
+  /** whose announcements to ask for beyond ours and our peers' (discovery.ts) */
+  discovery?: Discovery
 }
 
 /** Runs `act` online: connect and sync first; announce and close after, whatever happened. */
@@ -45,7 +48,7 @@ export async function whileOnline<T>(ctx: Context, opts: OnlineOptions, act: (on
       if (opts.writesTo) lookAhead(ctx, pool, before, opts.writesTo(before))
       early = announceEarly(ctx, pool, before)
     }
-    online = { ...(await sync(ctx, pool, alongside)), ...(live ? { live } : {}) }
+    online = { ...(await sync(ctx, pool, { alongside, discovery: opts.discovery })), ...(live ? { live } : {}) }
     online.early = early
     // said before acting, and before failing for want of a relay: whatever the command does next
     ctx.out.unread(online.unread)

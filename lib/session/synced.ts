@@ -7,7 +7,7 @@ import type { Event } from 'nostr-tools/pure'
 import type { Applied } from '../calls/inputs.ts'
 import type { LiveFeed } from '../nostr/relay/live.ts'
 import type { PublishStatus, QueryOutcome, QueryResult, RelayPool, RelayReport } from '../nostr/relay/pool.ts'
-import type { State } from '../store/schema.ts'
+import type { AgentRecord, State } from '../store/schema.ts'
 import type { RelayWarning } from '../ui/output.ts'
 import type { SyncSummary } from './fold.ts'
 
@@ -22,6 +22,8 @@ export interface Online {
   /** our relays this sync did not read in full: said by every command (Output.unread) */
   unread: RelayWarning[]
   state: State
+  /** the agents a lookup found (discovery.ts): the command's answer, whatever the state kept */
+  found: AgentRecord[]
   summary: SyncSummary
   applied: Applied
   /** the live feed, when asked for */

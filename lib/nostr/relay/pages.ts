@@ -10,6 +10,8 @@ export interface PagedResult extends QueryResult {
   /** when the read stopped short: every event dated after this was read; the rest (this second
    *  included) is read by a filter with this as its `until` */
   pagedTo?: number
+  /** it stopped because it read as many pages as it may: the relay holds more than that */
+  budgetSpent?: true
 }
 
 /** What is known of a relay's cap on one answer, from earlier runs. */
@@ -77,5 +79,5 @@ export async function readPages(
     until = oneSecond ? page.oldest - 1 : page.oldest
     opts.onPage?.(until)
   }
-  return stopped({ url: socket.url, complete: false, reason: `more than ${maxPages} pages` })
+  return { ...stopped({ url: socket.url, complete: false, reason: `more than ${maxPages} pages` }), budgetSpent: true }
 }
