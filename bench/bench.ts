@@ -1,14 +1,16 @@
 // `npm run bench`: the built CLI's times beside their baselines, all measured in one run on this
 // machine so that the ratios compare. Not a test: nothing here passes or fails.
 //   --json               one JSON document instead of Markdown tables
-//   BENCH_SIZES=small    1,000 / 5,000 wraps and messages instead of 10,000 / 50,000 (full)
-//   BENCH_ONLY=a,b       only these groups (startup, calls, window, latency, history, blackhole, turns)
+//   BENCH_SIZES=small    1,000 / 5,000 wraps and messages instead of 10,000 / 50,000 (full), and
+//                        a crowd of 10,000 announcements instead of 100,000
+//   BENCH_ONLY=a,b       only these groups (startup, calls, window, latency, history, blackhole, turns, crowd)
 //   BENCH_DELAY_MS=n     the turns group's delay each way (default 100)
 //   BENCH_MODES=a,b      the turns group's relay modes (plain, strfry, khatru, nostr-rs-relay)
 //   BENCH_RUNS=n         timed runs a row (default 15)
 // The 10,000 / 50,000 gift wraps are made once a day into the OS tmp dir (bench/wraps.ts).
 import { startRelay } from '../test/helpers/relay.ts'
 import { blackHoleRows } from './blackhole.ts'
+import { crowdRows } from './crowd.ts'
 import { historyRows } from './history.ts'
 import { type Row, removeTempDirs } from './measure.ts'
 import { type Group, load, report } from './report.ts'
@@ -17,7 +19,8 @@ import { DELAY_MS, turnRows } from './turns.ts'
 import { latencyRows, type WindowAgent, windowAgent, windowRows } from './window.ts'
 
 const SIZES: Record<string, number[]> = { small: [1_000, 5_000], full: [10_000, 50_000] }
-const GROUPS = ['startup', 'calls', 'window', 'latency', 'history', 'blackhole', 'turns']
+const CROWDS: Record<string, number> = { small: 10_000, full: 100_000 }
+const GROUPS = ['startup', 'calls', 'window', 'latency', 'history', 'blackhole', 'turns', 'crowd']
 
 const sizes = SIZES[process.env.BENCH_SIZES ?? 'full']
 if (!sizes) throw new Error(`BENCH_SIZES is one of ${Object.keys(SIZES).join(', ')}`)
@@ -65,6 +68,8 @@ try {
   await group('history', 'Messages of history', () => historyRows(sizes))
   await group('blackhole', 'A black hole among live relays', () => blackHoleRows())
   await group('turns', `Round trips per command: ${DELAY_MS} ms each way against 0 ms, per relay mode`, () => turnRows())
+  const crowd = CROWDS[process.env.BENCH_SIZES ?? 'full']
+  await group('crowd', `Discovery with ${crowd.toLocaleString('en-US')} agents announced, against an empty relay`, () => crowdRows(crowd))
 } finally {
   removeTempDirs()
 }

@@ -113,12 +113,15 @@ export const MAX_SEARCH_TOKEN = MAX_CAPABILITY
 /** `list` shows this many agents by default (the most recently seen; `--max` changes it) and
  *  says how many more it saw. */
 export const LIST_SHOWN = 50
-/** `list --find` also reads this many of the newest announcements, to match agents whose
- *  announcement has no search tags (the original skill's) by their content. */
+/** `list --find` also reads this many of the newest announcements, when no earlier run saw any
+ *  online, to match agents whose announcement has no search tags (the original skill's) by their
+ *  content. */
 export const FIND_CROWD_LIMIT = 20
-/** Agents remembered at most (the most recently seen): announcements cost a stranger nothing. */
-export const MAX_AGENTS = 2_000
-/** Pages of announcements read per sync and relay (PAGE_LIMIT each): a flood of more costs no more. */
+/** Agents remembered at most (the most recently seen): announcements cost a stranger nothing,
+ *  and every run parses the state. A run that reads the crowd counts what it read besides. */
+export const MAX_AGENTS = 500
+/** Pages of everyone's announcements read per run and relay (PAGE_LIMIT each), at most: `list`
+ *  reads as many as it shows (`--max`; one by default), `status` one; a flood of more costs no more. */
 export const MAX_PRESENCE_PAGES = 4
 /** Agents we were in calls with whose announcements are asked for by key. */
 export const MAX_KNOWN_PEERS = 100

@@ -48,7 +48,7 @@ export const COMMANDS: CommandSpec[] = [
     options: {
       find: {
         type: 'string',
-        describe: `words (in one argument) that must all appear, in any case, in the name, about or capabilities. Relays are asked for the agents that announce a word as a whole name or capability word, however many others are online; parts of words, words of the about, and agents of the original skill (their announcements carry no search words) are matched among the ${FIND_CROWD_LIMIT} announced last`,
+        describe: `words (in one argument) that must all appear, in any case, in the name, about or capabilities. Relays are asked for the agents that announce a word as a whole name or capability word, however many others are online; parts of words, words of the about, and agents of the original skill (their announcements carry no search words) are matched among the agents the last \`list\` or \`status\` saw (else among the ${FIND_CROWD_LIMIT} announced last)`,
       },
       max: { type: 'number', describe: `show at most n agents, the most recently seen (default ${LIST_SHOWN}); the rest are counted` },
     },

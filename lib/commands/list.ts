@@ -18,7 +18,7 @@ export async function list(ctx: Context, find?: string, max = LIST_SHOWN): Comma
   if (!(Number.isInteger(max) && max > 0))
     throw usageError('bad-max', '--max is a whole number of agents, 1 or more', 'e.g. `node p2p.js list --max 20`')
   const words = find?.trim() ? find.trim().split(/[\s,]+/) : undefined
-  const discovery = words ? { lookup: { words } } : { crowd: true }
+  const discovery = words ? { lookup: { words } } : { crowd: max }
   // printed once announcing is over: a failure there is reported alone, not after the list
   print(ctx, await whileOnline(ctx, { discovery }, async (online) => online), find?.trim() || undefined, max)
 }
@@ -29,8 +29,8 @@ function print(ctx: Context, online: Online, find: string | undefined, max: numb
   const matched = find ? findAgents(all, find) : all
   const agents = matched.slice(0, max)
   const more = matched.length - agents.length
-  // a crowd larger than one run reads (MAX_PRESENCE_PAGES per relay): there are more than we saw
-  const beyond = online.outcome.results.some((r: PagedResult) => r.budgetSpent)
+  // a crowd larger than what was read (discovery.ts readCrowd): there are more than we saw
+  const beyond = online.outcome.results.some((r: PagedResult) => r.leftMore)
   const minutes = Math.round(ctx.onlineWindow / 60)
   const matching = find ? ` matching "${find}"` : ''
   const narrow = find ? 'add words to --find' : 'narrow with `node p2p.js list --find <words>`'

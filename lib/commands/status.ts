@@ -4,8 +4,10 @@ import { unpolled } from '../calls/journal.ts'
 import { incomingCalls, liveCall, liveCalls } from '../calls/queries.ts'
 import { agentNames, callView, outboxView, visibility } from '../calls/views.ts'
 import { type CommandResult, networkError } from '../errors.ts'
+import { LIST_SHOWN } from '../limits.ts'
 import { HELD_BACK } from '../nostr/relay/grace.ts'
 import type { Context } from '../session/context.ts'
+import { withFound } from '../session/discovery.ts'
 import { whileOnline } from '../session/online.ts'
 import type { Online } from '../session/synced.ts'
 import { eventsOf } from '../session/transcripts.ts'
@@ -15,7 +17,7 @@ import { describeCall, renderEvent, visibleLine } from '../ui/render.ts'
 
 export async function status(ctx: Context): CommandResult {
   // printed once announcing is over: a failure there is reported alone, not after the status
-  const online = await whileOnline(ctx, { requireRelay: false, discovery: { crowd: true } }, async (online) => online)
+  const online = await whileOnline(ctx, { requireRelay: false, discovery: { crowd: LIST_SHOWN } }, async (online) => online)
   // the state as announcing left it: where this agent is visible now
   return report(ctx, { ...online, state: await ctx.store.read() })
 }
@@ -51,7 +53,7 @@ function report(ctx: Context, online: Online): 'network' | undefined {
     activeCall: active ? callView(active, state) : null,
     ...(all ? { activeCalls: all, maxCalls: ctx.maxCalls } : {}),
     incomingCalls: incomingCalls(state).map((c) => callView(c, state)),
-    agentsOnline: onlineAgents(state, ctx.identity.pubkey, unixNow(), ctx.onlineWindow).length,
+    agentsOnline: onlineAgents(withFound(state, online.found), ctx.identity.pubkey, unixNow(), ctx.onlineWindow).length,
     new: { agents: summary.newAgents.length, events: eventsOf(ctx, state, unpolled(state)) },
     presence: visibility(state, ctx.name, unixNow()),
     outbox: state.outbox.map(outboxView),

@@ -4,15 +4,18 @@
 // of thousands neither hides a match nor makes the lookup slower. Other commands ask for neither.
 import type { Filter } from 'nostr-tools/filter'
 import type { Event } from 'nostr-tools/pure'
-import { FIND_CROWD_LIMIT, MAX_SEARCH_TAGS, MAX_SEARCH_TOKEN, PAGE_LIMIT } from '../limits.ts'
+import { FIND_CROWD_LIMIT, MAX_PRESENCE_PAGES, MAX_SEARCH_TAGS, MAX_SEARCH_TOKEN, PAGE_LIMIT } from '../limits.ts'
 import { PRESENCE_KIND, PRESENCE_TOPIC } from '../nostr/kinds.ts'
 import { parsePresence, searchWord } from '../nostr/presence.ts'
+import { readPages } from '../nostr/relay/pages.ts'
+import type { QueryOutcome, RelayPool } from '../nostr/relay/pool.ts'
 import type { AgentRecord, State } from '../store/schema.ts'
 import { MAX_CLOCK_SKEW_S } from '../timing.ts'
 
 export interface Discovery {
-  /** everyone's announcements in the window, page by page */
-  crowd?: boolean
+  /** everyone's announcements in the window, newest first, until more than this many keys
+   *  announced (readCrowd) */
+  crowd?: number
   /** the announcements that match, in one REQ beside the sync (`lookup` below) */
   lookup?: Lookup
 }
@@ -20,8 +23,44 @@ export interface Discovery {
 /** What to look for: the words of `list --find`, or the name `call` was given. */
 export type Lookup = { words: string[] } | { name: string }
 
-/** The filters of a lookup, over the online window that ends `now`. */
-export function lookupFilters(lookup: Lookup, now: number, window: number): Filter[] {
+/** Everyone's announcements in the window, newest first, page by page until more than `shown`
+ *  keys announced (so that a list of `shown` agents knows there are more) or MAX_PRESENCE_PAGES
+ *  pages: one page in a crowd of distinct keys, more when one key floods a page with
+ *  announcements of its own (each under another `d`). */
+export function readCrowd(pool: RelayPool, filter: Filter, shown: number, opts: CrowdOptions): Promise<QueryOutcome> {
+  const keys = new Set<string>()
+  return pool.query(
+    [filter],
+    {
+      patient: opts.patient,
+      read: (socket, filters, deadline, collect) =>
+        readPages(
+          socket,
+          filters[0],
+          deadline,
+          (event, known) => {
+            keys.add(event.pubkey)
+            if (!known) collect(event)
+          },
+          MAX_PRESENCE_PAGES,
+          { known: opts.known, log: opts.log, enough: () => keys.size > shown },
+        ),
+    },
+    opts.relays,
+  )
+}
+
+interface CrowdOptions {
+  patient: string[]
+  /** announcements already checked (their ids): not checked again */
+  known: (id: string) => boolean
+  relays: string[]
+  log: (line: string) => void
+}
+
+/** The filters of a lookup, over the online window that ends `now`. `before`: the state the
+ *  sync starts from (what it already knows of the crowd). */
+export function lookupFilters(lookup: Lookup, before: State, now: number, window: number): Filter[] {
   const within = { kinds: [PRESENCE_KIND], since: now - window, until: now + MAX_CLOCK_SKEW_S }
   if ('name' in lookup) {
     const named = [...new Set([lookup.name, searchWord(lookup.name)])]
@@ -32,10 +71,12 @@ export function lookupFilters(lookup: Lookup, now: number, window: number): Filt
     ]
   }
   const tokens = [...new Set(lookup.words.map(searchWord))].filter((t) => t && t.length <= MAX_SEARCH_TOKEN)
+  // agents whose announcement has no search tags are matched by its content: among those an
+  // earlier run saw (list, status), else among the newest few, read now
+  const crowdSeen = Object.values(before.agents).some((a) => a.lastSeen >= now - window)
   return [
     ...(tokens.length ? [{ ...within, '#t': tokens.slice(0, MAX_SEARCH_TAGS), limit: PAGE_LIMIT }] : []),
-    // agents whose announcement has no search tags are matched by its content, among the newest
-    { ...within, '#t': [PRESENCE_TOPIC], limit: FIND_CROWD_LIMIT },
+    ...(crowdSeen ? [] : [{ ...within, '#t': [PRESENCE_TOPIC], limit: FIND_CROWD_LIMIT }]),
   ]
 }
 

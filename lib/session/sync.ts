@@ -7,7 +7,7 @@ import type { Event } from 'nostr-tools/pure'
 import type { Incoming } from '../calls/inputs.ts'
 import { journal } from '../calls/journal.ts'
 import { applyIncoming } from '../calls/machine.ts'
-import { MAX_KNOWN_PEERS, MAX_PRESENCE_PAGES, PROGRESS_FROM_WRAPS } from '../limits.ts'
+import { MAX_KNOWN_PEERS, PROGRESS_FROM_WRAPS } from '../limits.ts'
 import { LEGACY_DM_KIND, PRESENCE_KIND, PRESENCE_TOPIC } from '../nostr/kinds.ts'
 import { openLegacyDms } from '../nostr/legacy.ts'
 import { openWraps } from '../nostr/nip17.ts'
@@ -16,7 +16,7 @@ import { signerFor } from '../nostr/schnorr.ts'
 import type { State } from '../store/schema.ts'
 import { RELAY_INFO_RECHECK_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
-import { type Discovery, foundAgents, lookupFilters } from './discovery.ts'
+import { type Discovery, foundAgents, lookupFilters, readCrowd } from './discovery.ts'
 import { receiveFiles } from './files.ts'
 import { foldSync, legacyPlan, listFilters, presenceFilter, type SyncReads, unreadRelays } from './fold.ts'
 import { replyBestEffort } from './outbox.ts'
@@ -56,14 +56,15 @@ export async function sync(ctx: Context, pool: RelayPool, { alongside, discovery
       relays,
     ),
     discovery.crowd
-      ? pool.query(
-          [presenceFilter(before, started, ctx.onlineWindow)],
-          { patient, known: (id) => knownPresence.has(id), paginate: MAX_PRESENCE_PAGES },
+      ? readCrowd(pool, presenceFilter(before, started, ctx.onlineWindow), discovery.crowd, {
+          patient,
+          known: (id) => knownPresence.has(id),
           relays,
-        )
+          log: ctx.out.log,
+        })
       : undefined,
     // every match, announcements already seen too: the command answers from what it found
-    discovery.lookup ? pool.query(lookupFilters(discovery.lookup, started, ctx.onlineWindow), { patient }, relays) : undefined,
+    discovery.lookup ? pool.query(lookupFilters(discovery.lookup, before, started, ctx.onlineWindow), { patient }, relays) : undefined,
     // by NIP-77 where the relay speaks it, else page by page from where the last run stopped
     readWraps(pool, before, me, started, { patient, log: ctx.out.log, relays }),
     // the original skill's DMs, only when asked for (they show relays who talks to whom)
@@ -81,7 +82,7 @@ export async function sync(ctx: Context, pool: RelayPool, { alongside, discovery
   const results = { lists: lists.results, presence: presence?.results, wraps: wrapped.results, legacy: legacy?.results }
   const reads: SyncReads = { events: outcome.events, results }
   const received = await receive(ctx, pool, before, [...wrapped.events, ...(legacy?.events ?? [])], reads, reports)
-  const found = foundAgents(lookup?.events ?? [], me, unixNow())
+  const found = foundAgents([...(lookup?.events ?? []), ...(presence?.events ?? [])], me, unixNow())
   return { pool, outcome, wrapResults: wrapped.results, reports, unread: unreadRelays(ctx.relays, reads, reports), found, ...received }
 }
 

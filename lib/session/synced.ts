@@ -22,7 +22,8 @@ export interface Online {
   /** our relays this sync did not read in full: said by every command (Output.unread) */
   unread: RelayWarning[]
   state: State
-  /** the agents a lookup found (discovery.ts): the command's answer, whatever the state kept */
+  /** the agents a lookup or the crowd read found (discovery.ts): the command's answer, whatever
+   *  the state kept of them */
   found: AgentRecord[]
   summary: SyncSummary
   applied: Applied

@@ -10,8 +10,8 @@ export interface PagedResult extends QueryResult {
   /** when the read stopped short: every event dated after this was read; the rest (this second
    *  included) is read by a filter with this as its `until` */
   pagedTo?: number
-  /** it stopped because it read as many pages as it may: the relay holds more than that */
-  budgetSpent?: true
+  /** it stopped while the relay held more: it read as many pages as it may, or enough */
+  leftMore?: true
 }
 
 /** What is known of a relay's cap on one answer, from earlier runs. */
@@ -33,6 +33,8 @@ interface PageOptions {
   limit?: number
   /** after each page: where the read goes on from (what `pagedTo` would say if it stopped now) */
   onPage?: (until: number) => void
+  /** after each page that was not the last: whether what was read is enough */
+  enough?: () => boolean
 }
 
 /** Reads everything `filter` matches, at most `maxPages` pages. Each page ends where the previous
@@ -78,6 +80,7 @@ export async function readPages(
     if (oneSecond) opts.log?.(`${socket.url} a whole page dated ${page.oldest}: reading on from the second before`)
     until = oneSecond ? page.oldest - 1 : page.oldest
     opts.onPage?.(until)
+    if (opts.enough?.()) return { ...stopped({ url: socket.url, complete: false, reason: 'read enough' }), leftMore: true }
   }
-  return { ...stopped({ url: socket.url, complete: false, reason: `more than ${maxPages} pages` }), budgetSpent: true }
+  return { ...stopped({ url: socket.url, complete: false, reason: `more than ${maxPages} pages` }), leftMore: true }
 }

@@ -11,7 +11,7 @@ import type { SignAuth } from './auth.ts'
 import { graced } from './grace.ts'
 import { fetchMaxLimit } from './info.ts'
 import { type LiveFeed, openLiveFeed } from './live.ts'
-import { applyCaps, type PageCaps, readPages } from './pages.ts'
+import { applyCaps, type PageCaps } from './pages.ts'
 import { type PublishStatus, type QueryResult, RelaySocket } from './socket.ts'
 
 export type { PublishStatus, QueryResult }
@@ -42,8 +42,6 @@ export interface QueryOutcome {
 }
 
 interface QueryOptions {
-  /** read the (single) filter page by page (`until`), past any relay's cap, at most this many pages */
-  paginate?: number
   /** ids already processed: not verified again, not returned */
   known?: (id: string) => boolean
   /** events returned without a signature check (our own, read only to see what a relay holds) */
@@ -175,10 +173,7 @@ export class RelayPool {
         }
         const mine = filtersFor(socket.url)
         if (opts.read) return opts.read(socket, mine, deadline, collect)
-        const onEvent = (e: Event, known: boolean) => known || collect(e)
-        return opts.paginate
-          ? readPages(socket, mine[0], deadline, onEvent, opts.paginate, { known: opts.known, log: this.opts.log })
-          : socket.query(mine, deadline, onEvent, { known: opts.known })
+        return socket.query(mine, deadline, (e, known) => known || collect(e), { known: opts.known })
       },
       (r) => r.complete,
       (c, reason) => {
