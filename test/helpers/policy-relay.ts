@@ -89,7 +89,7 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
   const stored = new Map<string, Event>()
   const traffic = noTraffic()
   let stopServing: (() => Promise<void>) | undefined
-  let store: EventRepositorySqlite | undefined
+  let store: IndexedRepository | undefined
 
   const start = async () => {
     const policy = makePolicy(opts, url) // state such as rate limits starts again with the server
@@ -179,7 +179,7 @@ export async function startPolicyRelay(opts: PolicyRelayOptions): Promise<Policy
     traffic,
     stored,
     async seed(events) {
-      for (const event of events) await store?.upsert(event)
+      store?.insertNew(events)
     },
     start,
     async stop() {

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LogLevel } from '@nostr-relay/common'
+import { EventUtils, LogLevel } from '@nostr-relay/common'
 import { NostrRelay } from '@nostr-relay/core'
 import { EventRepositorySqlite } from '@nostr-relay/event-repository-sqlite'
 import { Validator } from '@nostr-relay/validator'
@@ -125,6 +125,25 @@ export class IndexedRepository extends EventRepositorySqlite {
     if (typeof filter.until === 'number') query = query.where('created_at', '<=', filter.until)
     const ids = (await query.orderBy('created_at', 'desc').limit(limit).execute()).map((r) => r.event_id)
     return ids.length ? super.find({ ids, limit: ids.length }) : []
+  }
+
+  /** Stores events none of which replaces another, in one transaction, into the tables upsert()
+   *  writes (not its full-text index): upsert() commits each event apart, ~1 ms each, which made
+   *  seeding thousands the slowest part of a test. */
+  insertNew(events: Event[]): void {
+    const db = this.getDatabase()
+    const tagsOf = (event: Event) => (this as unknown as { extractGenericTagsFrom(e: Event): string[] }).extractGenericTagsFrom(event)
+    const row = db.prepare(
+      'INSERT OR IGNORE INTO events (id, pubkey, author, kind, created_at, tags, content, sig, d_tag_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    const tag = db.prepare('INSERT OR IGNORE INTO generic_tags (tag, event_id, author, kind, created_at) VALUES (?, ?, ?, ?, ?)')
+    db.transaction(() => {
+      for (const e of events) {
+        const d = EventUtils.extractDTagValue(e)
+        if (row.run(e.id, e.pubkey, e.pubkey, e.kind, e.created_at, JSON.stringify(e.tags), e.content, e.sig, d).changes === 0) continue
+        for (const t of tagsOf(e)) tag.run(t, e.id, e.pubkey, e.kind, e.created_at)
+      }
+    })()
   }
 }
 
