@@ -4,7 +4,7 @@
 //   BENCH_SIZES=small    1,000 / 5,000 wraps and messages instead of 10,000 / 50,000 (full), and
 //                        a crowd of 10,000 announcements instead of 100,000
 //   BENCH_ONLY=a,b       only these groups (startup, calls, window, latency, history, blackhole, turns, crowd,
-//                        specialist)
+//                        specialist, traffic)
 //   BENCH_DELAY_MS=n     the turns group's delay each way (default 100)
 //   BENCH_MODES=a,b      the turns group's relay modes (plain, strfry, khatru, nostr-rs-relay)
 //   BENCH_RUNS=n         timed runs a row (default 15)
@@ -17,12 +17,13 @@ import { type Row, removeTempDirs } from './measure.ts'
 import { type Group, load, report } from './report.ts'
 import { specialistRows } from './specialist.ts'
 import { callRows, startupRows } from './startup.ts'
+import { trafficRows } from './traffic.ts'
 import { DELAY_MS, turnRows } from './turns.ts'
 import { latencyRows, type WindowAgent, windowAgent, windowRows } from './window.ts'
 
 const SIZES: Record<string, number[]> = { small: [1_000, 5_000], full: [10_000, 50_000] }
 const CROWDS: Record<string, number> = { small: 10_000, full: 100_000 }
-const GROUPS = ['startup', 'calls', 'window', 'latency', 'history', 'blackhole', 'turns', 'crowd', 'specialist']
+const GROUPS = ['startup', 'calls', 'window', 'latency', 'history', 'blackhole', 'turns', 'crowd', 'specialist', 'traffic']
 
 const sizes = SIZES[process.env.BENCH_SIZES ?? 'full']
 if (!sizes) throw new Error(`BENCH_SIZES is one of ${Object.keys(SIZES).join(', ')}`)
@@ -73,6 +74,7 @@ try {
   const crowd = CROWDS[process.env.BENCH_SIZES ?? 'full']
   await group('crowd', `Discovery with ${crowd.toLocaleString('en-US')} agents announced, against an empty relay`, () => crowdRows(crowd))
   await group('specialist', "A specialist's day: many calls at once, a long history", () => specialistRows())
+  await group('traffic', 'What a quiet agent costs a relay in an hour', () => trafficRows())
 } finally {
   removeTempDirs()
 }

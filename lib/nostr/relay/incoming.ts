@@ -3,7 +3,7 @@
 import { type Filter, matchFilters } from 'nostr-tools/filter'
 import { type Event, getEventHash, validateEvent } from 'nostr-tools/pure'
 import { FLOOD_SLACK, MAX_LIVE_EVENTS, UNLIMITED_FILTER_EVENTS } from '../../limits.ts'
-import { MAX_CLOCK_SKEW_S } from '../../timing.ts'
+import { MAX_CLOCK_SKEW_S, unixNow } from '../../timing.ts'
 
 /** How many events a REQ may bring before the relay counts as flooding: twice what its
  *  filters ask for, plus slack; a live one, what peers may send in a burst. */
@@ -18,6 +18,6 @@ export function isAcceptable(event: unknown, filters: Filter[]): event is Event 
   if (!validateEvent(event)) return false
   const e = event as Event
   return (
-    typeof e.id === 'string' && e.created_at <= Date.now() / 1000 + MAX_CLOCK_SKEW_S && matchFilters(filters, e) && getEventHash(e) === e.id
+    typeof e.id === 'string' && e.created_at <= unixNow() + MAX_CLOCK_SKEW_S && matchFilters(filters, e) && getEventHash(e) === e.id
   )
 }
