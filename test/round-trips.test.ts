@@ -3,6 +3,7 @@
 import { type Event, finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RelayAuth } from '../lib/nostr/relay/auth.ts'
+import { maxLimitOf } from '../lib/nostr/relay/info.ts'
 import { readPages } from '../lib/nostr/relay/pages.ts'
 import { RelaySocket } from '../lib/nostr/relay/socket.ts'
 import { agent } from './helpers/cli.ts'
@@ -70,6 +71,33 @@ describe('reading page by page with a cap learned from the relay (relay/pages.ts
       expect(result.complete).toBe(true)
       expect(got.size).toBe(9)
       expect(reqs.length).toBe(9) // e0-e1, e1-e2, ..., e7-e8, then e8 alone: nothing new
+    } finally {
+      await relay.stop()
+    }
+  })
+})
+
+describe("a relay's cap from its NIP-11 document (relay/info.ts)", () => {
+  it('is its max_limit; none for khatru; none needed for nostr-rs-relay, which serves as many as asked', () => {
+    const doc = (d: object) => JSON.stringify(d)
+    expect(maxLimitOf(doc({ software: 'git+https://github.com/hoytech/strfry.git', limitation: { max_limit: 500 } }))).toBe(500)
+    expect(maxLimitOf(doc({ software: 'https://github.com/fiatjaf/khatru' }))).toBeUndefined()
+    expect(maxLimitOf(doc({ software: 'https://git.sr.ht/~gheartsfield/nostr-rs-relay' }))).toBe(Number.MAX_SAFE_INTEGER)
+    // a max_limit it gives wins; anything else is no cap known
+    expect(maxLimitOf(doc({ software: 'https://git.sr.ht/~gheartsfield/nostr-rs-relay', limitation: { max_limit: 100 } }))).toBe(100)
+    for (const bad of ['', '[]', 'null', doc({ limitation: { max_limit: -1 } }), doc({ limitation: { max_limit: '500' } })])
+      expect(maxLimitOf(bad), bad).toBeUndefined()
+  })
+
+  it('on nostr-rs-relay, status reads the announcements in one page where one page holds them all', async () => {
+    const port = await freePort()
+    const relay = await startPolicyRelay({ mode: 'nostr-rs-relay', port, serviceUrl: `ws://127.0.0.1:${port}` })
+    try {
+      const [alice, bob] = [agent([relay.url]), agent([relay.url])]
+      for (const a of [bob, alice, alice]) expect((await a.run(['status'])).code).toBe(0) // the last: NIP-11 known
+      const r = await alice.run(['status', '--verbose'])
+      expect(r.code, r.stderr).toBe(0)
+      expect(lines(r.stderr, '>', /"REQ","[^"]+",\{"kinds":\[30078\],"#t":\["openclaw-p2p"\],"since"/)).toHaveLength(1)
     } finally {
       await relay.stop()
     }

@@ -17,7 +17,5 @@ export function eventBudget(filters: Filter[], live = false): number {
 export function isAcceptable(event: unknown, filters: Filter[]): event is Event {
   if (!validateEvent(event)) return false
   const e = event as Event
-  return (
-    typeof e.id === 'string' && e.created_at <= unixNow() + MAX_CLOCK_SKEW_S && matchFilters(filters, e) && getEventHash(e) === e.id
-  )
+  return typeof e.id === 'string' && e.created_at <= unixNow() + MAX_CLOCK_SKEW_S && matchFilters(filters, e) && getEventHash(e) === e.id
 }

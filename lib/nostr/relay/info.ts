@@ -1,5 +1,5 @@
 // NIP-11, read for one thing: `limitation.max_limit`, the most events the relay serves for one
-// filter. A page shorter than that (and than what was asked) ends a read without one more page
+// filter (or its `software`, when that is known to serve as many as asked). A page shorter than that (and than what was asked) ends a read without one more page
 // to confirm it (pages.ts). Asked for beside the WebSocket connection and never waited for: it
 // is used if it comes before a read ends, and kept for later runs.
 import { request as httpRequest, type IncomingMessage } from 'node:http'
@@ -45,11 +45,23 @@ export function fetchMaxLimit(url: string, timeoutMs: number, signal: AbortSigna
   })
 }
 
-/** `limitation.max_limit` of a NIP-11 document, when it is a positive integer. */
+/** Relay software that publishes no `max_limit` because it has none: it answers a filter with
+ *  as many events as its `limit` asks. nostr-rs-relay: src/repo/sqlite.rs, query_from_filter
+ *  (`ORDER BY e.created_at DESC LIMIT {lim}`, the client's limit as it came); its info.rs names
+ *  this `software`. */
+const UNCAPPED_SOFTWARE = ['git.sr.ht/~gheartsfield/nostr-rs-relay']
+/** The cap of such a relay: any page shorter than asked is the last. */
+const UNCAPPED = Number.MAX_SAFE_INTEGER
+
+/** `limitation.max_limit` of a NIP-11 document, when it is a positive integer; UNCAPPED for
+ *  software known to have none. */
 export function maxLimitOf(body: string): number | undefined {
   try {
-    const limit = JSON.parse(body)?.limitation?.max_limit
-    return Number.isSafeInteger(limit) && limit > 0 ? limit : undefined
+    const doc = JSON.parse(body)
+    const limit = doc?.limitation?.max_limit
+    if (Number.isSafeInteger(limit) && limit > 0) return limit
+    const software = typeof doc?.software === 'string' ? doc.software : ''
+    return UNCAPPED_SOFTWARE.some((s) => software.includes(s)) ? UNCAPPED : undefined
   } catch {
     return undefined
   }
