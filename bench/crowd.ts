@@ -1,40 +1,47 @@
 // Discovery in a crowd (issue 26, point 7): the commands that find agents, against an empty relay
 // and against one holding a crowd of announcements (100,000; 10,000 with BENCH_SIZES=small), in
-// turns, with the bytes the relay sent for each run (median). A specialist `fx-desk` announced on
+// turns, with the bytes the relay sent for each run (median). Both relays are the strfry double
+// (500 events an answer, DMs read behind AUTH). A specialist `fx-desk` announced on
 // both. The crowd is signed for real at the start (its dates must fall in the online window), each
 // announcement by a key of its own, valid for an hour; the callers' online window is 30 min so
 // that the whole crowd stays online while the rows run.
-import { rmSync } from 'node:fs'
-import { join } from 'node:path'
-import { EventRepositorySqlite } from '@nostr-relay/event-repository-sqlite'
 import { type Event, generateSecretKey } from 'nostr-tools/pure'
 import { presenceEvent } from '../lib/nostr/presence.ts'
 import { signerFor } from '../lib/nostr/schnorr.ts'
-import { startRelay, type TestRelay } from '../test/helpers/relay.ts'
-import { againstFirst, type BenchAgent, benchAgent, cli, interleaved, median, type Row, run, tempDir } from './measure.ts'
+import { type PolicyRelay, startPolicyRelay } from '../test/helpers/policy-relay.ts'
+import { freePort, type TestRelay } from '../test/helpers/relay.ts'
+import { PERMISSIVE_LIMIT } from '../test/helpers/relay-policies.ts'
+import { againstFirst, type BenchAgent, benchAgent, cli, interleaved, median, type Row, run } from './measure.ts'
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
 const CALLER_WINDOW_S = 1_800
 const CROWD_VALID_S = 3_600
 
-/** A relay database holding `count` announcements of as many keys, dated over the last 2 minutes. */
-async function crowdDb(count: number): Promise<string> {
+/** `count` announcements of as many keys, dated over the last 2 minutes, valid for an hour. */
+async function crowd(count: number): Promise<Event[]> {
   const started = Date.now()
   const sign = await signerFor()
   const now = Math.floor(Date.now() / 1000)
-  const file = join(tempDir('crowd'), 'events.db')
-  rmSync(file, { force: true })
-  const repo = new EventRepositorySqlite(file)
-  await repo.init()
-  for (let i = 0; i < count; i++) {
+  const events = Array.from({ length: count }, (_, i) => {
     const p = { agentId: `agent-${i}`, name: `agent-${i}`, about: 'general help', relays: [], version: '0.1.0', capabilities: ['chat'] }
     const template = presenceEvent(p, now - (i % 120))
     template.tags = template.tags.map((t) => (t[0] === 'expiration' ? ['expiration', String(now + CROWD_VALID_S)] : t))
-    await repo.upsert(sign(template, generateSecretKey()) as Event)
-  }
-  await repo.destroy()
-  log(`signed and stored ${count} announcements in ${((Date.now() - started) / 1000).toFixed(0)} s`)
-  return file
+    return sign(template, generateSecretKey())
+  })
+  log(`signed ${count} announcements in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  return events
+}
+
+/** The strfry double (500 events an answer, DMs behind AUTH), as deployed. */
+async function strfry(): Promise<PolicyRelay> {
+  const port = await freePort()
+  return startPolicyRelay({
+    mode: 'strfry',
+    port,
+    serviceUrl: `ws://127.0.0.1:${port}`,
+    eventRateLimit: PERMISSIVE_LIMIT,
+    filterRateLimit: PERMISSIVE_LIMIT,
+  })
 }
 
 interface Side {
@@ -49,7 +56,13 @@ async function side(label: string, relay: TestRelay): Promise<Side> {
   for (const args of [['config', 'set', 'name', 'fx-desk'], ['config', 'set', 'capabilities', 'fx-rates, currency'], ['status']])
     await desk.p2p(...args)
   const caller = benchAgent([relay.url])
-  for (const args of [['config', 'set', 'name', 'buyer'], ['config', 'set', 'onlineWindow', String(CALLER_WINDOW_S)], ['status']])
+  // no indexers: unreachable here, they would add their connect timeout to a loaded run's lookup
+  for (const args of [
+    ['config', 'set', 'name', 'buyer'],
+    ['config', 'set', 'onlineWindow', String(CALLER_WINDOW_S)],
+    ['config', 'set', 'indexers', 'none'],
+    ['status'],
+  ])
     await caller.p2p(...args)
   return { label, relay, caller }
 }
@@ -72,8 +85,9 @@ async function rowsOf(what: string, sides: Side[], args: string[], after?: (s: S
 }
 
 export async function crowdRows(count: number): Promise<Row[]> {
-  const empty = await startRelay()
-  const crowded = await startRelay({ dbFile: await crowdDb(count) })
+  const empty = await strfry()
+  const crowded = await strfry()
+  await crowded.seed(await crowd(count))
   try {
     const sides = [await side('empty relay', empty), await side(`${count.toLocaleString('en-US')} announced`, crowded)]
     return [

@@ -155,6 +155,24 @@ describe('presence upkeep', () => {
     }
   })
 
+  it('polled every minute for ten minutes, renews its presence every 2 minutes and publishes nothing else (issue 26, point 6)', async () => {
+    const relay = await startRelay()
+    try {
+      const a = await named('cron-agent', [relay.url])
+      const published: string[] = []
+      // the agent's clock a minute further each run, as cron's would be
+      for (let minute = 1; minute <= 10; minute++) {
+        const r = await a.run(['poll', '--verbose'], { env: { P2P_TEST_CLOCK_OFFSET_S: String(minute * 60) } })
+        expect(r.code, r.stderr).toBe(0)
+        for (const m of r.stderr.matchAll(/publish kind (\d+): accepted/g)) published.push(`${minute}: ${m[1]}`)
+      }
+      // the first run announces everything; then only the presence, when 2 minutes old
+      expect(published).toEqual(['1: 30078', '1: 10002', '1: 10050', '1: 0', ...[3, 5, 7, 9].map((minute) => `${minute}: 30078`)])
+    } finally {
+      await relay.stop()
+    }
+  })
+
   it('a changed profile replaces one dated the same second or later (a relay keeps the lower id of two of one second)', async () => {
     const relay = await startRelay()
     try {
