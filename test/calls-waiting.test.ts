@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connected, named, pollEvents, whoami } from './helpers/agents.ts'
-import type { Agent } from './helpers/cli.ts'
+import { type Agent, hookScript } from './helpers/cli.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 import { sendDms } from './helpers/stranger.ts'
 
@@ -55,20 +55,44 @@ describe.concurrent('calls, continued', () => {
       await connected(alice, bob)
       for (const text of ['first', 'second']) expect((await alice.run(['send', text])).code).toBe(0)
       const out = join(bob.home, 'hook.log')
-      const hooked = await bob.run(['poll', '--exec', `cat >> ${out}; echo "|$P2P_EVENT_TYPE" >> ${out}`])
+      const hooked = await bob.run(['poll', '--exec', hookScript(bob.home, 'log.sh', `cat >> ${out}; echo "|$P2P_EVENT_TYPE" >> ${out}`)])
       expect(hooked.code).toBe(0)
       const log = readFileSync(out, 'utf8')
       expect(log.match(/\|message/g)).toHaveLength(2)
       expect(JSON.parse(log.split('|message')[0])).toMatchObject({ type: 'message', text: 'first' })
 
       expect((await alice.run(['send', 'third'])).code).toBe(0)
-      const failing = await bob.run(['poll', '--json', '--exec', 'exit 3'])
+      const failing = await bob.run(['poll', '--json', '--exec', hookScript(bob.home, 'fail.sh', 'exit 3')])
       expect(failing.code).toBe(0)
       expect(failing.stderr).toMatch(/hook failed for message event/)
       expect(failing.json().events).toHaveLength(1)
       expect(failing.json().hookFailures).toHaveLength(1)
       const kept = (await bob.run(['history', '--json'])).json().calls[0]
       expect(kept.messages).toBe(3)
+    })
+
+    it('--exec runs a program with its arguments and no shell; shell syntax is refused before going online (issue 27, point 8)', async () => {
+      const alice = await named('alice9', [r1.url])
+      const bob = await named('bob9', [r1.url])
+      await connected(alice, bob)
+      expect((await alice.run(['send', 'for the hook'])).code).toBe(0)
+      // each word as it was given: no expansion, no splitting inside quotes
+      const out = join(bob.home, 'argv.json')
+      const program = join(bob.home, 'argv.mjs')
+      writeFileSync(
+        program,
+        `import { writeFileSync } from 'node:fs'\nwriteFileSync(${JSON.stringify(out)}, JSON.stringify(process.argv.slice(2)))\n`,
+      )
+      const hooked = await bob.run(['poll', '--exec', `node ${program} 'two words' "$HOME" plain`])
+      expect(hooked.code, hooked.stderr).toBe(0)
+      expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(['two words', '$HOME', 'plain'])
+      // a shell line would run nothing of what it says: refused, exit 2, before any relay is asked
+      for (const line of ['cat > /tmp/x', 'a | b', 'echo $HOME', 'true; rm -rf x', 'echo `id`', '~/on-event.sh', "unclosed 'quote"]) {
+        const r = await bob.run(['poll', '--json', '--verbose', '--exec', line])
+        expect(r.code, line).toBe(2)
+        expect(r.json().error.code, line).toMatch(/^(exec-shell-syntax|bad-exec)$/)
+        expect(r.stderr, line).not.toMatch(/connected in/)
+      }
     })
 
     it('--wait returns as soon as something arrives, and after the wait with nothing', async () => {

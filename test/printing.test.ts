@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_HOOK_ATTEMPTS } from '../lib/limits.ts'
 import { processStart } from '../lib/store/process.ts'
 import { RING_TIMEOUT_S } from '../lib/timing.ts'
-import { type Agent, agent, CLI, workedMs } from './helpers/cli.ts'
+import { type Agent, agent, CLI, hookScript, workedMs } from './helpers/cli.ts'
 import { startFaultyRelay } from './helpers/faulty-relay.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 import { sendDms } from './helpers/stranger.ts'
@@ -65,9 +65,9 @@ describe('printing', () => {
 
   it('a hook that was killed leaves its event for the next poll', async () => {
     const a = await newAgentWithDm('hook me')
-    const killed = await a.run(['poll', '--json', '--exec', 'kill -9 $$'])
+    const killed = await a.run(['poll', '--json', '--exec', hookScript(a.home, 'die.sh', 'kill -9 $$')])
     expect(killed.code).toBe(0)
-    expect(await texts(a, '--exec', 'cat > /dev/null')).toEqual(['hook me'])
+    expect(await texts(a, '--exec', hookScript(a.home, 'take.sh', 'cat > /dev/null'))).toEqual(['hook me'])
     expect(await texts(a)).toEqual([])
   })
 
@@ -75,7 +75,7 @@ describe('printing', () => {
     // the shell alone was killed: what it ran lived on, holding poll's stderr if it kept it
     const a = await newAgentWithDm('slow hook')
     const pidFile = join(a.home, 'hook-child.pid')
-    const hook = `sleep 600 >/dev/null 2>&1 & echo $! > ${pidFile}; wait`
+    const hook = hookScript(a.home, 'slow.sh', `sleep 600 >/dev/null 2>&1 & echo $! > ${pidFile}; wait`)
     const r = await a.run(['poll', '--json', '--exec', hook], { env: { P2P_TEST_HOOK_TIMEOUT_MS: '1000' } })
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toMatch(/hook failed .*killed after 1 s/)
@@ -88,13 +88,13 @@ describe('printing', () => {
   it('a hook killed on every run is given up on after a few, and said so (issue 23, point 8)', async () => {
     const a = await newAgentWithDm('hook never ends')
     for (let attempt = 1; attempt <= MAX_HOOK_ATTEMPTS; attempt++) {
-      const r = await a.run(['poll', '--json', '--exec', 'kill -9 $$'])
+      const r = await a.run(['poll', '--json', '--exec', hookScript(a.home, 'die.sh', 'kill -9 $$')])
       expect(r.json().events.map((e: { text: string }) => e.text)).toEqual(['hook never ends'])
       const [failure] = r.json().hookFailures
       expect(failure.attempts).toBe(attempt)
       expect(Boolean(failure.gaveUp)).toBe(attempt === MAX_HOOK_ATTEMPTS)
     }
-    expect(await texts(a, '--exec', 'cat > /dev/null')).toEqual([])
+    expect(await texts(a, '--exec', hookScript(a.home, 'take.sh', 'cat > /dev/null'))).toEqual([])
   })
 
   it('poll --max n prints n events and leaves the rest new (issue 23, point 14)', async () => {

@@ -141,7 +141,7 @@ export const COMMANDS: CommandSpec[] = [
     options: {
       exec: {
         type: 'string',
-        describe: `run this command (through the shell) once per new event: the event as one JSON document on stdin, P2P_EVENT_TYPE and P2P_CALL_ID in the environment, killed with all it started after ${HOOK_TIMEOUT_MS / 1000} s; a hook exiting non-zero is reported on stderr and not run again for that event (one killed or timed out is, at the next poll, ${MAX_HOOK_ATTEMPTS} times in all)`,
+        describe: `run this program once per new event, without a shell: a script's path, or a program and its arguments ('…' and "…" quote; pipes, redirections and variables go in a script); the event as one JSON document on stdin, P2P_EVENT_TYPE and P2P_CALL_ID in the environment, killed with all it started after ${HOOK_TIMEOUT_MS / 1000} s; a hook exiting non-zero is reported on stderr and not run again for that event (one killed or timed out is, at the next poll, ${MAX_HOOK_ATTEMPTS} times in all)`,
       },
       wait: {
         type: 'number',

@@ -1,8 +1,9 @@
-// `poll --exec`: the hook, run once per new event, through the shell, in a process group of its
-// own so that a timeout kills everything it started (a child left behind would hold poll's
+// `poll --exec`: the hook, a program and its arguments run without a shell once per new event,
+// in a process group of its own so that a timeout kills everything it started (a child left behind would hold poll's
 // stderr open, and whoever reads it would wait). A hook killed or timed out is run again by the
 // next poll, MAX_HOOK_ATTEMPTS times in all; then the event counts as handled, and poll says so.
 import { spawn } from 'node:child_process'
+import { usageError } from '../errors.ts'
 import { MAX_HOOK_ATTEMPTS } from '../limits.ts'
 import type { Context } from '../session/context.ts'
 import type { JournalEntry, P2PEvent } from '../store/schema.ts'
@@ -22,8 +23,44 @@ export interface HookRun {
 /** Signals that end poll, passed on to a running hook's group (it is not in ours any more). */
 const ENDING = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
+/** What no shell reads here, so the hook is refused rather than run with these as plain text:
+ *  pipes, redirections, lists, variables, substitutions, globs, `~` and escapes belong in a script. */
+const SHELL_SYNTAX = /[|&;<>()$`\\*?[\]{}~#\n]/
+
+/** The hook's program and its arguments: words split on spaces, '…' and "…" keeping theirs
+ *  (nothing is special inside quotes but the closing one). No shell reads it (issue 27, point 8:
+ *  a hook run through a shell is what a skill scanner flags), so shell syntax outside quotes is
+ *  refused, not passed on as words. */
+export function hookCommand(line: string): string[] {
+  const words: string[] = []
+  let word: string | undefined
+  let quote: string | undefined
+  for (const c of line) {
+    if (quote) {
+      if (c === quote) quote = undefined
+      else word += c
+    } else if (c === "'" || c === '"') {
+      quote = c
+      word ??= ''
+    } else if (c === ' ' || c === '\t') {
+      if (word !== undefined) words.push(word)
+      word = undefined
+    } else if (SHELL_SYNTAX.test(c)) {
+      throw usageError(
+        'exec-shell-syntax',
+        `--exec runs a program with its arguments, without a shell: "${c}" would mean nothing to it`,
+        'put pipes, redirections and variables in a script and give its path: `chmod +x on-event.sh && node p2p.js poll --exec ./on-event.sh`',
+      )
+    } else word = (word ?? '') + c
+  }
+  if (quote) throw usageError('bad-exec', `--exec has an unclosed ${quote}`, 'e.g. `node p2p.js poll --exec "./on-event.sh --quiet"`')
+  if (word !== undefined) words.push(word)
+  if (!words.length || !words[0]) throw usageError('bad-exec', '--exec needs a program', 'e.g. `node p2p.js poll --exec ./on-event.sh`')
+  return words
+}
+
 /** Runs the hook once per event, one after the other; one result per event. */
-export async function runHooks(ctx: Context, command: string, entries: JournalEntry[], events: P2PEvent[]): Promise<HookRun[]> {
+export async function runHooks(ctx: Context, command: string[], entries: JournalEntry[], events: P2PEvent[]): Promise<HookRun[]> {
   const results: HookRun[] = []
   for (const [i, event] of events.entries()) {
     const { status, error } = await runHook(command, event)
@@ -47,10 +84,9 @@ export async function runHooks(ctx: Context, command: string, entries: JournalEn
 }
 
 /** One run of the hook: the event's JSON on stdin, its output to our stderr. */
-function runHook(command: string, event: P2PEvent): Promise<{ status: number | null; error?: string }> {
+function runHook([program, ...args]: string[], event: P2PEvent): Promise<{ status: number | null; error?: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, {
-      shell: true,
+    const child = spawn(program, args, {
       detached: true, // its own process group, which a timeout kills whole
       env: { ...process.env, P2P_EVENT_TYPE: event.type, P2P_CALL_ID: event.callId ?? '' },
       stdio: ['pipe', 2, 2], // the hook's output goes to stderr: stdout stays ours

@@ -15,7 +15,7 @@ import { processStart, stillRuns } from '../store/process.ts'
 import type { JournalEntry, P2PEvent, PrintLease, State } from '../store/schema.ts'
 import { DEFAULT_SETTLE_S, MAX_SETTLE_S, MAX_WAIT_S, PRINT_LEASE_S, RING_TIMEOUT_S, sleep, unixNow, WAIT_RESYNC_MS } from '../timing.ts'
 import { renderEvent } from '../ui/render.ts'
-import { runHooks } from './hooks.ts'
+import { hookCommand, runHooks } from './hooks.ts'
 
 /** A poll's claim on what it prints: its token and process, and how many events it takes. */
 type Lease = { token: string; pid: number; start?: string; max: number }
@@ -37,6 +37,7 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number; s
   if (!(Number.isInteger(max) && max > 0) && max !== Infinity) {
     throw usageError('bad-max', '--max is a whole number of events, 1 or more', 'e.g. `node p2p.js poll --max 1`')
   }
+  const hook = opts.exec === undefined ? undefined : hookCommand(opts.exec)
   return whileOnline(
     ctx,
     {
@@ -56,7 +57,7 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number; s
         if (entries.length === 0) ctx.out.warn(nothingYet(online.state, waitS))
       }
       const events = eventsOf(ctx, online.state, entries)
-      const hooks = opts.exec ? await runHooks(ctx, opts.exec, entries, events) : []
+      const hooks = hook ? await runHooks(ctx, hook, entries, events) : []
       const printed = await print(
         ctx,
         events,
@@ -65,9 +66,9 @@ export async function poll(ctx: Context, opts: { exec?: string; wait?: number; s
       )
       // printed (and each hook ran to its end, or was given up on): done; a closed pipe or a
       // killed hook: for the next poll
-      const handled = (i: number) => !opts.exec || hooks[i].status !== null || hooks[i].gaveUp
+      const handled = (i: number) => !hook || hooks[i].status !== null || hooks[i].gaveUp
       const done = printed ? entries.filter((_j, i) => handled(i)).map((j) => j.seq) : []
-      const killed = entries.filter((_j, i) => opts.exec && hooks[i].status === null).map((j) => j.seq)
+      const killed = entries.filter((_j, i) => hook && hooks[i].status === null).map((j) => j.seq)
       if (entries.length)
         await ctx.store.update((s) => {
           countHookKills(s, killed)

@@ -1,7 +1,7 @@
 // Runs the built CLI (p2p.js) as a child process, as an agent's bash tool would.
 
 import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -104,4 +104,12 @@ export function runCli(
     })
     child.stdin.end(stdin ?? '')
   })
+}
+
+/** A hook for `poll --exec`, which runs a program without a shell: `body` as an executable
+ *  shell script in `dir`; returns its path. */
+export function hookScript(dir: string, name: string, body: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 })
+  return path
 }
