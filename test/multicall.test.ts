@@ -103,6 +103,8 @@ describe.concurrent('multicall', () => {
       // status lists every active call, in --json and plain
       const status = await ok(fx, ['status'])
       expect(status.activeCalls.map((c: { id: string; state: string }) => [c.id, c.state])).toEqual(ids.map((id) => [id, 'active']))
+      // with several, activeCall names none of them: a reader taking it would act on a guess (issue 27, point 5)
+      expect(status.activeCall).toBeNull()
       expect(status.maxCalls).toBe(3)
       const plain = await fx.run(['status'])
       expect(plain.stdout).toMatch(/calls +3 \(at most 3\); name one with --call <id>/)

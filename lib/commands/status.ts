@@ -1,7 +1,7 @@
 // `status`: relays reachable or not, who we are, the active call, calls waiting, what is new.
 import { onlineAgents } from '../calls/agents.ts'
 import { unpolled } from '../calls/journal.ts'
-import { incomingCalls, liveCall, liveCalls } from '../calls/queries.ts'
+import { incomingCalls, liveCalls } from '../calls/queries.ts'
 import { agentNames, callView, outboxView, visibility } from '../calls/views.ts'
 import { type CommandResult, networkError } from '../errors.ts'
 import { LIST_SHOWN } from '../limits.ts'
@@ -24,10 +24,12 @@ export async function status(ctx: Context): CommandResult {
 
 function report(ctx: Context, online: Online): 'network' | undefined {
   const { state, reports, summary } = online
-  // the contract's activeCall: the call we are in or placing (ringing counts)
-  const active = liveCall(state)
+  // the contract's activeCall: the call we are in or placing (ringing counts); with several,
+  // none: a reader that takes it would act on one it guessed (they are all in activeCalls)
+  const live = liveCalls(state)
+  const active = live.length === 1 ? live[0] : undefined
   // with maxCalls > 1, all of them (the contract's activeCalls; ringing ones count too)
-  const all = ctx.maxCalls > 1 ? liveCalls(state).map((c) => callView(c, state)) : undefined
+  const all = ctx.maxCalls > 1 ? live.map((c) => callView(c, state)) : undefined
   const doc = {
     npub: ctx.identity.npub,
     pubkey: ctx.identity.pubkey,
