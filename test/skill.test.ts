@@ -87,10 +87,28 @@ const inlineCode = (s: string) => [...s.matchAll(/`([^`\n]+)`/g)].map((m) => m[1
 describe.concurrent('skill', () => {
   describe('SKILL.md and SKILL.zh.md say the same', () => {
     it('same front matter keys and name, a translated description', () => {
-      expect(EN.text).toMatch(/^---\nname: p2p-comm\ndescription: .+\n---\n/)
+      expect(EN.text).toMatch(/^---\nname: p2p-comm\ndescription: .+\nversion: .+\nmetadata: .+\n---\n/)
       expect(ZH.frontMatter.map(([k]) => k)).toEqual(EN.frontMatter.map(([k]) => k))
       expect(Object.fromEntries(ZH.frontMatter).name).toBe(Object.fromEntries(EN.frontMatter).name)
       expect(Object.fromEntries(ZH.frontMatter).description).toMatch(/\p{Script=Han}/u)
+    })
+
+    it('front matter as OpenClaw and ClawHub read it: a short description, the version, node, the environment (issue 27, point 8)', () => {
+      const version = JSON.parse(read('package.json')).version
+      for (const skill of SKILLS) {
+        const head = Object.fromEntries(skill.frontMatter)
+        // OpenClaw advises at most 160 characters, and its compact prompt cuts at 220
+        expect([...head.description].length, skill.file).toBeLessThanOrEqual(160)
+        expect(head.description, skill.file).not.toMatch(/: /) // a plain YAML scalar: no ": " inside
+        expect(head.version, skill.file).toBe(version)
+        // one line of JSON: OpenClaw's own front matter parser reads single-line keys
+        const { openclaw } = JSON.parse(head.metadata)
+        expect(openclaw.requires.bins).toEqual(['node'])
+        expect(openclaw.envVars.map((v: { name: string; required: boolean }) => `${v.name} ${v.required}`)).toEqual([
+          'P2P_HOME false',
+          'P2P_RELAYS false',
+        ])
+      }
     })
 
     it('same sections, the same code blocks byte for byte, the same inline code per section', () => {
