@@ -41,6 +41,25 @@ function incoming(): State {
   return state
 }
 
+describe('who calls', () => {
+  it('a request says who calls: its name wins over an older announcement, and stands in for none (issue 27, point 4)', () => {
+    const state = emptyState()
+    const named = (who: string, callId: string, name?: string) =>
+      applyIncoming(state, [from(who, { type: 'call-request', callId, topic: 't', ...(name ? { name } : {}) })], ME, NOW, undefined, {
+        maxCalls: 3,
+      }).events[0]
+    // never announced (or its announcement not read): the request's name
+    expect(named(PEER, 'ca11ca01', 'fx-buyer')).toMatchObject({ type: 'call-request', name: 'fx-buyer' })
+    // announced under its default name before it renamed itself: the request's name is the current one
+    state.agents[OTHER] = { pubkey: OTHER, name: 'agent-x1y2', about: '', agentId: 'agent-x1y2', lastSeen: NOW - 60 }
+    expect(named(OTHER, 'ca11ca02', 'gbp-buyer')).toMatchObject({ name: 'gbp-buyer' })
+    // a request that names no one (an older version of ours): the announcement's name, as before
+    const third = 'd'.repeat(64)
+    state.agents[third] = { pubkey: third, name: 'announced', about: '', agentId: 'announced', lastSeen: NOW - 60 }
+    expect(named(third, 'ca11ca03')).toMatchObject({ name: 'announced' })
+  })
+})
+
 describe('outgoing calls', () => {
   it('ringing → active on accept, then messages, then ended', () => {
     const state = ringing()
@@ -486,6 +505,7 @@ describe('wire format', () => {
     { type: 'call-end', callId: 'ca11ca11' },
     { type: 'escalation', callId: 'ca11ca11', reason: 'a human must decide' },
     { type: 'dm', text: 'just a note' },
+    { type: 'call-request', callId: 'ca11ca12', topic: 'rates', name: 'fx-buyer' },
   ]
 
   it.each(messages)('round-trips $type through a gift wrap', (msg) => {

@@ -81,7 +81,8 @@ describe('the original skill’s messages', () => {
       data: data.toString('base64'),
     }
     const messages: P2PMessage[] = [
-      { type: 'call-request', callId: CALL, topic: 'rates' },
+      // the caller's name goes as its agentName (the sender's own), and comes back as the request's name
+      { type: 'call-request', callId: CALL, topic: 'rates', name: 'Alice' },
       { type: 'call-accept', callId: CALL },
       { type: 'call-reject', callId: CALL, reason: 'busy' },
       { type: 'message', callId: CALL, text: 'hello' },

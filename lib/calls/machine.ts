@@ -131,7 +131,9 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied, 
     const known = isKnown(state, from)
     state.calls[msg.callId] = newCall(msg.callId, from, msg.topic, 'incoming', 'incoming', now, now)
     if (item.legacy) state.calls[msg.callId].legacy = true
-    return void event('call-request', msg.callId, { topic: msg.topic, about: state.agents[from]?.about ?? '', known })
+    // named as the request says (its caller's name now), else as last announced
+    const name = msg.name ?? state.agents[from]?.name ?? ''
+    return void event('call-request', msg.callId, { topic: msg.topic, name, about: state.agents[from]?.about ?? '', known })
   }
 
   const call = state.calls[msg.callId]

@@ -44,7 +44,7 @@ export async function call(ctx: Context, agent: string, topic: string): CommandR
       )
     }
     const callId = legacy ? newLegacyCallId() : randomHex(CALL_ID_BYTES)
-    const request = rumorFor(ctx, peer, { type: 'call-request', callId, topic })
+    const request = rumorFor(ctx, peer, { type: 'call-request', callId, topic, name: ctx.name })
     const { record, entry, state } = await ctx.store.update((s) => {
       const record = startCall(s, peer, topic, callId, now, ctx.maxCalls, legacy)
       return { record, entry: enqueue(s, { peer, callId, rumor: request }), state: s }

@@ -47,6 +47,8 @@ export const CLIENT = 'p2p-comm'
 export const TAG = {
   p2p: 'p2p',
   topic: 'subject',
+  /** on a call request: the caller's name */
+  name: 'name',
   reason: 'reason',
   file: 'file',
   data: 'data',

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Event, EventTemplate } from 'nostr-tools/pure'
 import { isBase64, sha256Hex } from '../encoding.ts'
-import { MAX_LEGACY_FILE_IN, MAX_MESSAGE_BYTES, MAX_NIP04_PLAINTEXT, MAX_REASON, MAX_TOPIC } from '../limits.ts'
+import { MAX_LEGACY_FILE_IN, MAX_MESSAGE_BYTES, MAX_NAME, MAX_NIP04_PLAINTEXT, MAX_REASON, MAX_TOPIC } from '../limits.ts'
+import { singleLine } from '../sanitize.ts'
 import { LEGACY_DM_KIND } from './kinds.ts'
 import { decrypt, encrypt } from './nip04.ts'
 import type { Opened } from './nip17.ts'
@@ -93,7 +94,8 @@ export function parseLegacy(plaintext: string, id: string): P2PMessage | null {
   switch (data.type) {
     case 'call_request': {
       const topic = text(data.topic ?? '', MAX_TOPIC)
-      return topic === null ? null : { type: 'call-request', callId, topic }
+      const name = singleLine(data.agentName, MAX_NAME)
+      return topic === null ? null : { type: 'call-request', callId, topic, ...(name ? { name } : {}) }
     }
     case 'call_accepted':
       return { type: 'call-accept', callId }

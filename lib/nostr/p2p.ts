@@ -11,10 +11,11 @@ import {
   MAX_FILE_CHUNKS,
   MAX_FILE_NAME_BYTES,
   MAX_MESSAGE_BYTES,
+  MAX_NAME,
   MAX_REASON,
   MAX_TOPIC,
 } from '../limits.ts'
-import { hasControlChars } from '../sanitize.ts'
+import { hasControlChars, singleLine } from '../sanitize.ts'
 import { type PersonalDm, parseDm } from './dm.ts'
 import { DM_KIND, findTag, TAG } from './kinds.ts'
 
@@ -31,7 +32,8 @@ export interface FileChunk {
 }
 
 export type P2PMessage =
-  | { type: 'call-request'; callId: string; topic: string }
+  /** `name`: who calls, as it calls itself now (its announcement may be older, or not read) */
+  | { type: 'call-request'; callId: string; topic: string; name?: string }
   | { type: 'call-accept'; callId: string }
   | { type: 'call-reject'; callId: string; reason: string }
   | { type: 'message'; callId: string; text: string }
@@ -67,7 +69,7 @@ export function buildRumor(msg: P2PMessage, from: string, to: string, now: numbe
   let content: string
   switch (msg.type) {
     case 'call-request':
-      tags.push([TAG.topic, msg.topic])
+      tags.push([TAG.topic, msg.topic], ...(msg.name ? [[TAG.name, msg.name]] : []))
       content = `📞 ${senderName} asks for a call about "${msg.topic}" (call ${msg.callId}). Agents answer with \`node p2p.js answer accept\`.`
       break
     case 'call-accept':
@@ -111,7 +113,8 @@ export function parseRumor(rumor: Rumor): P2PMessage | null {
   switch (type) {
     case 'call-request': {
       const topic = findTag(rumor, TAG.topic)?.[1]
-      return typeof topic === 'string' && topic.length <= MAX_TOPIC ? { type, callId, topic } : null
+      const name = singleLine(findTag(rumor, TAG.name)?.[1], MAX_NAME)
+      return typeof topic === 'string' && topic.length <= MAX_TOPIC ? { type, callId, topic, ...(name ? { name } : {}) } : null
     }
     case 'call-accept':
     case 'call-end':
