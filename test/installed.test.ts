@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { agent, CLI, runCli } from './helpers/cli.ts'
+import { agent, CLI, HERMETIC, runCli } from './helpers/cli.ts'
 import { whoami } from './helpers/inject.ts'
 import { startRelay, type TestRelay } from './helpers/relay.ts'
 import { sendDms } from './helpers/stranger.ts'
@@ -62,7 +62,7 @@ describe('the skill folder, copied alone', () => {
   it('run through a link named p2p, names `p2p` in its hints and help', async () => {
     const link = join(folder, 'p2p')
     symlinkSync(join(folder, 'p2p.js'), link)
-    const env = { P2P_HOME: mkdtempSync(join(tmpdir(), 'p2p-home-')), P2P_RELAYS: relay.url }
+    const env = { ...HERMETIC, P2P_HOME: mkdtempSync(join(tmpdir(), 'p2p-home-')), P2P_RELAYS: relay.url }
     const r = await runCli(['end'], env, undefined, undefined, link)
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/next: .*`p2p call <agent>/)

@@ -19,7 +19,7 @@ import {
   PRESENCE_REFRESH_S,
   RING_TIMEOUT_S,
 } from '../lib/timing.ts'
-import { type Agent, agent, CLI, tempHome } from './helpers/cli.ts'
+import { type Agent, agent, CLI, HERMETIC, tempHome } from './helpers/cli.ts'
 import { inject } from './helpers/inject.ts'
 import { startRelay } from './helpers/relay.ts'
 import { sendDms } from './helpers/stranger.ts'
@@ -133,7 +133,7 @@ describe.concurrent('skill', () => {
       expect(hook, 'the hook script').toBeDefined()
       writeFileSync(join(cwd, 'on-event.sh'), hook?.body ?? '')
       const sample = JSON.parse(EN.blocks.find((b) => b.lang === 'json')?.body ?? '{}')
-      const env = { P2P_HOME: tempHome(), P2P_RELAYS: relay.url }
+      const env = { ...HERMETIC, P2P_HOME: tempHome(), P2P_RELAYS: relay.url }
       const peer: Agent = agent([relay.url])
       expect((await peer.run(['config', 'set', 'name', 'research-bot'])).code).toBe(0)
       expect((await peer.run(['status'])).code).toBe(0)

@@ -36,7 +36,11 @@ export interface Agent {
  *  policy) get the run's whole deadline, not their 1 s budget. That budget guards against a
  *  flood of callers and is tested on its own (replies.test.ts, sending.test.ts); on a loaded
  *  machine a busy decline that missed its second failed tests about something else. */
-const TEST_TIMINGS = { P2P_TEST_AUTO_REPLY_MS: '600000' }
+/** What every CLI run of the tests has in its environment: no default indexers (they cannot be
+ *  reached here, and failing to resolve their names takes as long as the machine's load makes it:
+ *  seen up to 2 s, which cut retries and left DNS requests open at exit) */
+export const HERMETIC = { P2P_TEST_NO_INDEXERS: '1' }
+const TEST_TIMINGS = { ...HERMETIC, P2P_TEST_AUTO_REPLY_MS: '600000' }
 
 /** An agent with its own P2P_HOME, using `relays` unless a call names others; `cli`: the
  *  script it runs (the built p2p.js of this tree by default). */

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import WebSocket, { WebSocketServer } from 'ws'
 import { GIFT_WRAP_KIND } from '../../lib/nostr/kinds.ts'
-import { CLI } from './cli.ts'
+import { CLI, HERMETIC } from './cli.ts'
 
 export interface WireEvent {
   id: string
@@ -119,7 +119,7 @@ export async function killWhilePublishing(
   kind = GIFT_WRAP_KIND,
 ): Promise<number | null> {
   const child = spawn(process.execPath, [CLI, ...args, '--timeout', '15000'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', P2P_HOME: home, P2P_RELAYS: relays.join(',') },
+    env: { ...HERMETIC, PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', P2P_HOME: home, P2P_RELAYS: relays.join(',') },
     stdio: 'ignore',
   })
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve))

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CLI, runCli, tempHome } from './cli.ts'
+import { CLI, HERMETIC, runCli, tempHome } from './cli.ts'
 
 /** A small fast seeded PRNG (mulberry32): the same seed gives the same kills and delays. */
 export function prng(seed: number): () => number {
@@ -124,6 +124,7 @@ export class KillAgent {
   }
 
   private env = () => ({
+    ...HERMETIC,
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     P2P_HOME: this.home,
