@@ -212,7 +212,13 @@ describe('presence upkeep', () => {
     expect((await a.run(['status', '--json'])).json().presence).toEqual(status.presence)
     // renamed: not visible under the new name until a run announces it
     await a.run(['config', 'set', 'name', 'renamed-agent'])
-    expect((await a.run(['whoami', '--json'])).json().presence).toMatchObject({ name: 'renamed-agent', relays: [], visibleUntil: null })
+    const renamed = (await a.run(['whoami', '--json'])).json()
+    expect(renamed.presence).toMatchObject({ name: 'renamed-agent', relays: [], visibleUntil: null })
+    // and says what others see meanwhile, and when the new name goes out (issue 27, point 4)
+    expect(renamed.announced).toEqual(status.presence)
+    expect((await a.run(['whoami'])).stdout).toMatch(
+      /visible +not yet as "renamed-agent": still as ".+" on 1 relay for \d+ more min; the new name goes out with the next online command/,
+    )
     expect((await a.run(['status', '--json'])).json().presence).toMatchObject({ name: 'renamed-agent', relays: [r1.url] })
   })
 

@@ -1,4 +1,5 @@
-// `whoami`: this agent's public identity and settings, and where its last run left it visible.
+// `whoami`: this agent's public identity and settings, and where its last run left it visible
+// (under its old name, after a rename no online run has announced yet).
 // Local only: no relay is contacted.
 
 import { visibility } from '../calls/views.ts'
@@ -6,11 +7,16 @@ import type { CommandResult } from '../errors.ts'
 import type { Context } from '../session/context.ts'
 import { unixNow } from '../timing.ts'
 import { table } from '../ui/format.ts'
-import { visibleLine } from '../ui/render.ts'
+import { renamedLine, visibleLine } from '../ui/render.ts'
 
 export async function whoami(ctx: Context): CommandResult {
   const owner = ctx.config.owner ?? null
-  const presence = visibility(await ctx.store.read(), ctx.name, unixNow())
+  const state = await ctx.store.read()
+  const now = unixNow()
+  const presence = visibility(state, ctx.name, now)
+  // renamed since the last online run: others still see the old name, until the next run
+  const before = state.ownPresence && state.ownPresence.name !== ctx.name ? visibility(state, state.ownPresence.name, now) : undefined
+  const announced = before?.visibleUntil ? before : undefined
   ctx.out.result(
     {
       npub: ctx.identity.npub,
@@ -22,6 +28,7 @@ export async function whoami(ctx: Context): CommandResult {
       relaySource: ctx.relaySource,
       home: ctx.paths.dir,
       presence,
+      ...(announced ? { announced } : {}),
     },
     () =>
       table([
@@ -30,7 +37,7 @@ export async function whoami(ctx: Context): CommandResult {
         ['owner', owner ?? 'not set (`node p2p.js config set owner <npub>`)'],
         ['relays', `${ctx.relays.join(' ')} (${ctx.relaySource})`],
         ['home', ctx.paths.dir],
-        ['visible', visibleLine(presence)],
+        ['visible', announced && presence.visibleUntil === null ? renamedLine(ctx.name, announced, now) : visibleLine(presence, now)],
       ]),
   )
 }
