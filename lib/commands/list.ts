@@ -17,10 +17,10 @@ import { ago, table } from '../ui/format.ts'
 export async function list(ctx: Context, find?: string, max = LIST_SHOWN): CommandResult {
   if (!(Number.isInteger(max) && max > 0))
     throw usageError('bad-max', '--max is a whole number of agents, 1 or more', 'e.g. `node p2p.js list --max 20`')
-  const words = find?.trim() ? find.trim().split(/[\s,]+/) : undefined
-  const discovery = words ? { lookup: { words } } : { crowd: max }
+  const wanted = find?.trim() || undefined
+  const discovery = wanted ? { lookup: { words: wanted.split(/[\s,]+/) } } : { crowd: max }
   // printed once announcing is over: a failure there is reported alone, not after the list
-  print(ctx, await whileOnline(ctx, { discovery }, async (online) => online), find?.trim() || undefined, max)
+  print(ctx, await whileOnline(ctx, { discovery }, async (online) => online), wanted, max)
 }
 
 function print(ctx: Context, online: Online, find: string | undefined, max: number): void {

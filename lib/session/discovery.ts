@@ -3,10 +3,9 @@
 // `call <name>`), asked for by the search tags relays index (nostr/presence.ts), so that a crowd
 // of thousands neither hides a match nor makes the lookup slower. Other commands ask for neither.
 import type { Filter } from 'nostr-tools/filter'
-import type { Event } from 'nostr-tools/pure'
 import { FIND_CROWD_LIMIT, MAX_PRESENCE_PAGES, MAX_SEARCH_TAGS, MAX_SEARCH_TOKEN, PAGE_LIMIT } from '../limits.ts'
 import { PRESENCE_KIND, PRESENCE_TOPIC } from '../nostr/kinds.ts'
-import { parsePresence, searchWord } from '../nostr/presence.ts'
+import { searchWord } from '../nostr/presence.ts'
 import { readPages } from '../nostr/relay/pages.ts'
 import type { QueryOutcome, RelayPool } from '../nostr/relay/pool.ts'
 import type { AgentRecord, State } from '../store/schema.ts'
@@ -78,14 +77,6 @@ export function lookupFilters(lookup: Lookup, before: State, now: number, window
     ...(tokens.length ? [{ ...within, '#t': tokens.slice(0, MAX_SEARCH_TAGS), limit: PAGE_LIMIT }] : []),
     ...(crowdSeen ? [] : [{ ...within, '#t': [PRESENCE_TOPIC], limit: FIND_CROWD_LIMIT }]),
   ]
-}
-
-/** The agents a lookup's events announce (never ourselves). */
-export function foundAgents(events: Event[], me: string, now: number): AgentRecord[] {
-  return events.flatMap((event) => {
-    const agent = event.pubkey === me ? null : parsePresence(event)
-    return agent ? [{ ...agent, lastSeen: Math.min(agent.lastSeen, now) }] : []
-  })
 }
 
 /** The state as the command sees it: with the agents a lookup found, newest announcement first

@@ -19,7 +19,7 @@ import { parsePresence } from '../nostr/presence.ts'
 import type { QueryResult, RelayReport } from '../nostr/relay/pool.ts'
 import { makesKnown } from '../store/peers.ts'
 import { healthOf, type RelayHealth } from '../store/relay-health.ts'
-import type { State } from '../store/schema.ts'
+import type { AgentRecord, State } from '../store/schema.ts'
 import {
   GIFT_WRAP_LOOKBACK_S,
   LEGACY_FIRST_LOOKBACK_S,
@@ -193,6 +193,14 @@ export interface SyncSummary {
   newAgents: string[]
 }
 
+/** The agents `events` announce (never ourselves), none seen later than `now`. */
+export function announcedAgents(events: Event[], me: string, now: number): AgentRecord[] {
+  return events.flatMap((event) => {
+    const agent = event.pubkey === me ? null : parsePresence(event)
+    return agent ? [{ ...agent, lastSeen: Math.min(agent.lastSeen, now) }] : []
+  })
+}
+
 export function foldSync(
   state: State,
   reads: SyncReads,
@@ -202,11 +210,7 @@ export function foldSync(
   onlineWindow: number,
 ): SyncSummary {
   const newAgents: string[] = []
-  for (const event of reads.events) {
-    if (event.pubkey === me) continue
-    const agent = parsePresence(event)
-    if (!agent) continue
-    agent.lastSeen = Math.min(agent.lastSeen, now)
+  for (const agent of announcedAgents(reads.events, me, now)) {
     const known = state.agents[agent.pubkey]
     if (known && known.lastSeen >= agent.lastSeen) continue
     if (!known || known.lastSeen < now - onlineWindow) newAgents.push(agent.pubkey)

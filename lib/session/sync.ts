@@ -16,9 +16,9 @@ import { signerFor } from '../nostr/schnorr.ts'
 import type { State } from '../store/schema.ts'
 import { RELAY_INFO_RECHECK_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
-import { type Discovery, foundAgents, lookupFilters, readCrowd } from './discovery.ts'
+import { type Discovery, lookupFilters, readCrowd } from './discovery.ts'
 import { receiveFiles } from './files.ts'
-import { foldSync, legacyPlan, listFilters, presenceFilter, type SyncReads, unreadRelays } from './fold.ts'
+import { announcedAgents, foldSync, legacyPlan, listFilters, presenceFilter, type SyncReads, unreadRelays } from './fold.ts'
 import { replyBestEffort } from './outbox.ts'
 import { readPaged } from './paging.ts'
 import { readWraps } from './reconcile.ts'
@@ -82,7 +82,7 @@ export async function sync(ctx: Context, pool: RelayPool, { alongside, discovery
   const results = { lists: lists.results, presence: presence?.results, wraps: wrapped.results, legacy: legacy?.results }
   const reads: SyncReads = { events: outcome.events, results }
   const received = await receive(ctx, pool, before, [...wrapped.events, ...(legacy?.events ?? [])], reads, reports)
-  const found = foundAgents([...(lookup?.events ?? []), ...(presence?.events ?? [])], me, unixNow())
+  const found = announcedAgents([...(lookup?.events ?? []), ...(presence?.events ?? [])], me, unixNow())
   return { pool, outcome, wrapResults: wrapped.results, reports, unread: unreadRelays(ctx.relays, reads, reports), found, ...received }
 }
 

@@ -115,18 +115,18 @@ export function renderMarkdown(t: Transcript): string {
   return lines.join('\n')
 }
 
-/** Where this agent's announcement is visible (status, whoami), and what keeps it so. */
 type Visibility = { name: string; relays: string[]; visibleUntil: number | null }
 
+/** Where this agent's announcement is visible (status, whoami), and what keeps it so. */
 export function visibleLine(p: Visibility, now = unixNow()): string {
   if (p.visibleUntil === null) return 'not announced (any online command announces it, e.g. `node p2p.js status`)'
-  return `${seenAs(p, p.visibleUntil, now)}; any online command renews it (\`node p2p.js poll\` from cron every few minutes)`
+  return `${seenAs(p, now)}; any online command renews it (\`node p2p.js poll\` from cron every few minutes)`
 }
 
 /** Renamed, and the new name not announced yet: what others see meanwhile. */
 export function renamedLine(name: string, old: Visibility, now = unixNow()): string {
-  return `not yet as "${sanitize(name)}": still ${seenAs(old, old.visibleUntil ?? now, now)}; the new name goes out with the next online command (e.g. \`node p2p.js status\`), which withdraws the old one`
+  return `not yet as "${sanitize(name)}": still ${seenAs(old, now)}; the new name goes out with the next online command (e.g. \`node p2p.js status\`), which withdraws the old one`
 }
 
-const seenAs = (p: Visibility, until: number, now: number) =>
-  `as "${sanitize(p.name)}" on ${p.relays.length} relay${p.relays.length === 1 ? '' : 's'} for ${Math.max(1, Math.round((until - now) / 60))} more min`
+const seenAs = (p: Visibility, now: number) =>
+  `as "${sanitize(p.name)}" on ${p.relays.length} relay${p.relays.length === 1 ? '' : 's'} for ${Math.max(1, Math.round(((p.visibleUntil ?? now) - now) / 60))} more min`

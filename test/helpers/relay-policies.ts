@@ -166,7 +166,8 @@ export function nostrRsRelay(relayUrl: () => string): Policy {
     }
   }
   return {
-    // info.rs RelayInfo: no limitation
+    // info.rs RelayInfo: no limitation, and this `software` (info.rs, at 64cfcaf line 133); it has
+    // no cap to give: repo/sqlite.rs query_from_filter ends its SQL with the client's own LIMIT
     info: { supported_nips: [1, 2, 9, 11, 12, 15, 16, 20, 22, 33, 40, 42], software: 'https://git.sr.ht/~gheartsfield/nostr-rs-relay' },
     onConnect(conn) {
       conn.challenge = randomBytes(16).toString('hex')
