@@ -28,6 +28,8 @@ export const MAX_EVENT_BYTES = 65_536
 export const MAX_TOPIC = 300
 /** The reason given with a rejection or an escalation, in characters. */
 export const MAX_REASON = 2_000
+/** A note to the owner (`notify`), in characters: a result or a summary, read on a phone. */
+export const MAX_NOTE = 4_000
 
 /** What an agent says about itself, in characters (config and peers' announcements alike). */
 export const MAX_NAME = 64
@@ -84,6 +86,9 @@ export const MAX_UNPRINTED = 10_000
  *  make every run parse megabytes. Printed events go first, then strangers' messages. */
 export const MAX_JOURNAL_BYTES = 4 * 1024 * 1024
 export const MAX_ESCALATIONS = 100
+/** The owner's messages that `share` can show, and the escalations kept whole to show with
+ *  them: the newest of each. */
+export const MAX_SHAREABLE = 20
 /** A hook killed or timed out is run again for its event by the next poll, this many times in
  *  all: one that never ends must not cost every later poll its timeout. */
 export const MAX_HOOK_ATTEMPTS = 3

@@ -28,6 +28,8 @@ describe('help', () => {
     'send',
     'sendfile',
     'escalate',
+    'notify',
+    'share',
     'end',
     'poll',
     'history',

@@ -1,5 +1,5 @@
 // An escalation in words: the DM the owner reads on their phone, and the line both
-// transcripts show.
+// transcripts show; a note to the owner, likewise.
 import { npub } from '../nostr/keys.ts'
 import type { CallRecord, State } from '../store/schema.ts'
 import { peerName } from './views.ts'
@@ -23,4 +23,15 @@ export function escalationText(agent: { name: string; npub: string }, call: Call
     '',
     'Just reply to this message: your answer goes to the agent.',
   ].join('\n')
+}
+
+/** What the owner reads of a note (`notify`): it asks nothing. */
+export function noteText(agent: { name: string; npub: string }, note: string): string {
+  return [`📣 A note from your agent ${agent.name} (no reply needed):`, '', note, '', `Agent: nostr:${agent.npub}`].join('\n')
+}
+
+/** The transcript line for an owner's message a peer showed us (owner-proof.ts). */
+export function proofEntry(check: { verified: boolean; reason?: string; text: string }): string {
+  const how = check.verified ? "verified: signed by the owner's key" : `NOT verified: ${check.reason}`
+  return `🔏 showed a message of its owner (${how}): ${check.text}`
 }

@@ -12,9 +12,10 @@
 
 import { MAX_WAITING_CALLS } from '../limits.ts'
 import { npub } from '../nostr/keys.ts'
+import { checkProof } from '../nostr/owner-proof.ts'
 import type { CallRecord, P2PEvent, State, TranscriptEntry } from '../store/schema.ts'
 import { CALLER_CLOCK_SKEW_S, DEFAULT_IDLE_TIMEOUT_S, RING_TIMEOUT_S } from '../timing.ts'
-import { escalationEntry } from './escalation.ts'
+import { escalationEntry, proofEntry } from './escalation.ts'
 import type { Applied, Incoming } from './inputs.ts'
 import { applyFromOwner, firstSight } from './owner.ts'
 import { isKnown, type Policy, screen } from './policy.ts'
@@ -31,6 +32,7 @@ const ORDER: Record<Incoming['msg']['type'], number> = {
   message: 2,
   file: 2,
   escalation: 2,
+  'owner-proof': 2,
   dm: 2,
   'call-end': 3,
 }
@@ -170,6 +172,12 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied, 
       if (!addEntry(state, call, { id: item.id, from, at, ms: item.ms, text: escalationEntry(msg.reason) }, now))
         return ignore('seen before')
       return void event('escalation', call.id, { reason: msg.reason })
+    }
+    case 'owner-proof': {
+      if (call.state !== 'active') return ignore(`call is ${call.state}`)
+      const { owner, ...check } = checkProof(msg.proof, from, msg.sealSigned === true)
+      if (!addEntry(state, call, { id: item.id, from, at, ms: item.ms, text: proofEntry(check) }, now)) return ignore('seen before')
+      return void event('owner-proof', call.id, { ...check, owner: owner ? npub(owner) : '' })
     }
     case 'message':
     case 'file': {

@@ -9,8 +9,8 @@ import { appendEntry } from './transcript.ts'
 
 /** The owner's words, reaction or file: linked to the escalation it answers (its `e` tag), or
  *  else the latest, and added to the transcript of the call that escalation came from while it
- *  is active (unlinked, with one call active: that call's). A message
- *  that asks to disappear (NIP-40) is journalled with its expiry, and kept nowhere else. */
+ *  is active (unlinked, with one call active: that call's). Its seal is kept for `share`. A
+ *  message that asks to disappear (NIP-40) is journalled with its expiry, and kept nowhere else. */
 export function applyFromOwner(state: State, item: Incoming, msg: PersonalDm, now: number, out: Applied): void {
   if (msg.expiresAt !== undefined && msg.expiresAt <= now) return void out.ignored.push('owner message: expired (NIP-40)')
   const answered = msg.replyTo ? state.escalations.find((e) => e.id === msg.replyTo) : undefined
@@ -24,7 +24,11 @@ export function applyFromOwner(state: State, item: Incoming, msg: PersonalDm, no
   const kind = msg.kind ?? 14
   const text = kind === 7 ? `reacted ${msg.text}` : kind === 15 ? `sent a file: ${msg.text}` : msg.text
   if (inCall && msg.expiresAt === undefined) appendEntry(state, inCall, { id: item.id, from: item.from, at: item.at, ms: item.ms, text })
+  // kept as it came, for `share` to show a peer (bounded by store/state.ts)
+  if (msg.seal && msg.expiresAt === undefined)
+    state.ownerMessages = [...(state.ownerMessages ?? []), { id: item.id, at: item.at, seal: msg.seal }]
   out.events.push({
+    id: item.id,
     type: 'owner-message',
     callId: answered ? answered.callId : (inCall?.id ?? escalation?.callId ?? null),
     from: npub(item.from),

@@ -1,32 +1,10 @@
-// The command table: each command's arguments, options, examples and the module that runs it
-// (loaded only when that command runs). lib/cli/main.ts registers them all the same way.
-import type { Options, PositionalOptions } from 'yargs'
-import type { CommandResult } from '../errors.ts'
-import { FIND_CROWD_LIMIT, LIST_SHOWN, MAX_CALLS, MAX_HOOK_ATTEMPTS, MAX_LEGACY_FILE_BYTES } from '../limits.ts'
-import type { Context } from '../session/context.ts'
+// The commands of the call flow, in the order --help lists them: each one's arguments, options,
+// examples and the module that runs it (loaded only when that command runs). lib/cli/main.ts
+// registers them, and those of records.ts, the same way.
+import { FIND_CROWD_LIMIT, LIST_SHOWN, MAX_HOOK_ATTEMPTS, MAX_LEGACY_FILE_BYTES } from '../limits.ts'
 import { DEFAULT_SETTLE_S, HOOK_TIMEOUT_MS, MAX_WAIT_S } from '../timing.ts'
 import { thousands } from '../ui/format.ts'
-
-export type Args = Record<string, unknown>
-
-export interface CommandSpec {
-  /** yargs syntax: name, then <required> and [optional] positionals */
-  usage: string
-  describe: string
-  positionals?: Record<string, PositionalOptions>
-  options?: Record<string, Options>
-  examples: Array<[command: string, what: string]>
-  run: (ctx: Context, args: Args) => CommandResult
-  /** it can repair an unreadable config (config set) */
-  repairsConfig?: boolean
-}
-
-const optional = (value: unknown) => (value === undefined ? undefined : String(value))
-
-/** `--call <id>` for the commands that act in a call: needed, and never guessed, when several are active. */
-const inCall = (what: string): Record<string, Options> => ({
-  call: { type: 'string', describe: `the call to ${what}, needed when several calls are active (config maxCalls); \`status\` lists them` },
-})
+import { type CommandSpec, inCall, optional } from './spec.ts'
 
 export const COMMANDS: CommandSpec[] = [
   {
@@ -125,6 +103,22 @@ export const COMMANDS: CommandSpec[] = [
     run: async (ctx, a) => (await import('../commands/escalate.ts')).escalate(ctx, String(a.reason), optional(a.call)),
   },
   {
+    usage: 'notify <text>',
+    describe: "tell this agent's human owner something that asks no decision (a result, a deal closed): a NIP-17 DM; no peer is told",
+    positionals: { text: { type: 'string', demandOption: true } },
+    examples: [['node p2p.js notify "deal closed with fx-desk: 3 rate files at 12 USD"', 'the owner reads it on their phone']],
+    run: async (ctx, a) => (await import('../commands/notify.ts')).notify(ctx, String(a.text)),
+  },
+  {
+    usage: 'share <ownerMessageId>',
+    describe:
+      "show the peer a message of your owner (an owner-message's id) with what lets it check that the owner's key signed it, to you; with the escalation it answers. Nothing else of your owner's conversation is shown",
+    positionals: { ownerMessageId: { type: 'string', demandOption: true } },
+    options: inCall('show it in'),
+    examples: [['node p2p.js share 5c1f…e9', "the peer's poll shows an owner-proof event, verified"]],
+    run: async (ctx, a) => (await import('../commands/share.ts')).share(ctx, String(a.ownerMessageId), optional(a.call)),
+  },
+  {
     usage: 'end',
     describe: 'end the active call (or cancel the ringing one) and print the transcript',
     options: inCall('end'),
@@ -167,93 +161,5 @@ export const COMMANDS: CommandSpec[] = [
         settle: a.settle as number | undefined,
         max: a.max as number | undefined,
       }),
-  },
-  {
-    usage: 'outbox [action] [id]',
-    describe: 'what is queued for retry (attempts, the last relay answer); `outbox drop <id>|all` removes items',
-    positionals: {
-      action: { type: 'string', choices: ['drop'], describe: 'drop: remove the item <id> (or the start of it), or all' },
-      id: { type: 'string', describe: 'an id from `outbox`, or all' },
-    },
-    examples: [
-      ['node p2p.js outbox', 'what waits for a relay, and what was given up'],
-      ['node p2p.js outbox drop all', 'empty the queue (nothing in it will be sent)'],
-    ],
-    run: async (ctx, a) => {
-      const m = await import('../commands/outbox.ts')
-      return a.action === 'drop' ? m.outboxDrop(ctx, optional(a.id)) : m.outbox(ctx)
-    },
-  },
-  {
-    usage: 'allow [agent]',
-    describe:
-      'let an agent call you and send you DMs whatever `config set accept` says (allowed keys count as known); without an agent, show who is allowed and blocked (local, no network)',
-    positionals: { agent: { type: 'string', describe: 'npub, hex key, nprofile, or a name from `list`' } },
-    options: { remove: { type: 'boolean', describe: 'take the agent off the allowed list' } },
-    examples: [
-      ['node p2p.js allow npub1… && node p2p.js config set accept allowlist', 'only this agent (and others you allow) may call'],
-      ['node p2p.js allow research-bot --remove', 'no longer allowed'],
-    ],
-    run: async (ctx, a) => (await import('../commands/allow.ts')).allowOrBlock(ctx, 'allowed', optional(a.agent), a.remove === true),
-  },
-  {
-    usage: 'block [agent]',
-    describe:
-      "drop an agent's call requests and DMs unseen (counted with --verbose), whatever `accept` says; without an agent, show who is allowed and blocked (local, no network)",
-    positionals: { agent: { type: 'string', describe: 'npub, hex key, nprofile, or a name from `list`' } },
-    options: { remove: { type: 'boolean', describe: 'take the agent off the blocked list' } },
-    examples: [
-      ['node p2p.js block npub1…', 'never hear from this key again'],
-      ['node p2p.js block npub1… --remove', 'unblock it'],
-    ],
-    run: async (ctx, a) => (await import('../commands/allow.ts')).allowOrBlock(ctx, 'blocked', optional(a.agent), a.remove === true),
-  },
-  {
-    usage: 'history [callId]',
-    describe: 'past calls, or the transcript of one',
-    positionals: { callId: { type: 'string' } },
-    examples: [
-      ['node p2p.js history', 'the list of calls'],
-      ['node p2p.js history 3f9a2c1b7e', 'one transcript'],
-    ],
-    run: async (ctx, a) => (await import('../commands/history.ts')).history(ctx, optional(a.callId)),
-  },
-  {
-    usage: 'whoami',
-    describe: "this agent's npub, name, owner and relays, and where its last online run left it visible, until when (no network)",
-    examples: [['node p2p.js whoami --json', 'the npub to give to other agents or to the owner']],
-    run: async (ctx) => (await import('../commands/whoami.ts')).whoami(ctx),
-  },
-]
-
-/** `config get` and `config set`, registered under `config`. */
-export const CONFIG_COMMANDS: CommandSpec[] = [
-  {
-    usage: 'get [key]',
-    describe: 'show one setting, or all of them',
-    positionals: { key: { type: 'string' } },
-    examples: [['node p2p.js config get relays', 'the relays in the config']],
-    run: async (ctx, a) => (await import('../commands/config.ts')).configGet(ctx, optional(a.key)),
-  },
-  {
-    usage: 'set <key> <value>',
-    describe: 'change a setting ("unset" removes it)',
-    positionals: { key: { type: 'string', demandOption: true }, value: { type: 'string', demandOption: true } },
-    examples: [
-      ['node p2p.js config set name research-bot', 'how other agents see you'],
-      ['node p2p.js config set relays "wss://nos.lol wss://relay.damus.io"', 'relays to use'],
-      ['node p2p.js config set capabilities "fx-rates, currency"', 'what you do, announced to others (list --find)'],
-      ['node p2p.js config set accept known', 'only agents you called, were in a call with, or allowed may call you'],
-      [
-        'node p2p.js config set maxCalls 3',
-        `hold up to 3 calls at once (at most ${MAX_CALLS}); then send, sendfile, escalate, end take --call <id>`,
-      ],
-      [
-        'node p2p.js config set legacy on',
-        'also call and take calls from agents of the original skill, over NIP-04 (off by default: NIP-04 shows relays who talks to whom and when)',
-      ],
-    ],
-    run: async (ctx, a) => (await import('../commands/config.ts')).configSet(ctx, String(a.key), String(a.value)),
-    repairsConfig: true,
   },
 ]

@@ -5,8 +5,10 @@ import { hideBin } from 'yargs/helpers'
 import { asInvoked, COMMAND } from '../invocation.ts'
 import type { GlobalOptions } from '../session/context.ts'
 import { VERSION } from '../version.ts'
-import { type Args, COMMANDS, CONFIG_COMMANDS, type CommandSpec } from './commands.ts'
+import { COMMANDS } from './commands.ts'
+import { CONFIG_COMMANDS, RECORD_COMMANDS } from './records.ts'
 import { exitSoon, report, runCommand } from './run.ts'
+import type { Args, CommandSpec } from './spec.ts'
 import { unknownCommand } from './suggest.ts'
 
 const FLOW = `Talk to other AI agents over Nostr, end-to-end encrypted. The call flow:
@@ -20,7 +22,7 @@ const FLOW = `Talk to other AI agents over Nostr, end-to-end encrypted. The call
 // yargs reads a last word "help" as --help, even when it is the text of `send help`: hide it
 // from yargs behind a marker and give it back to the commands as text.
 const LITERAL_HELP = '\u0000help'
-const TEXT_COMMANDS = ['send', 'escalate', 'call', 'answer']
+const TEXT_COMMANDS = ['send', 'escalate', 'notify', 'call', 'answer']
 const raw = hideBin(process.argv)
 const argv = TEXT_COMMANDS.includes(raw[0]) ? raw.map((word, i) => (i > 0 && word === 'help' ? LITERAL_HELP : word)) : raw
 
@@ -48,7 +50,7 @@ const cli = yargs(argv)
   .option('relay', { type: 'string', array: true, describe: 'use this relay instead of the configured ones (repeatable)' })
   .option('timeout', { type: 'number', describe: 'network deadline for the whole invocation, in ms (default 4000)' })
   .option('verbose', { type: 'boolean', describe: 'relay traffic and timings on stderr' })
-for (const spec of COMMANDS) register(cli, spec)
+for (const spec of [...COMMANDS, ...RECORD_COMMANDS]) register(cli, spec)
 cli
   .command(
     'config',
@@ -65,7 +67,7 @@ cli
   .alias('h', 'help')
   .wrap(null) // wrapping measures every word of the help that yargs pre-renders on each run: ~7 ms
   .fail((message, err) => {
-    throw err ?? unknownCommand(message, [...COMMANDS.map((c) => c.usage.split(' ')[0]), 'config'])
+    throw err ?? unknownCommand(message, [...COMMANDS, ...RECORD_COMMANDS].map((c) => c.usage.split(' ')[0]).concat('config'))
   })
 
 // yargs renders the running command's whole help on every run (~16 ms), to print it should the

@@ -6,7 +6,7 @@ import { escalatedCall } from '../calls/actions.ts'
 import { escalationEntry, escalationText } from '../calls/escalation.ts'
 import { peersOfCalls } from '../calls/queries.ts'
 import { addEntry } from '../calls/transcript.ts'
-import { type CommandResult, stateError } from '../errors.ts'
+import type { CommandResult } from '../errors.ts'
 import { MAX_REASON } from '../limits.ts'
 import { npub } from '../nostr/keys.ts'
 import type { Context } from '../session/context.ts'
@@ -16,15 +16,12 @@ import { enqueue, sendQueued } from '../session/outbox.ts'
 import { unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 import { requiredText } from './input.ts'
-
-const RELAY_SOURCES = { nip17: 'their NIP-17 inbox list', nip65: 'their NIP-65 read relays', ours: 'none published: ours' }
+import { OWNER_RELAY_SOURCES, requiredOwner } from './owner.ts'
 
 export async function escalate(ctx: Context, reason: string, callId?: string): CommandResult {
   const example = 'node p2p.js escalate "approve spending 40 USD on the dataset?"'
   reason = requiredText(reason, MAX_REASON, 'bad-reason', 'an escalation needs a reason', example)
-  const owner = ctx.ownerPubkey
-  if (!owner)
-    throw stateError('no-owner', 'no owner is set to escalate to', "set the owner's npub first: `node p2p.js config set owner npub1…`")
+  const owner = requiredOwner(ctx, 'escalate to')
   return whileOnline(ctx, { writesTo: (s) => [owner, ...peersOfCalls(s, callId)] }, async (online) => {
     const now = unixNow()
     const call = escalatedCall(online.state, callId)
@@ -32,7 +29,7 @@ export async function escalate(ctx: Context, reason: string, callId?: string): C
     const toOwner = rumorFor(ctx, owner, { type: 'dm', text }, now)
     const toPeer = call ? rumorFor(ctx, call.peer, { type: 'escalation', callId: call.id, reason }, now) : undefined
     const { state, entries } = await ctx.store.update((s) => {
-      s.escalations.push({ id: toOwner.id, callId: call?.id ?? null, reason, at: now })
+      s.escalations.push({ id: toOwner.id, callId: call?.id ?? null, reason, at: now, rumor: toOwner })
       const live = call && s.calls[call.id]
       if (live && toPeer) addEntry(s, live, { id: toPeer.id, from: ctx.identity.pubkey, at: now, text: escalationEntry(reason) }, now)
       const entries = [enqueue(s, { peer: owner, callId: call?.id ?? null, rumor: toOwner })]
@@ -42,6 +39,7 @@ export async function escalate(ctx: Context, reason: string, callId?: string): C
     const [delivery, peer] = await Promise.all(entries.map((e) => sendQueued(ctx, online.pool, state, e)))
     const doc = {
       callId: call?.id ?? null,
+      escalationId: toOwner.id,
       owner: { npub: npub(owner), relaySource: delivery.inboxSource, escalationId: toOwner.id },
       peerNotified: peer ? peer.delivered : null,
     }
@@ -53,8 +51,12 @@ export async function escalate(ctx: Context, reason: string, callId?: string): C
       doc,
       delivery,
       'escalation',
-      [`escalated to your owner ${npub(owner)}${told}`, `owner's relays (${RELAY_SOURCES[delivery.inboxSource]}):`],
-      ['the reply will show in `node p2p.js poll` as an owner-message'],
+      [
+        `escalated to your owner ${npub(owner)}${told}`,
+        `escalation ${toOwner.id}`,
+        `owner's relays (${OWNER_RELAY_SOURCES[delivery.inboxSource]}):`,
+      ],
+      ['the reply will show in `node p2p.js poll` as an owner-message naming this escalation (escalationId)'],
     )
   })
 }

@@ -3,6 +3,7 @@
 // encrypted file at a URL, with its key and nonce in tags) and reactions (kind 7, `e` naming
 // the message reacted to); a NIP-40 `expiration` for disappearing messages.
 
+import type { Event } from 'nostr-tools/pure'
 import { isHex64 } from '../encoding.ts'
 import { MAX_MESSAGE_BYTES } from '../limits.ts'
 import { DM_KIND, expirationOf, FILE_MESSAGE_KIND, REACTION_KIND, tagValue } from './kinds.ts'
@@ -29,6 +30,8 @@ export interface PersonalDm {
   file?: RemoteFile
   /** NIP-40: not kept past this (Unix seconds) */
   expiresAt?: number
+  /** the seal it came in, signed by its author: what shows an owner's message to a peer */
+  seal?: Event
 }
 
 const KINDS = [DM_KIND, REACTION_KIND, FILE_MESSAGE_KIND]

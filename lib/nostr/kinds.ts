@@ -52,6 +52,11 @@ export const TAG = {
   reason: 'reason',
   file: 'file',
   data: 'data',
+  /** on an owner proof (owner-proof.ts): the owner's seal and the message's keys, as JSON and
+   *  hex, and the escalation it answers, as JSON */
+  seal: 'seal',
+  keys: 'keys',
+  question: 'question',
 } as const
 
 /** A tag's first value, when the event has the tag. */

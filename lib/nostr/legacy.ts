@@ -45,14 +45,14 @@ export interface LegacySelf {
 
 /** The JSON an agent of the original skill reads for `msg`, with `origin` (the sender's agentId)
  *  last, as v0.3 adds it to every message; null for what it has no words for (a DM outside a
- *  call, a file in more than one message). */
+ *  call, a file in more than one message, an owner's proof). */
 export function legacyPayload(msg: P2PMessage, self: LegacySelf): Record<string, unknown> | null {
   const payload = legacyFields(msg, self)
   return payload && { ...payload, origin: self.agentId }
 }
 
 function legacyFields(msg: P2PMessage, self: LegacySelf): Record<string, unknown> | null {
-  if (msg.type === 'dm') return null
+  if (msg.type === 'dm' || msg.type === 'owner-proof') return null
   const roomId = roomOfCall(msg.callId)
   const who = { agentId: self.agentId, agentName: self.name }
   switch (msg.type) {

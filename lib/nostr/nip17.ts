@@ -62,14 +62,20 @@ export async function openHere(wraps: Event[], me: string, secretKey: Uint8Array
         throw new Error(`expired (NIP-40) on the ${expiry.layer} at ${new Date(expiry.at * 1000).toISOString()}`)
       const parsed = parseRumor(rumor)
       if (!parsed) throw new Error(`rumor kind ${rumor.kind} not understood`)
-      // a disappearing DM is kept no later than any of its layers asks
-      const msg = parsed.type === 'dm' && expiry ? { ...parsed, expiresAt: expiry.at } : parsed
+      // a disappearing DM is kept no later than any of its layers asks; a DM keeps its seal,
+      // which is what an owner's message is shown to a peer in (owner-proof.ts)
+      const msg = parsed.type === 'dm' ? { ...parsed, seal, ...(expiry ? { expiresAt: expiry.at } : {}) } : parsed
       candidates.push({ wrapId: wrap.id, wrapCreatedAt: wrap.created_at, rumor, msg, seal })
     } catch (err) {
       drops.push({ wrapId: wrap.id, why: (err as Error).message })
     }
   }
-  const valid = await verifyAll(candidates.map((c) => c.seal))
+  // the owners' seals that proofs show are checked in the same batch as the wraps' seals
+  const proofs = candidates.flatMap((c) => (c.msg.type === 'owner-proof' ? [c.msg] : []))
+  const valid = await verifyAll([...candidates.map((c) => c.seal), ...proofs.map((p) => p.proof.seal)])
+  proofs.forEach((p, i) => {
+    p.sealSigned = valid[candidates.length + i]
+  })
   const opened: Opened[] = []
   candidates.forEach(({ seal, ...c }, i) => {
     if (valid[i]) opened.push(c)

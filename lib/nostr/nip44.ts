@@ -57,14 +57,24 @@ export function conversationKey(secretKey: Uint8Array, publicKeyHex: string): Bu
   return key
 }
 
-/** HKDF-expand to 76 bytes: ChaCha20 key, ChaCha20 nonce, HMAC key. */
-function messageKeys(convKey: Uint8Array, nonce: Uint8Array) {
+/** The length of one message's keys: ChaCha20 key, ChaCha20 nonce, HMAC key. */
+export const MESSAGE_KEYS_BYTES = 76
+
+/** HKDF-expand to 76 bytes: one message's keys. They open that message only, and do not give
+ *  the conversation key back (HKDF cannot be run backwards): what an owner proof discloses. */
+function expandKeys(convKey: Uint8Array, nonce: Uint8Array): Buffer {
   const t1 = hmac(convKey, nonce, Buffer.from([1]))
   const t2 = hmac(convKey, t1, nonce, Buffer.from([2]))
   const t3 = hmac(convKey, t2, nonce, Buffer.from([3]))
-  const okm = Buffer.concat([t1, t2, t3])
-  return { chachaKey: okm.subarray(0, 32), chachaNonce: okm.subarray(32, 44), hmacKey: okm.subarray(44, 76) }
+  return Buffer.concat([t1, t2, t3]).subarray(0, MESSAGE_KEYS_BYTES)
 }
+
+const splitKeys = (okm: Uint8Array) => ({
+  chachaKey: okm.subarray(0, 32),
+  chachaNonce: okm.subarray(32, 44),
+  hmacKey: okm.subarray(44, 76),
+})
+const messageKeys = (convKey: Uint8Array, nonce: Uint8Array) => splitKeys(expandKeys(convKey, nonce))
 
 export function paddedLength(length: number): number {
   if (length <= 32) return 32
@@ -99,6 +109,22 @@ export function encrypt(plaintext: string, convKey: Uint8Array, nonce: Uint8Arra
 }
 
 export function decrypt(payload: string, convKey: Uint8Array): string {
+  const parts = payloadParts(payload)
+  return openParts(parts, messageKeys(convKey, parts.nonce))
+}
+
+/** The keys of the one message `payload` holds, which open it without the conversation key. */
+export function payloadKeys(payload: string, convKey: Uint8Array): Buffer {
+  return expandKeys(convKey, payloadParts(payload).nonce)
+}
+
+/** Opens a payload with its message keys (`payloadKeys`): the MAC checks that they are its. */
+export function decryptWithKeys(payload: string, keys: Uint8Array): string {
+  if (keys.length !== MESSAGE_KEYS_BYTES) throw new Error('message keys must be 76 bytes')
+  return openParts(payloadParts(payload), splitKeys(keys))
+}
+
+function payloadParts(payload: string) {
   if (typeof payload !== 'string' || payload.length < 132 || payload[0] === '#') throw new Error('not a NIP-44 v2 payload')
   // strict: Node's decoder skips foreign characters, takes the URL-safe alphabet, needs no padding
   if (!isBase64(payload)) throw new Error('invalid base64')
@@ -106,10 +132,11 @@ export function decrypt(payload: string, convKey: Uint8Array): string {
   // Node also ignores non-zero unused bits in the last character, which the reference rejects
   if (data.toString('base64') !== payload) throw new Error('invalid base64')
   if (data.length < 99 || data[0] !== 2) throw new Error('not a NIP-44 v2 payload')
-  const nonce = data.subarray(1, 33)
-  const ciphertext = data.subarray(33, -32)
-  const keys = messageKeys(convKey, nonce)
-  if (!timingSafeEqual(hmac(keys.hmacKey, nonce, ciphertext), data.subarray(-32))) throw new Error('invalid MAC')
+  return { nonce: data.subarray(1, 33), ciphertext: data.subarray(33, -32), mac: data.subarray(-32) }
+}
+
+function openParts({ nonce, ciphertext, mac }: ReturnType<typeof payloadParts>, keys: ReturnType<typeof splitKeys>): string {
+  if (!timingSafeEqual(hmac(keys.hmacKey, nonce, ciphertext), mac)) throw new Error('invalid MAC')
   const padded = chacha20(keys.chachaKey, keys.chachaNonce, ciphertext)
   // the 2026 revision marks plaintexts of 65,536 bytes or more with a zero u16 and a u32 length
   const extended = padded.readUInt16BE(0) === 0

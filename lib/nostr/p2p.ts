@@ -18,6 +18,7 @@ import {
 import { hasControlChars, singleLine } from '../sanitize.ts'
 import { type PersonalDm, parseDm } from './dm.ts'
 import { DM_KIND, findTag, TAG } from './kinds.ts'
+import type { OwnerProof } from './owner-proof.ts'
 
 export type Rumor = UnsignedEvent & { id: string }
 
@@ -41,6 +42,9 @@ export type P2PMessage =
   | { type: 'call-end'; callId: string }
   /** the sender handed a decision in this call to its human owner */
   | { type: 'escalation'; callId: string; reason: string }
+  /** a message of the sender's owner, shown with what lets us check it (owner-proof.ts);
+   *  `sealSigned` is set on receipt, once the seal's signature was checked */
+  | { type: 'owner-proof'; callId: string; proof: OwnerProof; sealSigned?: boolean }
   /** a DM that is not part of the p2p protocol: from a person, or another client */
   | PersonalDm
 
@@ -95,6 +99,11 @@ export function buildRumor(msg: P2PMessage, from: string, to: string, now: numbe
       tags.push([TAG.reason, msg.reason])
       content = `🙋 ${senderName} handed a decision in call ${msg.callId} to a human: ${msg.reason}`
       break
+    case 'owner-proof':
+      tags.push([TAG.seal, JSON.stringify(msg.proof.seal)], [TAG.keys, msg.proof.keys])
+      if (msg.proof.question) tags.push([TAG.question, JSON.stringify(msg.proof.question)])
+      content = `🔏 ${senderName} shows a message from its owner in call ${msg.callId}, sealed by the owner's key (p2p-comm checks it).`
+      break
     case 'dm':
       content = msg.text
       break
@@ -126,12 +135,28 @@ export function parseRumor(rumor: Rumor): P2PMessage | null {
     }
     case 'message':
       return Buffer.byteLength(rumor.content) <= MAX_MESSAGE_BYTES ? { type, callId, text: rumor.content } : null
+    case 'owner-proof': {
+      const [seal, question] = [findTag(rumor, TAG.seal)?.[1], findTag(rumor, TAG.question)?.[1]].map(parseJson)
+      const keys = findTag(rumor, TAG.keys)?.[1]
+      if (!seal || typeof keys !== 'string') return null
+      return { type, callId, proof: { seal, keys, ...(question ? { question } : {}) } }
+    }
     case 'file-chunk': {
       const chunk = parseChunk(findTag(rumor, TAG.file), findTag(rumor, TAG.data))
       return chunk ? { type, callId, chunk } : null
     }
   }
   return null
+}
+
+/** A JSON object from a tag; undefined when it is none (checked further by owner-proof.ts). */
+function parseJson(text: string | undefined) {
+  try {
+    const value = typeof text === 'string' ? JSON.parse(text) : undefined
+    return value && typeof value === 'object' && !Array.isArray(value) ? value : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function parseChunk(file: string[] | undefined, data: string[] | undefined): FileChunk | null {

@@ -44,7 +44,7 @@ export function parseState(text: string): State {
   for (const key of objects) {
     if (doc[key] !== undefined && !isRecord(doc[key])) throw new CorruptState(`${key} is not an object`)
   }
-  for (const key of ['journal', 'outbox', 'escalations', 'printed', 'printLeases'] as const) {
+  for (const key of ['journal', 'outbox', 'escalations', 'printed', 'printLeases', 'ownerMessages'] as const) {
     if (doc[key] !== undefined && !Array.isArray(doc[key])) throw new CorruptState(`${key} is not a list`)
   }
   // Migration fills in what an older writer lacked, and moves version 1's messages and version

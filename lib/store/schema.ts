@@ -70,6 +70,8 @@ export interface CallRecord {
 
 /** A contract `Event` (CLI.md), as journalled for `poll` and `status`. */
 export interface P2PEvent {
+  /** owner-message: the message's own id (`share` takes it) */
+  id?: string
   type:
     | 'call-request'
     | 'call-accepted'
@@ -78,6 +80,7 @@ export interface P2PEvent {
     | 'file'
     | 'escalation'
     | 'owner-message'
+    | 'owner-proof'
     | 'call-ended'
     | 'direct-message'
   callId: string | null
@@ -95,8 +98,14 @@ export interface P2PEvent {
   /** a file of the call; an owner's file message: where to fetch it and how to decrypt it */
   file?: FileInfo | RemoteFile
   expired?: boolean
-  /** owner-message: the escalation it answers, when there is one */
+  /** owner-message, owner-proof: the escalation it answers, when there is one */
   escalationId?: string
+  /** owner-proof: the owner's key (npub), whether the proof checks out (`reason` when not),
+   *  the escalation's text, and when the owner wrote the message */
+  owner?: string
+  verified?: boolean
+  question?: string
+  sentAt?: number | null
   /** owner-message: 14 text, 7 reaction, 15 file message */
   kind?: number
   /** owner-message of kind 7: the message reacted to */
@@ -147,6 +156,16 @@ interface Escalation {
   callId: string | null
   reason: string
   at: number
+  /** the DM the owner got (the newest MAX_SHAREABLE only): `share` shows it as the question */
+  rumor?: Unsigned
+}
+
+/** An owner's message in the seal its client signed, for `share` to show a peer. */
+export interface OwnerMessage {
+  /** the message's (rumor's) id, as its owner-message event says */
+  id: string
+  at: number
+  seal: Unsigned & { sig: string }
 }
 
 export interface State {
@@ -190,6 +209,8 @@ export interface State {
   printLeases: PrintLease[]
   outbox: OutboxEntry[]
   escalations: Escalation[]
+  /** the owner's newest messages (MAX_SHAREABLE), as they came */
+  ownerMessages?: OwnerMessage[]
   relayHealth: Record<string, RelayHealth>
   /** our own announcement as relays hold it: under which name, and until when on each relay */
   ownPresence?: OwnPresence

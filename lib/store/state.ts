@@ -14,6 +14,7 @@ import {
   MAX_JOURNAL_BYTES,
   MAX_OUTBOX_FAILED,
   MAX_SEEN,
+  MAX_SHAREABLE,
   MAX_UNANSWERED_CALLS,
   MAX_UNPRINTED,
 } from '../limits.ts'
@@ -216,6 +217,8 @@ export function bound(state: State, now = unixNow()): { forgotten: string[]; dro
     state.outbox = state.outbox.filter((e) => !old.has(e))
   }
   if (state.escalations.length > MAX_ESCALATIONS) state.escalations.splice(0, state.escalations.length - MAX_ESCALATIONS)
+  for (const e of state.escalations.slice(0, -MAX_SHAREABLE)) delete e.rumor
+  state.ownerMessages?.splice(0, state.ownerMessages.length - MAX_SHAREABLE)
   const finished = Object.values(state.calls)
     .filter((c) => c.state === 'ended' || c.state === 'rejected' || c.state === 'expired')
     .sort((a, b) => b.updatedAt - a.updatedAt)

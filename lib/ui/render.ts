@@ -57,7 +57,24 @@ export function renderEvent(e: P2PEvent, names: Map<string, string>, now: number
           `👤 your owner ${from} sent a file${answers}, ${when}${gone}: ${sanitize(f.url)} (${sanitize(f.type)}${f.size !== undefined ? `, ${f.size} bytes` : ''}, ${how})`,
         ]
       }
-      return [`👤 your owner ${from} wrote${answers}, ${when}${gone}:`, ...fence(e.text ?? '')]
+      const share = e.callId && e.id ? [`  → show it to the peer, who can check it: node p2p.js share ${e.id}`] : []
+      return [`👤 your owner ${from} wrote${answers}, ${when}${gone}${e.id ? ` (message ${e.id})` : ''}:`, ...fence(e.text ?? ''), ...share]
+    }
+    case 'owner-proof': {
+      const owner = `${e.owner?.slice(0, 16)}…`
+      const answers = e.question ? ['  answering the question:', ...fence(e.question)] : []
+      const sent = e.sentAt ? `, written ${ago(e.sentAt, now)}` : ''
+      return e.verified
+        ? [
+            `🔏 ${from} showed a message of its owner ${owner} in call ${e.callId}, verified (signed by that key${sent}):`,
+            ...fence(e.text ?? ''),
+            ...answers,
+          ]
+        : [
+            `⚠️  ${from} showed a message it says is its owner's, NOT verified (${sanitize(e.reason ?? '')}):`,
+            ...fence(e.text ?? ''),
+            ...answers,
+          ]
     }
     case 'direct-message':
       return [`✉️  direct message from ${from}, ${when} (not in a call):`, ...fence(e.text ?? '')]
