@@ -4,10 +4,36 @@
 // ~50 ms over loading from node_modules).
 
 import { execFileSync } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { build } from 'esbuild'
+
+const require = createRequire(import.meta.url)
+
+/** OpenClaw's skill library and its Cloud Worker skill delivery refuse any file over 1 MiB. */
+const MAX_SKILL_FILE = 1024 * 1024
+
+/** tiny-secp256k1's WASM (1.24 MB of it precomputed tables, which no compression brings under
+ *  1 MiB) goes into dist/ in parts under MAX_SKILL_FILE, and its loader reads them back into one
+ *  module: as fast as reading one file (~0.4 ms), for the runs with many key agreements that load
+ *  it. It stays: OpenSSL takes twice as long to open 500 gift wraps, noble's JavaScript ten times. */
+const secpWasm = readFileSync(join(dirname(require.resolve('tiny-secp256k1')), '..', 'secp256k1.wasm')) // beside lib/cjs
+const secpPartCount = Math.ceil(secpWasm.length / MAX_SKILL_FILE)
+const secpPartSize = Math.ceil(secpWasm.length / secpPartCount)
+const secpParts = Array.from({ length: secpPartCount }, (_, i) => `secp256k1-${i + 1}.wasm`)
+const splitSecpWasm = {
+  name: 'split-secp256k1-wasm',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]tiny-secp256k1[\\/]lib[\\/]wasm_loader\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      // its own path() resolves each name beside the chunk it ends up in (import.meta.url)
+      const read = 'readFileSync(path("secp256k1.wasm"))'
+      if (!source.includes(read)) throw new Error('tiny-secp256k1 reads its WASM otherwise now: update scripts/build.mjs')
+      return { contents: source.replace(read, `Buffer.concat(${JSON.stringify(secpParts)}.map((part) => readFileSync(path(part))))`) }
+    })
+  },
+}
 
 /** string-width (yargs' and cliui's copies) builds an Intl.Segmenter and Unicode property
  *  regexes when it loads, on every run (~10 ms, the RGI_Emoji one ~6 ms), for widths that are
@@ -29,7 +55,7 @@ const lazyStringWidth = {
 
 rmSync('dist', { recursive: true, force: true })
 await build({
-  plugins: [lazyStringWidth],
+  plugins: [lazyStringWidth, splitSecpWasm],
   // the worker thread that opens half of a large batch of gift wraps (lib/nostr/nip17.ts) finds
   // its file beside the chunk that starts it
   entryPoints: ['p2p.ts', { in: 'lib/nostr/open-worker.ts', out: 'dist/open-worker' }],
@@ -51,14 +77,12 @@ await build({
   logLevel: 'warning',
 })
 
-// tiny-secp256k1 reads its WASM file beside its own module at run time (import.meta.url): bundled
-// into a chunk under dist/, it looks for it there. With it, p2p.js and dist/ need no node_modules.
-const secp = dirname(createRequire(import.meta.url).resolve('tiny-secp256k1')) // its lib/cjs folder
+// With the WASM parts beside the chunks, p2p.js and dist/ need no node_modules.
 mkdirSync('dist', { recursive: true })
-copyFileSync(join(secp, '..', 'secp256k1.wasm'), join('dist', 'secp256k1.wasm'))
+for (const [i, part] of secpParts.entries()) writeFileSync(join('dist', part), secpWasm.subarray(i * secpPartSize, (i + 1) * secpPartSize))
 // nostr-wasm embeds its module as base64 and decodes it a character at a time on every start
 // (~16 ms): the bytes go beside the chunks instead (lib/nostr/schnorr.ts loads them).
-const nostrWasmMain = readFileSync(createRequire(import.meta.url).resolve('nostr-wasm'), 'utf8')
+const nostrWasmMain = readFileSync(require.resolve('nostr-wasm'), 'utf8')
 const embedded = /\bsb64_data = "([A-Za-z0-9+/=]+)"/.exec(nostrWasmMain)
 if (!embedded) throw new Error('nostr-wasm no longer embeds its module as sb64_data: update scripts/build.mjs')
 writeFileSync(join('dist', 'nostr.wasm'), Buffer.from(embedded[1], 'base64'))
