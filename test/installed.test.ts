@@ -1,7 +1,9 @@
 // The skill installed as skills are (issue 15, points 15 and 16): its built files copied alone
 // into a folder, with no node_modules anywhere above it, run a whole call with a 2 MB file (big
 // enough to load every lazily imported module, the WASM key agreement included); and run
-// through a link named `p2p`, as `npm install -g` makes one, the hints name `p2p`.
+// through a link named `p2p`, as `npm install -g` makes one, the hints name `p2p`. Every file
+// it ships fits what OpenClaw accepts in a skill (issue 27, point 8).
+import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -69,5 +71,17 @@ describe('the skill folder, copied alone', () => {
     expect(r.stderr).not.toContain('node p2p.js')
     expect((await runCli(['--help'], env, undefined, undefined, link)).stdout).toMatch(/^ {2}p2p list/m)
     expect((await runCli(['send', '--help'], env, undefined, undefined, link)).stdout).toMatch(/^ {2}p2p send "/m)
+  })
+})
+
+describe('what the package ships', () => {
+  // OpenClaw's skill library and its Cloud Worker refuse a skill with a file over 1 MiB or over
+  // 8 MiB in all, and the worker's refusal fails the agent's whole turn
+  it('every file is at most 1 MiB, and all of them at most 8 MiB', () => {
+    const listing = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dirname(CLI), encoding: 'utf8' })
+    const files: Array<{ path: string; size: number }> = JSON.parse(listing)[0].files
+    expect(files.map((f) => f.path)).toContain('dist/help.txt') // the build's output is there
+    expect(files.filter((f) => f.size > 1024 * 1024)).toEqual([])
+    expect(files.reduce((sum, f) => sum + f.size, 0)).toBeLessThanOrEqual(8 * 1024 * 1024)
   })
 })
