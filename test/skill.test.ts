@@ -4,9 +4,11 @@
 // examples run, and the sample event it shows has the fields a real one has. The two files
 // cannot drift from each other: same front matter keys, same sections, the same code blocks
 // byte for byte (commands, the hook, the sample event) and the same inline code per section.
+// The examples are written `node {baseDir}/p2p.js …`, OpenClaw's placeholder for the skill's own
+// folder: they run with it replaced by the folder the skill is installed in, from another folder.
 
 import { spawn } from 'node:child_process'
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { generateSecretKey } from 'nostr-tools/pure'
 import { describe, expect, it } from 'vitest'
@@ -33,7 +35,7 @@ interface Skill {
   /** `#` and `##` headings, and the text under each */
   sections: Array<{ heading: string; body: string }>
   blocks: Array<{ lang: string; body: string }>
-  /** the lines of the ```bash blocks, in order: what the test runs */
+  /** the lines of the ```bash blocks, in order: what the test runs (`{baseDir}` not yet replaced) */
   examples: string[]
 }
 
@@ -65,6 +67,10 @@ const UNITS: Record<string, { s: string; min: string }> = {
   'SKILL.md': { s: ' seconds', min: ' minutes' },
   'SKILL.zh.md': { s: ' 秒', min: ' 分钟' },
 }
+/** How the skill runs the CLI: from its own folder, whatever the shell's folder. */
+const RUN = 'node {baseDir}/p2p.js'
+/** An example line as the agent runs it: `{baseDir}` is the folder the skill is installed in. */
+const inFolder = (line: string, skillDir: string) => line.replaceAll('{baseDir}', skillDir)
 /** The event types of the contract, as the code declares them. */
 const EVENT_TYPES = [
   ...(read('lib/store/schema.ts').match(/export interface P2PEvent \{\s*type:([^}]*?)callId/)?.[1] ?? '').matchAll(/'([a-z-]+)'/g),
@@ -126,18 +132,22 @@ describe.concurrent('skill', () => {
     // a relay of its own: no other test's agent answers to research-bot there
     const relay = await startRelay()
     try {
-      const cwd = tempHome('p2p-skill-')
-      symlinkSync(CLI, join(cwd, 'p2p.js'))
+      // the skill installed in a folder of its own; the examples run from another one, as an
+      // agent's shell is wherever it is
+      const skillDir = join(tempHome('p2p-skill-'), 'p2p-comm')
+      mkdirSync(skillDir)
+      symlinkSync(CLI, join(skillDir, 'p2p.js'))
+      const cwd = tempHome('p2p-work-')
       writeFileSync(join(cwd, 'q3.csv'), 'quarter,revenue,costs\nQ3,1200000,900000\n')
       const hook = EN.blocks.find((b) => b.body.startsWith('#!/bin/sh\n'))
       expect(hook, 'the hook script').toBeDefined()
-      writeFileSync(join(cwd, 'on-event.sh'), hook?.body ?? '')
+      writeFileSync(join(cwd, 'on-event.sh'), inFolder(hook?.body ?? '', skillDir))
       const sample = JSON.parse(EN.blocks.find((b) => b.lang === 'json')?.body ?? '{}')
       const env = { ...HERMETIC, P2P_HOME: tempHome(), P2P_RELAYS: relay.url }
       const peer: Agent = agent([relay.url])
       expect((await peer.run(['config', 'set', 'name', 'research-bot'])).code).toBe(0)
       expect((await peer.run(['status'])).code).toBe(0)
-      const me = async () => JSON.parse((await shell('node p2p.js whoami --json', cwd, env)).stdout)
+      const me = async () => JSON.parse((await shell(inFolder(`${RUN} whoami --json`, skillDir), cwd, env)).stdout)
 
       for (const line of EN.examples) {
         // the other parties' parts, around the lines that need them
@@ -153,13 +163,13 @@ describe.concurrent('skill', () => {
           )
           expect((await peer.run(['call', (await me()).npub, 'plan the demo'])).code).toBe(0)
         }
-        const r = await shell(line, cwd, env)
+        const r = await shell(inFolder(line, skillDir), cwd, env)
         expect(r.code, `${line}\n${r.stdout}\n${r.stderr}`).toBe(0)
-        if (/^node p2p.js call /.test(line)) {
+        if (line.startsWith(`${RUN} call `)) {
           await peer.run(['poll'])
           expect((await peer.run(['answer', 'accept'])).code).toBe(0)
         }
-        if (/^node p2p.js sendfile /.test(line)) {
+        if (line.startsWith(`${RUN} sendfile `)) {
           const got = (await peer.run(['poll', '--json'])).json().events
           expect(got.map((e: { type: string }) => e.type)).toEqual(['message', 'file'])
           expect((await peer.run(['send', 'Thanks: revenue up, costs flat. Summary follows.'])).code).toBe(0)
@@ -176,14 +186,14 @@ describe.concurrent('skill', () => {
           for (const key of Object.keys(sample)) expect(typeof sample[key], key).toBe(typeof request[key])
           const answered = (await peer.run(['poll', '--json'])).json().events
           expect(answered).toContainEqual(expect.objectContaining({ type: 'call-accepted', callId: request.callId }))
-          const calls = JSON.parse((await shell('node p2p.js history --json', cwd, env)).stdout).calls
+          const calls = JSON.parse((await shell(inFolder(`${RUN} history --json`, skillDir), cwd, env)).stdout).calls
           expect(calls.find((c: { id: string }) => c.id === STRANGER_CALL)?.state, 'the stranger is declined').toBe('rejected')
         }
-        if (/^node p2p.js escalate /.test(line)) await sendDms(relay.url, (await me()).pubkey, 1, [OWNER_SECRET])
-        if (line === 'node p2p.js list') expect(r.stdout).toMatch(/research-bot/)
-        if (line === 'node p2p.js history') expect(r.stdout).toMatch(/summarise the Q3 report/)
+        if (line.startsWith(`${RUN} escalate `)) await sendDms(relay.url, (await me()).pubkey, 1, [OWNER_SECRET])
+        if (line === `${RUN} list`) expect(r.stdout).toMatch(/research-bot/)
+        if (line === `${RUN} history`) expect(r.stdout).toMatch(/summarise the Q3 report/)
       }
-      const history = (await shell('node p2p.js history --json', cwd, env)).stdout
+      const history = (await shell(inFolder(`${RUN} history --json`, skillDir), cwd, env)).stdout
       expect(history).toMatch(/can you help with a translation/)
       expect(history).toMatch(/plan the demo/)
     } finally {
@@ -209,7 +219,7 @@ describe.concurrent('skill', () => {
         'config set',
       ]) {
         expect(
-          skill.examples.some((l) => l.startsWith(`node p2p.js ${command}`)),
+          skill.examples.some((l) => l.startsWith(`${RUN} ${command}`)),
           command,
         ).toBe(true)
       }
@@ -232,6 +242,16 @@ describe.concurrent('skill', () => {
       for (const name of ['P2P_HOME', 'P2P_RELAYS', 'P2P_EVENT_TYPE', 'P2P_CALL_ID', 'p2p-transcripts/<call id>.md']) {
         expect(skill.text).toContain(`\`${name}`)
       }
+    })
+
+    it("runs the CLI as `node {baseDir}/p2p.js`, from the skill's folder whatever the shell's (issue 27, point 8)", () => {
+      expect(skill.text).not.toContain('node p2p.js')
+      const runs = skill.blocks.flatMap((b) => b.body.split('\n')).filter((l) => /\bnode\b/.test(l))
+      expect(runs.length).toBeGreaterThan(20)
+      for (const line of runs) expect(line, line).toMatch(/(^|[ )] *)node \{baseDir\}\/p2p\.js /)
+      // it says what the placeholder stands for, where the skill first shows it
+      expect(skill.sections[0].body).toContain(`\`${RUN} <command>\``)
+      expect(skill.sections[0].body).toMatch(/`\{baseDir\}`\s+(is|是)/)
     })
   })
 })
