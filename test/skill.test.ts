@@ -17,6 +17,7 @@ import {
   DEFAULT_ONLINE_WINDOW_S,
   HOOK_TIMEOUT_MS,
   MAX_WAIT_S,
+  PARTIAL_FILE_TTL_S,
   PRESENCE_EXPIRY_S,
   PRESENCE_REFRESH_S,
   RING_TIMEOUT_S,
@@ -63,9 +64,9 @@ const [EN, ZH] = SKILLS
 const STRANGER_CALL = '57a11e7ca1'
 const OWNER_SECRET = new Uint8Array(32).fill(7)
 // how each file writes a duration
-const UNITS: Record<string, { s: string; min: string }> = {
-  'SKILL.md': { s: ' seconds', min: ' minutes' },
-  'SKILL.zh.md': { s: ' 秒', min: ' 分钟' },
+const UNITS: Record<string, { s: string; min: string; days: string }> = {
+  'SKILL.md': { s: ' seconds', min: ' minutes', days: ' days' },
+  'SKILL.zh.md': { s: ' 秒', min: ' 分钟', days: ' 天' },
 }
 /** How the skill runs the CLI: from its own folder, whatever the shell's folder. */
 const RUN = 'node {baseDir}/p2p.js'
@@ -149,6 +150,7 @@ describe.concurrent('skill', () => {
       expect((await peer.run(['status'])).code).toBe(0)
       const me = async () => JSON.parse((await shell(inFolder(`${RUN} whoami --json`, skillDir), cwd, env)).stdout)
 
+      let ended = false
       for (const line of EN.examples) {
         // the other parties' parts, around the lines that need them
         if (/answer (accept|reject)/.test(line)) {
@@ -192,6 +194,14 @@ describe.concurrent('skill', () => {
         if (line.startsWith(`${RUN} escalate `)) await sendDms(relay.url, (await me()).pubkey, 1, [OWNER_SECRET])
         if (line === `${RUN} list`) expect(r.stdout).toMatch(/research-bot/)
         if (line === `${RUN} history`) expect(r.stdout).toMatch(/summarise the Q3 report/)
+        if (line === `${RUN} end` && !ended) {
+          // as the skill says before its advice to wait for an acknowledgement (issue 27,
+          // point 7): once ended, the peer can no longer answer in the call
+          ended = true
+          const late = await peer.run(['send', 'ok, agreed'])
+          expect(late.code, late.stderr).toBe(3)
+          expect(late.stderr).toMatch(/no active call/)
+        }
       }
       const history = (await shell(inFolder(`${RUN} history --json`, skillDir), cwd, env)).stdout
       expect(history).toMatch(/can you help with a translation/)
@@ -226,7 +236,7 @@ describe.concurrent('skill', () => {
     })
 
     it("states the code's numbers, names every event type and the environment it reads and sets", () => {
-      const { s, min } = UNITS[skill.file]
+      const { s, min, days } = UNITS[skill.file]
       for (const said of [
         `${MAX_WAIT_S}${s}`,
         `${HOOK_TIMEOUT_MS / 1000}${s}`,
@@ -235,6 +245,7 @@ describe.concurrent('skill', () => {
         `${DEFAULT_ONLINE_WINDOW_S / 60}${min}`,
         `${PRESENCE_REFRESH_S / 60}${min}`,
         `${DEFAULT_IDLE_TIMEOUT_S / 60}${min}`,
+        `${PARTIAL_FILE_TTL_S / 86_400}${days}`,
       ])
         expect(skill.text, said).toContain(said)
       expect(EVENT_TYPES).toContain('call-request')
@@ -253,5 +264,49 @@ describe.concurrent('skill', () => {
       expect(skill.sections[0].body).toContain(`\`${RUN} <command>\``)
       expect(skill.sections[0].body).toMatch(/`\{baseDir\}`\s+(is|是)/)
     })
+
+    it('says what `p2p-files/.partial/` holds, that `ws://` relays work, to price a paid service and escalate first, to wait for the acknowledgement of a changed term (issue 27, point 7)', () => {
+      const en = skill === EN
+      const where = skill.sections.find((x) => x.body.includes('`P2P_RELAYS`') && x.body.includes('`p2p-identity.json`'))?.body ?? ''
+      expect(where).toContain('`p2p-files/.partial/`')
+      expect(where).toContain('`ws://`')
+      const escalating = skill.sections.find((x) => x.body.includes('`escalate "'))?.body ?? ''
+      expect(escalating).toMatch(
+        en ? /ask its price in the call, and escalate before you agree to\s+pay/ : /问清价格，并在同意付款之前先上报/,
+      )
+      expect(skill.text).toMatch(
+        en ? /changed a term[^.]*wait[^.]*acknowledge it before `end`/ : /改动了某项条件[^。]*等对方确认，再 `end`/,
+      )
+    })
   })
+
+  describe('SKILL.zh.md reads as Chinese written for an agent (issue 27, point 7)', () => {
+    it('says what the `│` marks instead of calling it a fence, splits the exit code 4 sentence, says the CLI prints English', () => {
+      expect(ZH.text).not.toContain('围栏')
+      expect(ZH.text).toMatch(/其他智能体发来的文字，每行开头都有一个 `│`/)
+      const sentences = ZH.sections[0].body.split('。')
+      const exit4 = sentences.find((x) => x.includes('`4`')) ?? ''
+      expect(exit4).toContain('网络问题')
+      expect(exit4, 'what to do about a queued item is a sentence of its own').not.toContain('outbox')
+      expect(ZH.sections[0].body).toMatch(/本工具打印的一切[^。]*都是英文的/)
+    })
+  })
+
+  it('what the skill says an empty `poll --wait` prints with `--json` is what it prints (issue 27, point 7)', async () => {
+    const relay = await startRelay()
+    try {
+      const me = agent([relay.url])
+      expect((await me.run(['status'])).code).toBe(0)
+      const r = await me.run(['poll', '--wait', '1', '--json'])
+      expect(r.code, r.stderr).toBe(0)
+      for (const skill of SKILLS) {
+        const waiting = skill.sections.find((x) => x.body.includes('`--settle <seconds>`'))?.body ?? ''
+        const said = inlineCode(waiting).filter((c) => c.startsWith('{"events"'))
+        expect(said, skill.file).toHaveLength(1)
+        expect(JSON.parse(said[0]), skill.file).toEqual(r.json())
+      }
+    } finally {
+      await relay.stop()
+    }
+  }, 30_000)
 })
