@@ -3,6 +3,8 @@
 // is not new any more; `end` after the peer hung up says so, and where the transcript is; both
 // transcripts say who accepted the call and who ended it.
 
+import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { npubEncode } from 'nostr-tools/nip19'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -62,6 +64,21 @@ describe('end', () => {
     expect(ended.json().transcript.messages.map((m: { text: string }) => m.text)).toContain('the last word')
     expect((await bob.run(['status', '--json'])).json().new.events).toEqual([])
     expect((await bob.run(['poll', '--json'])).json().events).toEqual([])
+  })
+
+  it('leaves no text of a finished call in the state: a call of 40 messages of 15 KB, once ended, leaves it under 100 KB (issue 27, point 9)', async () => {
+    const { alice, bob, callId } = await callBetween([relay.url])
+    const bobPub = (await whoami(bob)).pubkey
+    const texts = Array.from({ length: 40 }, (_, i) => `${i} `.padEnd(15_000, 'x'))
+    for (const text of texts) await inject(relay.url, { type: 'message', callId, text }, { author: secretOf(alice), to: bobPub })
+    const polled = await bob.run(['poll', '--json'])
+    expect(polled.json().events.filter((e: { type: string }) => e.type === 'message')).toHaveLength(40)
+    expect((await bob.run(['end'])).code).toBe(0)
+    expect(statSync(join(bob.home, 'p2p-state.json')).size).toBeLessThan(100_000)
+    // the text is where it belongs: the call log and the transcript
+    const history = (await bob.run(['history', callId, '--json'])).json()
+    expect(history.transcript.messages.map((m: { text: string }) => m.text)).toEqual(texts)
+    expect(readFileSync(history.transcript.path, 'utf8')).toContain(texts[39])
   })
 
   it('after the peer hung up, says the peer ended it and where its transcript is', async () => {

@@ -70,8 +70,6 @@ export interface CallRecord {
 
 /** A contract `Event` (CLI.md), as journalled for `poll` and `status`. */
 export interface P2PEvent {
-  /** owner-message: the message's own id (`share` takes it) */
-  id?: string
   type:
     | 'call-request'
     | 'call-accepted'
@@ -84,6 +82,8 @@ export interface P2PEvent {
     | 'call-ended'
     | 'direct-message'
   callId: string | null
+  /** owner-message: the message's own id (`share` takes it) */
+  id?: string
   /** npub */
   from: string
   /** the sender's name as last announced ('' when never heard of; 'owner' for an unnamed owner) */

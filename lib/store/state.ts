@@ -147,6 +147,9 @@ function boundJournal(state: State, now: number): Dropped | undefined {
   const room = Math.max(0, MAX_JOURNAL - kept.length)
   const cut = kept.slice(-MAX_UNPRINTED)
   state.journal = [...printed.slice(printed.length - room), ...cut]
+  // a finished call's printed messages keep their text in its call log and transcript only:
+  // read back from there if ever needed, and not parsed by every run
+  for (const j of state.journal) if (j.entryId && done(j.seq) && !isLive(state, j.event.callId)) delete j.event.text
   const overBytes = fitJournalBytes(state, done)
   const inJournal = new Set(state.journal.map((j) => j.seq))
   state.printed = state.printed.filter((seq) => inJournal.has(seq))
@@ -158,6 +161,12 @@ function boundJournal(state: State, now: number): Dropped | undefined {
     overBytes ? `${MAX_JOURNAL_BYTES} bytes` : '',
   ]
   return { count, reason: `journal full (it keeps at most ${caps.filter(Boolean).join(', and ')})` }
+}
+
+/** Whether a call is still going (or may still take messages): ringing, incoming or active. */
+const isLive = (state: State, callId: string | null): boolean => {
+  const call = callId ? state.calls[callId] : undefined
+  return call !== undefined && (call.state === 'active' || call.state === 'ringing' || call.state === 'incoming')
 }
 
 /** Over the byte budget, printed events go, then strangers' messages, then the text of the
