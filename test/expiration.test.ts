@@ -65,7 +65,7 @@ describe('NIP-40 on the gift wrap and the seal, as rust-nostr builds them', () =
     // before then it is a disappearing message: it carries the wrap's expiration
     const kept = await open(wrap, T - 1)
     expect(kept.dropped).toBe(0)
-    expect(kept.opened[0].msg).toEqual({ type: 'dm', text: 'gone soon', expiresAt: T })
+    expect(kept.opened[0].msg).toEqual({ type: 'dm', text: 'gone soon', expiresAt: T, seal: expect.objectContaining({ kind: 13 }) })
   })
 
   it('drops a wrap whose seal expired', async () => {
@@ -73,7 +73,12 @@ describe('NIP-40 on the gift wrap and the seal, as rust-nostr builds them', () =
     const gone = await open(wrap, T + 1)
     expect(gone).toMatchObject({ opened: [], dropped: 1 })
     expect(gone.log.join('\n')).toMatch(/expired \(NIP-40\) on the seal/)
-    expect((await open(wrap, T - 1)).opened[0].msg).toEqual({ type: 'dm', text: 'sealed to vanish', expiresAt: T })
+    expect((await open(wrap, T - 1)).opened[0].msg).toEqual({
+      type: 'dm',
+      text: 'sealed to vanish',
+      expiresAt: T,
+      seal: expect.objectContaining({ kind: 13 }),
+    })
   })
 
   const layers = ['gift wrap', 'seal', 'rumor'] as const
@@ -101,7 +106,7 @@ describe('NIP-40 on the gift wrap and the seal, as rust-nostr builds them', () =
     const wrap = datedDm(generateSecretKey(), B, 'never mind', T - 60, { wrap: Number.NaN, seal: -1 })
     const kept = await open(wrap, T)
     expect(kept.dropped).toBe(0)
-    expect(kept.opened[0].msg).toEqual({ type: 'dm', text: 'never mind' })
+    expect(kept.opened[0].msg).toEqual({ type: 'dm', text: 'never mind', seal: expect.objectContaining({ kind: 13 }) })
   })
 })
 

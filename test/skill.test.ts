@@ -222,6 +222,7 @@ describe.concurrent('skill', () => {
         'send',
         'sendfile',
         'escalate',
+        'notify',
         'end',
         'poll',
         'history',
