@@ -81,6 +81,25 @@ describe('end', () => {
     expect(readFileSync(history.transcript.path, 'utf8')).toContain(texts[39])
   })
 
+  it('history counts messages and escalations apart, on both sides (issue 27, point 6)', async () => {
+    const { alice, bob, callId } = await callBetween([relay.url])
+    expect((await alice.run(['config', 'set', 'owner', npubEncode(getPublicKey(generateSecretKey()))])).code).toBe(0)
+    for (const args of [
+      ['send', 'the rate is 1.08'],
+      ['send', 'valid for an hour'],
+      ['escalate', 'sell at 1.08?'],
+    ])
+      expect((await alice.run(args)).code).toBe(0)
+    expect((await bob.run(['send', 'ok'])).code).toBe(0)
+    await bob.run(['poll'])
+    await alice.run(['poll'])
+    for (const a of [alice, bob]) {
+      const call = (await a.run(['history', '--json'])).json().calls.find((c: { id: string }) => c.id === callId)
+      expect(call).toMatchObject({ messages: 3, escalations: 1 })
+      expect((await a.run(['history'])).stdout).toMatch(/3 messages, 1 escalation\b/)
+    }
+  })
+
   it('after the peer hung up, says the peer ended it and where its transcript is', async () => {
     const { alice, bob, callId } = await callBetween([relay.url])
     expect((await alice.run(['end'])).code).toBe(0)
@@ -96,6 +115,8 @@ describe('end', () => {
     const bobPub = (await bob.run(['whoami', '--json'])).json().npub as string
     for (const a of [alice, bob]) {
       const shown = (await a.run(['history', callId])).stdout
+      // the call's request too, by its caller (issue 27, point 6)
+      expect(shown.split('\n')[1]).toMatch(new RegExp(`^— requested by .*${alicePub.slice(0, 12)}.*, \\d\\d:\\d\\d:\\d\\d$`))
       expect(shown).toContain(`— accepted by`)
       expect(shown.split('\n').find((l) => l.startsWith('— accepted by'))).toContain(bobPub.slice(0, 12))
       expect(shown.split('\n').find((l) => l.startsWith('— ended by'))).toContain(alicePub.slice(0, 12))

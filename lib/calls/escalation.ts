@@ -5,7 +5,7 @@ import type { CallRecord, State } from '../store/schema.ts'
 import { peerName } from './views.ts'
 
 /** The transcript line for a decision handed to a human (ours or the peer's). */
-export const escalationEntry = (reason: string): string => `🙋 handed a decision to a human: ${reason}`
+export const escalationEntry = (reason: string) => ({ text: `🙋 handed a decision to a human: ${reason}`, escalation: true as const })
 
 /** What the owner reads on their phone. */
 export function escalationText(agent: { name: string; npub: string }, call: CallRecord | undefined, state: State, reason: string): string {

@@ -169,8 +169,7 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied, 
       return void event('call-rejected', call.id, { reason: msg.reason })
     case 'escalation': {
       if (call.state !== 'active') return ignore(`call is ${call.state}`)
-      if (!addEntry(state, call, { id: item.id, from, at, ms: item.ms, text: escalationEntry(msg.reason) }, now))
-        return ignore('seen before')
+      if (!addEntry(state, call, { id: item.id, from, at, ms: item.ms, ...escalationEntry(msg.reason) }, now)) return ignore('seen before')
       return void event('escalation', call.id, { reason: msg.reason })
     }
     case 'owner-proof': {

@@ -9,7 +9,9 @@ export interface Transcript {
   call: CallView
   participants: Array<{ npub: string; name: string }>
   messages: MessageView[]
-  /** the call's life: who accepted it and who ended it (npubs), when known */
+  /** the call's life: who asked for it, who accepted it and who ended it (npubs), when known */
+  /** absent in the JSON twins of transcripts written before it was kept */
+  requestedBy?: string
   acceptedBy: string | null
   endedBy: string | null
 }
@@ -30,6 +32,7 @@ export function transcriptOf(
       ...(ownerSpoke && me.owner ? [{ npub: npub(me.owner), name: `${me.name}'s owner` }] : []),
     ],
     messages: entries.map(messageView),
+    requestedBy: npub(call.direction === 'outgoing' ? me.pubkey : call.peer),
     acceptedBy: call.startedAt === undefined ? null : npub(call.direction === 'outgoing' ? call.peer : me.pubkey),
     endedBy: call.endedBy ? npub(call.endedBy) : null,
   }
@@ -51,4 +54,5 @@ export function appendEntry(state: State, call: CallRecord, entry: TranscriptEnt
   state.newEntries[call.id] ??= []
   state.newEntries[call.id].push(entry)
   call.messageCount++
+  if (entry.escalation) call.escalations = (call.escalations ?? 0) + 1
 }

@@ -31,7 +31,7 @@ export async function escalate(ctx: Context, reason: string, callId?: string): C
     const { state, entries } = await ctx.store.update((s) => {
       s.escalations.push({ id: toOwner.id, callId: call?.id ?? null, reason, at: now, rumor: toOwner })
       const live = call && s.calls[call.id]
-      if (live && toPeer) addEntry(s, live, { id: toPeer.id, from: ctx.identity.pubkey, at: now, text: escalationEntry(reason) }, now)
+      if (live && toPeer) addEntry(s, live, { id: toPeer.id, from: ctx.identity.pubkey, at: now, ...escalationEntry(reason) }, now)
       const entries = [enqueue(s, { peer: owner, callId: call?.id ?? null, rumor: toOwner })]
       if (live && toPeer) entries.push(enqueue(s, { peer: live.peer, callId: live.id, rumor: toPeer }))
       return { state: s, entries }

@@ -41,6 +41,8 @@ export interface TranscriptEntry {
   ms?: number
   text: string
   file?: FileInfo
+  /** a decision handed to a human (ours or the peer's): counted apart from messages */
+  escalation?: true
 }
 
 export interface CallRecord {
@@ -59,6 +61,8 @@ export interface CallRecord {
   reason?: string
   /** entries in its call log (the entries themselves live there, not in the state) */
   messageCount: number
+  /** of those, escalations (ours and the peer's) */
+  escalations?: number
   /** the bytes of its call log this state counts: lines after them were appended by a run
    *  killed before it saved the state, and are not part of the call */
   logBytes?: number

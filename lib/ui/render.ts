@@ -94,6 +94,7 @@ export function renderTranscript(t: Transcript, path: string | null): string[] {
   const names = new Map(t.participants.map((p) => [p.npub, p.name]))
   const clock = (at: number) => new Date(at * 1000).toISOString().slice(11, 19)
   const lines = [`call ${t.call.id}: "${sanitize(t.call.topic)}" (${stateOf(t.call)})`]
+  if (t.requestedBy) lines.push(`— requested by ${who(t.requestedBy, names)}, ${clock(t.call.createdAt)}`)
   if (t.acceptedBy && t.call.startedAt !== null) lines.push(`— accepted by ${who(t.acceptedBy, names)}, ${clock(t.call.startedAt)}`)
   for (const m of t.messages) {
     const label = `${who(m.from, names)}, ${clock(m.at)}`
@@ -117,7 +118,7 @@ export function renderMarkdown(t: Transcript): string {
     `# Call ${t.call.id}: ${t.call.topic}`,
     '',
     ...t.participants.map((p) => `- ${p.name || '(no name)'}: \`${p.npub}\``),
-    `- caller: ${names.get(t.participants[t.call.direction === 'outgoing' ? 0 : 1].npub)}`,
+    ...(t.requestedBy ? [`- requested by ${names.get(t.requestedBy) ?? t.requestedBy} ${iso(t.call.createdAt)}`] : []),
     `- accepted ${t.acceptedBy ? `by ${names.get(t.acceptedBy) ?? t.acceptedBy} ` : ''}${iso(t.call.startedAt ?? undefined)}`,
     `- ended ${t.endedBy ? `by ${names.get(t.endedBy) ?? t.endedBy} ` : ''}${iso(t.call.endedAt ?? undefined)}`,
     ...(t.call.legacy ? ['- held over NIP-04 with an agent of the original skill (relays saw who talked to whom, and when)'] : []),
