@@ -2,6 +2,8 @@
 // answers from a third-party client (rust-nostr, its own NIP-44/59), the agent shows the answer
 // to the peer with `share`, and the peer's poll shows it verified; `notify` tells the owner the
 // deal is closed, and the peer nothing.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RelaySocket } from '../lib/nostr/relay/socket.ts'
 import { connected, named, pollEvents, whoami } from './helpers/agents.ts'
@@ -105,6 +107,14 @@ describe('a deal the owner approves, shown to the peer (issue 27, points 1-3)', 
     expect(notes).toHaveLength(1)
     expect(notes[0].content).toContain('Deal closed with buyer: 3 files at 12 USD.')
     expect(await pollEvents(buyer)).toEqual([])
+
+    // a kept seal damaged on disk is refused with the reason, not a crash
+    const file = join(desk.home, 'p2p-state.json')
+    const state = JSON.parse(readFileSync(file, 'utf8'))
+    state.ownerMessages[0].seal.content = 'not a payload'
+    writeFileSync(file, JSON.stringify(state))
+    const damaged = await desk.run(['share', answer.id, '--json'])
+    expect([damaged.code, damaged.json().error.code]).toEqual([3, 'not-shareable'])
   })
 
   it('share refuses what it cannot show: an id that is none, a message it does not have, no call', async () => {

@@ -65,7 +65,13 @@ function proofFor(state: State, secretKey: Uint8Array, me: string, id: string) {
       matches.length ? `${matches.length} messages of your owner have ids starting ${id}` : `no message of your owner has the id ${id}`,
       `give the whole \`id\` of an owner-message event (\`node p2p.js poll --json\`); the newest ${MAX_SHAREABLE} can be shown`,
     )
-  const bare = proofOf(matches[0].seal, secretKey)
+  let bare: OwnerProof
+  try {
+    bare = proofOf(matches[0].seal, secretKey)
+  } catch (err) {
+    // a state edited by hand, or damaged: the kept seal does not open
+    throw stateError('not-shareable', `that message cannot be shown: its seal does not open (${(err as Error).message})`)
+  }
   const answered = checkProof(bare, me, true).escalationId
   const question = state.escalations.find((e) => e.id === answered)?.rumor
   const proof: OwnerProof = question ? { ...bare, question } : bare
