@@ -1,13 +1,13 @@
 // The command-line surface: help, usage errors, exit codes, the secret key never printed.
 
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { nsecEncode } from 'nostr-tools/nip19'
 import { hexToBytes } from 'nostr-tools/utils'
 import { describe, expect, it } from 'vitest'
 import { HOOK_TIMEOUT_MS, MAX_WAIT_S } from '../lib/timing.ts'
-import { agent, CLI } from './helpers/cli.ts'
+import { agent, CLI, tempHome } from './helpers/cli.ts'
 import { deadRelayUrl } from './helpers/relay.ts'
 
 const a = agent(['ws://127.0.0.1:1'])
@@ -42,6 +42,22 @@ describe('help', () => {
     const r = await a.run([...command.split(' '), '--help'])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/Examples:\s+node p2p\.js \S+/)
+  })
+
+  it("hints name the script's whole path when run from another folder, as a skill is (node {baseDir}/p2p.js), so that they run when copied", async () => {
+    const elsewhere = tempHome('p2p-cwd-')
+    const skillDir = join(tempHome('p2p-skill-'), 'my skills')
+    mkdirSync(skillDir)
+    symlinkSync(CLI, join(skillDir, 'p2p.js'))
+    const run = (script: string, cwd: string) =>
+      new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, [script, 'history'], { cwd, env: { PATH: process.env.PATH ?? '', P2P_HOME: a.home } })
+        let out = ''
+        child.stdout.on('data', (d) => (out += d))
+        child.on('close', () => resolve(out))
+      })
+    expect(await run(join(skillDir, 'p2p.js'), elsewhere)).toContain(`\`node '${skillDir}/p2p.js' call <agent>`)
+    expect(await run('p2p.js', skillDir)).toContain('`node p2p.js call <agent>')
   })
 
   it('poll --help says what a hook gets and how long it may take', async () => {
