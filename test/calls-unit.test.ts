@@ -274,6 +274,12 @@ describe('several calls at once (maxCalls)', () => {
     expect(entriesOf(state, 'aaaa0001')).toEqual([])
     expect(entriesOf(state, 'aaaa0002').map((m) => m.text)).toEqual(['yes, 10%'])
     expect(entriesOf(state, 'aaaa0003').map((m) => m.text)).toEqual(['no refund'])
+    // a reply to something else of ours (a note) answers no escalation, not the latest
+    const noted = applyIncoming(state, [from(OWNER, { type: 'dm', text: 'nice deal', replyTo: 'f'.repeat(64) })], ME, NOW + 4, OWNER, {
+      maxCalls: 3,
+    })
+    expect(noted.events[0]).toMatchObject({ type: 'owner-message', text: 'nice deal' })
+    expect(noted.events[0].escalationId).toBeUndefined()
   })
 })
 

@@ -283,6 +283,25 @@ describe('bulk signature checks', () => {
   })
 })
 
+describe('bulk signature checks, given what a peer may put in a seal', () => {
+  it('refuse fields longer than the WASM holds, or of other types, and leave later signing intact', async () => {
+    const { verifyEvent } = await import('nostr-tools/pure')
+    const good = finalizeEvent({ kind: 13, created_at: 1, tags: [], content: 'x' }, alice)
+    const odd = [
+      { ...good, sig: 'ab'.repeat(1_000) },
+      { ...good, pubkey: `${good.pubkey}${'00'.repeat(500)}` },
+      { ...good, id: good.id.slice(2) },
+      { ...good, tags: [[{ toString: 1 }]] },
+      { ...good, content: { toString: 1 } },
+      { ...good, kind: '13' },
+    ] as unknown as (typeof good)[]
+    expect(await verifyAll([...odd, good])).toEqual([...odd.map(() => false), true])
+    const sign = await signerFor()
+    const after = sign({ kind: 1, created_at: 2, tags: [], content: 'still sound' }, alice)
+    expect(verifyEvent(JSON.parse(JSON.stringify(after)))).toBe(true)
+  })
+})
+
 describe('bulk signing', () => {
   it('signs with WASM, and nostr-tools accepts every signature', async () => {
     const { verifyEvent } = await import('nostr-tools/pure')

@@ -6,26 +6,24 @@ import { type Event, generateSecretKey, getEventHash, getPublicKey } from 'nostr
 import { describe, expect, it } from 'vitest'
 import { openHere } from '../lib/nostr/nip17.ts'
 import { wrapRumor } from '../lib/nostr/nip59.ts'
-import { checkProof, type OwnerProof, proofOf } from '../lib/nostr/owner-proof.ts'
+import { askedInCall, checkProof, type OwnerProof, proofOf } from '../lib/nostr/owner-proof.ts'
 import { buildRumor, parseRumor, type Rumor } from '../lib/nostr/p2p.ts'
 
 const [ownerKey, agentKey, peerKey, otherKey] = [generateSecretKey(), generateSecretKey(), generateSecretKey(), generateSecretKey()]
 const [owner, agent, peer, other] = [ownerKey, agentKey, peerKey, otherKey].map(getPublicKey)
 const now = Math.floor(Date.now() / 1000)
 
-/** The escalation the agent sent its owner, as escalate builds it. */
-const question: Rumor = buildRumor(
-  { type: 'dm', text: '🙋 Your agent needs a decision.\n\nReason: 12 USD a file?' },
-  agent,
-  owner,
-  now,
-  'agent',
+const CALL = 'c0ffee00'
+/** The escalation the agent sent its owner in call CALL, as escalate builds it. */
+const question: Rumor = askedInCall(
+  buildRumor({ type: 'dm', text: '🙋 Your agent needs a decision.\n\nReason: 12 USD a file?' }, agent, owner, now, 'agent'),
+  CALL,
 )
 /** The owner's answer, sealed by the owner's client to `to`. */
 const answer = (text: string, tags: string[][] = [['e', question.id, '', 'reply']], to = agent): Event =>
   createSeal(createRumor({ kind: 14, content: text, tags: [['p', to], ...tags], created_at: now }, ownerKey), ownerKey, to)
 
-const check = (proof: OwnerProof, sharer = agent, signed = true) => checkProof(proof, sharer, signed)
+const check = (proof: OwnerProof, sharer = agent, signed = true, callId = CALL) => checkProof(proof, sharer, signed, callId)
 
 describe('an owner proof', () => {
   it("is verified: the owner's words, key and time, and the exact question they answered", () => {
@@ -43,10 +41,28 @@ describe('an owner proof', () => {
     expect(JSON.stringify(proof)).not.toContain(Buffer.from(agentKey).toString('hex'))
   })
 
-  it('without a question, when the message answers none', () => {
+  it('without a question, when the message answers none: then it names no escalation, whatever its e tag names', () => {
     const result = check(proofOf(answer('FYI: the budget is 50 USD.', []), agentKey))
     expect(result).toMatchObject({ verified: true, text: 'FYI: the budget is 50 USD.' })
     expect(result.question).toBeUndefined()
+    // a reply to a note, or to an escalation no longer kept: not shown as answering one
+    const reply = check(proofOf(answer('thanks for the note'), agentKey))
+    expect(reply.verified).toBe(true)
+    expect(reply.escalationId).toBeUndefined()
+  })
+
+  it('holds only in the call its question was asked in: an old yes is not a yes in another deal', () => {
+    expect(check(proofOf(answer('yes'), agentKey, question), agent, true, 'beef0000')).toMatchObject({
+      verified: false,
+      reason: expect.stringMatching(/another call \(c0ffee00\)/),
+    })
+  })
+
+  it('never throws on a question of any shape, and is not verified', () => {
+    for (const odd of [{ ...question, content: { toString: 1 } }, { ...question, tags: 'p' }, { ...question, tags: [[1]] }, 'text', []]) {
+      const result = check({ ...proofOf(answer('yes'), agentKey), question: odd as unknown as Rumor })
+      expect(result.verified, JSON.stringify(odd)).toBe(false)
+    }
   })
 
   it.each<[string, () => [OwnerProof, string?, boolean?], RegExp]>([
@@ -105,23 +121,17 @@ describe('an owner proof', () => {
   it('travels in a call message whose seal signature the receiver checks (a forged signature is caught)', async () => {
     const seal = answer('Approved.')
     const send = async (shown: Event) => {
-      const rumor = buildRumor(
-        { type: 'owner-proof', callId: 'c0ffee00', proof: proofOf(shown, agentKey, question) },
-        agent,
-        peer,
-        now,
-        'agent',
-      )
+      const rumor = buildRumor({ type: 'owner-proof', callId: CALL, proof: proofOf(shown, agentKey, question) }, agent, peer, now, 'agent')
       const { opened } = await openHere([wrapRumor(rumor, agentKey, peer)], peer, peerKey, now)
       const msg = opened[0].msg
       if (msg.type !== 'owner-proof') throw new Error(`got ${msg.type}`)
-      return checkProof(msg.proof, agent, msg.sealSigned === true)
+      return checkProof(msg.proof, agent, msg.sealSigned === true, CALL)
     }
     expect(await send(seal)).toMatchObject({ verified: true, text: 'Approved.', question: question.content })
     const forged = { ...seal, sig: `${seal.sig.slice(0, -1)}${seal.sig.endsWith('0') ? '1' : '0'}` }
     expect(await send(forged)).toMatchObject({ verified: false, reason: expect.stringMatching(/signature/) })
     // a tag that is not JSON is no proof at all
-    const broken = buildRumor({ type: 'owner-proof', callId: 'c0ffee00', proof: proofOf(seal, agentKey) }, agent, peer, now, 'agent')
+    const broken = buildRumor({ type: 'owner-proof', callId: CALL, proof: proofOf(seal, agentKey) }, agent, peer, now, 'agent')
     broken.tags = broken.tags.map((t) => (t[0] === 'seal' ? ['seal', '{not json'] : t))
     expect(parseRumor(broken)).toBeNull()
   })

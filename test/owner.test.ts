@@ -115,6 +115,15 @@ describe('a deal the owner approves, shown to the peer (issue 27, points 1-3)', 
     writeFileSync(file, JSON.stringify(state))
     const damaged = await desk.run(['share', answer.id, '--json'])
     expect([damaged.code, damaged.json().error.code]).toEqual([3, 'not-shareable'])
+    expect(damaged.json().error.message).toContain('does not open')
+
+    // an answer given in this call is not shown in the next one: its question names this call's
+    // peer and topic (and the peer would see it unverified: asked in another call)
+    expect((await desk.run(['end'])).code).toBe(0)
+    await connected(buyer, desk, 'another deal')
+    const elsewhere = await desk.run(['share', answer.id, '--json'])
+    expect([elsewhere.code, elsewhere.json().error.code]).toEqual([3, 'not-shareable'])
+    expect(elsewhere.json().error.message).toContain(`call ${callId}`)
   })
 
   it('share refuses what it cannot show: an id that is none, a message it does not have, no call', async () => {

@@ -174,7 +174,7 @@ function applyFromPeer(state: State, item: Incoming, now: number, out: Applied, 
     }
     case 'owner-proof': {
       if (call.state !== 'active') return ignore(`call is ${call.state}`)
-      const { owner, ...check } = checkProof(msg.proof, from, msg.sealSigned === true)
+      const { owner, ...check } = checkProof(msg.proof, from, msg.sealSigned === true, call.id)
       if (!addEntry(state, call, { id: item.id, from, at, ms: item.ms, text: proofEntry(check) }, now)) return ignore('seen before')
       return void event('owner-proof', call.id, { ...check, owner: owner ? npub(owner) : '' })
     }

@@ -14,7 +14,9 @@ import { appendEntry } from './transcript.ts'
 export function applyFromOwner(state: State, item: Incoming, msg: PersonalDm, now: number, out: Applied): void {
   if (msg.expiresAt !== undefined && msg.expiresAt <= now) return void out.ignored.push('owner message: expired (NIP-40)')
   const answered = msg.replyTo ? state.escalations.find((e) => e.id === msg.replyTo) : undefined
-  const escalation = answered ?? state.escalations.at(-1)
+  // a reply to something else of ours (a note) answers no escalation; only an unlinked one is
+  // taken as an answer to the latest
+  const escalation = msg.replyTo ? answered : state.escalations.at(-1)
   const active = activeCalls(state)
   const inCall = answered
     ? active.find((c) => c.id === answered.callId)
@@ -26,7 +28,10 @@ export function applyFromOwner(state: State, item: Incoming, msg: PersonalDm, no
   if (inCall && msg.expiresAt === undefined) appendEntry(state, inCall, { id: item.id, from: item.from, at: item.at, ms: item.ms, text })
   // kept as it came, for `share` to show a peer (bounded by store/state.ts)
   if (msg.seal && msg.expiresAt === undefined)
-    state.ownerMessages = [...(state.ownerMessages ?? []), { id: item.id, at: item.at, seal: msg.seal }]
+    state.ownerMessages = [
+      ...(state.ownerMessages ?? []),
+      { id: item.id, at: item.at, seal: msg.seal, ...(msg.replyTo ? { replyTo: msg.replyTo } : {}) },
+    ]
   out.events.push({
     id: item.id,
     type: 'owner-message',

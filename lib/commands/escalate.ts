@@ -9,6 +9,7 @@ import { addEntry } from '../calls/transcript.ts'
 import type { CommandResult } from '../errors.ts'
 import { MAX_REASON } from '../limits.ts'
 import { npub } from '../nostr/keys.ts'
+import { askedInCall } from '../nostr/owner-proof.ts'
 import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
 import { whileOnline } from '../session/online.ts'
@@ -26,7 +27,7 @@ export async function escalate(ctx: Context, reason: string, callId?: string): C
     const now = unixNow()
     const call = escalatedCall(online.state, callId)
     const text = escalationText({ name: ctx.name, npub: ctx.identity.npub }, call, online.state, reason)
-    const toOwner = rumorFor(ctx, owner, { type: 'dm', text }, now)
+    const toOwner = askedInCall(rumorFor(ctx, owner, { type: 'dm', text }, now), call?.id)
     const toPeer = call ? rumorFor(ctx, call.peer, { type: 'escalation', callId: call.id, reason }, now) : undefined
     const { state, entries } = await ctx.store.update((s) => {
       s.escalations.push({ id: toOwner.id, callId: call?.id ?? null, reason, at: now, rumor: toOwner })

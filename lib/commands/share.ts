@@ -15,7 +15,7 @@ import type { Context } from '../session/context.ts'
 import { rumorFor } from '../session/deliver.ts'
 import { whileOnline } from '../session/online.ts'
 import { enqueue, sendQueued } from '../session/outbox.ts'
-import type { State } from '../store/schema.ts'
+import type { CallRecord, State } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
 
@@ -33,7 +33,7 @@ export async function share(ctx: Context, rawId: string, callId?: string): Comma
       const call = requireActive(s, now, callId)
       if (call.legacy)
         throw stateError('not-shareable', `call ${call.id} is with an agent of the original skill, which cannot check a proof`)
-      const { proof, check } = proofFor(s, ctx.identity.secretKey, ctx.identity.pubkey, id)
+      const { proof, check } = proofFor(s, ctx.identity.secretKey, ctx.identity.pubkey, id, call)
       const ms = Date.now()
       const rumor = rumorFor(ctx, call.peer, { type: 'owner-proof', callId: call.id, proof }, now, ms)
       if (wrappedSize(rumor) > MAX_EVENT_BYTES)
@@ -56,8 +56,9 @@ export async function share(ctx: Context, rawId: string, callId?: string): Comma
 }
 
 /** The proof of the owner's message `id` (or the one whose id starts so), with the escalation
- *  it answers when we still have it; checked as the peer will check it. */
-function proofFor(state: State, secretKey: Uint8Array, me: string, id: string) {
+ *  it answers when we still have it; checked as the peer in `call` will check it. An answer to
+ *  an escalation of another call is not shown: its question names that call's peer and topic. */
+function proofFor(state: State, secretKey: Uint8Array, me: string, id: string, call: CallRecord) {
   const matches = (state.ownerMessages ?? []).filter((m) => m.id.startsWith(id))
   if (matches.length !== 1)
     throw stateError(
@@ -65,17 +66,20 @@ function proofFor(state: State, secretKey: Uint8Array, me: string, id: string) {
       matches.length ? `${matches.length} messages of your owner have ids starting ${id}` : `no message of your owner has the id ${id}`,
       `give the whole \`id\` of an owner-message event (\`node p2p.js poll --json\`); the newest ${MAX_SHAREABLE} can be shown`,
     )
-  let bare: OwnerProof
+  const escalation = state.escalations.find((e) => e.id === matches[0].replyTo)
+  if (escalation && escalation.callId !== call.id)
+    throw stateError(
+      'not-shareable',
+      `that message answers an escalation of ${escalation.callId ? `call ${escalation.callId}` : 'no call'}, not of call ${call.id}: its question would show that to this peer`,
+    )
+  let proof: OwnerProof
   try {
-    bare = proofOf(matches[0].seal, secretKey)
+    proof = proofOf(matches[0].seal, secretKey, escalation?.rumor)
   } catch (err) {
     // a state edited by hand, or damaged: the kept seal does not open
     throw stateError('not-shareable', `that message cannot be shown: its seal does not open (${(err as Error).message})`)
   }
-  const answered = checkProof(bare, me, true).escalationId
-  const question = state.escalations.find((e) => e.id === answered)?.rumor
-  const proof: OwnerProof = question ? { ...bare, question } : bare
-  const check = checkProof(proof, me, true)
+  const check = checkProof(proof, me, true, call.id)
   if (!check.verified) throw stateError('not-shareable', `that message cannot be shown: ${check.reason}`)
   return { proof, check }
 }

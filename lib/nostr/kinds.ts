@@ -57,6 +57,8 @@ export const TAG = {
   seal: 'seal',
   keys: 'keys',
   question: 'question',
+  /** on an escalation to the owner: the call it was asked in */
+  call: 'call',
 } as const
 
 /** A tag's first value, when the event has the tag. */

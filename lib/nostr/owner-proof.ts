@@ -9,7 +9,7 @@ import { type Event, getEventHash, type UnsignedEvent } from 'nostr-tools/pure'
 import { isHex64 } from '../encoding.ts'
 import { MAX_MESSAGE_BYTES } from '../limits.ts'
 import { capBytes, parseDm } from './dm.ts'
-import { SEAL_KIND } from './kinds.ts'
+import { SEAL_KIND, TAG, tagValue } from './kinds.ts'
 import { conversationKey, decryptWithKeys, MESSAGE_KEYS_BYTES, payloadKeys } from './nip44.ts'
 
 /** An unsigned event with its id (p2p.ts's Rumor, which depends on this module). */
@@ -34,6 +34,7 @@ export interface ProofCheck {
   owner: string
   /** when the owner wrote it (the message's own date; a seal's is random) */
   sentAt: number | null
+  /** the escalation it answers, when the question was shown and checks out */
   escalationId?: string
   question?: string
 }
@@ -53,12 +54,30 @@ const isSeal = (seal: Event) =>
   Number.isSafeInteger(seal.created_at) &&
   Array.isArray(seal.tags)
 
+/** The shape of an unsigned event, whatever a peer put there: hashing it then cannot throw. */
+const isRumor = (q: Rumor): boolean =>
+  Number.isSafeInteger(q?.kind) &&
+  isHex64(q.pubkey) &&
+  Number.isSafeInteger(q.created_at) &&
+  typeof q.content === 'string' &&
+  Array.isArray(q.tags) &&
+  q.tags.every((t) => Array.isArray(t) && t.every((v) => typeof v === 'string'))
+
 const pTags = (rumor: { tags: unknown[] }) => rumor.tags.filter((t): t is string[] => Array.isArray(t) && t[0] === 'p').map((t) => t[1])
 
-/** Checks a proof shared by `sharer`; `sealSigned`: whether the seal's id and signature are
- *  valid (checked in bulk with the wraps, nip17.ts). Never throws: what does not check out is
- *  unverified, with the reason. */
-export function checkProof(proof: OwnerProof, sharer: string, sealSigned: boolean): ProofCheck {
+/** Checks a proof shared by `sharer` in call `callId`; `sealSigned`: whether the seal's id and
+ *  signature are valid (checked in bulk with the wraps, nip17.ts). Never throws: what does not
+ *  check out is unverified, with the reason. */
+export function checkProof(proof: OwnerProof, sharer: string, sealSigned: boolean, callId: string): ProofCheck {
+  try {
+    return checkParts(proof, sharer, sealSigned, callId)
+  } catch (err) {
+    // a shape no check above foresaw: unverified all the same, never a crash of the run
+    return { verified: false, reason: `it could not be checked (${(err as Error).message})`, text: '', owner: '', sentAt: null }
+  }
+}
+
+function checkParts(proof: OwnerProof, sharer: string, sealSigned: boolean, callId: string): ProofCheck {
   const owner = isHex64(proof.seal?.pubkey) ? proof.seal.pubkey : ''
   const failed = (reason: string, partial: Partial<ProofCheck> = {}): ProofCheck => ({
     verified: false,
@@ -80,19 +99,27 @@ export function checkProof(proof: OwnerProof, sharer: string, sealSigned: boolea
   }
   const dm = rumor && typeof rumor === 'object' && Array.isArray(rumor.tags) ? parseDm(rumor) : null
   if (!dm || !Number.isSafeInteger(rumor.created_at)) return failed('the sealed message is not a direct message')
-  const seen = { text: dm.text, sentAt: rumor.created_at, ...(dm.replyTo ? { escalationId: dm.replyTo } : {}) }
+  const seen = { text: dm.text, sentAt: rumor.created_at }
   if (rumor.pubkey !== owner) return failed('the message inside was written by another key than the one that sealed it', seen)
   if (!pTags(rumor).includes(sharer)) return failed('the message is addressed to someone else, not to the agent that shows it', seen)
   const question = proof.question
   if (!question) return { verified: true, owner, ...seen }
-  const asked = { ...seen, question: capBytes(String(question.content), MAX_MESSAGE_BYTES) }
+  if (!isRumor(question)) return failed('the question shown is malformed', seen)
+  const asked = { ...seen, question: capBytes(question.content, MAX_MESSAGE_BYTES) }
   if (!dm.replyTo) return failed("the owner's message answers no question, but one is shown with it", asked)
-  let hash = ''
-  try {
-    hash = getEventHash(question)
-  } catch {}
-  if (hash !== dm.replyTo) return failed('the question shown is not the one the owner answered', asked)
+  if (getEventHash(question) !== dm.replyTo) return failed('the question shown is not the one the owner answered', asked)
   if (question.pubkey !== sharer || !pTags(question).includes(owner))
     return failed('the question shown was not asked by the agent that shows it, of this owner', asked)
-  return { verified: true, owner, ...asked }
+  // an answer from another call (another deal, another peer) is not an answer in this one
+  const askedIn = tagValue(question, TAG.call)
+  if (askedIn !== undefined && askedIn !== callId) return failed(`the question was asked in another call (${askedIn})`, asked)
+  return { verified: true, owner, ...asked, escalationId: dm.replyTo }
+}
+
+/** An escalation to the owner, marked with the call it was asked in (a `call` tag, which
+ *  people's clients ignore): a proof of the answer then holds in that call only. */
+export function askedInCall(question: Rumor, callId: string | undefined): Rumor {
+  if (callId === undefined) return question
+  const marked = { ...question, tags: [...question.tags, [TAG.call, callId]] }
+  return { ...marked, id: getEventHash(marked) }
 }

@@ -170,6 +170,8 @@ export interface OwnerMessage {
   id: string
   at: number
   seal: Unsigned & { sig: string }
+  /** the message its `e` tag names: the escalation it answers, if it is one of ours */
+  replyTo?: string
 }
 
 export interface State {

@@ -61,7 +61,8 @@ export function renderEvent(e: P2PEvent, names: Map<string, string>, now: number
       return [`👤 your owner ${from} wrote${answers}, ${when}${gone}${e.id ? ` (message ${e.id})` : ''}:`, ...fence(e.text ?? ''), ...share]
     }
     case 'owner-proof': {
-      const owner = `${e.owner?.slice(0, 16)}…`
+      // whole: the reader compares it with the npub it knows for the peer's owner
+      const owner = e.owner ?? ''
       const answers = e.question ? ['  answering the question:', ...fence(e.question)] : []
       const sent = e.sentAt ? `, written ${ago(e.sentAt, now)}` : ''
       return e.verified
