@@ -9,8 +9,9 @@ export interface Transcript {
   call: CallView
   participants: Array<{ npub: string; name: string }>
   messages: MessageView[]
-  /** the call's life: who asked for it, who accepted it and who ended it (npubs), when known */
-  /** absent in the JSON twins of transcripts written before it was kept */
+  /** the call's life: who asked for it (absent in transcripts written before it was kept; the
+   *  time is the call's createdAt, our clock's when the request came in), who accepted it and
+   *  who ended it (npubs), when known */
   requestedBy?: string
   acceptedBy: string | null
   endedBy: string | null

@@ -46,7 +46,13 @@ export async function whileOnline<T>(ctx: Context, opts: OnlineOptions, act: (on
     let early: Promise<EarlyAnnouncement> = Promise.resolve({ published: {} })
     const alongside = (before: State) => {
       if (opts.writesTo) lookAhead(ctx, pool, before, opts.writesTo(before))
-      early = announceEarly(ctx, pool, before)
+      // handled at once: a sync that fails never awaits it, and its failure (a bad identity
+      // file, say) would end the run as an unhandled rejection, exit 1, before the sync's own
+      // error is reported; `announce` meets the same failure again, and reports it
+      early = announceEarly(ctx, pool, before).catch((err: Error) => {
+        ctx.out.log(`early announcement failed: ${err.message}`)
+        return { published: {} }
+      })
     }
     online = { ...(await sync(ctx, pool, { alongside, discovery: opts.discovery })), ...(live ? { live } : {}) }
     online.early = early
