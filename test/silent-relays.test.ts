@@ -185,4 +185,34 @@ describe('a black hole among live relays (end to end)', () => {
     expect(again.json().relays.find((r: { url: string }) => r.url === revived.url).silentSince).toBeUndefined()
     expect(health().silentSince).toBeUndefined()
   })
+
+  it('an indexer that answers nothing is waited for by one peer-list lookup, then held back by the next ones', async () => {
+    // a black hole of its own (the test above revived its own as a relay)
+    const indexer = await startBlackHole()
+    const a = agent([r1.url])
+    expect((await a.run(['config', 'set', 'indexers', indexer.url])).code).toBe(0)
+    const health = () => JSON.parse(readFileSync(join(a.home, 'p2p-state.json'), 'utf8')).relayHealth[indexer.url]
+    const peers = [agent([r1.url]), agent([r1.url])]
+    for (const p of peers) expect((await p.run(['status'])).code).toBe(0)
+    const npubOf = async (p: (typeof peers)[number]) => (await p.run(['whoami', '--json'])).json().npub as string
+
+    const first = await a.run(['call', await npubOf(peers[0]), 'first', '--verbose', '--timeout', '20000'])
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stderr).not.toContain(`${indexer.url} ${HELD_BACK}`)
+    const marked = health()
+    expect(marked).toMatchObject({ silentSince: expect.any(Number), retryAt: expect.any(Number) })
+
+    expect((await a.run(['end'])).code).toBe(0)
+    // our lists are due to go to the indexers again (as an hour after the failure): not to this one
+    const file = join(a.home, 'p2p-state.json')
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), indexed: undefined }))
+    const second = await a.run(['call', await npubOf(peers[1]), 'second', '--verbose', '--timeout', '20000'])
+    expect(second.code, second.stderr).toBe(0)
+    // not waited for: given up on once our relay had answered
+    expect(second.stderr).toContain(`${indexer.url} ${HELD_BACK}`)
+    expect(second.stderr).not.toContain(`${indexer.url} > ["EVENT"`)
+    expect(second.stderr).not.toMatch(/indexers: lists and profile/)
+    expect(health()).toMatchObject({ silentSince: marked.silentSince, retryAt: marked.retryAt })
+    await indexer.stop()
+  })
 })

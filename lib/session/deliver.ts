@@ -12,12 +12,12 @@ import { prepareBulk } from '../nostr/nip44.ts'
 import { type Sign, wrapRumor } from '../nostr/nip59.ts'
 import { type InboxSource, inboxFromLists } from '../nostr/nip65.ts'
 import { buildRumor, type P2PMessage, parseRumor, type Rumor } from '../nostr/p2p.ts'
-import type { RelayPool } from '../nostr/relay/pool.ts'
+import type { QueryOutcome, RelayPool } from '../nostr/relay/pool.ts'
 import { peerRelaysToUse } from '../nostr/relay-url.ts'
 import type { State } from '../store/schema.ts'
 import { INBOX_LOOKUP_MS, INBOX_TTL_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
-import { askWithIndexers } from './indexers.ts'
+import { askWithIndexers, noteIndexers } from './indexers.ts'
 import { publishAll } from './publish.ts'
 import { signer } from './sign.ts'
 
@@ -60,12 +60,13 @@ async function peerInbox(
 async function peerLists(ctx: Context, pool: RelayPool, state: State, peer: string, by: number) {
   const cached = cachedInbox(state, peer)
   if (cached) return cached
-  const lists = ahead.get(pool)?.get(peer) ?? askForLists(ctx, pool, peer, by)
-  const found = inboxFromLists(await lists, peer)
-  if (!found) return null
-  await ctx.store.update((s) => {
-    s.inboxes[peer] = { ...found, at: unixNow() }
-  })
+  const lists = await (ahead.get(pool)?.get(peer) ?? askForLists(ctx, pool, peer, by))
+  const found = inboxFromLists(lists.events, peer)
+  if (found || ctx.indexers.length)
+    await ctx.store.update((s) => {
+      noteIndexers(ctx, s, pool, lists, unixNow())
+      if (found) s.inboxes[peer] = { ...found, at: unixNow() }
+    })
   return found
 }
 
@@ -81,12 +82,12 @@ const askForLists = (ctx: Context, pool: RelayPool, peer: string, by: number) =>
   askWithIndexers(ctx, pool, [{ kinds: [INBOX_RELAYS_KIND, RELAY_LIST_KIND], authors: [peer] }], Math.min(by, Date.now() + INBOX_LOOKUP_MS))
 
 /** Lookups started ahead (lookAhead), per run's pool. */
-const ahead = new WeakMap<RelayPool, Map<string, Promise<Event[]>>>()
+const ahead = new WeakMap<RelayPool, Map<string, Promise<QueryOutcome>>>()
 
 /** Starts looking up the lists of the peers a command will write to, where not cached, in the
  *  sync's flight: the command does not wait one more round for them after the sync. */
 export function lookAhead(ctx: Context, pool: RelayPool, state: State, peers: string[]): void {
-  const started = ahead.get(pool) ?? new Map<string, Promise<Event[]>>()
+  const started = ahead.get(pool) ?? new Map<string, Promise<QueryOutcome>>()
   ahead.set(pool, started)
   for (const peer of peers) {
     if (started.has(peer) || cachedInbox(state, peer)) continue

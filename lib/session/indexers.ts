@@ -4,14 +4,16 @@
 // is not paid by every run: only when what we say or where we say it changed, once a day, or an
 // hour after a failure.
 import type { Filter } from 'nostr-tools/filter'
-import type { Event } from 'nostr-tools/pure'
 import { sha256Hex } from '../encoding.ts'
 import { inboxRelaysEvent, relayListEvent } from '../nostr/nip65.ts'
 import { type Presence, profileEvent } from '../nostr/presence.ts'
-import type { RelayPool } from '../nostr/relay/pool.ts'
+import type { QueryOutcome, RelayPool } from '../nostr/relay/pool.ts'
+import { healthOf } from '../store/relay-health.ts'
+import type { State } from '../store/schema.ts'
 import { INDEXER_REFRESH_S, INDEXER_RETRY_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
 import { signer } from './sign.ts'
+import { noteSilence, silentRelays } from './silence.ts'
 import type { Online } from './synced.ts'
 
 /** Publishes our lists and profile to the indexers when due; records how it went. */
@@ -23,13 +25,17 @@ export async function announceToIndexers(ctx: Context, online: Online, presence:
   const digest = sha256Hex(JSON.stringify([ctx.relays, presence.name, presence.about, ctx.indexers]))
   const last = online.state.indexed
   const fresh = last?.digest === digest && last.at > now - (last.ok ? INDEXER_REFRESH_S : INDEXER_RETRY_S)
-  if (fresh) return
+  // not to an indexer that answered nothing lately (it would hold the run to the deadline): it
+  // gets them once its back-off has run out
+  const silent = new Set(silentRelays(online.state, ctx.indexers, now))
+  const indexers = ctx.indexers.filter((url) => !silent.has(url))
+  if (fresh || indexers.length === 0) return
   const sign = await signer(ctx)
   const templates = [relayListEvent(ctx.relays, now), inboxRelaysEvent(ctx.relays, now), profileEvent(presence, now)]
-  const results = await Promise.all(templates.map((t) => online.pool.publish(sign(t, ctx.identity.secretKey), ctx.indexers, deadline)))
+  const results = await Promise.all(templates.map((t) => online.pool.publish(sign(t, ctx.identity.secretKey), indexers, deadline)))
   // taken when some indexer has each of them
   const ok = results.every((statuses) => statuses.some((s) => s.ok))
-  ctx.out.log(`indexers: lists and profile ${ok ? 'published' : 'not taken; tried again in an hour'} (${ctx.indexers.join(' ')})`)
+  ctx.out.log(`indexers: lists and profile ${ok ? 'published' : 'not taken; tried again in an hour'} (${indexers.join(' ')})`)
   await ctx.store.update((s) => {
     s.indexed = { digest, at: now, ok }
   })
@@ -38,8 +44,19 @@ export async function announceToIndexers(ctx: Context, online: Online, presence:
 /** Asks our relays and the indexers together, in one round, for what `filters` match (another
  *  key's lists). The indexers are waited for until `deadline` even when our relays answered
  *  first: their connections open only now, and our warm ones would otherwise win every race,
- *  cutting off the list that only an indexer has. */
-export async function askWithIndexers(ctx: Context, pool: RelayPool, filters: Filter[], deadline: number): Promise<Event[]> {
+ *  cutting off the list that only an indexer has. But for one that answered nothing in an
+ *  earlier lookup (held back, sync.ts): that one would cost every lookup the whole wait. */
+export async function askWithIndexers(ctx: Context, pool: RelayPool, filters: Filter[], deadline: number): Promise<QueryOutcome> {
   pool.addRelays(ctx.indexers)
-  return (await pool.query(filters, { deadline, patient: ctx.indexers }, [...ctx.relays, ...ctx.indexers])).events
+  return pool.query(filters, { deadline, patient: ctx.indexers }, [...ctx.relays, ...ctx.indexers])
+}
+
+/** Marks the indexers that answered nothing to a lookup as silent (and clears the mark of those
+ *  that answered), as a sync does for our relays (silence.ts). */
+export function noteIndexers(ctx: Context, state: State, pool: RelayPool, outcome: QueryOutcome, now: number): void {
+  for (const report of pool.reports(ctx.indexers)) {
+    if (ctx.relays.includes(report.url)) continue // one of ours too: the sync keeps its health
+    const answered = outcome.results.some((r) => r.url === report.url && r.complete)
+    noteSilence(healthOf(state, report.url), answered, report.heldBack === true, now)
+  }
 }

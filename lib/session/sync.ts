@@ -39,7 +39,8 @@ export async function sync(ctx: Context, pool: RelayPool, { alongside, discovery
   const started = unixNow()
   const knownPresence = new Set(Object.values(before.agents).map((a) => a.eventId))
   const patient = patientRelays(before, ctx.relays, started)
-  pool.holdBack(silentRelays(before, ctx.relays, started))
+  // indexers too: one that answered nothing is not waited for by the peer-list lookups
+  pool.holdBack(silentRelays(before, [...ctx.relays, ...ctx.indexers], started))
   pool.knowPageCaps(before.relayHealth)
   alongside?.(before)
   // the WASM signer loads while the relays connect, not after one asks for AUTH

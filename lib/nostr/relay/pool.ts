@@ -48,7 +48,8 @@ interface QueryOptions {
   trusted?: (event: Event) => boolean
   deadline?: number
   /** relays to wait for until the deadline even when others answered first (ones that have
-   *  not been read in full for a while, so that a slow relay is not cut off on every run) */
+   *  not been read in full for a while, so that a slow relay is not cut off on every run),
+   *  unless held back */
   patient?: string[]
   /** reads each relay its own way instead (gift wraps: NIP-77, else pages resumed across runs) */
   read?: (socket: RelaySocket, filters: Filter[], deadline: number, collect: (event: Event) => void) => Promise<QueryResult>
@@ -177,7 +178,8 @@ export class RelayPool {
       },
       (r) => r.complete,
       (c, reason) => {
-        if (opts.patient?.includes(c.socket.url)) return undefined
+        // a relay held back (silent in an earlier run) is not waited for, patient or not
+        if (opts.patient?.includes(c.socket.url) && !this.heldBack.has(c.socket.url)) return undefined
         this.opts.log(`${c.socket.url} ${reason}`)
         c.socket.abandonQueries(reason)
         if (!c.report.connected) c.report.error ??= `still connecting; ${reason}`
