@@ -97,6 +97,11 @@ describe('end', () => {
       const call = (await a.run(['history', '--json'])).json().calls.find((c: { id: string }) => c.id === callId)
       expect(call).toMatchObject({ messages: 3, escalations: 1 })
       expect((await a.run(['history'])).stdout).toMatch(/3 messages, 1 escalation\b/)
+      // and which entry it is, in the transcript's JSON
+      const messages = (await a.run(['history', callId, '--json'])).json().transcript.messages
+      expect(messages.filter((m: { escalation?: boolean }) => m.escalation).map((m: { text: string }) => m.text)).toEqual([
+        expect.stringContaining('sell at 1.08?'),
+      ])
     }
   })
 

@@ -23,6 +23,8 @@ export interface MessageView {
   text: string
   at: number
   file?: FileInfo
+  /** a decision handed to a human (ours or the peer's), not a message */
+  escalation?: true
 }
 
 export const peerName = (state: State, pubkey: string): string => state.agents[pubkey]?.name ?? ''
@@ -50,6 +52,7 @@ export const messageView = (m: TranscriptEntry): MessageView => ({
   text: m.text,
   at: m.at,
   ...(m.file ? { file: m.file } : {}),
+  ...(m.escalation ? { escalation: true as const } : {}),
 })
 
 /** A queued item, as `status` and `outbox` show it: `waiting` is retried by later runs,
