@@ -124,18 +124,30 @@ describe('a deal the owner approves, shown to the peer (issue 27, points 1-3)', 
     const elsewhere = await desk.run(['share', answer.id, '--json'])
     expect([elsewhere.code, elsewhere.json().error.code]).toEqual([3, 'not-shareable'])
     expect(elsewhere.json().error.message).toContain(`call ${callId}`)
+
+    // a message of an earlier owner is not shown as the word of the one set now
+    await ok(desk, ['config', 'set', 'owner', ownerClient().npub])
+    const former = await desk.run(['share', answer.id, '--json'])
+    expect([former.code, former.json().error.code]).toEqual([3, 'not-shareable'])
+    expect(former.json().error.message).toContain(`from ${owner.npub}, not from your owner now`)
   })
 
-  it('share refuses what it cannot show: an id that is none, a message it does not have, no call', async () => {
+  it('share and notify refuse what they cannot do: an id that is none, no owner, no call', async () => {
     const desk = await named('lonely-desk', [relay.url])
     const bad = await desk.run(['share', 'not-an-id', '--json'])
     expect(bad.code).toBe(2)
     expect(bad.json().error.code).toBe('bad-message-id')
+    for (const args of [
+      ['notify', 'hello'],
+      ['share', 'ab'.repeat(32)],
+    ]) {
+      const r = await desk.run([...args, '--json'])
+      expect(r.code).toBe(3)
+      expect(r.json().error).toMatchObject({ code: 'no-owner', hint: expect.stringContaining('config set owner') })
+    }
+    await ok(desk, ['config', 'set', 'owner', ownerClient().npub])
     const none = await desk.run(['share', 'ab'.repeat(32), '--json'])
     expect(none.code).toBe(3)
     expect(none.json().error.code).toBe('no-active-call')
-    const notify = await desk.run(['notify', 'hello', '--json'])
-    expect(notify.code).toBe(3)
-    expect(notify.json().error).toMatchObject({ code: 'no-owner', hint: expect.stringContaining('config set owner') })
   })
 })

@@ -18,6 +18,7 @@ import { enqueue, sendQueued } from '../session/outbox.ts'
 import type { CallRecord, State } from '../store/schema.ts'
 import { unixNow } from '../timing.ts'
 import { printDelivery } from '../ui/delivery.ts'
+import { requiredOwner } from './owner.ts'
 
 export async function share(ctx: Context, rawId: string, callId?: string): CommandResult {
   const id = rawId.trim().toLowerCase()
@@ -27,13 +28,14 @@ export async function share(ctx: Context, rawId: string, callId?: string): Comma
       `"${rawId}" is not a message id`,
       'take the `id` of an owner-message event from `node p2p.js poll --json`',
     )
+  const owner = requiredOwner(ctx, 'show messages of')
   return whileOnline(ctx, { writesTo: (s) => peersOfCalls(s, callId) }, async (online) => {
     const now = unixNow()
     const { call, entry, state, proof } = await ctx.store.update((s) => {
       const call = requireActive(s, now, callId)
       if (call.legacy)
         throw stateError('not-shareable', `call ${call.id} is with an agent of the original skill, which cannot check a proof`)
-      const { proof, check } = proofFor(s, ctx.identity.secretKey, ctx.identity.pubkey, id, call)
+      const { proof, check } = proofFor(s, ctx.identity.secretKey, ctx.identity.pubkey, id, call, owner)
       const ms = Date.now()
       const rumor = rumorFor(ctx, call.peer, { type: 'owner-proof', callId: call.id, proof }, now, ms)
       if (wrappedSize(rumor) > MAX_EVENT_BYTES)
@@ -58,7 +60,7 @@ export async function share(ctx: Context, rawId: string, callId?: string): Comma
 /** The proof of the owner's message `id` (or the one whose id starts so), with the escalation
  *  it answers when we still have it; checked as the peer in `call` will check it. An answer to
  *  an escalation of another call is not shown: its question names that call's peer and topic. */
-function proofFor(state: State, secretKey: Uint8Array, me: string, id: string, call: CallRecord) {
+function proofFor(state: State, secretKey: Uint8Array, me: string, id: string, call: CallRecord, owner: string) {
   const matches = (state.ownerMessages ?? []).filter((m) => m.id.startsWith(id))
   if (matches.length !== 1)
     throw stateError(
@@ -66,6 +68,9 @@ function proofFor(state: State, secretKey: Uint8Array, me: string, id: string, c
       matches.length ? `${matches.length} messages of your owner have ids starting ${id}` : `no message of your owner has the id ${id}`,
       `give the whole \`id\` of an owner-message event (\`node p2p.js poll --json\`); the newest ${MAX_SHAREABLE} can be shown`,
     )
+  // a message of an earlier owner would pass for the word of the one set now
+  if (matches[0].seal.pubkey !== owner)
+    throw stateError('not-shareable', `that message is from ${npub(matches[0].seal.pubkey)}, not from your owner now (${npub(owner)})`)
   const escalation = state.escalations.find((e) => e.id === matches[0].replyTo)
   if (escalation && escalation.callId !== call.id)
     throw stateError(
