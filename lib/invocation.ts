@@ -29,4 +29,6 @@ export const COMMAND =
       : script
 
 /** Text written for `node p2p.js …`, in the words of this invocation. */
-export const asInvoked = (text: string): string => (COMMAND === SKILL_COMMAND ? text : text.replaceAll(SKILL_COMMAND, COMMAND))
+export const asInvoked = (text: string): string =>
+  // a function, not a string: a replacement string reads `$&`, `$'` in a path as patterns
+  COMMAND === SKILL_COMMAND ? text : text.replaceAll(SKILL_COMMAND, () => COMMAND)

@@ -46,7 +46,8 @@ describe('help', () => {
 
   it("hints name the script's whole path when run from another folder, as a skill is (node {baseDir}/p2p.js), so that they run when copied", async () => {
     const elsewhere = tempHome('p2p-cwd-')
-    const skillDir = join(tempHome('p2p-skill-'), 'my skills')
+    // a space and a `$&` (a pattern to String.replace) in the path
+    const skillDir = join(tempHome('p2p-skill-'), 'my $& skills')
     mkdirSync(skillDir)
     symlinkSync(CLI, join(skillDir, 'p2p.js'))
     const run = (script: string, cwd: string) =>

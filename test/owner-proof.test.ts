@@ -41,14 +41,13 @@ describe('an owner proof', () => {
     expect(JSON.stringify(proof)).not.toContain(Buffer.from(agentKey).toString('hex'))
   })
 
-  it('without a question, when the message answers none: then it names no escalation, whatever its e tag names', () => {
+  it('without a question only when the message answers none', () => {
     const result = check(proofOf(answer('FYI: the budget is 50 USD.', []), agentKey))
     expect(result).toMatchObject({ verified: true, text: 'FYI: the budget is 50 USD.' })
     expect(result.question).toBeUndefined()
-    // a reply to a note, or to an escalation no longer kept: not shown as answering one
-    const reply = check(proofOf(answer('thanks for the note'), agentKey))
-    expect(reply.verified).toBe(true)
-    expect(reply.escalationId).toBeUndefined()
+    // an answer shown without what it answers is not verified: the question may be of another
+    // deal (a sharer dropping it to reuse an old yes)
+    expect(check(proofOf(answer('yes'), agentKey))).toMatchObject({ verified: false, reason: expect.stringMatching(/not shown/) })
   })
 
   it('holds only in the call its question was asked in: an old yes is not a yes in another deal', () => {

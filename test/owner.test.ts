@@ -63,13 +63,19 @@ describe('a deal the owner approves, shown to the peer (issue 27, points 1-3)', 
     const [buyer, desk] = await Promise.all([named('buyer', [relay.url]), named('fx-desk', [relay.url])])
     const owner = ownerClient()
     await ok(desk, ['config', 'set', 'owner', owner.npub])
+    // a budget asked outside any call: its answer may be shown in any call
+    const budget = await ok(desk, ['escalate', 'what may I spend on feeds?'])
+    const budgetReply = await owner.reply(desk, 'Up to 50 USD a month.', budget.escalationId)
+    expect(await pollEvents(desk)).toEqual([
+      expect.objectContaining({ type: 'owner-message', id: budgetReply, escalationId: budget.escalationId, callId: null }),
+    ])
     const callId = await connected(buyer, desk, 'a feed price')
 
     // point 2: escalate says which escalation it sent, as the owner's client names it
     const escalated = await ok(desk, ['escalate', 'buyer offers 12 USD a file for 3 files: accept?'])
     expect(escalated.escalationId).toMatch(/^[0-9a-f]{64}$/)
-    const [question] = await owner.inbox()
-    expect(question.id).toBe(escalated.escalationId)
+    const question = (await owner.inbox()).find((m) => m.id === escalated.escalationId)
+    if (!question) throw new Error("the escalation's id is not the id of what the owner's client opened")
     expect((await pollEvents(buyer)).map((e) => e.type)).toEqual(['escalation'])
 
     const replyId = await owner.reply(desk, 'Approved: 12 USD a file, at most 3 files.', question.id as string)
@@ -93,6 +99,15 @@ describe('a deal the owner approves, shown to the peer (issue 27, points 1-3)', 
     expect(proof.question).toBe(question.content)
     expect(proof.question).toContain('buyer offers 12 USD a file for 3 files: accept?')
     expect(proof.reason).toBeUndefined()
+    expect(await ok(desk, ['share', budgetReply as string])).toMatchObject({ callId, escalationId: budget.escalationId })
+    expect(await pollEvents(buyer)).toEqual([
+      expect.objectContaining({
+        type: 'owner-proof',
+        verified: true,
+        text: 'Up to 50 USD a month.',
+        question: expect.stringContaining('Not in a call.'),
+      }),
+    ])
     const unknown = await desk.run(['share', 'ab'.repeat(32), '--json'])
     expect([unknown.code, unknown.json().error.code]).toEqual([3, 'no-such-owner-message'])
     // both transcripts say it
@@ -111,7 +126,7 @@ describe('a deal the owner approves, shown to the peer (issue 27, points 1-3)', 
     // a kept seal damaged on disk is refused with the reason, not a crash
     const file = join(desk.home, 'p2p-state.json')
     const state = JSON.parse(readFileSync(file, 'utf8'))
-    state.ownerMessages[0].seal.content = 'not a payload'
+    state.ownerMessages.find((m: { id: string }) => m.id === answer.id).seal.content = 'not a payload'
     writeFileSync(file, JSON.stringify(state))
     const damaged = await desk.run(['share', answer.id, '--json'])
     expect([damaged.code, damaged.json().error.code]).toEqual([3, 'not-shareable'])

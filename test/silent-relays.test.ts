@@ -6,8 +6,10 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { graced, HELD_BACK } from '../lib/nostr/relay/grace.ts'
-import type { QueryResult } from '../lib/nostr/relay/pool.ts'
+import type { QueryResult, RelayPool } from '../lib/nostr/relay/pool.ts'
+import type { Context } from '../lib/session/context.ts'
 import { foldSync, type SyncReads } from '../lib/session/fold.ts'
+import { indexersToNote, noteIndexers } from '../lib/session/indexers.ts'
 import { patientRelays, silentRelays } from '../lib/session/silence.ts'
 import { emptyState } from '../lib/store/schema.ts'
 import { SILENT_RETRY_MAX_S, SILENT_RETRY_S } from '../lib/timing.ts'
@@ -110,6 +112,19 @@ describe('remembering relays that answered nothing', () => {
     expect(state.relayHealth['wss://hole'].silentSince).toBeUndefined()
     expect(state.relayHealth['wss://hole'].retryAt).toBeUndefined()
     expect(silentRelays(state, ['wss://hole'], due + 6)).toEqual([])
+  })
+
+  it('notes an indexer once a run, however many lookups the run makes; one that connected is not silent', () => {
+    const state = emptyState()
+    const ctx = { indexers: ['wss://hole', 'wss://slow'], relays: ['wss://live'] } as unknown as Context
+    const pool = {
+      reports: (urls: string[]) => urls.map((url) => ({ url, connected: url === 'wss://slow', dropped: 0 })),
+    } as unknown as RelayPool
+    const nothing = { events: [], seenOn: new Map(), results: [] }
+    for (let lookup = 0; lookup < 3; lookup++) noteIndexers(ctx, state, pool, nothing, NOW)
+    expect(state.relayHealth['wss://hole']).toMatchObject({ silentSince: NOW, retryAt: NOW + SILENT_RETRY_S, retryAfterS: SILENT_RETRY_S })
+    expect(state.relayHealth['wss://slow']?.silentSince).toBeUndefined()
+    expect(indexersToNote(ctx, pool)).toEqual([])
   })
 
   it('does not wait until the deadline for a relay that connects but never sends EOSE, while it is held back', () => {

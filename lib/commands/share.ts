@@ -72,7 +72,8 @@ function proofFor(state: State, secretKey: Uint8Array, me: string, id: string, c
   if (matches[0].seal.pubkey !== owner)
     throw stateError('not-shareable', `that message is from ${npub(matches[0].seal.pubkey)}, not from your owner now (${npub(owner)})`)
   const escalation = state.escalations.find((e) => e.id === matches[0].replyTo)
-  if (escalation && escalation.callId !== call.id)
+  // one asked outside any call names no peer or topic, and holds in any call
+  if (escalation?.callId && escalation.callId !== call.id)
     throw stateError(
       'not-shareable',
       `that message answers an escalation of ${escalation.callId ? `call ${escalation.callId}` : 'no call'}, not of call ${call.id}: its question would show that to this peer`,

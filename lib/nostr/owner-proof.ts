@@ -103,6 +103,8 @@ function checkParts(proof: OwnerProof, sharer: string, sealSigned: boolean, call
   if (rumor.pubkey !== owner) return failed('the message inside was written by another key than the one that sealed it', seen)
   if (!pTags(rumor).includes(sharer)) return failed('the message is addressed to someone else, not to the agent that shows it', seen)
   const question = proof.question
+  // an answer to something of ours must show it: else an old "yes" from another deal would pass
+  if (!question && dm.replyTo) return failed('it answers a message of the agent that is not shown (it may be about another call)', seen)
   if (!question) return { verified: true, owner, ...seen }
   if (!isRumor(question)) return failed('the question shown is malformed', seen)
   const asked = { ...seen, question: capBytes(question.content, MAX_MESSAGE_BYTES) }

@@ -17,7 +17,7 @@ import { peerRelaysToUse } from '../nostr/relay-url.ts'
 import type { State } from '../store/schema.ts'
 import { INBOX_LOOKUP_MS, INBOX_TTL_S, unixNow } from '../timing.ts'
 import type { Context } from './context.ts'
-import { askWithIndexers, noteIndexers } from './indexers.ts'
+import { askWithIndexers, indexersToNote, noteIndexers } from './indexers.ts'
 import { publishAll } from './publish.ts'
 import { signer } from './sign.ts'
 
@@ -62,7 +62,7 @@ async function peerLists(ctx: Context, pool: RelayPool, state: State, peer: stri
   if (cached) return cached
   const lists = await (ahead.get(pool)?.get(peer) ?? askForLists(ctx, pool, peer, by))
   const found = inboxFromLists(lists.events, peer)
-  if (found || ctx.indexers.length)
+  if (found || indexersToNote(ctx, pool).length)
     await ctx.store.update((s) => {
       noteIndexers(ctx, s, pool, lists, unixNow())
       if (found) s.inboxes[peer] = { ...found, at: unixNow() }

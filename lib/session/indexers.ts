@@ -26,7 +26,8 @@ export async function announceToIndexers(ctx: Context, online: Online, presence:
   const last = online.state.indexed
   const fresh = last?.digest === digest && last.at > now - (last.ok ? INDEXER_REFRESH_S : INDEXER_RETRY_S)
   // not to an indexer that answered nothing lately (it would hold the run to the deadline): it
-  // gets them once its back-off has run out
+  // gets them at the next publish due once its back-off has run out (a day later, when another
+  // indexer took them)
   const silent = new Set(silentRelays(online.state, ctx.indexers, now))
   const indexers = ctx.indexers.filter((url) => !silent.has(url))
   if (fresh || indexers.length === 0) return
@@ -51,12 +52,24 @@ export async function askWithIndexers(ctx: Context, pool: RelayPool, filters: Fi
   return pool.query(filters, { deadline, patient: ctx.indexers }, [...ctx.relays, ...ctx.indexers])
 }
 
-/** Marks the indexers that answered nothing to a lookup as silent (and clears the mark of those
- *  that answered), as a sync does for our relays (silence.ts). */
+/** Indexers whose silence was noted in a run (its pool): once a run, as a sync notes our
+ *  relays, so that a run with several lookups does not double the back-off several times. */
+const noted = new WeakMap<RelayPool, Set<string>>()
+
+/** The indexers of `ctx` not noted yet in this run. */
+export const indexersToNote = (ctx: Context, pool: RelayPool): string[] =>
+  ctx.indexers.filter((url) => !noted.get(pool)?.has(url) && !ctx.relays.includes(url)) // ours: the sync notes them
+
+/** Marks the indexers that never connected for a lookup as silent (a black hole, a dead host;
+ *  one that connected but was slow is not), and clears the mark of those that answered, as a
+ *  sync does for our relays (silence.ts). Once a run for each. */
 export function noteIndexers(ctx: Context, state: State, pool: RelayPool, outcome: QueryOutcome, now: number): void {
-  for (const report of pool.reports(ctx.indexers)) {
-    if (ctx.relays.includes(report.url)) continue // one of ours too: the sync keeps its health
-    const answered = outcome.results.some((r) => r.url === report.url && r.complete)
+  const urls = indexersToNote(ctx, pool)
+  const done = noted.get(pool) ?? new Set<string>()
+  noted.set(pool, done)
+  for (const report of pool.reports(urls)) {
+    const answered = report.connected || outcome.results.some((r) => r.url === report.url && r.complete)
     noteSilence(healthOf(state, report.url), answered, report.heldBack === true, now)
+    done.add(report.url)
   }
 }
