@@ -27,11 +27,10 @@ export function applyFromOwner(state: State, item: Incoming, msg: PersonalDm, no
   const text = kind === 7 ? `reacted ${msg.text}` : kind === 15 ? `sent a file: ${msg.text}` : msg.text
   if (inCall && msg.expiresAt === undefined) appendEntry(state, inCall, { id: item.id, from: item.from, at: item.at, ms: item.ms, text })
   // kept as it came, for `share` to show a peer (bounded by store/state.ts)
-  if (msg.seal && msg.expiresAt === undefined)
-    state.ownerMessages = [
-      ...(state.ownerMessages ?? []),
-      { id: item.id, at: item.at, seal: msg.seal, ...(msg.replyTo ? { replyTo: msg.replyTo } : {}) },
-    ]
+  if (msg.seal && msg.expiresAt === undefined) {
+    state.ownerMessages ??= []
+    state.ownerMessages.push({ id: item.id, at: item.at, seal: msg.seal, ...(msg.replyTo ? { replyTo: msg.replyTo } : {}) })
+  }
   out.events.push({
     id: item.id,
     type: 'owner-message',

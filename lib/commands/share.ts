@@ -76,7 +76,7 @@ function proofFor(state: State, secretKey: Uint8Array, me: string, id: string, c
   if (escalation?.callId && escalation.callId !== call.id)
     throw stateError(
       'not-shareable',
-      `that message answers an escalation of ${escalation.callId ? `call ${escalation.callId}` : 'no call'}, not of call ${call.id}: its question would show that to this peer`,
+      `that message answers an escalation of call ${escalation.callId}, not of call ${call.id}: its question would show that to this peer`,
     )
   let proof: OwnerProof
   try {

@@ -5,7 +5,7 @@
 // it, and, when it answers an escalation (an `e` tag), that the question shown is that
 // escalation (its id is the hash of its text). Message keys come from the conversation key by
 // HKDF, which cannot be run backwards: nothing else of the owner's conversation opens with them.
-import { type Event, getEventHash, type UnsignedEvent } from 'nostr-tools/pure'
+import { type Event, getEventHash, type UnsignedEvent, validateEvent } from 'nostr-tools/pure'
 import { isHex64 } from '../encoding.ts'
 import { MAX_MESSAGE_BYTES } from '../limits.ts'
 import { capBytes, parseDm } from './dm.ts'
@@ -45,23 +45,7 @@ export function proofOf(seal: Event, secretKey: Uint8Array, question?: Rumor): O
   return { seal, keys, ...(question ? { question } : {}) }
 }
 
-const isSeal = (seal: Event) =>
-  seal?.kind === SEAL_KIND &&
-  isHex64(seal.pubkey) &&
-  isHex64(seal.id) &&
-  typeof seal.sig === 'string' &&
-  typeof seal.content === 'string' &&
-  Number.isSafeInteger(seal.created_at) &&
-  Array.isArray(seal.tags)
-
-/** The shape of an unsigned event, whatever a peer put there: hashing it then cannot throw. */
-const isRumor = (q: Rumor): boolean =>
-  Number.isSafeInteger(q?.kind) &&
-  isHex64(q.pubkey) &&
-  Number.isSafeInteger(q.created_at) &&
-  typeof q.content === 'string' &&
-  Array.isArray(q.tags) &&
-  q.tags.every((t) => Array.isArray(t) && t.every((v) => typeof v === 'string'))
+const isSeal = (seal: Event) => validateEvent(seal) && seal.kind === SEAL_KIND && isHex64(seal.id) && typeof seal.sig === 'string'
 
 const pTags = (rumor: { tags: unknown[] }) => rumor.tags.filter((t): t is string[] => Array.isArray(t) && t[0] === 'p').map((t) => t[1])
 
@@ -106,7 +90,8 @@ function checkParts(proof: OwnerProof, sharer: string, sealSigned: boolean, call
   // an answer to something of ours must show it: else an old "yes" from another deal would pass
   if (!question && dm.replyTo) return failed('it answers a message of the agent that is not shown (it may be about another call)', seen)
   if (!question) return { verified: true, owner, ...seen }
-  if (!isRumor(question)) return failed('the question shown is malformed', seen)
+  // its shape first, whatever a peer put there: hashing it then cannot throw
+  if (!validateEvent(question)) return failed('the question shown is malformed', seen)
   const asked = { ...seen, question: capBytes(question.content, MAX_MESSAGE_BYTES) }
   if (!dm.replyTo) return failed("the owner's message answers no question, but one is shown with it", asked)
   if (getEventHash(question) !== dm.replyTo) return failed('the question shown is not the one the owner answered', asked)

@@ -56,9 +56,8 @@ export async function askWithIndexers(ctx: Context, pool: RelayPool, filters: Fi
  *  relays, so that a run with several lookups does not double the back-off several times. */
 const noted = new WeakMap<RelayPool, Set<string>>()
 
-/** The indexers of `ctx` not noted yet in this run. */
-export const indexersToNote = (ctx: Context, pool: RelayPool): string[] =>
-  ctx.indexers.filter((url) => !noted.get(pool)?.has(url) && !ctx.relays.includes(url)) // ours: the sync notes them
+/** The indexers of `ctx` not noted yet in this run (never one of our relays: context.ts). */
+export const indexersToNote = (ctx: Context, pool: RelayPool): string[] => ctx.indexers.filter((url) => !noted.get(pool)?.has(url))
 
 /** Marks the indexers that never connected for a lookup as silent (a black hole, a dead host;
  *  one that connected but was slow is not), and clears the mark of those that answered, as a

@@ -25,7 +25,7 @@ import { readKnown, removeOtherKnown, UnreadableIds, writeKnown } from './known-
 import { withLock } from './lock.ts'
 import { CorruptState, parseState } from './parse.ts'
 import { knownKeys, makesKnown } from './peers.ts'
-import { emptyState, type JournalEntry, type State } from './schema.ts'
+import { type CallRecord, emptyState, type JournalEntry, type State } from './schema.ts'
 
 export class StateStore {
   readonly calls: CallLog
@@ -149,7 +149,8 @@ function boundJournal(state: State, now: number): Dropped | undefined {
   state.journal = [...printed.slice(printed.length - room), ...cut]
   // a finished call's printed messages keep their text in its call log and transcript only:
   // read back from there if ever needed, and not parsed by every run
-  for (const j of state.journal) if (j.entryId && done(j.seq) && !isLive(state, j.event.callId)) delete j.event.text
+  for (const j of state.journal)
+    if (j.entryId && done(j.seq) && isFinished(j.event.callId ? state.calls[j.event.callId] : undefined)) delete j.event.text
   const overBytes = fitJournalBytes(state, done)
   const inJournal = new Set(state.journal.map((j) => j.seq))
   state.printed = state.printed.filter((seq) => inJournal.has(seq))
@@ -163,11 +164,9 @@ function boundJournal(state: State, now: number): Dropped | undefined {
   return { count, reason: `journal full (it keeps at most ${caps.filter(Boolean).join(', and ')})` }
 }
 
-/** Whether a call is still going (or may still take messages): ringing, incoming or active. */
-const isLive = (state: State, callId: string | null): boolean => {
-  const call = callId ? state.calls[callId] : undefined
-  return call !== undefined && (call.state === 'active' || call.state === 'ringing' || call.state === 'incoming')
-}
+/** A call over for good (or forgotten): it takes no more messages but late ones, which are new events. */
+const isFinished = (call: CallRecord | undefined): boolean =>
+  call === undefined || call.state === 'ended' || call.state === 'rejected' || call.state === 'expired'
 
 /** Over the byte budget, printed events go, then strangers' messages, then the text of the
  *  messages whose call log holds it (read back from there when printed). Returns how many
@@ -229,7 +228,7 @@ export function bound(state: State, now = unixNow()): { forgotten: string[]; dro
   for (const e of state.escalations.slice(0, -MAX_SHAREABLE)) delete e.rumor
   state.ownerMessages?.splice(0, state.ownerMessages.length - MAX_SHAREABLE)
   const finished = Object.values(state.calls)
-    .filter((c) => c.state === 'ended' || c.state === 'rejected' || c.state === 'expired')
+    .filter(isFinished)
     .sort((a, b) => b.updatedAt - a.updatedAt)
   // calls nobody answered (any key can make them) are counted apart: they never evict real history
   const forgotten = [

@@ -62,20 +62,12 @@ export function renderEvent(e: P2PEvent, names: Map<string, string>, now: number
     }
     case 'owner-proof': {
       // whole: the reader compares it with the npub it knows for the peer's owner
-      const owner = e.owner ?? ''
-      const answers = e.question ? ['  answering the question:', ...fence(e.question)] : []
       const sent = e.sentAt ? `, written ${ago(e.sentAt, now)}` : ''
-      return e.verified
-        ? [
-            `🔏 ${from} showed a message of its owner ${owner} in call ${e.callId}, verified (signed by that key${sent}):`,
-            ...fence(e.text ?? ''),
-            ...answers,
-          ]
-        : [
-            `⚠️  ${from} showed a message it says is its owner's, NOT verified (${sanitize(e.reason ?? '')}):`,
-            ...fence(e.text ?? ''),
-            ...answers,
-          ]
+      const head = e.verified
+        ? `🔏 ${from} showed a message of its owner ${e.owner ?? ''} in call ${e.callId}, verified (signed by that key${sent}):`
+        : `⚠️  ${from} showed a message it says is its owner's, NOT verified (${sanitize(e.reason ?? '')}):`
+      const answers = e.question ? ['  answering the question:', ...fence(e.question)] : []
+      return [head, ...fence(e.text ?? ''), ...answers]
     }
     case 'direct-message':
       return [`✉️  direct message from ${from}, ${when} (not in a call):`, ...fence(e.text ?? '')]
