@@ -65,8 +65,13 @@ describe.concurrent('calls', () => {
       const sentFile = await bob.run(['sendfile', 'data.bin', '-', '--json'], { stdin: file.toString('base64') })
       expect(sentFile.code, sentFile.stderr).toBe(0)
       expect((await bob.run(['send', 'that was the file'])).code).toBe(0)
-      const got = await poll(alice)
-      expect(got.map((e) => e.type)).toEqual(['file', 'message'])
+      // 3 MB in ~210 gift wraps: one poll reads them all when its deadline allows, and the
+      // default 4 s did not once on a loaded machine (the rest came with the next poll, as
+      // designed); the deadline is the test's to give
+      const polled = await alice.run(['poll', '--json', '--timeout', '30000'])
+      expect(polled.code, polled.stderr).toBe(0)
+      const got = polled.json().events
+      expect(got.map((e: { type: string }) => e.type)).toEqual(['file', 'message'])
       const received = got[0].file
       expect(received).toMatchObject({ name: 'data.bin', size: file.length, sha256: createHash('sha256').update(file).digest('hex') })
       expect(readFileSync(received.path).equals(file)).toBe(true)
