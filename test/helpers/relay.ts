@@ -4,7 +4,7 @@
 // nothing listens, and a black hole that accepts TCP and never speaks.
 
 import { mkdtempSync } from 'node:fs'
-import { createServer, type Server, type Socket } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { EventUtils, LogLevel } from '@nostr-relay/common'
@@ -275,9 +275,30 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** A URL where nothing listens: connecting is refused at once. */
+let lastDeadPort = 0
+
+/** A URL where nothing listens, now or later in the run: connecting is refused at once. A port
+ *  below 1024, which no test server is given (they listen on port 0: an ephemeral one), found
+ *  refused now; not a free ephemeral port, which a relay started a moment later by another test
+ *  could take (seen once: a "dead" relay took our presence, network.test). Each call gives
+ *  another, for tests that need several. */
 export async function deadRelayUrl(): Promise<string> {
-  return `ws://127.0.0.1:${await freePort()}`
+  for (let tries = 0; tries < 1023; tries++) {
+    lastDeadPort = (lastDeadPort % 1023) + 1
+    if (await refused(lastDeadPort)) return `ws://127.0.0.1:${lastDeadPort}`
+  }
+  throw new Error('every port below 1024 is listened on: no dead relay URL')
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(false)
+    })
+    socket.once('error', () => resolve(true))
+  })
 }
 
 /** A TCP server that accepts connections and never answers: the WebSocket handshake hangs. */
